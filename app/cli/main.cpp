@@ -1,0 +1,55 @@
+// ckpt: the command-line twin of Checkpoint Studio. Every command is a call into model/.
+#include "cli_args.h"
+#include "commands.h"
+
+#include <iostream>
+
+namespace {
+
+constexpr const char *kUsage = R"(usage: ckpt COMMAND [ARGS]
+
+Looks inside deep-learning checkpoints without running anything in them.
+
+commands:
+  inspect PATH... [--json]   list every tensor (path, dtype, shape, parameters, size) and
+                             a summary; PATH is a .pt/.pth/.bin/.ckpt, a .safetensors file,
+                             an index.json of a sharded model, or the folder holding one
+  scan PATH [--json]         the safety report: every global the pickle names, classed as
+                             tensor-rebuild, safe, unknown or dangerous, and whether
+                             torch.load(weights_only=True) would accept the file
+
+exit status: 0 ok; 2 unreadable input or bad usage; scan: 3 when something is dangerous
+)";
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    using namespace ckpt::cli;
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+        std::cout << kUsage;
+        return argc < 2 ? Unreadable : Ok;
+    }
+    const std::string command = argv[1];
+    if (command == "--version") {
+        std::cout << "ckpt " CKPT_VERSION "\n";
+        return Ok;
+    }
+    const std::vector<std::string> rest(argv + 2, argv + argc);
+    std::string error;
+    try {
+        if (command == "inspect" || command == "scan") {
+            const CliArgs args = parseArgs(rest, {"--json"}, {}, error);
+            if (!error.empty()) {
+                std::cerr << "ckpt " << command << ": " << error << "\n";
+                return Unreadable;
+            }
+            return command == "inspect" ? runInspect(args) : runScan(args);
+        }
+    } catch (const std::exception &e) {
+        printError(rest.empty() ? command : rest.front(), e.what());
+        return Unreadable;
+    }
+    std::cerr << "ckpt: unknown command '" << command << "'\n" << kUsage;
+    return Unreadable;
+}

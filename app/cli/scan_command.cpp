@@ -1,0 +1,29 @@
+#include "commands.h"
+
+#include "model/checkpoint.h"
+#include "model/json_report.h"
+#include "model/text_report.h"
+
+#include <iostream>
+
+namespace ckpt::cli {
+
+int runScan(const CliArgs &args)
+{
+    if (args.positional.size() != 1) {
+        std::cerr << "usage: ckpt scan PATH [--json]\n";
+        return Unreadable;
+    }
+    const std::string &path = args.positional.front();
+    auto checkpoint = Checkpoint::open(path);
+    if (!checkpoint) {
+        printError(path, checkpoint.error().message);
+        return Unreadable;
+    }
+    std::cout << (args.has("--json") ? scanJson(**checkpoint, path) + "\n"
+                                     : scanText(**checkpoint, path))
+              << std::flush;
+    return (*checkpoint)->safety().dangerous ? Dangerous : Ok;
+}
+
+} // namespace ckpt::cli

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Checkpoint Studio needs to build, run and test.
+# Idempotent: packages already present are not reinstalled, and apt is not touched at all
+# when everything is there.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config
+  # libraries
+  qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev nlohmann-json3-dev
+  libgl-dev
+  # tests: real fixtures from PyTorch, a display for GUI tests and screenshots
+  python3 python3-torch python3-torchvision xvfb xauth x11-apps imagemagick time
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ckpt {
+
+/// Every element type a checkpoint can hold, PyTorch's and safetensors' together.
+enum class DType : uint8_t {
+    Unknown,
+    Bool,
+    UInt8,
+    Int8,
+    Int16,
+    UInt16,
+    Int32,
+    UInt32,
+    Int64,
+    UInt64,
+    Float16,
+    BFloat16,
+    Float32,
+    Float64,
+    Complex32,
+    Complex64,
+    Complex128,
+    QInt8,
+    QUInt8,
+    QInt32,
+    QUInt4x2,
+    QUInt2x4,
+    Float8E5M2,
+    Float8E4M3FN,
+    Float8E5M2FNUZ,
+    Float8E4M3FNUZ,
+    Float8E8M0FNU,
+    Float4E2M1,
+    Float6E2M3,
+    Float6E3M2,
+    Bits8,
+    Bits16,
+};
+
+/// PyTorch's spelling without "torch." ("float32", "bfloat16", "quint4x2", ...).
+std::string_view dtypeName(DType dtype);
+/// Bits one element occupies in storage (sub-byte types of safetensors give 4 or 6).
+int dtypeBits(DType dtype);
+/// Accepts PyTorch names and their aliases ("float", "half", "long", "torch.float32").
+std::optional<DType> dtypeFromName(std::string_view name);
+/// From a legacy typed storage class name such as "FloatStorage" or "BFloat16Storage".
+std::optional<DType> dtypeFromStorageClass(std::string_view className);
+std::optional<DType> dtypeFromSafetensors(std::string_view code);
+/// The safetensors code ("F32", "BF16", ...), empty when safetensors has none.
+std::string_view safetensorsCode(DType dtype);
+bool isFloatingPoint(DType dtype);
+bool isComplex(DType dtype);
+bool isQuantized(DType dtype);
+
+} // namespace ckpt

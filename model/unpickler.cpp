@@ -1,0 +1,540 @@
+#include "unpickler.h"
+
+#include "format_error.h"
+#include "pickle_text.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+namespace ckpt {
+namespace {
+
+// Opcode bytes, named as in CPython's pickle.py.
+enum Op : uint8_t {
+    MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I',
+    BININT = 'J', BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P',
+    BINPERSID = 'Q', REDUCE = 'R', STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U',
+    UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd',
+    EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h', INST = 'i', LONG_BINGET = 'j',
+    LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q', LONG_BINPUT = 'r',
+    SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
+    PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
+    TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
+    BINBYTES = 'B', SHORT_BINBYTES = 'C', SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d,
+    BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92,
+    STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95, BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97,
+    READONLY_BUFFER = 0x98,
+};
+
+class Machine final
+{
+public:
+    Machine(ValueArena &arena, const uint8_t *data, uint64_t size, uint64_t start,
+            UnpickleObserver *observer, const UnpickleLimits &limits)
+        : m_arena(arena), m_data(data), m_size(size), m_pos(start), m_observer(observer),
+          m_limits(limits)
+    {
+    }
+
+    UnpickleOutput run()
+    {
+        if (m_pos >= m_size) fail("empty pickle");
+        for (;;) {
+            m_opPos = m_pos;
+            const uint8_t op = u8();
+            if (m_observer) m_observer->opcode(op, m_opPos);
+            if (op == STOP) {
+                UnpickleOutput out;
+                out.root = pop();
+                out.end = m_pos;
+                out.globals = std::move(m_globals);
+                return out;
+            }
+            step(op);
+        }
+    }
+
+private:
+    [[noreturn]] void fail(const std::string &what) const
+    {
+        throw FormatError("pickle: " + what + " at byte " + std::to_string(m_opPos));
+    }
+
+    void need(uint64_t n) const
+    {
+        if (n > m_size - m_pos) fail("truncated data");
+    }
+
+    uint8_t u8()
+    {
+        need(1);
+        return m_data[m_pos++];
+    }
+
+    template <class T>
+    T le()
+    {
+        need(sizeof(T));
+        T v{};
+        std::memcpy(&v, m_data + m_pos, sizeof(T)); // little-endian host (x86_64, aarch64)
+        m_pos += sizeof(T);
+        return v;
+    }
+
+    std::string_view bytes(uint64_t n)
+    {
+        need(n);
+        std::string_view s(reinterpret_cast<const char *>(m_data + m_pos), n);
+        m_pos += n;
+        return s;
+    }
+
+    std::string_view line()
+    {
+        const void *nl = std::memchr(m_data + m_pos, '\n', m_size - m_pos);
+        if (!nl) fail("truncated data (no end of line)");
+        const auto n = static_cast<const uint8_t *>(nl) - (m_data + m_pos);
+        auto s = bytes(n);
+        ++m_pos;
+        return s;
+    }
+
+    Value *make(ValueKind kind)
+    {
+        if (m_arena.size() >= m_limits.maxValues)
+            fail("more than " + std::to_string(m_limits.maxValues) + " objects");
+        return m_arena.make(kind);
+    }
+
+    void deepen(Value *parent, const Value *child)
+    {
+        if (!child) return;
+        const uint32_t d = uint32_t(child->depth) + 1;
+        if (d > m_limits.maxDepth)
+            fail("nesting deeper than " + std::to_string(m_limits.maxDepth) + " levels");
+        parent->depth = std::max<uint16_t>(parent->depth, uint16_t(d));
+    }
+
+    size_t markBase() const { return m_marks.empty() ? 0 : m_marks.back(); }
+
+    void push(Value *v) { m_stack.push_back(v); }
+
+    Value *pop()
+    {
+        if (m_stack.size() <= markBase()) fail("stack underflow");
+        Value *v = m_stack.back();
+        m_stack.pop_back();
+        return v;
+    }
+
+    Value *top()
+    {
+        if (m_stack.size() <= markBase()) fail("stack underflow");
+        return m_stack.back();
+    }
+
+    std::vector<Value *> popMark()
+    {
+        if (m_marks.empty()) fail("no MARK on the stack");
+        const size_t base = m_marks.back();
+        m_marks.pop_back();
+        std::vector<Value *> items(m_stack.begin() + base, m_stack.end());
+        m_stack.resize(base);
+        return items;
+    }
+
+    Value *container(ValueKind kind, std::vector<Value *> items)
+    {
+        Value *v = make(kind);
+        for (const Value *c : items) deepen(v, c);
+        v->items = std::move(items);
+        return v;
+    }
+
+    Value *integer(int64_t i)
+    {
+        Value *v = make(ValueKind::Int);
+        v->integer = i;
+        return v;
+    }
+
+    Value *string(ValueKind kind, std::string_view s)
+    {
+        Value *v = make(kind);
+        v->text.assign(s);
+        return v;
+    }
+
+    Value *global(std::string_view module, std::string_view name, bool viaStack)
+    {
+        Value *g = make(ValueKind::Global);
+        g->text.reserve(module.size() + name.size() + 1);
+        g->text.append(module).append(1, '\n').append(name);
+        m_globals.push_back({std::string(module), std::string(name), m_opPos});
+        if (m_observer) m_observer->global(g, viaStack);
+        return g;
+    }
+
+    Value *call(Value *callable, Value *args, BuildKind how)
+    {
+        const bool orderedDict = how == BuildKind::Reduce && callable->kind == ValueKind::Global &&
+                                 callable->module() == "collections" &&
+                                 callable->name() == "OrderedDict" && args->items.empty();
+        Value *v = make(orderedDict ? ValueKind::Dict : ValueKind::Object);
+        v->callable = callable;
+        v->args = args;
+        v->how = how;
+        deepen(v, args);
+        return v;
+    }
+
+    Value *longFromBytes(std::string_view raw)
+    {
+        if (raw.size() <= 8) {
+            uint64_t u = 0;
+            for (size_t i = 0; i < raw.size(); ++i) u |= uint64_t(uint8_t(raw[i])) << (8 * i);
+            if (!raw.empty() && raw.size() < 8 && (uint8_t(raw.back()) & 0x80))
+                u |= ~uint64_t(0) << (8 * raw.size()); // sign-extend
+            return integer(static_cast<int64_t>(u));
+        }
+        Value *v = string(ValueKind::BigInt, raw);
+        v->bigIntIsDecimal = false;
+        return v;
+    }
+
+    Value *decimal(std::string_view digits)
+    {
+        if (auto i = parseDecimalInt(digits)) return integer(*i);
+        if (!isDecimalInt(digits)) fail("invalid integer literal");
+        Value *v = string(ValueKind::BigInt, digits);
+        v->bigIntIsDecimal = true;
+        return v;
+    }
+
+    void memoPut(uint64_t key)
+    {
+        m_memo[key] = top();
+    }
+
+    void memoGet(uint64_t key)
+    {
+        const auto it = m_memo.find(key);
+        if (it == m_memo.end()) fail("memo key " + std::to_string(key) + " is undefined");
+        push(it->second);
+    }
+
+    void addListItems(Value *target, const std::vector<Value *> &items)
+    {
+        if (m_observer) m_observer->append(target);
+        if (target->kind != ValueKind::List && target->kind != ValueKind::Object)
+            fail("APPEND to a value that is not a list");
+        for (Value *item : items) {
+            deepen(target, item);
+            target->items.push_back(item);
+        }
+    }
+
+    void addDictItems(Value *target, const std::vector<Value *> &kv)
+    {
+        if (m_observer) m_observer->setItem(target);
+        if (kv.size() % 2) fail("SETITEMS with an odd number of items");
+        Value *dict = target;
+        if (target->kind == ValueKind::Object) {
+            if (!target->dictItems) target->dictItems = make(ValueKind::Dict);
+            dict = target->dictItems;
+        } else if (target->kind != ValueKind::Dict) {
+            fail("SETITEM on a value that is not a dict");
+        }
+        for (Value *item : kv) {
+            deepen(dict, item);
+            deepen(target, item);
+            dict->items.push_back(item);
+        }
+    }
+
+    void step(uint8_t op)
+    {
+        switch (op) {
+        case PROTO:
+            if (u8() > 5) fail("unsupported pickle protocol");
+            return;
+        case FRAME:
+            need(le<uint64_t>());
+            return;
+        case MARK: m_marks.push_back(m_stack.size()); return;
+        case POP:
+            if (m_stack.size() > markBase()) m_stack.pop_back();
+            else popMark();
+            return;
+        case POP_MARK: popMark(); return;
+        case DUP: push(top()); return;
+
+        case NONE: push(make(ValueKind::None)); return;
+        case NEWTRUE:
+        case NEWFALSE: {
+            Value *v = make(ValueKind::Bool);
+            v->integer = op == NEWTRUE;
+            push(v);
+            return;
+        }
+        case BININT: push(integer(le<int32_t>())); return;
+        case BININT1: push(integer(u8())); return;
+        case BININT2: push(integer(le<uint16_t>())); return;
+        case INT: {
+            const auto s = line();
+            if (s == "00" || s == "01") {
+                Value *v = make(ValueKind::Bool);
+                v->integer = s == "01";
+                push(v);
+            } else {
+                push(decimal(s));
+            }
+            return;
+        }
+        case LONG: {
+            auto s = line();
+            if (!s.empty() && s.back() == 'L') s.remove_suffix(1);
+            push(decimal(s));
+            return;
+        }
+        case LONG1: push(longFromBytes(bytes(u8()))); return;
+        case LONG4: {
+            const int32_t n = le<int32_t>();
+            if (n < 0) fail("LONG4 with a negative byte count");
+            push(longFromBytes(bytes(uint64_t(n))));
+            return;
+        }
+        case FLOAT: {
+            const auto d = parseFloatLiteral(line());
+            if (!d) fail("invalid float literal");
+            Value *v = make(ValueKind::Float);
+            v->real = *d;
+            push(v);
+            return;
+        }
+        case BINFLOAT: {
+            need(8);
+            uint64_t bits = 0;
+            for (int i = 0; i < 8; ++i) bits = (bits << 8) | m_data[m_pos + i]; // big-endian
+            m_pos += 8;
+            Value *v = make(ValueKind::Float);
+            std::memcpy(&v->real, &bits, 8);
+            push(v);
+            return;
+        }
+
+        case STRING: {
+            auto decoded = decodeQuotedString(line());
+            if (!decoded) fail("invalid STRING literal");
+            push(string(ValueKind::String, *decoded));
+            return;
+        }
+        case BINSTRING: {
+            const int32_t n = le<int32_t>();
+            if (n < 0) fail("BINSTRING with a negative length");
+            push(string(ValueKind::String, bytes(uint64_t(n))));
+            return;
+        }
+        case SHORT_BINSTRING: push(string(ValueKind::String, bytes(u8()))); return;
+        case UNICODE: push(string(ValueKind::String, decodeRawUnicodeEscape(line()))); return;
+        case BINUNICODE: push(string(ValueKind::String, bytes(le<uint32_t>()))); return;
+        case SHORT_BINUNICODE: push(string(ValueKind::String, bytes(u8()))); return;
+        case BINUNICODE8: push(string(ValueKind::String, bytes(le<uint64_t>()))); return;
+        case BINBYTES: push(string(ValueKind::Bytes, bytes(le<uint32_t>()))); return;
+        case SHORT_BINBYTES: push(string(ValueKind::Bytes, bytes(u8()))); return;
+        case BINBYTES8:
+        case BYTEARRAY8: push(string(ValueKind::Bytes, bytes(le<uint64_t>()))); return;
+        case NEXT_BUFFER: fail("out-of-band buffer requested, none available");
+        case READONLY_BUFFER: top(); return;
+
+        case EMPTY_LIST: push(make(ValueKind::List)); return;
+        case EMPTY_TUPLE: push(make(ValueKind::Tuple)); return;
+        case EMPTY_DICT: push(make(ValueKind::Dict)); return;
+        case EMPTY_SET: push(make(ValueKind::Set)); return;
+        case LIST: push(container(ValueKind::List, popMark())); return;
+        case TUPLE: push(container(ValueKind::Tuple, popMark())); return;
+        case FROZENSET: push(container(ValueKind::FrozenSet, popMark())); return;
+        case TUPLE1:
+        case TUPLE2:
+        case TUPLE3: {
+            const size_t n = op - TUPLE1 + 1;
+            std::vector<Value *> items(n);
+            for (size_t i = n; i-- > 0;) items[i] = pop();
+            push(container(ValueKind::Tuple, std::move(items)));
+            return;
+        }
+        case DICT: {
+            auto kv = popMark();
+            if (kv.size() % 2) fail("DICT with an odd number of items");
+            push(container(ValueKind::Dict, std::move(kv)));
+            return;
+        }
+        case APPEND: {
+            Value *item = pop();
+            addListItems(top(), {item});
+            return;
+        }
+        case APPENDS: {
+            auto items = popMark();
+            addListItems(top(), items);
+            return;
+        }
+        case SETITEM: {
+            Value *v = pop();
+            Value *k = pop();
+            addDictItems(top(), {k, v});
+            return;
+        }
+        case SETITEMS: {
+            auto kv = popMark();
+            addDictItems(top(), kv);
+            return;
+        }
+        case ADDITEMS: {
+            auto items = popMark();
+            Value *target = top();
+            if (target->kind != ValueKind::Set && target->kind != ValueKind::Object)
+                fail("ADDITEMS to a value that is not a set");
+            for (Value *item : items) {
+                deepen(target, item);
+                target->items.push_back(item);
+            }
+            return;
+        }
+
+        case GLOBAL: {
+            const auto module = line();
+            const auto name = line();
+            push(global(module, name, false));
+            return;
+        }
+        case STACK_GLOBAL: {
+            Value *name = pop();
+            Value *module = pop();
+            if (module->kind != ValueKind::String || name->kind != ValueKind::String)
+                fail("STACK_GLOBAL needs two strings");
+            push(global(module->text, name->text, true));
+            return;
+        }
+        case INST: {
+            const auto module = line();
+            const auto name = line();
+            Value *cls = global(module, name, false);
+            Value *args = container(ValueKind::Tuple, popMark());
+            if (m_observer) m_observer->reduce(cls, args);
+            push(call(cls, args, BuildKind::Inst));
+            return;
+        }
+        case OBJ: {
+            auto items = popMark();
+            if (items.empty()) fail("OBJ without a class");
+            Value *cls = items.front();
+            items.erase(items.begin());
+            Value *args = container(ValueKind::Tuple, std::move(items));
+            if (m_observer) m_observer->reduce(cls, args);
+            push(call(cls, args, BuildKind::Inst));
+            return;
+        }
+        case REDUCE: {
+            Value *args = pop();
+            Value *callable = pop();
+            if (args->kind != ValueKind::Tuple) fail("REDUCE arguments are not a tuple");
+            if (m_observer) m_observer->reduce(callable, args);
+            push(call(callable, args, BuildKind::Reduce));
+            return;
+        }
+        case NEWOBJ: {
+            Value *args = pop();
+            Value *cls = pop();
+            if (args->kind != ValueKind::Tuple) fail("NEWOBJ arguments are not a tuple");
+            if (m_observer) m_observer->newObject(cls);
+            push(call(cls, args, BuildKind::NewObj));
+            return;
+        }
+        case NEWOBJ_EX: {
+            Value *kwargs = pop();
+            Value *args = pop();
+            Value *cls = pop();
+            if (m_observer) m_observer->newObject(cls);
+            push(call(cls, container(ValueKind::Tuple, {args, kwargs}), BuildKind::NewObjEx));
+            return;
+        }
+        case BUILD: {
+            Value *state = pop();
+            Value *target = top();
+            if (m_observer) m_observer->build(target);
+            if (!target->isContainer() && target->kind != ValueKind::Tensor)
+                fail("BUILD on a value that cannot take state");
+            deepen(target, state);
+            target->state = state;
+            return;
+        }
+        case PERSID:
+        case BINPERSID: {
+            Value *pid = op == PERSID ? string(ValueKind::String, line()) : pop();
+            if (m_observer) m_observer->persistentId(pid);
+            Value *ref = make(ValueKind::PersistentRef);
+            ref->args = pid;
+            deepen(ref, pid);
+            push(ref);
+            return;
+        }
+
+        case PUT: {
+            const auto key = parseDecimalInt(line());
+            if (!key || *key < 0) fail("invalid PUT index");
+            memoPut(uint64_t(*key));
+            return;
+        }
+        case BINPUT: memoPut(u8()); return;
+        case LONG_BINPUT: memoPut(le<uint32_t>()); return;
+        case MEMOIZE: memoPut(m_memo.size()); return;
+        case GET: {
+            const auto key = parseDecimalInt(line());
+            if (!key || *key < 0) fail("invalid GET index");
+            memoGet(uint64_t(*key));
+            return;
+        }
+        case BINGET: memoGet(u8()); return;
+        case LONG_BINGET: memoGet(le<uint32_t>()); return;
+
+        case EXT1:
+        case EXT2:
+        case EXT4: fail("unregistered extension code");
+        default: {
+            static const char hex[] = "0123456789abcdef";
+            fail(std::string("unknown opcode 0x") + hex[op >> 4] + hex[op & 15]);
+        }
+        }
+    }
+
+    ValueArena &m_arena;
+    const uint8_t *m_data;
+    uint64_t m_size;
+    uint64_t m_pos;
+    uint64_t m_opPos = 0;
+    UnpickleObserver *m_observer;
+    UnpickleLimits m_limits;
+    std::vector<Value *> m_stack;
+    std::vector<size_t> m_marks;
+    std::unordered_map<uint64_t, Value *> m_memo;
+    std::vector<GlobalRef> m_globals;
+};
+
+} // namespace
+
+Result<UnpickleOutput> unpickle(ValueArena &arena, const uint8_t *data, uint64_t size,
+                                uint64_t start, UnpickleObserver *observer,
+                                const UnpickleLimits &limits)
+{
+    try {
+        return Machine(arena, data, size, start, observer, limits).run();
+    } catch (const FormatError &e) {
+        return Error{e.what()};
+    } catch (const std::bad_alloc &) {
+        return Error{"pickle: out of memory"};
+    }
+}
+
+} // namespace ckpt

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ckpt {
+
+/// One record of a zip archive, as its central directory and local header describe it.
+struct ZipEntry
+{
+    std::string name;
+    uint16_t method = 0;          ///< 0 stored, 8 deflated
+    uint64_t compressedSize = 0;
+    uint64_t size = 0;
+    uint64_t localHeaderOffset = 0;
+    uint64_t dataOffset = 0;      ///< absolute offset of the record's (compressed) bytes
+};
+
+/// The central directory of a zip held in memory (zip64 included), every offset checked
+/// against the buffer. PyTorchStreamReader does not expose sizes or compression; this does,
+/// without touching any record's data.
+class ZipDirectory final
+{
+public:
+    /// Throws FormatError when the bytes are not a readable zip.
+    static ZipDirectory parse(const uint8_t *data, uint64_t size);
+
+    const std::vector<ZipEntry> &entries() const { return m_entries; }
+    const ZipEntry *find(const std::string &name) const;
+
+private:
+    std::vector<ZipEntry> m_entries;
+    std::unordered_map<std::string, size_t> m_byName;
+};
+
+} // namespace ckpt

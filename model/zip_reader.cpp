@@ -1,0 +1,106 @@
+// torch.save's zip container, read from the mapping with our own checked central-directory
+// reader. LibTorch's PyTorchStreamReader is deliberately not on this path: merely loading
+// libtorch_cpu costs ~0.6 s of static initialisation, more than opening should cost. The
+// tests check this reader against PyTorchStreamReader record by record (tst_zip_directory).
+#include "format_error.h"
+#include "format_readers.h"
+#include "pickle_run.h"
+#include "tensor_resolver.h"
+#include "zip_directory.h"
+
+#include <zlib.h>
+
+#include <charconv>
+
+namespace ckpt {
+namespace {
+
+constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
+// PyTorch 1.13 reads archive versions 1 to 10 (caffe2/serialize/versions.h).
+constexpr int kMinVersion = 1;
+constexpr int kMaxVersion = 10;
+
+std::string_view recordText(const uint8_t *base, const ZipEntry &e)
+{
+    if (e.method != 0 || e.size > 64) throw FormatError("zip: record " + e.name + " is malformed");
+    return {reinterpret_cast<const char *>(base + e.dataOffset), size_t(e.size)};
+}
+
+int archiveVersion(const uint8_t *base, const ZipDirectory &dir, const std::string &prefix)
+{
+    const ZipEntry *e = dir.find(prefix + ".data/version");
+    if (!e) e = dir.find(prefix + "version");
+    if (!e) throw FormatError("zip: not a PyTorch archive (no version record)");
+    std::string_view text = recordText(base, *e);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    int v = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size())
+        throw FormatError("zip: the version record is not a number");
+    if (v < kMinVersion || v > kMaxVersion)
+        throw FormatError("zip: archive version " + std::to_string(v) + " is not supported");
+    return v;
+}
+
+std::vector<uint8_t> inflateRecord(const uint8_t *base, const ZipEntry &e)
+{
+    std::vector<uint8_t> out(size_t(e.size));
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw FormatError("zip: cannot inflate");
+    z.next_in = const_cast<Bytef *>(base + e.dataOffset);
+    z.avail_in = uInt(std::min<uint64_t>(e.compressedSize, UINT32_MAX));
+    z.next_out = out.data();
+    z.avail_out = uInt(out.size());
+    const int rc = inflate(&z, Z_FINISH);
+    const bool complete = rc == Z_STREAM_END && z.total_out == e.size;
+    inflateEnd(&z);
+    if (!complete) throw FormatError("zip: record " + e.name + " does not inflate to its size");
+    return out;
+}
+
+} // namespace
+
+CheckpointData readZipCheckpoint(SourceFile file)
+{
+    const uint8_t *base = file.map->data();
+    const ZipDirectory dir = ZipDirectory::parse(base, file.map->size());
+    if (dir.entries().empty()) throw FormatError("zip: the archive holds no records");
+    const std::string &first = dir.entries().front().name;
+    const auto slash = first.find('/');
+    if (slash == std::string::npos) throw FormatError("zip: not a PyTorch archive (no folder)");
+    const std::string prefix = first.substr(0, slash + 1);
+    const ZipEntry *pkl = dir.find(prefix + "data.pkl");
+    if (!pkl) throw FormatError("zip: not a PyTorch archive (no data.pkl)");
+    if (pkl->size > kMaxPickleBytes) throw FormatError("zip: data.pkl is larger than 1 GiB");
+
+    CheckpointData d;
+    d.format = dir.find(prefix + "constants.pkl") ? CheckpointFormat::TorchScript
+                                                  : CheckpointFormat::PyTorchZip;
+    d.archiveVersion = archiveVersion(base, dir, prefix);
+    if (const ZipEntry *order = dir.find(prefix + "byteorder"); order && recordText(base, *order) == "big")
+        d.warnings.push_back("tensor bytes are stored big-endian");
+    std::vector<uint8_t> inflated;
+    const uint8_t *pickle = base + pkl->dataOffset;
+    if (pkl->method == 8) {
+        inflated = inflateRecord(base, *pkl);
+        pickle = inflated.data();
+    } else if (pkl->method != 0) {
+        throw FormatError("zip: data.pkl uses compression method " + std::to_string(pkl->method));
+    }
+
+    d.files.push_back(std::move(file));
+    d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
+    resolveTensors(d);
+    for (auto &s : d.storages) {
+        const ZipEntry *rec = dir.find(prefix + "data/" + s.key);
+        if (!rec) throw FormatError("storage record data/" + s.key + " is missing");
+        s.record = rec->name;
+        s.byteOffset = rec->dataOffset;
+        s.byteLength = rec->size;
+        s.mapped = rec->method == 0;
+    }
+    checkTensorBounds(d);
+    return d;
+}
+
+} // namespace ckpt
