@@ -1,5 +1,6 @@
 #include "safety_report.h"
 
+#include <algorithm>
 #include <array>
 
 namespace ckpt {
@@ -7,18 +8,18 @@ namespace {
 
 // Modules whose every name can reach the operating system, the network, the interpreter or
 // another unpickler. Checked on the top-level package, so "os.path" counts as "os".
-constexpr std::array<std::string_view, 38> kDangerousModules{
+constexpr auto kDangerousModules = std::to_array<std::string_view>({
     "os", "posix", "nt", "sys", "subprocess", "runpy", "importlib", "pickle", "_pickle",
     "shutil", "socket", "webbrowser", "ctypes", "pty", "commands", "code", "codeop", "marshal",
     "multiprocessing", "asyncio", "http", "urllib", "urllib2", "requests", "ftplib", "telnetlib",
     "smtplib", "signal", "pdb", "bdb", "timeit", "cProfile", "profile", "trace", "dill",
-    "cloudpickle", "joblib", "_posixsubprocess"};
+    "cloudpickle", "joblib", "_posixsubprocess"});
 
 // Single names that evaluate code, open files or reach any attribute.
-constexpr std::array<std::string_view, 21> kDangerousBuiltins{
+constexpr auto kDangerousBuiltins = std::to_array<std::string_view>({
     "eval", "exec", "compile", "getattr", "setattr", "delattr", "__import__", "open",
     "globals", "locals", "vars", "input", "breakpoint", "help", "exit", "quit", "memoryview",
-    "__loader__", "__builtins__", "execfile", "reload"};
+    "__loader__", "__builtins__", "execfile", "reload"});
 
 struct NamedGlobal
 {
@@ -31,7 +32,6 @@ constexpr std::array kDangerousNames{
     NamedGlobal{"operator", "attrgetter", "reaches any attribute"},
     NamedGlobal{"operator", "methodcaller", "calls any method"},
     NamedGlobal{"operator", "itemgetter", "reaches any item"},
-    NamedGlobal{"functools", "partial", "wraps an arbitrary call"},
     NamedGlobal{"functools", "reduce", "chains arbitrary calls"},
     NamedGlobal{"types", "FunctionType", "builds a function from code"},
     NamedGlobal{"types", "CodeType", "builds code objects"},
@@ -72,6 +72,8 @@ constexpr std::array kSafeNames{
     NamedGlobal{"builtins", "bool", ""},
     NamedGlobal{"builtins", "object", ""},
     NamedGlobal{"copyreg", "_reconstructor", ""},
+    // partial only calls what it wraps, and what it wraps is a global reported on its own.
+    NamedGlobal{"functools", "partial", ""},
     NamedGlobal{"copyreg", "__newobj__", ""},
     NamedGlobal{"_codecs", "encode", ""},
     NamedGlobal{"argparse", "Namespace", ""},
@@ -154,6 +156,20 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
         if (topPackage(module) == m)
             return say("module " + std::string(m) + " can run commands or reach the system",
                        GlobalCategory::Dangerous);
+    // A module reached as an attribute of another (torch.os, numpy.sys, "os.system" as a
+    // protocol-4 dotted name) is as dangerous as the module itself.
+    for (size_t begin = 0; begin <= name.size();) {
+        const size_t dot = std::min(name.find('.', begin), name.size());
+        const std::string_view part = name.substr(begin, dot - begin);
+        for (auto m : kDangerousModules)
+            if (part == m)
+                return say("reaches module " + std::string(m) + " through " + std::string(module),
+                           GlobalCategory::Dangerous);
+        if (part == "__builtins__" || (part == "builtins" && module != "builtins"))
+            return say("reaches the builtins through " + std::string(module),
+                       GlobalCategory::Dangerous);
+        begin = dot + 1;
+    }
     if (module == "builtins")
         for (auto b : kDangerousBuiltins)
             if (name == b) return say("builtin " + std::string(b) + " can run or reach anything",
@@ -167,6 +183,9 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
             return say("standard value type", GlobalCategory::SafeContainer);
     if (module == "__main__")
         return say("class from the saving script: its code is needed", GlobalCategory::Unknown);
+    if (module == "torch" || module.starts_with("torch."))
+        return say("PyTorch class: loading runs its code (not allowed by weights_only)",
+                   GlobalCategory::Unknown);
     return say("third-party or project code is needed to load it", GlobalCategory::Unknown);
 }
 

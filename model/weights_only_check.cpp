@@ -101,9 +101,10 @@ void WeightsOnlyCheck::opcode(uint8_t op, uint64_t)
     if (!opcodeAllowed(op, m_policy)) block("unsupported " + opcodeName(op));
 }
 
-void WeightsOnlyCheck::global(const Value *g, bool viaStack)
+void WeightsOnlyCheck::global(const Value *g, bool)
 {
-    if (viaStack) return; // the opcode itself is already refused
+    // STACK_GLOBAL is refused as an opcode already; the name is reported too, as what a user
+    // would have to allow.
     std::string_view module = g->module();
     if (module == "__builtin__") module = "builtins";
     if (m_policy == Policy::Torch2 &&

@@ -128,7 +128,7 @@ void TestUnpickler::stackGlobalThroughMemoIsSeen()
     bytes += QByteArray("\x8c\x06system\x94", 9);                 // memo 2 = 'system'
     bytes += "0";
     bytes += QByteArray("h\x00h\x02\x93", 5);                     // STACK_GLOBAL posix.system
-    bytes += QByteArray("\x8c\x02id\x85R.", 6);
+    bytes += QByteArray("\x8c\x02id\x85R.", 7);
     ValueArena arena;
     auto out = run(arena, bytes);
     QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());

@@ -1,0 +1,159 @@
+"""`ckpt inspect --json` against torch.load (and the safetensors spec) on real fixtures."""
+import json
+import os
+import unittest
+
+import torch
+
+import reference as ref
+
+ENTRIES = ref.manifest()["ok"]
+
+
+def entries(kind):
+    return [e for e in ENTRIES if e["kind"] == kind]
+
+
+class InspectAgainstTorchLoad(unittest.TestCase):
+    def compare(self, path, loaded):
+        ours = ref.inspect_json(path)
+        theirs = ref.torch_listing(loaded)
+        self.assertEqual([t["path"] for t in ours["tensors"]], [p for p, _ in theirs],
+                         "tensor paths (in order)")
+        with open(path, "rb") as f:
+            data = f.read()
+        ours_ptr, theirs_ptr = {}, {}
+        for row, (p, t) in zip(ours["tensors"], theirs):
+            with self.subTest(path=p):
+                self.assertEqual(row["dtype"], ref.dtype_name(t))
+                self.assertEqual(row["shape"], list(t.shape))
+                self.assertEqual(row["nbytes"], t.numel() * t.element_size())
+                self.assertEqual(row["requires_grad"], t.requires_grad)
+                self.assertEqual(row["parameter"], isinstance(t, torch.nn.Parameter))
+                if t.device.type == "meta":
+                    self.assertIsNone(row["storage"])
+                    continue
+                self.assertEqual(row["offset"], t.storage_offset())
+                self.assertEqual(row["strides"], list(t.stride()))
+                self.check_bytes(data, row, t)
+                ptr = ref.storage_ptr(t)
+                if ptr is not None:
+                    ours_ptr.setdefault(row["storage"], set()).add(ptr)
+                    theirs_ptr.setdefault(ptr, set()).add(row["storage"])
+        # Sharing: one storage of ours is one storage of torch's, and back.
+        for key, ptrs in ours_ptr.items():
+            self.assertEqual(len(ptrs), 1, f"storage {key} maps to several torch storages")
+        for ptr, keys in theirs_ptr.items():
+            self.assertEqual(len(keys), 1, f"torch storage shared by our storages {keys}")
+        return ours
+
+    def check_bytes(self, data, row, t):
+        """The bytes at the reported file offset are the tensor's own."""
+        if t.numel() == 0:
+            return
+        expected = t.int_repr() if t.is_quantized else t
+        if not expected.is_contiguous():
+            # A view: rebuild it from the whole storage the way torch does.
+            itemsize = expected.element_size()
+            begin = row["byte_offset"] - row["offset"] * itemsize
+            storage = torch.frombuffer(bytearray(data[begin:begin + row["storage_nbytes"]]),
+                                       dtype=expected.dtype)
+            got = storage.as_strided(list(t.shape), list(t.stride()), row["offset"])
+        else:
+            raw = bytearray(data[row["byte_offset"]:row["byte_offset"] + row["nbytes"]])
+            got = torch.frombuffer(raw, dtype=expected.dtype).reshape(t.shape)
+        self.assertTrue(torch.equal(got, expected), f"bytes of {row['path']}")
+
+    def test_torch_files(self):
+        for e in entries("torch"):
+            with self.subTest(file=e["file"]):
+                path = ref.fixture(e["file"])
+                self.compare(path, torch.load(path, map_location="cpu"))
+
+    def test_format_and_sizes(self):
+        for e in entries("torch"):
+            path = ref.fixture(e["file"])
+            ours = ref.inspect_json(path)
+            self.assertEqual(ours["file_size"], os.path.getsize(path))
+            legacy = "legacy" in e["file"]
+            self.assertEqual(ours["format"], "pytorch-legacy" if legacy else "pytorch-zip")
+
+    def test_lightning_weights_found(self):
+        ours = ref.inspect_json(ref.fixture("ok/lightning.ckpt"))
+        self.assertEqual(ours["weights_candidates"][0]["path"], ["state_dict"])
+        loaded = torch.load(ref.fixture("ok/lightning.ckpt"))
+        self.assertEqual(ours["weights_candidates"][0]["tensors"], len(loaded["state_dict"]))
+        paths = [c["path"] for c in ours["weights_candidates"]]
+        self.assertFalse(any("optimizer_states" in p for p in paths), paths)
+
+    def test_state_dict_is_its_own_weights(self):
+        ours = ref.inspect_json(ref.fixture("ok/resnet18.pt"))
+        self.assertEqual(ours["weights_candidates"][0]["path"], [])
+        self.assertEqual(ours["parameters"],
+                         sum(t.numel() for t in torch.load(ref.fixture("ok/resnet18.pt")).values()))
+
+    def test_tied_weights_share_storage(self):
+        ours = ref.inspect_json(ref.fixture("ok/special.pt"))
+        rows = {tuple(t["path"]): t for t in ours["tensors"]}
+        emb, head = rows[("tied", "0.weight")], rows[("tied", "1.weight")]
+        self.assertEqual(emb["storage"], head["storage"])
+        self.assertTrue(emb["shares_storage"])
+        middle = rows[("views", "middle")]
+        self.assertEqual(middle["storage"], rows[("views", "base")]["storage"])
+        self.assertEqual(middle["offset"], 2)
+
+    def test_safetensors_single_and_sharded(self):
+        path = ref.fixture("ok/tiny_vit.safetensors")
+        ours = ref.inspect_json(path)
+        self.assertEqual(ours["format"], "safetensors")
+        self.assertEqual(ours["metadata"], {"format": "pt", "source": "fixtures"})
+        spec = ref.safetensors_listing(path)
+        self.assertEqual({t["path"][0] for t in ours["tensors"]}, set(spec))
+        for row in ours["tensors"]:
+            code, shape, nbytes = spec[row["path"][0]]
+            self.assertEqual(row["dtype"], ref.CODES[code])
+            self.assertEqual(row["shape"], shape)
+            self.assertEqual(row["nbytes"], nbytes)
+        for e in entries("sharded"):
+            with self.subTest(file=e["file"]):
+                ours = ref.inspect_json(ref.fixture(e["file"]))
+                folder = ref.fixture(e["file"])
+                folder = folder if os.path.isdir(folder) else os.path.dirname(folder)
+                expected = {}
+                for shard in sorted(os.listdir(folder)):
+                    full = os.path.join(folder, shard)
+                    if shard.endswith(".safetensors"):
+                        for name, (code, shape, _) in ref.safetensors_listing(full).items():
+                            expected[name] = (ref.CODES[code], shape)
+                    elif shard.endswith(".bin"):
+                        for name, t in torch.load(full).items():
+                            expected[name] = (ref.dtype_name(t), list(t.shape))
+                got = {t["path"][0]: (t["dtype"], t["shape"]) for t in ours["tensors"]}
+                self.assertEqual(got, expected)
+                self.assertEqual(len(ours["files"]), 2)
+
+    def test_torchscript_parameters_listed(self):
+        for e in entries("torchscript"):
+            ours = ref.inspect_json(ref.fixture(e["file"]))
+            self.assertEqual(ours["format"], "torchscript")
+            names = {".".join(str(p) for p in t["path"]) for t in ours["tensors"]}
+            missing = set(e["names"]) - names
+            self.assertFalse(missing, f"parameters/buffers not listed: {sorted(missing)[:5]}")
+
+    def test_several_paths_give_an_array(self):
+        status, out, _ = ref.run("inspect", "--json", ref.fixture("ok/tiny_vit.pt"),
+                                 ref.fixture("ok/tiny_vit.safetensors"))
+        self.assertEqual(status, 0)
+        self.assertEqual([r["format"] for r in json.loads(out)], ["pytorch-zip", "safetensors"])
+
+    def test_text_table(self):
+        status, out, _ = ref.run("inspect", ref.fixture("ok/lightning.ckpt"))
+        self.assertEqual(status, 0)
+        text = out.decode()
+        self.assertIn("state_dict/model.conv1.weight", text)
+        self.assertIn("[64, 3, 7, 7]", text)
+        self.assertIn("weights     state_dict:", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,65 @@
+// Classification of globals: what a Python unpickler would do with each name.
+#include "model/safety_report.h"
+
+#include <QtTest>
+
+using namespace ckpt;
+
+class TestSafety final : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void classify_data();
+    void classify();
+};
+
+void TestSafety::classify_data()
+{
+    QTest::addColumn<QString>("module");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("category");
+    const int rebuild = int(GlobalCategory::TensorRebuild), safe = int(GlobalCategory::SafeContainer),
+              unknown = int(GlobalCategory::Unknown), danger = int(GlobalCategory::Dangerous);
+    QTest::newRow("rebuild v2") << "torch._utils" << "_rebuild_tensor_v2" << rebuild;
+    QTest::newRow("parameter") << "torch.nn.parameter" << "Parameter" << rebuild;
+    QTest::newRow("storage") << "torch" << "BFloat16Storage" << rebuild;
+    QTest::newRow("dtype") << "torch" << "float8_e4m3fn" << rebuild;
+    QTest::newRow("ordered dict") << "collections" << "OrderedDict" << safe;
+    QTest::newRow("py2 set") << "__builtin__" << "set" << safe;
+    QTest::newRow("namespace") << "argparse" << "Namespace" << safe;
+    QTest::newRow("partial") << "functools" << "partial" << safe;
+    QTest::newRow("main class") << "__main__" << "MyConfig" << unknown;
+    QTest::newRow("omegaconf") << "omegaconf.dictconfig" << "DictConfig" << unknown;
+    QTest::newRow("nn module") << "torch.nn.modules.linear" << "Linear" << unknown;
+    QTest::newRow("os.system") << "os" << "system" << danger;
+    QTest::newRow("posix.system") << "posix" << "system" << danger;
+    QTest::newRow("nt.system") << "nt" << "system" << danger;
+    QTest::newRow("subprocess") << "subprocess" << "Popen" << danger;
+    QTest::newRow("os.path submodule") << "os.path" << "join" << danger;
+    QTest::newRow("eval") << "builtins" << "eval" << danger;
+    QTest::newRow("py2 eval") << "__builtin__" << "eval" << danger;
+    QTest::newRow("getattr") << "builtins" << "getattr" << danger;
+    QTest::newRow("runpy") << "runpy" << "run_path" << danger;
+    QTest::newRow("attrgetter") << "operator" << "attrgetter" << danger;
+    QTest::newRow("torch.os") << "torch" << "os" << danger;
+    QTest::newRow("dotted os.system") << "torch" << "os.system" << danger;
+    QTest::newRow("numpy builtins") << "numpy" << "__builtins__" << danger;
+    QTest::newRow("torch.load") << "torch" << "load" << danger;
+    QTest::newRow("numpy runstring") << "numpy.testing._private.utils" << "runstring" << danger;
+    QTest::newRow("codecs (not code)") << "codecs" << "lookup" << unknown;
+    QTest::newRow("pickle.loads") << "pickle" << "loads" << danger;
+    QTest::newRow("webbrowser") << "webbrowser" << "open" << danger;
+}
+
+void TestSafety::classify()
+{
+    QFETCH(QString, module);
+    QFETCH(QString, name);
+    QFETCH(int, category);
+    std::string reason;
+    QCOMPARE(int(classifyGlobal(module.toStdString(), name.toStdString(), &reason)), category);
+    QVERIFY(!reason.empty());
+}
+
+QTEST_GUILESS_MAIN(TestSafety)
+#include "tst_safety.moc"
