@@ -168,10 +168,13 @@ std::vector<size_t> Checkpoint::storagePartners(size_t entry) const
 
 int64_t Checkpoint::totalParameters() const
 {
-    std::unordered_set<int> seen;
+    std::vector<bool> seen(m_d.tensors.size(), false);
     int64_t total = 0;
     for (const auto &e : m_d.entries)
-        if (seen.insert(e.tensor).second) total += m_d.tensors[size_t(e.tensor)].numel();
+        if (!seen[size_t(e.tensor)]) {
+            seen[size_t(e.tensor)] = true;
+            total += m_d.tensors[size_t(e.tensor)].numel();
+        }
     return total;
 }
 

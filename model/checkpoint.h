@@ -58,6 +58,7 @@ struct CheckpointData
     std::map<std::string, std::string> metadata; ///< safetensors __metadata__, index metadata
     std::vector<std::string> warnings;
     int archiveVersion = 0;                      ///< zip "version" record, legacy protocol
+    std::vector<std::vector<uint8_t>> buffers;   ///< inflated records the tree points into
 };
 
 /// An opened checkpoint: the object tree, the tensor table and the safety report, built from

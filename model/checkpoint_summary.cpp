@@ -13,10 +13,11 @@ CheckpointSummary summarize(const Checkpoint &c)
     s.entryCount = c.entries().size();
     s.storageCount = c.storages().size();
     s.storageBytes = c.totalStorageBytes();
-    std::unordered_set<int> seen;
+    std::vector<bool> seen(c.tensors().size(), false);
     std::vector<int> viewers(c.storages().size(), 0);
     for (const auto &e : c.entries()) {
-        if (!seen.insert(e.tensor).second) continue;
+        if (seen[size_t(e.tensor)]) continue;
+        seen[size_t(e.tensor)] = true;
         const auto &t = c.tensors()[size_t(e.tensor)];
         ++s.tensorCount;
         s.parameters += t.numel();

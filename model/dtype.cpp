@@ -49,11 +49,18 @@ constexpr std::array kRows{
     DTypeRow{DType::Bits16, "bits16", 16, "", ""},
 };
 
+constexpr bool rowsInEnumOrder()
+{
+    for (size_t i = 0; i < kRows.size(); ++i)
+        if (size_t(kRows[i].dtype) != i) return false;
+    return true;
+}
+static_assert(rowsInEnumOrder(), "kRows must list DType values in enum order");
+
 const DTypeRow &row(DType dtype)
 {
-    for (const auto &r : kRows)
-        if (r.dtype == dtype) return r;
-    return kRows[0];
+    const auto i = size_t(dtype);
+    return i < kRows.size() ? kRows[i] : kRows[0];
 }
 
 struct Alias

@@ -1,24 +1,26 @@
 #include "json_report.h"
 
 #include "checkpoint_summary.h"
+#include "json_writer.h"
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
 
 namespace ckpt {
 namespace {
 
 using json = nlohmann::ordered_json;
 
-json pathJson(const Path &path)
+void writePath(JsonWriter &w, const Path &path)
 {
-    json out = json::array();
+    w.beginArray();
     for (const auto &e : path) {
-        if (const auto *s = std::get_if<std::string>(&e)) out.push_back(*s);
-        else out.push_back(std::get<int64_t>(e));
+        if (const auto *s = std::get_if<std::string>(&e)) w.value(*s);
+        else w.value(std::get<int64_t>(e));
     }
-    return out;
+    w.endArray();
 }
 
 std::string dump(const json &j)
@@ -32,35 +34,48 @@ std::string storageId(const Checkpoint &c, const StorageInfo &s)
     return std::filesystem::path(c.files()[size_t(s.file)].path).filename().string() + ":" + s.key;
 }
 
-json tensorJson(const Checkpoint &c, size_t entryIndex, const std::vector<int> &viewers)
+void writeInts(JsonWriter &w, const std::vector<int64_t> &v)
+{
+    w.beginArray();
+    for (int64_t i : v) w.value(i);
+    w.endArray();
+}
+
+void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex,
+                 const std::vector<int> &viewers)
 {
     const TensorEntry &e = c.entries()[entryIndex];
     const TensorInfo &t = c.tensors()[size_t(e.tensor)];
-    json j;
-    j["path"] = pathJson(e.path);
-    j["name"] = pathToString(e.path);
-    j["dtype"] = dtypeName(t.dtype);
-    j["shape"] = t.shape;
-    j["strides"] = t.strides;
-    j["numel"] = t.numel();
-    j["nbytes"] = t.nbytes();
-    j["requires_grad"] = t.requiresGrad;
-    j["parameter"] = t.parameter;
+    w.beginObject();
+    w.key("path");
+    writePath(w, e.path);
+    w.field("name", pathToString(e.path));
+    w.field("dtype", dtypeName(t.dtype));
+    w.key("shape");
+    writeInts(w, t.shape);
+    w.key("strides");
+    writeInts(w, t.strides);
+    w.field("numel", t.numel());
+    w.field("nbytes", t.nbytes());
+    w.field("requires_grad", t.requiresGrad);
+    w.field("parameter", t.parameter);
     if (t.storage < 0) {
-        j["storage"] = nullptr;
-        j["offset"] = 0;
-        return j;
+        w.key("storage").null();
+        w.field("offset", int64_t(0));
+        w.endObject();
+        return;
     }
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    j["storage"] = storageId(c, s);
-    j["offset"] = t.storageOffset;
-    j["storage_nbytes"] = s.byteLength;
-    j["byte_offset"] = s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8;
-    if (c.files().size() > 1) j["file"] = c.files()[size_t(s.file)].path;
-    if (!s.record.empty()) j["record"] = s.record;
-    j["device"] = s.location;
-    j["shares_storage"] = viewers[size_t(t.storage)] > 1;
-    return j;
+    w.field("storage", storageId(c, s));
+    w.field("offset", t.storageOffset);
+    w.field("storage_nbytes", s.byteLength);
+    w.field("byte_offset",
+            s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+    if (c.files().size() > 1) w.field("file", c.files()[size_t(s.file)].path);
+    if (!s.record.empty()) w.field("record", s.record);
+    w.field("device", s.location);
+    w.field("shares_storage", viewers[size_t(t.storage)] > 1);
+    w.endObject();
 }
 
 json verdictJson(const WeightsOnlyVerdict &v)
@@ -76,6 +91,13 @@ json verdictJson(const WeightsOnlyVerdict &v)
 
 std::string inspectJson(const Checkpoint &c, const std::string &path)
 {
+    std::ostringstream out;
+    writeInspectJson(out, c, path);
+    return out.str();
+}
+
+void writeInspectJson(std::ostream &out, const Checkpoint &c, const std::string &path)
+{
     const CheckpointSummary s = summarize(c);
     // Storage sharing counts distinct tensor objects, not places they sit.
     std::vector<int> viewers(c.storages().size(), 0);
@@ -88,33 +110,44 @@ std::string inspectJson(const Checkpoint &c, const std::string &path)
             ++viewers[size_t(t.storage)];
         }
     }
-    json j;
-    j["file"] = path;
-    j["format"] = s.format;
-    j["file_size"] = s.fileSize;
-    if (c.archiveVersion()) j["archive_version"] = c.archiveVersion();
-    j["tensor_count"] = s.tensorCount;
-    j["parameters"] = s.parameters;
-    j["nbytes"] = s.tensorBytes;
-    j["storage_nbytes"] = s.storageBytes;
-    j["bytes_by_dtype"] = s.bytesByDtype;
-    json candidates = json::array();
-    for (const auto &w : c.weightsCandidates())
-        candidates.push_back({{"path", pathJson(w.path)}, {"tensors", w.tensors},
-                              {"parameters", w.parameters}, {"nbytes", w.bytes}});
-    j["weights_candidates"] = candidates;
-    if (c.files().size() > 1) {
-        json files = json::array();
-        for (const auto &f : c.files()) files.push_back({{"path", f.path}, {"size", f.size}});
-        j["files"] = files;
+    JsonWriter w(&out);
+    w.beginObject();
+    w.field("file", path);
+    w.field("format", s.format);
+    w.field("file_size", s.fileSize);
+    if (c.archiveVersion()) w.field("archive_version", c.archiveVersion());
+    w.field("tensor_count", s.tensorCount);
+    w.field("parameters", s.parameters);
+    w.field("nbytes", s.tensorBytes);
+    w.field("storage_nbytes", s.storageBytes);
+    w.key("bytes_by_dtype").beginObject();
+    for (const auto &[dtype, bytes] : s.bytesByDtype) w.field(dtype, bytes);
+    w.endObject();
+    w.key("weights_candidates").beginArray();
+    for (const auto &cand : c.weightsCandidates()) {
+        w.beginObject().key("path");
+        writePath(w, cand.path);
+        w.field("tensors", cand.tensors).field("parameters", cand.parameters);
+        w.field("nbytes", cand.bytes).endObject();
     }
-    j["metadata"] = c.metadata();
-    j["warnings"] = c.warnings();
-    j["dangerous"] = c.safety().dangerous;
-    json tensors = json::array();
-    for (size_t i = 0; i < c.entries().size(); ++i) tensors.push_back(tensorJson(c, i, viewers));
-    j["tensors"] = std::move(tensors);
-    return dump(j);
+    w.endArray();
+    if (c.files().size() > 1) {
+        w.key("files").beginArray();
+        for (const auto &f : c.files())
+            w.beginObject().field("path", f.path).field("size", f.size).endObject();
+        w.endArray();
+    }
+    w.key("metadata").beginObject();
+    for (const auto &[k, v] : c.metadata()) w.field(k, v);
+    w.endObject();
+    w.key("warnings").beginArray();
+    for (const auto &warning : c.warnings()) w.value(warning);
+    w.endArray();
+    w.field("dangerous", c.safety().dangerous);
+    w.key("tensors").beginArray();
+    for (size_t i = 0; i < c.entries().size(); ++i) writeTensor(w, c, i, viewers);
+    w.endArray();
+    w.endObject();
 }
 
 std::string scanJson(const Checkpoint &c, const std::string &path)
@@ -135,14 +168,5 @@ std::string scanJson(const Checkpoint &c, const std::string &path)
     return dump(j);
 }
 
-std::string jsonArray(const std::vector<std::string> &objects)
-{
-    std::string out = "[";
-    for (size_t i = 0; i < objects.size(); ++i) {
-        if (i) out += ",\n";
-        out += objects[i];
-    }
-    return out + "]";
-}
 
 } // namespace ckpt

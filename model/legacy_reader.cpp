@@ -14,7 +14,7 @@ constexpr char kMagic[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 
 bool isMagic(const Value *v)
 {
-    return v->kind == ValueKind::BigInt && !v->bigIntIsDecimal &&
+    return v->kind == ValueKind::BigInt && !v->bigIntIsDecimal() &&
            v->text == std::string_view(kMagic, 10);
 }
 
@@ -57,8 +57,9 @@ CheckpointData readLegacyCheckpoint(SourceFile file)
     for (size_t i = 0; i < d.storages.size(); ++i) byKey.emplace(d.storages[i].key, i);
     for (const Value *key : keys->items) {
         if (key->kind != ValueKind::String) throw FormatError("storage keys: not a string");
-        const auto it = byKey.find(key->text);
-        if (it == byKey.end()) throw FormatError("storage " + key->text + " is never used");
+        const auto it = byKey.find(std::string(key->text));
+        if (it == byKey.end())
+            throw FormatError("storage " + std::string(key->text) + " is never used");
         StorageInfo &s = d.storages[it->second];
         if (size - pos < 8) throw FormatError("storage " + s.key + ": truncated file");
         int64_t numel = 0;

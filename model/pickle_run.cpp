@@ -12,7 +12,7 @@ class TwoObservers final : public UnpickleObserver
 {
 public:
     TwoObservers(UnpickleObserver &a, UnpickleObserver &b) : m_a(a), m_b(b) {}
-    void opcode(uint8_t op, uint64_t offset) override { m_a.opcode(op, offset), m_b.opcode(op, offset); }
+    void opcodesUsed(const std::array<bool, 256> &u) override { m_a.opcodesUsed(u), m_b.opcodesUsed(u); }
     void global(const Value *g, bool s) override { m_a.global(g, s), m_b.global(g, s); }
     void reduce(const Value *c, const Value *a) override { m_a.reduce(c, a), m_b.reduce(c, a); }
     void newObject(const Value *c) override { m_a.newObject(c), m_b.newObject(c); }
@@ -34,7 +34,7 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
     WeightsOnlyCheck old(WeightsOnlyCheck::Policy::Torch113);
     WeightsOnlyCheck modern(WeightsOnlyCheck::Policy::Torch2);
     TwoObservers both(old, modern);
-    auto out = unpickle(*d.arena, data, size, start, &both);
+    auto out = unpickle(*d.arena, data, size, start, &both, {}, /*borrowData=*/true);
     if (!out) throw FormatError(label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
     modern.mergeInto(d.safety.torch2);

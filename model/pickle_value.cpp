@@ -1,5 +1,7 @@
 #include "pickle_value.h"
 
+#include <new>
+
 namespace ckpt {
 
 bool Value::isContainer() const
@@ -35,13 +37,25 @@ std::string Value::qualifiedName() const
     return out;
 }
 
+std::string_view ValueArena::keep(std::string s)
+{
+    return m_strings.emplace_back(std::move(s));
+}
+
 Value *ValueArena::make(ValueKind kind)
 {
-    if (m_count == m_blocks.size() * kBlock) m_blocks.push_back(std::make_unique<Value[]>(kBlock));
-    Value *v = &m_blocks.back()[m_count % kBlock];
+    if (m_count == m_blocks.size() * kBlock)
+        m_blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(kBlock * sizeof(Value)));
+    auto *slot = reinterpret_cast<Value *>(m_blocks.back().get()) + m_count % kBlock;
+    Value *v = new (slot) Value(&m_pool);
     ++m_count;
     v->kind = kind;
     return v;
+}
+
+ValueArena::~ValueArena()
+{
+    forEach([](Value &v) { v.~Value(); }); // item arrays go back to the pool: no frees
 }
 
 } // namespace ckpt

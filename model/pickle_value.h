@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,16 +38,24 @@ enum class BuildKind : uint8_t { None, Reduce, NewObj, NewObjEx, Inst };
 /// shared references (the pickle memo) and even cycles cost nothing to keep.
 struct Value
 {
+    explicit Value(std::pmr::memory_resource *pool = std::pmr::get_default_resource())
+        : items(pool)
+    {
+    }
+
     ValueKind kind = ValueKind::None;
     BuildKind how = BuildKind::None;
     uint16_t depth = 0;   ///< nesting below this node, as built
-    int32_t index = -1;   ///< Tensor: tensor index; PersistentRef: storage index or -1
+    /// Tensor: tensor index; PersistentRef: storage index or -1; BigInt: 1 when text holds
+    /// decimal digits (text opcodes), 0 when the little-endian bytes of LONG1/LONG4.
+    int32_t index = -1;
     union {
         int64_t integer = 0; ///< Int, Bool
         double real;         ///< Float
     };
-    std::string text;            ///< String, Bytes, BigInt; Global: module '\n' name
-    std::vector<Value *> items;  ///< List/Tuple/Set items; Dict as k0,v0,k1,v1; Object listitems
+    std::string_view text;       ///< String, Bytes, BigInt; Global: module '\n' name. Points
+                                 ///< into the pickle's bytes or into the arena's own strings.
+    std::pmr::vector<Value *> items; ///< List/Tuple/Set items; Dict as k0,v0,k1,v1; Object listitems
     Value *callable = nullptr;   ///< Global (or other value) called to make this node
     Value *args = nullptr;       ///< the argument tuple of that call
     Value *state = nullptr;      ///< BUILD state, when there was one
@@ -57,20 +67,26 @@ struct Value
     std::string_view name() const;
     /// "module.name" for a Global (or for an Object/Tensor/Dict's callable), else empty.
     std::string qualifiedName() const;
+    bool bigIntIsDecimal() const { return index == 1; }
     /// For a Dict: number of key/value pairs.
     size_t dictSize() const { return items.size() / 2; }
-    /// BigInt: true when text holds decimal digits (text opcodes), false when it holds the
-    /// little-endian two's-complement bytes of LONG1/LONG4.
-    bool bigIntIsDecimal = false;
 };
 
 /// Owns every Value of one object tree, in creation order (which is also a valid order to
-/// resolve them in: a node's children always exist before it is finished).
+/// resolve them in: a node's children always exist before it is finished). Item arrays come
+/// from a monotonic pool: a pickle builds millions of small tuples and never frees one.
 class ValueArena final
 {
 public:
+    ValueArena() = default;
+    ~ValueArena();
+    ValueArena(const ValueArena &) = delete;
+    ValueArena &operator=(const ValueArena &) = delete;
+
     Value *make(ValueKind kind);
     size_t size() const { return m_count; }
+    /// Keeps a copy of `s` as long as the arena lives and returns a view of the copy.
+    std::string_view keep(std::string s);
 
     template <class F>
     void forEach(F &&f)
@@ -78,15 +94,17 @@ public:
         size_t left = m_count;
         for (auto &block : m_blocks) {
             const size_t n = left < kBlock ? left : kBlock;
-            for (size_t i = 0; i < n; ++i) f(block[i]);
+            for (size_t i = 0; i < n; ++i) f(reinterpret_cast<Value *>(block.get())[i]);
             left -= n;
         }
     }
 
 private:
     static constexpr size_t kBlock = 4096;
-    std::vector<std::unique_ptr<Value[]>> m_blocks;
+    std::pmr::monotonic_buffer_resource m_pool{size_t(1) << 16};
+    std::vector<std::unique_ptr<std::byte[]>> m_blocks; // raw storage for kBlock Values each
     size_t m_count = 0;
+    std::deque<std::string> m_strings; // a deque never moves its elements: views stay valid
 };
 
 } // namespace ckpt

@@ -153,7 +153,7 @@ CheckpointData readSafetensors(SourceFile file)
         d.tensors.push_back(std::move(t));
 
         Value *key = d.arena->make(ValueKind::String);
-        key->text = item.name;
+        key->text = d.arena->keep(item.name);
         Value *tensor = d.arena->make(ValueKind::Tensor);
         tensor->index = int(d.tensors.size() - 1);
         d.root->items.push_back(key);

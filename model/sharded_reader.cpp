@@ -137,7 +137,7 @@ CheckpointData readShardedIndex(const std::string &indexPath)
                               shardName);
         ++shard.used;
         Value *key = d.arena->make(ValueKind::String);
-        key->text = name;
+        key->text = d.arena->keep(name);
         Value *tensor = d.arena->make(ValueKind::Tensor);
         tensor->index = shard.tensorBase + found->second;
         d.root->items.push_back(key);

@@ -1,6 +1,7 @@
 #include "tensor_resolver.h"
 
 #include "format_error.h"
+#include "key_index.h"
 
 #include <unordered_map>
 
@@ -13,12 +14,12 @@ const Value *arg(const Value *args, size_t i)
                                                                             : nullptr;
 }
 
-std::string describe(const std::string &fn, const std::string &what)
+std::string describe(std::string_view fn, const std::string &what)
 {
-    return "malformed tensor (" + fn + "): " + what;
+    return "malformed tensor (" + std::string(fn) + "): " + what;
 }
 
-int64_t intArg(const Value *v, const std::string &fn, const char *what)
+int64_t intArg(const Value *v, std::string_view fn, const char *what)
 {
     if (!v || (v->kind != ValueKind::Int && v->kind != ValueKind::Bool))
         throw FormatError(describe(fn, std::string(what) + " is not an integer"));
@@ -26,9 +27,11 @@ int64_t intArg(const Value *v, const std::string &fn, const char *what)
 }
 
 /// A shape or stride: a tuple of ints, or torch.Size(tuple).
-std::vector<int64_t> intTuple(const Value *v, const std::string &fn, const char *what)
+std::vector<int64_t> intTuple(const Value *v, std::string_view fn, const char *what)
 {
-    if (v && v->kind == ValueKind::Object && v->qualifiedName() == "torch.Size")
+    if (v && v->kind == ValueKind::Object && v->callable &&
+        v->callable->kind == ValueKind::Global && v->callable->module() == "torch" &&
+        v->callable->name() == "Size")
         v = arg(v->args, 0);
     if (!v || (v->kind != ValueKind::Tuple && v->kind != ValueKind::List))
         throw FormatError(describe(fn, std::string(what) + " is not a tuple"));
@@ -43,11 +46,56 @@ bool boolArg(const Value *v)
     return v && (v->kind == ValueKind::Bool || v->kind == ValueKind::Int) && v->integer != 0;
 }
 
-DType dtypeArg(const Value *v, const std::string &fn)
+DType dtypeArg(const Value *v, std::string_view fn)
 {
     if (v && v->kind == ValueKind::Global && v->module() == "torch")
         if (auto d = dtypeFromName(v->name())) return *d;
     throw FormatError(describe(fn, "dtype is not a torch dtype"));
+}
+
+/// The rebuild functions, told apart once per distinct global node (pickles memoize them, so
+/// a 100k-tensor file has a handful of these nodes and 100k calls).
+enum class Rebuild : uint8_t {
+    None, Tensor, TensorV2, TensorV3, QTensor, Parameter, ParameterWithState, FromTypeV2,
+    MetaNoStorage, DeviceFromCpu, ParameterClass,
+};
+
+struct RebuildName
+{
+    std::string_view module;
+    std::string_view name;
+    Rebuild kind;
+};
+
+constexpr RebuildName kRebuilds[] = {
+    {"torch._utils", "_rebuild_tensor", Rebuild::Tensor},
+    {"torch._utils", "_rebuild_tensor_v2", Rebuild::TensorV2},
+    {"torch._utils", "_rebuild_tensor_v3", Rebuild::TensorV3},
+    {"torch._utils", "_rebuild_qtensor", Rebuild::QTensor},
+    {"torch._utils", "_rebuild_parameter", Rebuild::Parameter},
+    {"torch._utils", "_rebuild_parameter_with_state", Rebuild::ParameterWithState},
+    {"torch._tensor", "_rebuild_from_type_v2", Rebuild::FromTypeV2},
+    {"torch._utils", "_rebuild_meta_tensor_no_storage", Rebuild::MetaNoStorage},
+    {"torch._utils", "_rebuild_device_tensor_from_cpu_tensor", Rebuild::DeviceFromCpu},
+    {"torch.nn.parameter", "Parameter", Rebuild::ParameterClass},
+};
+
+Rebuild rebuildOf(const Value *callable)
+{
+    if (!callable || callable->kind != ValueKind::Global) return Rebuild::None;
+    const auto module = callable->module();
+    if (!module.starts_with("torch")) return Rebuild::None;
+    const auto name = callable->name();
+    for (const auto &r : kRebuilds)
+        if (r.module == module && r.name == name) return r.kind;
+    return Rebuild::None;
+}
+
+std::string_view nameOf(Rebuild kind)
+{
+    for (const auto &r : kRebuilds)
+        if (r.kind == kind) return r.name;
+    return "?";
 }
 
 class Resolver final
@@ -88,19 +136,21 @@ private:
                               (cls->kind == ValueKind::Global ? cls->qualifiedName()
                                                               : std::string("(not a class)")));
         const std::string k =
-            key->kind == ValueKind::String ? key->text : std::to_string(key->integer);
-        auto [it, inserted] = m_storageByKey.try_emplace(k, int(m_d.storages.size()));
-        if (inserted) {
+            key->kind == ValueKind::String ? std::string(key->text) : std::to_string(key->integer);
+        const int index = m_storageByKey.findOrInsert(
+            key->kind == ValueKind::String ? key->text : m_d.arena->keep(k),
+            int(m_d.storages.size()));
+        if (index == int(m_d.storages.size())) {
             StorageInfo s;
             s.key = k;
             s.dtype = dtype;
-            s.location = location->kind == ValueKind::String ? location->text : "";
+            s.location = location->kind == ValueKind::String ? std::string(location->text) : "";
             s.numel = numel->integer;
             m_d.storages.push_back(std::move(s));
-        } else if (m_d.storages[it->second].dtype != dtype) {
+        } else if (m_d.storages[size_t(index)].dtype != dtype) {
             throw FormatError("storage " + k + " is referenced with two different types");
         }
-        ref.index = it->second;
+        ref.index = index;
         ref.integer = 0;
         // Legacy files: a 6th element (view_key, offset, size) makes this a view.
         if (pid->items.size() >= 6 && pid->items[5]->kind == ValueKind::Tuple &&
@@ -108,15 +158,23 @@ private:
             ref.integer = intArg(pid->items[5]->items[1], "storage view", "offset");
     }
 
+    Rebuild kindOf(const Value *callable)
+    {
+        const auto [it, inserted] = m_kinds.try_emplace(callable, Rebuild::None);
+        if (inserted) it->second = rebuildOf(callable);
+        return it->second;
+    }
+
     void resolveObject(Value &v)
     {
-        const std::string fn = v.qualifiedName();
-        if (fn.empty()) return;
+        if (v.how != BuildKind::Reduce && v.how != BuildKind::NewObj) return;
+        const Rebuild kind = kindOf(v.callable);
+        if (kind == Rebuild::None) return;
         int t = -1;
-        if (v.how == BuildKind::NewObj && fn == "torch.nn.parameter.Parameter") {
-            t = parameter(v.args, fn, 1);
-        } else if (v.how == BuildKind::Reduce) {
-            t = rebuild(fn, v.args);
+        if (v.how == BuildKind::NewObj) {
+            if (kind == Rebuild::ParameterClass) t = parameter(v.args, kind);
+        } else {
+            t = rebuild(kind, v.args);
         }
         if (t >= 0) {
             v.kind = ValueKind::Tensor;
@@ -124,51 +182,55 @@ private:
         }
     }
 
-    int parameter(const Value *args, const std::string &fn, size_t requiresGradAt)
+    int parameter(const Value *args, Rebuild kind)
     {
         const Value *data = arg(args, 0);
         if (!data || data->kind != ValueKind::Tensor)
-            throw FormatError(describe(fn, "data is not a tensor"));
+            throw FormatError(describe(std::string(nameOf(kind)), "data is not a tensor"));
         TensorInfo &info = m_d.tensors[size_t(data->index)];
         info.parameter = true;
-        info.requiresGrad = boolArg(arg(args, requiresGradAt));
+        info.requiresGrad = boolArg(arg(args, 1));
         return data->index;
     }
 
-    int rebuild(const std::string &fn, const Value *args)
+    int rebuild(Rebuild kind, const Value *args)
     {
-        if (!fn.starts_with("torch.")) return -1;
-        if (fn == "torch._utils._rebuild_tensor" || fn == "torch._utils._rebuild_tensor_v2" ||
-            fn == "torch._utils._rebuild_tensor_v3")
-            return storageTensor(fn, args, 4, fn.ends_with("_v3") ? 6 : -1);
-        if (fn == "torch._utils._rebuild_qtensor") return storageTensor(fn, args, 5, -1);
-        if (fn == "torch._utils._rebuild_parameter" ||
-            fn == "torch._utils._rebuild_parameter_with_state")
-            return parameter(args, fn, 1);
-        if (fn == "torch._utils._rebuild_device_tensor_from_cpu_tensor") {
+        switch (kind) {
+        case Rebuild::Tensor:
+        case Rebuild::TensorV2: return storageTensor(kind, args, 4, -1);
+        case Rebuild::TensorV3: return storageTensor(kind, args, 4, 6);
+        case Rebuild::QTensor: return storageTensor(kind, args, 5, -1);
+        case Rebuild::Parameter:
+        case Rebuild::ParameterWithState: return parameter(args, kind);
+        case Rebuild::DeviceFromCpu: {
             const Value *data = arg(args, 0);
             return data && data->kind == ValueKind::Tensor ? data->index : -1;
         }
-        if (fn == "torch._tensor._rebuild_from_type_v2") {
-            const Value *func = arg(args, 0);
-            if (!func || func->kind != ValueKind::Global) return -1;
-            if (func->qualifiedName() == "torch._tensor._rebuild_from_type_v2") return -1;
-            return rebuild(func->qualifiedName(), arg(args, 2));
+        case Rebuild::FromTypeV2: {
+            // _rebuild_from_type_v2(func, type, args, state): the tensor is func(*args).
+            const Rebuild inner = kindOf(arg(args, 0));
+            if (inner == Rebuild::FromTypeV2 || inner == Rebuild::ParameterClass) return -1;
+            return inner == Rebuild::None ? -1 : rebuild(inner, arg(args, 2));
         }
-        if (fn == "torch._utils._rebuild_meta_tensor_no_storage") {
+        case Rebuild::MetaNoStorage: {
+            const std::string fn(nameOf(kind));
             TensorInfo info;
             info.dtype = dtypeArg(arg(args, 0), fn);
             info.shape = intTuple(arg(args, 1), fn, "size");
             info.strides = intTuple(arg(args, 2), fn, "stride");
             info.requiresGrad = boolArg(arg(args, 3));
-            info.rebuild = fn.substr(fn.rfind('.') + 1);
+            info.rebuild = nameOf(kind);
             return add(std::move(info), fn);
+        }
+        case Rebuild::None:
+        case Rebuild::ParameterClass: return -1;
         }
         return -1;
     }
 
-    int storageTensor(const std::string &fn, const Value *args, int requiresGradAt, int dtypeAt)
+    int storageTensor(Rebuild kind, const Value *args, int requiresGradAt, int dtypeAt)
     {
+        const std::string_view fn = nameOf(kind);
         const Value *storage = arg(args, 0);
         if (!storage || storage->kind != ValueKind::PersistentRef || storage->index < 0)
             throw FormatError(describe(fn, "no storage"));
@@ -180,25 +242,26 @@ private:
         info.shape = intTuple(arg(args, 2), fn, "size");
         info.strides = intTuple(arg(args, 3), fn, "stride");
         info.requiresGrad = boolArg(arg(args, size_t(requiresGradAt)));
-        info.rebuild = fn.substr(fn.rfind('.') + 1);
+        info.rebuild = fn;
         return add(std::move(info), fn);
     }
 
-    int add(TensorInfo info, const std::string &fn)
+    int add(TensorInfo info, std::string_view fnName)
     {
         if (info.shape.size() != info.strides.size())
-            throw FormatError(describe(fn, "size and stride differ in length"));
+            throw FormatError(describe(fnName, "size and stride differ in length"));
         int64_t n = 0;
-        if (!checkedNumel(info.shape, n)) throw FormatError(describe(fn, "impossible size"));
-        if (info.storageOffset < 0) throw FormatError(describe(fn, "negative offset"));
+        if (!checkedNumel(info.shape, n)) throw FormatError(describe(fnName, "impossible size"));
+        if (info.storageOffset < 0) throw FormatError(describe(fnName, "negative offset"));
         for (int64_t s : info.strides)
-            if (s < 0) throw FormatError(describe(fn, "negative stride"));
+            if (s < 0) throw FormatError(describe(fnName, "negative stride"));
         m_d.tensors.push_back(std::move(info));
         return int(m_d.tensors.size() - 1);
     }
 
     CheckpointData &m_d;
-    std::unordered_map<std::string, int> m_storageByKey;
+    KeyIndex m_storageByKey; // views live in the arena
+    std::unordered_map<const Value *, Rebuild> m_kinds;
 };
 
 } // namespace

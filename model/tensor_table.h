@@ -40,7 +40,7 @@ struct TensorInfo
     int storage = -1;              ///< index into storages(); -1 for meta tensors
     bool requiresGrad = false;
     bool parameter = false;        ///< nn.Parameter rather than a plain tensor
-    std::string rebuild;           ///< the rebuild function ("_rebuild_tensor_v2", ...)
+    std::string_view rebuild;      ///< the rebuild function ("_rebuild_tensor_v2", ...)
 
     int64_t numel() const;
     uint64_t nbytes() const;

@@ -75,12 +75,15 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
 {
     size_t nameWidth = 4, shapeWidth = 5;
     std::vector<int> viewers(c.storages().size(), 0);
-    std::unordered_set<int> seen;
+    std::vector<bool> seen(c.tensors().size(), false);
     for (const auto &e : c.entries()) {
         const auto &t = c.tensors()[size_t(e.tensor)];
         nameWidth = std::max(nameWidth, pathToString(e.path).size());
         shapeWidth = std::max(shapeWidth, shapeText(t.shape).size());
-        if (t.storage >= 0 && seen.insert(e.tensor).second) ++viewers[size_t(t.storage)];
+        if (t.storage >= 0 && !seen[size_t(e.tensor)]) {
+            seen[size_t(e.tensor)] = true;
+            ++viewers[size_t(t.storage)];
+        }
     }
     nameWidth = std::min<size_t>(nameWidth, 80);
     std::ostringstream out;

@@ -156,11 +156,12 @@ private:
 
         Ranked r;
         r.candidate.path = m_path;
-        std::unordered_set<int> seen;
+        std::vector<bool> seen(m_d.tensors.size(), false);
         for (size_t e = entriesBefore; e < m_d.entries.size(); ++e) {
             const auto &entry = m_d.entries[e];
-            if (entry.path.size() != m_path.size() + 1 || !seen.insert(entry.tensor).second)
+            if (entry.path.size() != m_path.size() + 1 || seen[size_t(entry.tensor)])
                 continue;
+            seen[size_t(entry.tensor)] = true;
             const auto &t = m_d.tensors[size_t(entry.tensor)];
             ++r.candidate.tensors;
             r.candidate.parameters += t.numel();
@@ -190,7 +191,7 @@ private:
 PathElement keyToPathElement(const Value *key)
 {
     switch (key->kind) {
-    case ValueKind::String: return key->text;
+    case ValueKind::String: return std::string(key->text);
     case ValueKind::Int:
     case ValueKind::Bool: return key->integer;
     default: return formatValue(key, nullptr, 120);

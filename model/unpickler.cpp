@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <unordered_map>
 
 namespace ckpt {
@@ -31,9 +32,9 @@ class Machine final
 {
 public:
     Machine(ValueArena &arena, const uint8_t *data, uint64_t size, uint64_t start,
-            UnpickleObserver *observer, const UnpickleLimits &limits)
+            UnpickleObserver *observer, const UnpickleLimits &limits, bool borrow)
         : m_arena(arena), m_data(data), m_size(size), m_pos(start), m_observer(observer),
-          m_limits(limits)
+          m_limits(limits), m_borrow(borrow)
     {
     }
 
@@ -43,8 +44,9 @@ public:
         for (;;) {
             m_opPos = m_pos;
             const uint8_t op = u8();
-            if (m_observer) m_observer->opcode(op, m_opPos);
+            m_used[op] = true;
             if (op == STOP) {
+                if (m_observer) m_observer->opcodesUsed(m_used);
                 UnpickleOutput out;
                 out.root = pop();
                 out.end = m_pos;
@@ -134,43 +136,77 @@ private:
         return m_stack.back();
     }
 
-    std::vector<Value *> popMark()
+    /// The items above the last MARK, still on the stack; dropMark() removes them.
+    std::span<Value *const> markItems()
     {
         if (m_marks.empty()) fail("no MARK on the stack");
         const size_t base = m_marks.back();
-        m_marks.pop_back();
-        std::vector<Value *> items(m_stack.begin() + base, m_stack.end());
-        m_stack.resize(base);
-        return items;
+        return {m_stack.data() + base, m_stack.size() - base};
     }
 
-    Value *container(ValueKind kind, std::vector<Value *> items)
+    void dropMark()
+    {
+        m_stack.resize(m_marks.back());
+        m_marks.pop_back();
+    }
+
+    void popMark()
+    {
+        markItems();
+        dropMark();
+    }
+
+    Value *container(ValueKind kind, std::span<Value *const> items)
     {
         Value *v = make(kind);
         for (const Value *c : items) deepen(v, c);
-        v->items = std::move(items);
+        v->items.assign(items.begin(), items.end());
         return v;
     }
 
     Value *integer(int64_t i)
     {
+        if (i >= 0 && i < int64_t(m_smallInts.size()) && m_smallInts[size_t(i)])
+            return m_smallInts[size_t(i)];
         Value *v = make(ValueKind::Int);
         v->integer = i;
+        if (i >= 0 && i < int64_t(m_smallInts.size())) m_smallInts[size_t(i)] = v;
         return v;
     }
 
+    Value *boolean(bool b)
+    {
+        Value *&v = m_bools[b];
+        if (!v) {
+            v = make(ValueKind::Bool);
+            v->integer = b;
+        }
+        return v;
+    }
+
+    /// `s` views the pickle's bytes: borrowed when they outlive the arena, else copied.
     Value *string(ValueKind kind, std::string_view s)
     {
         Value *v = make(kind);
-        v->text.assign(s);
+        v->text = m_borrow ? s : m_arena.keep(std::string(s));
+        return v;
+    }
+
+    /// A string the unpickler made itself (decoded escapes): always owned by the arena.
+    Value *ownedString(ValueKind kind, std::string s)
+    {
+        Value *v = make(kind);
+        v->text = m_arena.keep(std::move(s));
         return v;
     }
 
     Value *global(std::string_view module, std::string_view name, bool viaStack)
     {
         Value *g = make(ValueKind::Global);
-        g->text.reserve(module.size() + name.size() + 1);
-        g->text.append(module).append(1, '\n').append(name);
+        std::string text;
+        text.reserve(module.size() + name.size() + 1);
+        text.append(module).append(1, '\n').append(name);
+        g->text = m_arena.keep(std::move(text));
         m_globals.push_back({std::string(module), std::string(name), m_opPos});
         if (m_observer) m_observer->global(g, viaStack);
         return g;
@@ -199,7 +235,7 @@ private:
             return integer(static_cast<int64_t>(u));
         }
         Value *v = string(ValueKind::BigInt, raw);
-        v->bigIntIsDecimal = false;
+        v->index = 0;
         return v;
     }
 
@@ -208,23 +244,36 @@ private:
         if (auto i = parseDecimalInt(digits)) return integer(*i);
         if (!isDecimalInt(digits)) fail("invalid integer literal");
         Value *v = string(ValueKind::BigInt, digits);
-        v->bigIntIsDecimal = true;
+        v->index = 1;
         return v;
     }
 
+    // Memo keys are dense in practice (0, 1, 2, ...): a vector, with a map for the odd sparse
+    // key so that a hostile LONG_BINPUT 4000000000 costs nothing.
     void memoPut(uint64_t key)
     {
-        m_memo[key] = top();
+        Value *v = top();
+        if (key < m_memoDense.size() || key < 2 * m_memoDense.size() + 4096) {
+            if (key >= m_memoDense.size()) m_memoDense.resize(key + 1, nullptr);
+            m_memoCount += m_memoDense[key] == nullptr;
+            m_memoDense[key] = v;
+        } else {
+            m_memoCount += m_memoSparse.insert_or_assign(key, v).second;
+        }
     }
 
     void memoGet(uint64_t key)
     {
-        const auto it = m_memo.find(key);
-        if (it == m_memo.end()) fail("memo key " + std::to_string(key) + " is undefined");
-        push(it->second);
+        Value *v = key < m_memoDense.size() ? m_memoDense[key] : nullptr;
+        if (!v) {
+            const auto it = m_memoSparse.find(key);
+            if (it != m_memoSparse.end()) v = it->second;
+        }
+        if (!v) fail("memo key " + std::to_string(key) + " is undefined");
+        push(v);
     }
 
-    void addListItems(Value *target, const std::vector<Value *> &items)
+    void addListItems(Value *target, std::span<Value *const> items)
     {
         if (m_observer) m_observer->append(target);
         if (target->kind != ValueKind::List && target->kind != ValueKind::Object)
@@ -235,7 +284,7 @@ private:
         }
     }
 
-    void addDictItems(Value *target, const std::vector<Value *> &kv)
+    void addDictItems(Value *target, std::span<Value *const> kv)
     {
         if (m_observer) m_observer->setItem(target);
         if (kv.size() % 2) fail("SETITEMS with an odd number of items");
@@ -270,23 +319,19 @@ private:
         case POP_MARK: popMark(); return;
         case DUP: push(top()); return;
 
-        case NONE: push(make(ValueKind::None)); return;
-        case NEWTRUE:
-        case NEWFALSE: {
-            Value *v = make(ValueKind::Bool);
-            v->integer = op == NEWTRUE;
-            push(v);
+        case NONE:
+            if (!m_none) m_none = make(ValueKind::None);
+            push(m_none);
             return;
-        }
+        case NEWTRUE:
+        case NEWFALSE: push(boolean(op == NEWTRUE)); return;
         case BININT: push(integer(le<int32_t>())); return;
         case BININT1: push(integer(u8())); return;
         case BININT2: push(integer(le<uint16_t>())); return;
         case INT: {
             const auto s = line();
             if (s == "00" || s == "01") {
-                Value *v = make(ValueKind::Bool);
-                v->integer = s == "01";
-                push(v);
+                push(boolean(s == "01"));
             } else {
                 push(decimal(s));
             }
@@ -327,7 +372,7 @@ private:
         case STRING: {
             auto decoded = decodeQuotedString(line());
             if (!decoded) fail("invalid STRING literal");
-            push(string(ValueKind::String, *decoded));
+            push(ownedString(ValueKind::String, std::move(*decoded)));
             return;
         }
         case BINSTRING: {
@@ -337,7 +382,7 @@ private:
             return;
         }
         case SHORT_BINSTRING: push(string(ValueKind::String, bytes(u8()))); return;
-        case UNICODE: push(string(ValueKind::String, decodeRawUnicodeEscape(line()))); return;
+        case UNICODE: push(ownedString(ValueKind::String, decodeRawUnicodeEscape(line()))); return;
         case BINUNICODE: push(string(ValueKind::String, bytes(le<uint32_t>()))); return;
         case SHORT_BINUNICODE: push(string(ValueKind::String, bytes(u8()))); return;
         case BINUNICODE8: push(string(ValueKind::String, bytes(le<uint64_t>()))); return;
@@ -349,57 +394,84 @@ private:
         case READONLY_BUFFER: top(); return;
 
         case EMPTY_LIST: push(make(ValueKind::List)); return;
-        case EMPTY_TUPLE: push(make(ValueKind::Tuple)); return;
+        case EMPTY_TUPLE:
+            if (!m_emptyTuple) m_emptyTuple = make(ValueKind::Tuple);
+            push(m_emptyTuple);
+            return;
         case EMPTY_DICT: push(make(ValueKind::Dict)); return;
         case EMPTY_SET: push(make(ValueKind::Set)); return;
-        case LIST: push(container(ValueKind::List, popMark())); return;
-        case TUPLE: push(container(ValueKind::Tuple, popMark())); return;
-        case FROZENSET: push(container(ValueKind::FrozenSet, popMark())); return;
+        case LIST:
+        case TUPLE:
+        case FROZENSET: {
+            Value *v = container(op == LIST    ? ValueKind::List
+                                 : op == TUPLE ? ValueKind::Tuple
+                                               : ValueKind::FrozenSet,
+                                 markItems());
+            dropMark();
+            push(v);
+            return;
+        }
         case TUPLE1:
         case TUPLE2:
         case TUPLE3: {
             const size_t n = op - TUPLE1 + 1;
-            std::vector<Value *> items(n);
-            for (size_t i = n; i-- > 0;) items[i] = pop();
-            push(container(ValueKind::Tuple, std::move(items)));
+            if (m_stack.size() < markBase() + n) fail("stack underflow");
+            Value *v = container(ValueKind::Tuple, {m_stack.data() + m_stack.size() - n, n});
+            m_stack.resize(m_stack.size() - n);
+            push(v);
             return;
         }
         case DICT: {
-            auto kv = popMark();
+            const auto kv = markItems();
             if (kv.size() % 2) fail("DICT with an odd number of items");
-            push(container(ValueKind::Dict, std::move(kv)));
+            Value *v = container(ValueKind::Dict, kv);
+            dropMark();
+            push(v);
             return;
         }
         case APPEND: {
-            Value *item = pop();
-            addListItems(top(), {item});
+            Value *pair[1] = {pop()};
+            addListItems(top(), pair);
             return;
         }
         case APPENDS: {
-            auto items = popMark();
-            addListItems(top(), items);
+            const auto items = markItems();
+            const size_t base = m_marks.back();
+            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
+                fail("stack underflow");
+            addListItems(m_stack[base - 1], items);
+            dropMark();
             return;
         }
         case SETITEM: {
             Value *v = pop();
             Value *k = pop();
-            addDictItems(top(), {k, v});
+            Value *pair[2] = {k, v};
+            addDictItems(top(), pair);
             return;
         }
         case SETITEMS: {
-            auto kv = popMark();
-            addDictItems(top(), kv);
+            const auto kv = markItems();
+            const size_t base = m_marks.back();
+            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
+                fail("stack underflow");
+            addDictItems(m_stack[base - 1], kv);
+            dropMark();
             return;
         }
         case ADDITEMS: {
-            auto items = popMark();
-            Value *target = top();
+            const auto items = markItems();
+            const size_t base = m_marks.back();
+            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
+                fail("stack underflow");
+            Value *target = m_stack[base - 1];
             if (target->kind != ValueKind::Set && target->kind != ValueKind::Object)
                 fail("ADDITEMS to a value that is not a set");
             for (Value *item : items) {
                 deepen(target, item);
                 target->items.push_back(item);
             }
+            dropMark();
             return;
         }
 
@@ -421,17 +493,18 @@ private:
             const auto module = line();
             const auto name = line();
             Value *cls = global(module, name, false);
-            Value *args = container(ValueKind::Tuple, popMark());
+            Value *args = container(ValueKind::Tuple, markItems());
+            dropMark();
             if (m_observer) m_observer->reduce(cls, args);
             push(call(cls, args, BuildKind::Inst));
             return;
         }
         case OBJ: {
-            auto items = popMark();
+            const auto items = markItems();
             if (items.empty()) fail("OBJ without a class");
             Value *cls = items.front();
-            items.erase(items.begin());
-            Value *args = container(ValueKind::Tuple, std::move(items));
+            Value *args = container(ValueKind::Tuple, items.subspan(1));
+            dropMark();
             if (m_observer) m_observer->reduce(cls, args);
             push(call(cls, args, BuildKind::Inst));
             return;
@@ -457,14 +530,16 @@ private:
             Value *args = pop();
             Value *cls = pop();
             if (m_observer) m_observer->newObject(cls);
-            push(call(cls, container(ValueKind::Tuple, {args, kwargs}), BuildKind::NewObjEx));
+            Value *pair[2] = {args, kwargs};
+            push(call(cls, container(ValueKind::Tuple, pair), BuildKind::NewObjEx));
             return;
         }
         case BUILD: {
             Value *state = pop();
             Value *target = top();
             if (m_observer) m_observer->build(target);
-            if (!target->isContainer() && target->kind != ValueKind::Tensor)
+            // Tuples take no state in Python; refusing them also keeps the shared () intact.
+            if (!target->isContainer() || target->kind == ValueKind::Tuple)
                 fail("BUILD on a value that cannot take state");
             deepen(target, state);
             target->state = state;
@@ -489,7 +564,7 @@ private:
         }
         case BINPUT: memoPut(u8()); return;
         case LONG_BINPUT: memoPut(le<uint32_t>()); return;
-        case MEMOIZE: memoPut(m_memo.size()); return;
+        case MEMOIZE: memoPut(m_memoCount); return;
         case GET: {
             const auto key = parseDecimalInt(line());
             if (!key || *key < 0) fail("invalid GET index");
@@ -518,7 +593,16 @@ private:
     UnpickleLimits m_limits;
     std::vector<Value *> m_stack;
     std::vector<size_t> m_marks;
-    std::unordered_map<uint64_t, Value *> m_memo;
+    bool m_borrow;
+    std::array<bool, 256> m_used{};
+    // Immutable scalars are shared: most of a state dict's nodes are 0, 1, False and ().
+    Value *m_none = nullptr;
+    Value *m_bools[2] = {nullptr, nullptr};
+    Value *m_emptyTuple = nullptr;
+    std::array<Value *, 1024> m_smallInts{};
+    std::vector<Value *> m_memoDense;
+    std::unordered_map<uint64_t, Value *> m_memoSparse;
+    uint64_t m_memoCount = 0;
     std::vector<GlobalRef> m_globals;
 };
 
@@ -526,10 +610,10 @@ private:
 
 Result<UnpickleOutput> unpickle(ValueArena &arena, const uint8_t *data, uint64_t size,
                                 uint64_t start, UnpickleObserver *observer,
-                                const UnpickleLimits &limits)
+                                const UnpickleLimits &limits, bool borrowData)
 {
     try {
-        return Machine(arena, data, size, start, observer, limits).run();
+        return Machine(arena, data, size, start, observer, limits, borrowData).run();
     } catch (const FormatError &e) {
         return Error{e.what()};
     } catch (const std::bad_alloc &) {

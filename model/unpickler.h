@@ -3,6 +3,7 @@
 #include "pickle_value.h"
 #include "result.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +24,8 @@ class UnpickleObserver
 {
 public:
     virtual ~UnpickleObserver() = default;
-    virtual void opcode(uint8_t op, uint64_t offset) {}
+    /// Called once, at STOP, with every opcode the program used.
+    virtual void opcodesUsed(const std::array<bool, 256> &used) {}
     virtual void global(const Value *global, bool viaStack) {}
     virtual void reduce(const Value *callable, const Value *args) {}
     virtual void newObject(const Value *cls) {}
@@ -49,8 +51,10 @@ struct UnpickleOutput
 /// Runs a pickle program (protocols 0 to 5) symbolically: every opcode builds nodes in the
 /// arena; GLOBAL is a name, REDUCE an opaque Object, persistent ids PersistentRef nodes.
 /// Nothing is imported or called. Every read is checked against the bytes present.
+/// With `borrowData`, string values point into `data`, which must then outlive the arena;
+/// otherwise they are copied into the arena.
 Result<UnpickleOutput> unpickle(ValueArena &arena, const uint8_t *data, uint64_t size,
                                 uint64_t start = 0, UnpickleObserver *observer = nullptr,
-                                const UnpickleLimits &limits = {});
+                                const UnpickleLimits &limits = {}, bool borrowData = false);
 
 } // namespace ckpt

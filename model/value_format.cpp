@@ -3,6 +3,7 @@
 #include "pickle_text.h"
 
 #include <cstring>
+#include <span>
 #include <unordered_set>
 
 namespace ckpt {
@@ -18,7 +19,7 @@ std::string shortName(const std::string &qualified)
 }
 
 /// _codecs.encode('...', 'latin1'): the UTF-8 text of code points < 256 back to bytes.
-std::string latin1Bytes(const std::string &utf8)
+std::string latin1Bytes(std::string_view utf8)
 {
     std::string out;
     for (size_t i = 0; i < utf8.size(); ++i) {
@@ -72,7 +73,7 @@ private:
         m_onPath.erase(v);
     }
 
-    void writeItems(const std::vector<Value *> &items, int depth, size_t from = 0,
+    void writeItems(std::span<Value *const> items, int depth, size_t from = 0,
                     size_t step = 1)
     {
         for (size_t i = from; i < items.size() && !full(); i += step) {
@@ -99,7 +100,7 @@ private:
         case ValueKind::None: m_out += "None"; return;
         case ValueKind::Bool: m_out += v->integer ? "True" : "False"; return;
         case ValueKind::Int: m_out += std::to_string(v->integer); return;
-        case ValueKind::BigInt: m_out += v->bigIntIsDecimal ? v->text : bigIntText(v->text); return;
+        case ValueKind::BigInt: m_out += v->bigIntIsDecimal() ? v->text : bigIntText(v->text); return;
         case ValueKind::Float: m_out += pythonFloatRepr(v->real); return;
         case ValueKind::String: m_out += pythonStrRepr(v->text); return;
         case ValueKind::Bytes: m_out += pythonBytesRepr(v->text); return;
@@ -132,7 +133,7 @@ private:
         }
     }
 
-    void writeSet(bool frozen, const std::vector<Value *> &items, int depth)
+    void writeSet(bool frozen, std::span<Value *const> items, int depth)
     {
         if (items.empty()) {
             m_out += frozen ? "frozenset()" : "set()";
@@ -237,7 +238,7 @@ private:
         write(state, depth + 1);
     }
 
-    void writePath(const std::string &fn, const std::vector<Value *> &parts)
+    void writePath(const std::string &fn, std::span<Value *const> parts)
     {
         std::string joined;
         for (const Value *p : parts) {

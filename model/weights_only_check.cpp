@@ -10,10 +10,16 @@ namespace {
 constexpr char kOpcodeBytes113[] = "}])(\x85\x86\x87\x88\x89\x8a\x80.NRbaehjqrsutQJKMXUc\x81\x8f";
 constexpr std::string_view kOpcodes113(kOpcodeBytes113, sizeof kOpcodeBytes113 - 1);
 
+constexpr std::array<bool, 256> kAllowed113 = [] {
+    std::array<bool, 256> table{};
+    for (char c : kOpcodes113) table[uint8_t(c)] = true;
+    return table;
+}();
+
 bool opcodeAllowed(uint8_t op, WeightsOnlyCheck::Policy policy)
 {
     if (policy == WeightsOnlyCheck::Policy::Torch2 && op == 'G') return true; // BINFLOAT
-    return kOpcodes113.find(char(op)) != std::string_view::npos;
+    return kAllowed113[op];
 }
 
 std::string opcodeName(uint8_t op)
@@ -96,9 +102,11 @@ void WeightsOnlyCheck::block(std::string reason)
     if (m_seen.insert(reason).second) m_blockers.push_back(std::move(reason));
 }
 
-void WeightsOnlyCheck::opcode(uint8_t op, uint64_t)
+void WeightsOnlyCheck::opcodesUsed(const std::array<bool, 256> &used)
 {
-    if (!opcodeAllowed(op, m_policy)) block("unsupported " + opcodeName(op));
+    for (int op = 0; op < 256; ++op)
+        if (used[size_t(op)] && !opcodeAllowed(uint8_t(op), m_policy))
+            block("unsupported " + opcodeName(uint8_t(op)));
 }
 
 void WeightsOnlyCheck::global(const Value *g, bool)
@@ -133,13 +141,16 @@ void WeightsOnlyCheck::newObject(const Value *cls)
 
 void WeightsOnlyCheck::build(const Value *target)
 {
-    const std::string cls = target->qualifiedName();
-    const bool tensorLike = cls.starts_with("torch._utils._rebuild_") ||
-                            cls == "torch.nn.parameter.Parameter";
-    const bool ordered = target->kind == ValueKind::Dict && cls == "collections.OrderedDict";
+    const Value *cls = target->callable;
+    const bool named = cls && cls->kind == ValueKind::Global;
+    const bool tensorLike = named && ((cls->module() == "torch._utils" &&
+                                       cls->name().starts_with("_rebuild_")) ||
+                                      isParameterClass(cls));
+    const bool ordered = named && target->kind == ValueKind::Dict &&
+                         cls->module() == "collections" && cls->name() == "OrderedDict";
     if (tensorLike || ordered) return;
-    if (m_policy == Policy::Torch2 && !cls.empty()) return; // allowed classes may take state
-    block("BUILD on " + (cls.empty() ? std::string("a plain value") : cls));
+    if (m_policy == Policy::Torch2 && named) return; // allowed classes may take state
+    block("BUILD on " + (named ? cls->qualifiedName() : std::string("a plain value")));
 }
 
 void WeightsOnlyCheck::append(const Value *target)

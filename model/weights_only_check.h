@@ -3,6 +3,7 @@
 #include "safety_report.h"
 #include "unpickler.h"
 
+#include <array>
 #include <set>
 
 namespace ckpt {
@@ -15,7 +16,7 @@ public:
     enum class Policy { Torch113, Torch2 };
     explicit WeightsOnlyCheck(Policy policy) : m_policy(policy) {}
 
-    void opcode(uint8_t op, uint64_t offset) override;
+    void opcodesUsed(const std::array<bool, 256> &used) override;
     void global(const Value *global, bool viaStack) override;
     void reduce(const Value *callable, const Value *args) override;
     void newObject(const Value *cls) override;

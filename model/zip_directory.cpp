@@ -84,7 +84,7 @@ ZipDirectory ZipDirectory::parse(const uint8_t *data, uint64_t size)
         const uint16_t commentLen = r.at<uint16_t>(pos + 32);
         e.localHeaderOffset = r.at<uint32_t>(pos + 42);
         r.need(pos + 46, uint64_t(nameLen) + extraLen + commentLen, "a central directory entry");
-        e.name.assign(reinterpret_cast<const char *>(r.ptr(pos + 46)), nameLen);
+        e.name = std::string_view(reinterpret_cast<const char *>(r.ptr(pos + 46)), nameLen);
         // zip64 extra field: the 64-bit values, in order, for each field that overflowed.
         for (uint64_t x = pos + 46 + nameLen; x + 4 <= pos + 46 + nameLen + extraLen;) {
             const uint16_t id = r.at<uint16_t>(x);
@@ -100,23 +100,23 @@ ZipDirectory ZipDirectory::parse(const uint8_t *data, uint64_t size)
             x += 4 + uint64_t(len);
         }
         if (r.at<uint32_t>(e.localHeaderOffset) != kLocal)
-            throw FormatError("zip: record " + e.name + " has no local header");
+            throw FormatError("zip: record " + std::string(e.name) + " has no local header");
         e.dataOffset = e.localHeaderOffset + 30 + r.at<uint16_t>(e.localHeaderOffset + 26) +
                        r.at<uint16_t>(e.localHeaderOffset + 28);
-        r.need(e.dataOffset, e.compressedSize, ("the data of record " + e.name).c_str());
+        r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
         if (e.method == 0 && e.size != e.compressedSize)
-            throw FormatError("zip: record " + e.name + " has inconsistent sizes");
-        dir.m_byName.emplace(e.name, dir.m_entries.size());
+            throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");
         dir.m_entries.push_back(std::move(e));
         pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
     }
     return dir;
 }
 
-const ZipEntry *ZipDirectory::find(const std::string &name) const
+const ZipEntry *ZipDirectory::find(std::string_view name) const
 {
-    const auto it = m_byName.find(name);
-    return it == m_byName.end() ? nullptr : &m_entries[it->second];
+    for (const auto &e : m_entries)
+        if (e.name == name) return &e;
+    return nullptr;
 }
 
 } // namespace ckpt

@@ -11,7 +11,7 @@ namespace ckpt {
 /// One record of a zip archive, as its central directory and local header describe it.
 struct ZipEntry
 {
-    std::string name;
+    std::string_view name;        ///< points into the mapped file
     uint16_t method = 0;          ///< 0 stored, 8 deflated
     uint64_t compressedSize = 0;
     uint64_t size = 0;
@@ -21,7 +21,7 @@ struct ZipEntry
 
 /// The central directory of a zip held in memory (zip64 included), every offset checked
 /// against the buffer. PyTorchStreamReader does not expose sizes or compression; this does,
-/// without touching any record's data.
+/// without touching any record's data. Names point into the buffer, which must outlive it.
 class ZipDirectory final
 {
 public:
@@ -29,11 +29,11 @@ public:
     static ZipDirectory parse(const uint8_t *data, uint64_t size);
 
     const std::vector<ZipEntry> &entries() const { return m_entries; }
-    const ZipEntry *find(const std::string &name) const;
+    /// Linear: for the handful of named records (data.pkl, version); index storages yourself.
+    const ZipEntry *find(std::string_view name) const;
 
 private:
     std::vector<ZipEntry> m_entries;
-    std::unordered_map<std::string, size_t> m_byName;
 };
 
 } // namespace ckpt

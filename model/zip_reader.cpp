@@ -4,6 +4,7 @@
 // tests check this reader against PyTorchStreamReader record by record (tst_zip_directory).
 #include "format_error.h"
 #include "format_readers.h"
+#include "key_index.h"
 #include "pickle_run.h"
 #include "tensor_resolver.h"
 #include "zip_directory.h"
@@ -22,7 +23,7 @@ constexpr int kMaxVersion = 10;
 
 std::string_view recordText(const uint8_t *base, const ZipEntry &e)
 {
-    if (e.method != 0 || e.size > 64) throw FormatError("zip: record " + e.name + " is malformed");
+    if (e.method != 0 || e.size > 64) throw FormatError("zip: record " + std::string(e.name) + " is malformed");
     return {reinterpret_cast<const char *>(base + e.dataOffset), size_t(e.size)};
 }
 
@@ -54,7 +55,7 @@ std::vector<uint8_t> inflateRecord(const uint8_t *base, const ZipEntry &e)
     const int rc = inflate(&z, Z_FINISH);
     const bool complete = rc == Z_STREAM_END && z.total_out == e.size;
     inflateEnd(&z);
-    if (!complete) throw FormatError("zip: record " + e.name + " does not inflate to its size");
+    if (!complete) throw FormatError("zip: record " + std::string(e.name) + " does not inflate to its size");
     return out;
 }
 
@@ -65,10 +66,10 @@ CheckpointData readZipCheckpoint(SourceFile file)
     const uint8_t *base = file.map->data();
     const ZipDirectory dir = ZipDirectory::parse(base, file.map->size());
     if (dir.entries().empty()) throw FormatError("zip: the archive holds no records");
-    const std::string &first = dir.entries().front().name;
+    const std::string_view first = dir.entries().front().name;
     const auto slash = first.find('/');
     if (slash == std::string::npos) throw FormatError("zip: not a PyTorch archive (no folder)");
-    const std::string prefix = first.substr(0, slash + 1);
+    const std::string prefix(first.substr(0, slash + 1));
     const ZipEntry *pkl = dir.find(prefix + "data.pkl");
     if (!pkl) throw FormatError("zip: not a PyTorch archive (no data.pkl)");
     if (pkl->size > kMaxPickleBytes) throw FormatError("zip: data.pkl is larger than 1 GiB");
@@ -79,11 +80,10 @@ CheckpointData readZipCheckpoint(SourceFile file)
     d.archiveVersion = archiveVersion(base, dir, prefix);
     if (const ZipEntry *order = dir.find(prefix + "byteorder"); order && recordText(base, *order) == "big")
         d.warnings.push_back("tensor bytes are stored big-endian");
-    std::vector<uint8_t> inflated;
     const uint8_t *pickle = base + pkl->dataOffset;
     if (pkl->method == 8) {
-        inflated = inflateRecord(base, *pkl);
-        pickle = inflated.data();
+        d.buffers.push_back(inflateRecord(base, *pkl));
+        pickle = d.buffers.back().data();
     } else if (pkl->method != 0) {
         throw FormatError("zip: data.pkl uses compression method " + std::to_string(pkl->method));
     }
@@ -91,10 +91,19 @@ CheckpointData readZipCheckpoint(SourceFile file)
     d.files.push_back(std::move(file));
     d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
     resolveTensors(d);
+    // Storage records by key, in one pass over the directory.
+    KeyIndex records;
+    const std::string dataPrefix = prefix + "data/";
+    for (size_t i = 0; i < dir.entries().size(); ++i) {
+        const std::string_view name = dir.entries()[i].name;
+        if (name.starts_with(dataPrefix))
+            records.findOrInsert(name.substr(dataPrefix.size()), int(i));
+    }
     for (auto &s : d.storages) {
-        const ZipEntry *rec = dir.find(prefix + "data/" + s.key);
-        if (!rec) throw FormatError("storage record data/" + s.key + " is missing");
-        s.record = rec->name;
+        const int found = records.find(s.key);
+        if (found < 0) throw FormatError("storage record data/" + s.key + " is missing");
+        const ZipEntry *rec = &dir.entries()[size_t(found)];
+        s.record = std::string(rec->name);
         s.byteOffset = rec->dataOffset;
         s.byteLength = rec->size;
         s.mapped = rec->method == 0;

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ckpt::cli {
@@ -25,5 +26,15 @@ CliArgs parseArgs(const std::vector<std::string> &argv, const std::set<std::stri
 
 /// Prints "error: PATH: MESSAGE" as one line on stderr.
 void printError(const std::string &path, const std::string &message);
+
+/// Keeps an object alive until the process exits, without ever destroying it: a command's
+/// last act is to exit, and freeing a 100k-tensor object tree node by node would cost more
+/// than printing it. The operating system reclaims the memory at exit.
+template <class T>
+void keepUntilExit(T value)
+{
+    static auto *kept = new std::vector<T>();
+    kept->push_back(std::move(value));
+}
 
 } // namespace ckpt::cli

@@ -15,7 +15,10 @@ int runInspect(const CliArgs &args)
         return Unreadable;
     }
     int status = Ok;
-    std::vector<std::string> reports;
+    const bool json = args.has("--json");
+    const bool several = args.positional.size() > 1;
+    bool first = true;
+    if (json && several) std::cout << "[";
     for (const auto &path : args.positional) {
         auto checkpoint = Checkpoint::open(path);
         if (!checkpoint) {
@@ -23,15 +26,19 @@ int runInspect(const CliArgs &args)
             status = Unreadable;
             continue;
         }
-        if (args.has("--json")) {
-            reports.push_back(inspectJson(**checkpoint, path));
+        keepUntilExit(checkpoint.value());
+        if (json) {
+            if (!first) std::cout << ",\n";
+            writeInspectJson(std::cout, **checkpoint, path);
         } else {
-            if (args.positional.size() > 1) std::cout << "== " << path << "\n";
-            std::cout << inspectText(**checkpoint, path) << std::flush;
+            if (several) std::cout << "== " << path << "\n";
+            std::cout << inspectText(**checkpoint, path);
         }
+        first = false;
     }
-    if (args.has("--json") && !reports.empty())
-        std::cout << (args.positional.size() == 1 ? reports.front() : jsonArray(reports)) << "\n";
+    if (json && several) std::cout << "]";
+    if (json && (several || !first)) std::cout << "\n";
+    std::cout << std::flush;
     return status;
 }
 

@@ -20,6 +20,7 @@ int runScan(const CliArgs &args)
         printError(path, checkpoint.error().message);
         return Unreadable;
     }
+    keepUntilExit(checkpoint.value());
     std::cout << (args.has("--json") ? scanJson(**checkpoint, path) + "\n"
                                      : scanText(**checkpoint, path))
               << std::flush;

@@ -64,10 +64,10 @@ void TestZipDirectory::agreesWithLibTorch()
         return;
     }
     QVERIFY2(ours.has_value(), "LibTorch reads a zip our reader refuses");
-    const std::string prefix = ours->entries().front().name.substr(
-        0, ours->entries().front().name.find('/') + 1);
+    const std::string_view first = ours->entries().front().name;
+    const std::string prefix(first.substr(0, first.find('/') + 1));
     std::set<std::string> ourNames;
-    for (const auto &e : ours->entries()) ourNames.insert(e.name.substr(prefix.size()));
+    for (const auto &e : ours->entries()) ourNames.insert(std::string(e.name.substr(prefix.size())));
     const auto records = theirs->getAllRecords();
     QCOMPARE(ourNames, std::set<std::string>(records.begin(), records.end()));
     for (const auto &name : records) {
