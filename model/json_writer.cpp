@@ -1,5 +1,6 @@
 #include "json_writer.h"
 
+#include <array>
 #include <charconv>
 
 namespace ckpt {
@@ -107,17 +108,24 @@ JsonWriter &JsonWriter::raw(std::string_view json)
     return *this;
 }
 
+namespace {
+
+// Bytes that can be copied as they are: printable ASCII except '"' and '\\'.
+constexpr auto kPlain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[size_t(c)] = c != '"' && c != '\\';
+    return t;
+}();
+
+} // namespace
+
 void JsonWriter::quoted(std::string_view s)
 {
     static const char hex[] = "0123456789abcdef";
     m_out += '"';
     for (size_t i = 0; i < s.size();) {
         size_t run = i;
-        while (run < s.size()) {
-            const auto c = static_cast<unsigned char>(s[run]);
-            if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-            ++run;
-        }
+        while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
         m_out.append(s, i, run - i);
         i = run;
         if (i == s.size()) break;

@@ -45,12 +45,17 @@ std::string_view ValueArena::keep(std::string s)
 Value *ValueArena::make(ValueKind kind)
 {
     if (m_count == m_blocks.size() * kBlock)
-        m_blocks.push_back(std::make_unique_for_overwrite<std::byte[]>(kBlock * sizeof(Value)));
+        m_blocks.emplace_back(static_cast<std::byte *>(allocateLarge(kBlock * sizeof(Value))));
     auto *slot = reinterpret_cast<Value *>(m_blocks.back().get()) + m_count % kBlock;
     Value *v = new (slot) Value(&m_pool);
     ++m_count;
     v->kind = kind;
     return v;
+}
+
+void ValueArena::BlockDeleter::operator()(std::byte *p) const
+{
+    freeLarge(p, kBlock * sizeof(Value));
 }
 
 ValueArena::~ValueArena()

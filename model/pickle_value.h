@@ -1,5 +1,7 @@
 #pragma once
 
+#include "large_pages.h"
+
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -100,9 +102,14 @@ public:
     }
 
 private:
-    static constexpr size_t kBlock = 4096;
-    std::pmr::monotonic_buffer_resource m_pool{size_t(1) << 16};
-    std::vector<std::unique_ptr<std::byte[]>> m_blocks; // raw storage for kBlock Values each
+    static constexpr size_t kBlock = (size_t(2) << 20) / sizeof(Value) - 1; // ~2 MiB a block
+    struct BlockDeleter
+    {
+        void operator()(std::byte *p) const;
+    };
+    LargePageResource m_upstream;
+    std::pmr::monotonic_buffer_resource m_pool{size_t(1) << 16, &m_upstream};
+    std::vector<std::unique_ptr<std::byte[], BlockDeleter>> m_blocks; // raw storage, kBlock each
     size_t m_count = 0;
     std::deque<std::string> m_strings; // a deque never moves its elements: views stay valid
 };
