@@ -54,6 +54,9 @@ CheckpointData readFile(SourceFile file)
     const uint8_t *data = file.map->data();
     const uint64_t size = file.map->size();
     if (size == 0) throw FormatError("empty file");
+    // The name decides for safetensors: a broken header is then reported as one, even when
+    // its length bytes happen to look like something else.
+    if (endsWith(file.path, ".safetensors")) return readSafetensors(std::move(file));
     switch (sniff(data, size)) {
     case Sniffed::Zip: return readZipCheckpoint(std::move(file));
     case Sniffed::LegacyPickle: return readLegacyCheckpoint(std::move(file));
@@ -65,7 +68,6 @@ CheckpointData readFile(SourceFile file)
         throw FormatError("a JSON file; give an index.json of a sharded model");
     case Sniffed::Unknown: break;
     }
-    if (endsWith(file.path, ".safetensors")) return readSafetensors(std::move(file));
     throw FormatError("not a checkpoint (neither zip, pickle nor safetensors)");
 }
 

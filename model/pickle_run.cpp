@@ -35,7 +35,8 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
     WeightsOnlyCheck modern(WeightsOnlyCheck::Policy::Torch2);
     TwoObservers both(old, modern);
     auto out = unpickle(*d.arena, data, size, start, &both, {}, /*borrowData=*/true);
-    if (!out) throw FormatError(label + ": " + out.error().message);
+    if (!out) // the unpickler's messages start with "pickle:" already
+        throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
     modern.mergeInto(d.safety.torch2);
     // Index the census by (module, name, file) so a pickle naming many globals stays linear.

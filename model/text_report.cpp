@@ -73,13 +73,14 @@ std::string summaryText(const Checkpoint &c, const std::string &path)
 
 std::string inspectText(const Checkpoint &c, const std::string &path)
 {
-    size_t nameWidth = 4, shapeWidth = 5;
+    size_t nameWidth = 4, shapeWidth = 5, dtypeWidth = 5;
     std::vector<int> viewers(c.storages().size(), 0);
     std::vector<bool> seen(c.tensors().size(), false);
     for (const auto &e : c.entries()) {
         const auto &t = c.tensors()[size_t(e.tensor)];
         nameWidth = std::max(nameWidth, pathToString(e.path).size());
         shapeWidth = std::max(shapeWidth, shapeText(t.shape).size());
+        dtypeWidth = std::max(dtypeWidth, dtypeName(t.dtype).size());
         if (t.storage >= 0 && !seen[size_t(e.tensor)]) {
             seen[size_t(e.tensor)] = true;
             ++viewers[size_t(t.storage)];
@@ -87,12 +88,13 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
     }
     nameWidth = std::min<size_t>(nameWidth, 80);
     std::ostringstream out;
-    out << pad("name", nameWidth) << "  " << pad("dtype", 10) << pad("shape", shapeWidth) << "  "
+    out << pad("name", nameWidth) << "  " << pad("dtype", dtypeWidth + 2) << pad("shape", shapeWidth) << "  "
         << padLeft("params", 10) << "  " << padLeft("size", 10) << "\n";
     for (const auto &e : c.entries()) {
         const auto &t = c.tensors()[size_t(e.tensor)];
         const bool shared = t.storage >= 0 && viewers[size_t(t.storage)] > 1;
-        out << pad(pathToString(e.path), nameWidth) << "  " << pad(std::string(dtypeName(t.dtype)), 10)
+        out << pad(pathToString(e.path), nameWidth) << "  "
+            << pad(std::string(dtypeName(t.dtype)), dtypeWidth + 2)
             << pad(shapeText(t.shape), shapeWidth) << "  " << padLeft(std::to_string(t.numel()), 10)
             << "  " << padLeft(humanBytes(t.nbytes()), 10) << (shared ? " *" : "") << "\n";
     }

@@ -249,11 +249,12 @@ private:
     }
 
     // Memo keys are dense in practice (0, 1, 2, ...): a vector, with a map for the odd sparse
-    // key so that a hostile LONG_BINPUT 4000000000 costs nothing.
+    // key. The vector grows only in step with the number of entries, so hostile keys
+    // (LONG_BINPUT 4000000000, or ever-doubling ones) cannot inflate it.
     void memoPut(uint64_t key)
     {
         Value *v = top();
-        if (key < m_memoDense.size() || key < 2 * m_memoDense.size() + 4096) {
+        if (key < m_memoDense.size() || key < 2 * m_memoCount + 4096) {
             if (key >= m_memoDense.size()) m_memoDense.resize(key + 1, nullptr);
             m_memoCount += m_memoDense[key] == nullptr;
             m_memoDense[key] = v;

@@ -16,7 +16,7 @@
 namespace ckpt {
 namespace {
 
-constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
+constexpr uint64_t kMaxPickleBytes = uint64_t(512) << 20; // 1M tensors take ~150 MB
 // PyTorch 1.13 reads archive versions 1 to 10 (caffe2/serialize/versions.h).
 constexpr int kMinVersion = 1;
 constexpr int kMaxVersion = 10;
@@ -72,7 +72,7 @@ CheckpointData readZipCheckpoint(SourceFile file)
     const std::string prefix(first.substr(0, slash + 1));
     const ZipEntry *pkl = dir.find(prefix + "data.pkl");
     if (!pkl) throw FormatError("zip: not a PyTorch archive (no data.pkl)");
-    if (pkl->size > kMaxPickleBytes) throw FormatError("zip: data.pkl is larger than 1 GiB");
+    if (pkl->size > kMaxPickleBytes) throw FormatError("zip: data.pkl is larger than 512 MiB");
 
     CheckpointData d;
     d.format = dir.find(prefix + "constants.pkl") ? CheckpointFormat::TorchScript

@@ -140,6 +140,29 @@ class InspectAgainstTorchLoad(unittest.TestCase):
             missing = set(e["names"]) - names
             self.assertFalse(missing, f"parameters/buffers not listed: {sorted(missing)[:5]}")
 
+    def test_torch2_layout(self):
+        """UntypedStorage + _rebuild_tensor_v3 with float8/uint16 and 2.x's extra records."""
+        for e in entries("torch2"):
+            ours = ref.inspect_json(ref.fixture(e["file"]))
+            self.assertEqual(ours["archive_version"], 3)
+            got = [{k: t[k] for k in ("path", "dtype", "shape", "nbytes", "offset")}
+                   for t in ours["tensors"]]
+            self.assertEqual(got, e["expect"])
+
+    def test_hostile_but_valid_pickles_open_small_and_fast(self):
+        import resource
+        import subprocess
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+        for e in entries("hostile"):
+            with self.subTest(file=e["file"], why=e["why"]):
+                r = subprocess.run([ref.CKPT, "inspect", "--json", ref.fixture(e["file"])],
+                                   capture_output=True, timeout=20, preexec_fn=limit)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(json.loads(r.stdout)["tensors"], [])
+
     def test_several_paths_give_an_array(self):
         status, out, _ = ref.run("inspect", "--json", ref.fixture("ok/tiny_vit.pt"),
                                  ref.fixture("ok/tiny_vit.safetensors"))
