@@ -122,7 +122,7 @@ def main():
         rows.append(dict(file=name, size_gb=size, ckpt_s=ours, ckpt_rss_mb=ours_rss,
                          torch_load_s=theirs, torch_rss_mb=theirs_rss, ratio=theirs / ours))
         print(f"| {name} | {size:.2f} GB | {ours * 1000:.1f} ms | {theirs * 1000:.0f} ms | "
-              f"{theirs / ours:.0f}x | {ours_rss:.0f} MB | {theirs_rss:.0f} MB |")
+              f"{theirs / ours:.1f}x | {ours_rss:.0f} MB | {theirs_rss:.0f} MB |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
