@@ -1,0 +1,234 @@
+#include "checkpoint_tree.h"
+
+#include "tree_walker.h"
+#include "value_format.h"
+
+#include <filesystem>
+#include <span>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ckpt {
+
+class TreeBuilder final
+{
+public:
+    TreeBuilder(const Checkpoint &c, const CheckpointTree::Options &o, CheckpointTree &t)
+        : m_c(c), m_o(o), m_t(t)
+    {
+    }
+
+    void run()
+    {
+        m_t.m_flat = m_o.flat;
+        m_t.m_entryNodes.assign(m_c.entries().size(), -1);
+        m_entryByPath.reserve(m_c.entries().size());
+        for (size_t i = 0; i < m_c.entries().size(); ++i)
+            m_entryByPath.emplace(pathToString(m_c.entries()[i].path), int(i));
+        TreeNode root;
+        root.kind = NodeKind::Root;
+        root.value = m_c.root();
+        root.name = m_c.files().empty()
+                        ? std::string("checkpoint")
+                        : std::filesystem::path(m_c.files().front().path).filename().string();
+        m_t.m_nodes.push_back(std::move(root));
+        if (m_c.root()) {
+            if (m_c.root()->kind == ValueKind::Tensor) {
+                visit(0, "(tensor)", "", m_c.root());
+            } else {
+                m_onPath.insert(m_c.root());
+                m_expanded.insert(m_c.root());
+                expand(0, m_c.root(), "");
+            }
+        }
+        // Children are always created after their parents: one backward pass sums totals.
+        for (size_t i = m_t.m_nodes.size(); i-- > 1;) {
+            const TreeNode &n = m_t.m_nodes[i];
+            TreeNode &p = m_t.m_nodes[size_t(n.parent)];
+            p.tensors += n.tensors;
+            p.parameters += n.parameters;
+            p.bytes += n.bytes;
+        }
+    }
+
+private:
+    int add(int parent, std::string name, std::string fullName, NodeKind kind, const Value *v)
+    {
+        TreeNode n;
+        n.name = std::move(name);
+        n.fullName = std::move(fullName);
+        n.kind = kind;
+        n.parent = parent;
+        n.value = v;
+        const int id = int(m_t.m_nodes.size());
+        n.row = int(m_t.m_nodes[size_t(parent)].children.size());
+        m_t.m_nodes.push_back(std::move(n));
+        m_t.m_nodes[size_t(parent)].children.push_back(id);
+        return id;
+    }
+
+    static std::string join(const std::string &path, const std::string &key)
+    {
+        return path.empty() ? key : path + "/" + key;
+    }
+
+    static std::string keyText(const Value *key)
+    {
+        const PathElement e = keyToPathElement(key);
+        if (const auto *s = std::get_if<std::string>(&e)) return *s;
+        return std::to_string(std::get<int64_t>(e));
+    }
+
+    void visit(int parent, std::string name, const std::string &fullName, const Value *v)
+    {
+        if (v->kind == ValueKind::Tensor) {
+            const int id = add(parent, std::move(name), fullName, NodeKind::Tensor, v);
+            const auto it = m_entryByPath.find(fullName);
+            if (it == m_entryByPath.end()) return;
+            TreeNode &n = m_t.m_nodes[size_t(id)];
+            n.entry = it->second;
+            const TensorInfo &t = m_c.tensors()[size_t(m_c.entries()[size_t(n.entry)].tensor)];
+            n.tensors = 1;
+            n.parameters = t.numel();
+            n.bytes = t.nbytes();
+            m_t.m_entryNodes[size_t(n.entry)] = id;
+            return;
+        }
+        if (!v->isContainer()) {
+            add(parent, std::move(name), fullName, NodeKind::Value, v);
+            return;
+        }
+        if (m_onPath.count(v) || m_expanded.count(v)) {
+            // Shared (the pickle memo) or a back-reference: shown once, where first met.
+            add(parent, std::move(name), fullName, NodeKind::Value, v);
+            return;
+        }
+        m_expanded.insert(v);
+        m_onPath.insert(v);
+        const int id = add(parent, std::move(name), fullName, NodeKind::Container, v);
+        expand(id, v, fullName);
+        m_onPath.erase(v);
+    }
+
+    void expand(int node, const Value *v, const std::string &path)
+    {
+        switch (v->kind) {
+        case ValueKind::Dict: expandDict(node, v, path); return;
+        case ValueKind::List:
+        case ValueKind::Tuple:
+        case ValueKind::Set:
+        case ValueKind::FrozenSet: expandSequence(node, v->items, path); return;
+        case ValueKind::Object:
+            if (v->state) expandState(node, v->state, path);
+            expandSequence(node, v->items, path);
+            if (v->dictItems) expandDict(node, v->dictItems, path);
+            return;
+        default: return;
+        }
+    }
+
+    void expandState(int node, const Value *state, const std::string &path)
+    {
+        if (state->kind == ValueKind::Dict) {
+            expandDict(node, state, path);
+        } else if (state->kind == ValueKind::Tuple && state->items.size() == 2) {
+            for (const Value *part : state->items)
+                if (part->kind == ValueKind::Dict) expandDict(node, part, path);
+        } else {
+            visit(node, "(state)", join(path, "(state)"), state);
+        }
+    }
+
+    void expandSequence(int node, std::span<Value *const> items, const std::string &path)
+    {
+        for (size_t i = 0; i < items.size(); ++i) {
+            if (i >= m_o.maxPlainItems && restIsPlain(items, i)) {
+                add(node, "... " + std::to_string(items.size() - i) + " more", join(path, "..."),
+                    NodeKind::More, nullptr);
+                return;
+            }
+            visit(node, std::to_string(i), join(path, std::to_string(i)), items[i]);
+        }
+    }
+
+    static bool restIsPlain(std::span<Value *const> items, size_t from)
+    {
+        for (size_t i = from; i < items.size(); ++i)
+            if (items[i]->kind == ValueKind::Tensor || items[i]->isContainer()) return false;
+        return true;
+    }
+
+    void expandDict(int node, const Value *dict, const std::string &path)
+    {
+        bool tensorDict = !m_o.flat;
+        bool anyTensor = false;
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            tensorDict = tensorDict && dict->items[i]->kind == ValueKind::String;
+            anyTensor = anyTensor || dict->items[i + 1]->kind == ValueKind::Tensor;
+        }
+        tensorDict = tensorDict && anyTensor;
+        std::unordered_map<std::string, int> modules; // dotted prefix -> module node
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            const std::string key = keyText(dict->items[i]);
+            const Value *value = dict->items[i + 1];
+            if (!tensorDict) {
+                visit(node, key, join(path, key), value);
+                continue;
+            }
+            // "encoder.layers.0.weight": modules encoder > layers > 0, then the tensor.
+            int parent = node;
+            size_t begin = 0;
+            for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', begin)) {
+                if (dot == begin) break; // an empty component: keep the rest whole
+                const std::string prefix = key.substr(0, dot);
+                auto [it, inserted] = modules.try_emplace(prefix, 0);
+                if (inserted)
+                    it->second = add(parent, key.substr(begin, dot - begin), join(path, prefix),
+                                     NodeKind::Module, nullptr);
+                parent = it->second;
+                begin = dot + 1;
+            }
+            visit(parent, key.substr(begin), join(path, key), value);
+        }
+    }
+
+    const Checkpoint &m_c;
+    const CheckpointTree::Options &m_o;
+    CheckpointTree &m_t;
+    std::unordered_map<std::string, int> m_entryByPath;
+    std::unordered_set<const Value *> m_onPath;
+    std::unordered_set<const Value *> m_expanded;
+};
+
+CheckpointTree CheckpointTree::build(const Checkpoint &checkpoint, const Options &options)
+{
+    CheckpointTree tree;
+    TreeBuilder(checkpoint, options, tree).run();
+    return tree;
+}
+
+TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &matcher)
+{
+    TreeFilterResult r;
+    const size_t n = tree.size();
+    r.visible.assign(n, false);
+    r.matched.assign(n, false);
+    r.visible[0] = true;
+    // Parents come before children: a matching module passes its match down...
+    for (size_t i = 1; i < n; ++i) {
+        const TreeNode &node = tree.node(int(i));
+        r.matched[i] = r.matched[size_t(node.parent)] || matcher.matches(node.fullName);
+        if (r.matched[i] && node.kind == NodeKind::Tensor) {
+            ++r.tensors;
+            r.parameters += node.parameters;
+        }
+    }
+    // ...and every match keeps the rows above it.
+    for (size_t i = n; i-- > 1;) {
+        r.visible[i] = r.visible[i] || r.matched[i];
+        if (r.visible[i]) r.visible[size_t(tree.node(int(i)).parent)] = true;
+    }
+    return r;
+}
+
+} // namespace ckpt
