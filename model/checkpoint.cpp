@@ -150,6 +150,23 @@ std::string_view formatName(CheckpointFormat f)
     return "unknown";
 }
 
+Checkpoint::Checkpoint(CheckpointData data) : m_d(std::move(data)), m_viewers(m_d.storages.size(), 0)
+{
+    std::vector<bool> seen(m_d.tensors.size(), false);
+    for (const auto &e : m_d.entries) {
+        const TensorInfo &t = m_d.tensors[size_t(e.tensor)];
+        if (seen[size_t(e.tensor)] || t.storage < 0) continue;
+        seen[size_t(e.tensor)] = true;
+        ++m_viewers[size_t(t.storage)];
+    }
+}
+
+bool Checkpoint::sharesStorage(size_t entry) const
+{
+    const int storage = m_d.tensors[size_t(m_d.entries[entry].tensor)].storage;
+    return storage >= 0 && m_viewers[size_t(storage)] > 1;
+}
+
 uint64_t Checkpoint::totalFileSize() const
 {
     uint64_t total = 0;

@@ -70,7 +70,7 @@ public:
     /// sharded model, or a folder holding one. Errors are one line, without the path.
     static Result<std::shared_ptr<const Checkpoint>> open(const std::string &path);
 
-    explicit Checkpoint(CheckpointData data) : m_d(std::move(data)) {}
+    explicit Checkpoint(CheckpointData data);
 
     CheckpointFormat format() const { return m_d.format; }
     const std::vector<SourceFile> &files() const { return m_d.files; }
@@ -87,6 +87,10 @@ public:
 
     /// Entries (indices into entries()) whose tensors view the same storage as entry i.
     std::vector<size_t> storagePartners(size_t entry) const;
+    /// Per storage: how many distinct tensor objects view it (> 1: tied weights or views).
+    const std::vector<int> &storageViewers() const { return m_viewers; }
+    /// Whether entry i's tensor shares its storage with another tensor object.
+    bool sharesStorage(size_t entry) const;
     /// Sum of numel over entries, counting a tensor object once.
     int64_t totalParameters() const;
     /// Bytes the tensors' storages occupy, each storage once.
@@ -94,6 +98,7 @@ public:
 
 private:
     CheckpointData m_d;
+    std::vector<int> m_viewers;
 };
 
 } // namespace ckpt

@@ -14,7 +14,6 @@ CheckpointSummary summarize(const Checkpoint &c)
     s.storageCount = c.storages().size();
     s.storageBytes = c.totalStorageBytes();
     std::vector<bool> seen(c.tensors().size(), false);
-    std::vector<int> viewers(c.storages().size(), 0);
     for (const auto &e : c.entries()) {
         if (seen[size_t(e.tensor)]) continue;
         seen[size_t(e.tensor)] = true;
@@ -25,9 +24,8 @@ CheckpointSummary summarize(const Checkpoint &c)
         const std::string dt(dtypeName(t.dtype));
         s.bytesByDtype[dt] += t.nbytes();
         s.paramsByDtype[dt] += t.numel();
-        if (t.storage >= 0) ++viewers[size_t(t.storage)];
     }
-    for (int v : viewers) s.sharedStorages += v > 1;
+    for (int v : c.storageViewers()) s.sharedStorages += v > 1;
     return s;
 }
 

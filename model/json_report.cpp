@@ -41,8 +41,7 @@ void writeInts(JsonWriter &w, const std::vector<int64_t> &v)
     w.endArray();
 }
 
-void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex,
-                 const std::vector<int> &viewers)
+void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
 {
     const TensorEntry &e = c.entries()[entryIndex];
     const TensorInfo &t = c.tensors()[size_t(e.tensor)];
@@ -74,7 +73,7 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex,
     if (c.files().size() > 1) w.field("file", c.files()[size_t(s.file)].path);
     if (!s.record.empty()) w.field("record", s.record);
     w.field("device", s.location);
-    w.field("shares_storage", viewers[size_t(t.storage)] > 1);
+    w.field("shares_storage", c.sharesStorage(entryIndex));
     w.endObject();
 }
 
@@ -99,17 +98,6 @@ std::string inspectJson(const Checkpoint &c, const std::string &path)
 void writeInspectJson(std::ostream &out, const Checkpoint &c, const std::string &path)
 {
     const CheckpointSummary s = summarize(c);
-    // Storage sharing counts distinct tensor objects, not places they sit.
-    std::vector<int> viewers(c.storages().size(), 0);
-    {
-        std::vector<bool> seen(c.tensors().size(), false);
-        for (const auto &e : c.entries()) {
-            const auto &t = c.tensors()[size_t(e.tensor)];
-            if (seen[size_t(e.tensor)] || t.storage < 0) continue;
-            seen[size_t(e.tensor)] = true;
-            ++viewers[size_t(t.storage)];
-        }
-    }
     JsonWriter w(&out);
     w.beginObject();
     w.field("file", path);
@@ -145,7 +133,7 @@ void writeInspectJson(std::ostream &out, const Checkpoint &c, const std::string 
     w.endArray();
     w.field("dangerous", c.safety().dangerous);
     w.key("tensors").beginArray();
-    for (size_t i = 0; i < c.entries().size(); ++i) writeTensor(w, c, i, viewers);
+    for (size_t i = 0; i < c.entries().size(); ++i) writeTensor(w, c, i);
     w.endArray();
     w.endObject();
 }

@@ -74,30 +74,26 @@ std::string summaryText(const Checkpoint &c, const std::string &path)
 std::string inspectText(const Checkpoint &c, const std::string &path)
 {
     size_t nameWidth = 4, shapeWidth = 5, dtypeWidth = 5;
-    std::vector<int> viewers(c.storages().size(), 0);
-    std::vector<bool> seen(c.tensors().size(), false);
     for (const auto &e : c.entries()) {
         const auto &t = c.tensors()[size_t(e.tensor)];
         nameWidth = std::max(nameWidth, pathToString(e.path).size());
         shapeWidth = std::max(shapeWidth, shapeText(t.shape).size());
         dtypeWidth = std::max(dtypeWidth, dtypeName(t.dtype).size());
-        if (t.storage >= 0 && !seen[size_t(e.tensor)]) {
-            seen[size_t(e.tensor)] = true;
-            ++viewers[size_t(t.storage)];
-        }
     }
     nameWidth = std::min<size_t>(nameWidth, 80);
     std::ostringstream out;
     out << pad("name", nameWidth) << "  " << pad("dtype", dtypeWidth + 2) << pad("shape", shapeWidth) << "  "
         << padLeft("params", 10) << "  " << padLeft("size", 10) << "\n";
-    for (const auto &e : c.entries()) {
+    for (size_t i = 0; i < c.entries().size(); ++i) {
+        const auto &e = c.entries()[i];
         const auto &t = c.tensors()[size_t(e.tensor)];
-        const bool shared = t.storage >= 0 && viewers[size_t(t.storage)] > 1;
+        const bool shared = c.sharesStorage(i);
         out << pad(pathToString(e.path), nameWidth) << "  "
             << pad(std::string(dtypeName(t.dtype)), dtypeWidth + 2)
             << pad(shapeText(t.shape), shapeWidth) << "  " << padLeft(std::to_string(t.numel()), 10)
             << "  " << padLeft(humanBytes(t.nbytes()), 10) << (shared ? " *" : "") << "\n";
     }
+    const auto &viewers = c.storageViewers();
     if (std::any_of(viewers.begin(), viewers.end(), [](int v) { return v > 1; }))
         out << "(* shares its storage with another tensor: tied weights or a view)\n";
     out << "\n" << summaryText(c, path);

@@ -1,19 +1,32 @@
 #pragma once
 
+#include "document_loader.h"
+
+#include <QFutureWatcher>
 #include <QMainWindow>
 
 #include <memory>
 
-class QPlainTextEdit;
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QStackedWidget;
+class QTreeView;
 
 namespace ckpt {
 
-class Checkpoint;
+class CheckpointTreeModel;
+class FilterBar;
 class MessageBanner;
+class NodePage;
+class SummaryPage;
+class TensorPage;
+class TreeFilterProxy;
 
-/// The application window. For now it opens a checkpoint and shows its summary and tensor
-/// table as text (the same report `ckpt inspect` prints); the inspector tree replaces the
-/// text view next.
+/// The inspector window: the checkpoint's tree on the left (filterable, flat or by module),
+/// details of the selected row on the right. Opening runs in the background; a failure
+/// shows the core's one-line error and leaves what was open as it was.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -21,21 +34,63 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    /// Opens a file or model folder; on failure the error shows in the banner and whatever
-    /// was open stays open. Returns whether it opened.
-    bool openPath(const QString &path);
-    QString currentPath() const { return m_path; }
+    /// Starts opening a file or model folder (asynchronously; see documentOpened/openFailed).
+    void openPath(const QString &path);
+    QString currentPath() const { return m_document.path; }
+    bool isOpening() const { return m_loader.isRunning(); }
+
+    /// Selects the row with this full name ("state_dict/model.conv1.weight"); false if none.
+    bool selectFullName(const QString &fullName);
+    void setFilter(const QString &pattern, int mode);
+    void setFlat(bool flat);
+
+    QTreeView *treeView() const { return m_tree; }
+    CheckpointTreeModel *treeModel() const { return m_model; }
+    TensorPage *tensorPage() const { return m_tensorPage; }
+    SummaryPage *summaryPage() const { return m_summaryPage; }
+    FilterBar *filterBar() const { return m_filter; }
+    QStringList recentFiles() const;
+
+Q_SIGNALS:
+    void documentOpened(const QString &path);
+    void openFailed(const QString &path, const QString &error);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
 
 private:
-    void createMenus();
+    void createActions();
     void chooseFile();
-    void openSample();
-    void closeFile();
+    void chooseFolder();
+    void closeDocument();
+    void onLoaded();
+    void install(LoadedDocument document);
+    void applyFilter();
+    void showSelected();
+    void copySelection(int what);
+    void showContextMenu(const QPoint &pos);
+    void showHelp();
+    void rememberRecent(const QString &path);
+    void refreshRecentMenu();
+    void expandDefault();
 
+    LoadedDocument m_document;
+    QFutureWatcher<LoadedDocument> m_loader;
+    CheckpointTreeModel *m_model;
+    TreeFilterProxy *m_proxy;
+    QTreeView *m_tree;
+    FilterBar *m_filter;
     MessageBanner *m_banner;
-    QPlainTextEdit *m_report;
-    std::shared_ptr<const Checkpoint> m_checkpoint;
-    QString m_path;
+    QStackedWidget *m_details;
+    SummaryPage *m_summaryPage;
+    TensorPage *m_tensorPage;
+    NodePage *m_nodePage;
+    QProgressBar *m_busy;
+    QLabel *m_status;
+    QMenu *m_recentMenu = nullptr;
+    QAction *m_flatAction = nullptr;
 };
 
 /// Where the bundled sample checkpoint is (next to the executable or in the source tree).

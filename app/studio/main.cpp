@@ -1,8 +1,12 @@
 // ckpt-studio: the desktop application. `ckpt-studio [FILE]` opens FILE at start.
+// --select, --filter and --screenshot drive the window for documentation screenshots.
 #include "ui/main_window.h"
+#include "ui/tensor_page.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QRegularExpression>
+#include <QTimer>
 
 int main(int argc, char **argv)
 {
@@ -16,10 +20,36 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Checkpoint to open."));
+    const QCommandLineOption select("select", "Select the row with this full name.", "name");
+    const QCommandLineOption filter("filter", "Filter the tree (glob when it has * ? [).", "pattern");
+    const QCommandLineOption screenshot("screenshot", "Save the window as PNG once ready, then quit.", "png");
+    parser.addOptions({select, filter, screenshot});
     parser.process(app);
 
     ckpt::MainWindow window;
     window.show();
+    const QString shot = parser.value(screenshot);
+    auto grab = [&window, shot] {
+        // One more turn of the event loop so the last paint lands.
+        QTimer::singleShot(300, &window, [&window, shot] {
+            window.grab().save(shot);
+            QApplication::quit();
+        });
+    };
+    QObject::connect(&window, &ckpt::MainWindow::openFailed, &app, [shot] {
+        if (!shot.isEmpty()) QApplication::exit(2);
+    });
+    QObject::connect(&window, &ckpt::MainWindow::documentOpened, &window, [&] {
+        if (parser.isSet(filter)) {
+            const QString p = parser.value(filter);
+            window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);
+        }
+        if (parser.isSet(select) && window.selectFullName(parser.value(select)) && !shot.isEmpty()) {
+            QObject::connect(window.tensorPage(), &ckpt::TensorPage::statsFinished, &window, grab);
+            return;
+        }
+        if (!shot.isEmpty()) grab();
+    });
     if (!parser.positionalArguments().isEmpty())
         window.openPath(parser.positionalArguments().first());
     return app.exec();

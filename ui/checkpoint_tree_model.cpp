@@ -1,0 +1,153 @@
+#include "checkpoint_tree_model.h"
+
+#include "roles.h"
+
+#include "model/checkpoint.h"
+#include "model/checkpoint_summary.h"
+#include "model/checkpoint_tree.h"
+#include "model/value_format.h"
+
+#include <QFont>
+#include <QGuiApplication>
+#include <QPalette>
+
+namespace ckpt {
+
+CheckpointTreeModel::CheckpointTreeModel(QObject *parent) : QAbstractItemModel(parent) {}
+CheckpointTreeModel::~CheckpointTreeModel() = default;
+
+void CheckpointTreeModel::setTree(std::shared_ptr<const Checkpoint> checkpoint,
+                                  std::shared_ptr<const CheckpointTree> tree)
+{
+    beginResetModel();
+    m_checkpoint = std::move(checkpoint);
+    m_tree = std::move(tree);
+    endResetModel();
+}
+
+int CheckpointTreeModel::nodeOf(const QModelIndex &index) const
+{
+    return index.isValid() ? int(index.internalId()) : CheckpointTree::root();
+}
+
+QModelIndex CheckpointTreeModel::indexOfNode(int node, int column) const
+{
+    if (!m_tree || node <= 0 || size_t(node) >= m_tree->size()) return {};
+    return createIndex(m_tree->node(node).row, column, quintptr(node));
+}
+
+QModelIndex CheckpointTreeModel::index(int row, int column, const QModelIndex &parent) const
+{
+    if (!m_tree || !hasIndex(row, column, parent)) return {};
+    const TreeNode &p = m_tree->node(nodeOf(parent));
+    return createIndex(row, column, quintptr(p.children[size_t(row)]));
+}
+
+QModelIndex CheckpointTreeModel::parent(const QModelIndex &child) const
+{
+    if (!m_tree || !child.isValid()) return {};
+    const int parent = m_tree->node(int(child.internalId())).parent;
+    if (parent <= 0) return {};
+    return createIndex(m_tree->node(parent).row, 0, quintptr(parent));
+}
+
+int CheckpointTreeModel::rowCount(const QModelIndex &parent) const
+{
+    if (!m_tree || (parent.isValid() && parent.column() != 0)) return 0;
+    return int(m_tree->node(nodeOf(parent)).children.size());
+}
+
+int CheckpointTreeModel::columnCount(const QModelIndex &) const { return ColumnCount; }
+
+QString CheckpointTreeModel::sharedTooltip(int entry) const
+{
+    const auto partners = m_checkpoint->storagePartners(size_t(entry));
+    QStringList names;
+    for (size_t i = 0; i < partners.size() && i < 8; ++i)
+        names << QString::fromStdString(pathToString(m_checkpoint->entries()[partners[i]].path));
+    if (partners.size() > 8) names << tr("and %1 more").arg(partners.size() - 8);
+    return tr("Shares its storage with:\n%1").arg(names.join('\n'));
+}
+
+QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
+{
+    if (!m_tree || !index.isValid()) return {};
+    const int id = int(index.internalId());
+    const TreeNode &n = m_tree->node(id);
+    const TensorInfo *t = n.entry >= 0
+                              ? &m_checkpoint->tensors()[size_t(m_checkpoint->entries()[size_t(n.entry)].tensor)]
+                              : nullptr;
+    const bool aggregate = n.kind == NodeKind::Module || n.kind == NodeKind::Container;
+    switch (role) {
+    case NodeIdRole: return id;
+    case EntryRole: return n.entry;
+    case FullNameRole: return QString::fromStdString(n.fullName);
+    case KindRole: return int(n.kind);
+    case ShapeTextRole: return t ? QString::fromStdString(shapeText(t->shape)) : QString();
+    case SortRole:
+        if (index.column() == ParamsColumn) return qlonglong(n.parameters);
+        if (index.column() == SizeColumn) return qulonglong(n.bytes);
+        return QString::fromStdString(n.name);
+    case Qt::ToolTipRole:
+        if (t && index.column() == SharedColumn && m_checkpoint->sharesStorage(size_t(n.entry)))
+            return sharedTooltip(n.entry);
+        if (index.column() == NameColumn || index.column() == ShapeColumn)
+            return QString::fromStdString(n.fullName);
+        return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == ParamsColumn || index.column() == SizeColumn)
+            return int(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::FontRole:
+        if (n.kind == NodeKind::Module || n.kind == NodeKind::Container) {
+            QFont f;
+            f.setBold(index.column() == NameColumn && n.kind == NodeKind::Module);
+            return f;
+        }
+        return {};
+    case Qt::ForegroundRole:
+        if (n.kind == NodeKind::Value || n.kind == NodeKind::More)
+            return QGuiApplication::palette().color(QPalette::Disabled, QPalette::Text);
+        return {};
+    case Qt::DisplayRole: break;
+    default: return {};
+    }
+    switch (index.column()) {
+    case NameColumn: return QString::fromStdString(n.name);
+    case ShapeColumn:
+        if (t) return QString::fromStdString(shapeText(t->shape));
+        if (n.kind == NodeKind::Value) return QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 160));
+        if (n.kind == NodeKind::Container && n.value) {
+            const QString type = QString::fromStdString(typeName(n.value));
+            const size_t items = n.value->kind == ValueKind::Dict ? n.value->dictSize() : n.children.size();
+            return n.value->kind == ValueKind::Object
+                       ? QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 160))
+                       : tr("%1 (%n item(s))", nullptr, int(items)).arg(type);
+        }
+        return {};
+    case DtypeColumn: return t ? QString::fromUtf8(dtypeName(t->dtype).data(), int(dtypeName(t->dtype).size())) : QVariant();
+    case ParamsColumn:
+        return t || (aggregate && n.tensors) ? QString::fromStdString(humanCount(n.parameters)) : QVariant();
+    case SizeColumn:
+        return t || (aggregate && n.tensors) ? QString::fromStdString(humanBytes(n.bytes)) : QVariant();
+    case SharedColumn:
+        return t && m_checkpoint->sharesStorage(size_t(n.entry)) ? QStringLiteral("⛓") : QVariant();
+    default: return {};
+    }
+}
+
+QVariant CheckpointTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+    case NameColumn: return tr("Name");
+    case ShapeColumn: return tr("Shape / value");
+    case DtypeColumn: return tr("Dtype");
+    case ParamsColumn: return tr("Parameters");
+    case SizeColumn: return tr("Size");
+    case SharedColumn: return tr("Tied");
+    default: return {};
+    }
+}
+
+} // namespace ckpt

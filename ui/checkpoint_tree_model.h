@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QAbstractItemModel>
+
+#include <memory>
+
+namespace ckpt {
+
+class Checkpoint;
+class CheckpointTree;
+
+/// The checkpoint tree as a Qt item model. Rows are created on demand by the view from the
+/// prebuilt CheckpointTree (a flat array of nodes), so 100k tensors cost nothing until shown.
+class CheckpointTreeModel final : public QAbstractItemModel
+{
+    Q_OBJECT
+public:
+    explicit CheckpointTreeModel(QObject *parent = nullptr);
+    ~CheckpointTreeModel() override;
+
+    void setTree(std::shared_ptr<const Checkpoint> checkpoint,
+                 std::shared_ptr<const CheckpointTree> tree);
+    const CheckpointTree *tree() const { return m_tree.get(); }
+    const Checkpoint *checkpoint() const { return m_checkpoint.get(); }
+    QModelIndex indexOfNode(int node, int column = 0) const;
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+private:
+    int nodeOf(const QModelIndex &index) const;
+    QString sharedTooltip(int entry) const;
+
+    std::shared_ptr<const Checkpoint> m_checkpoint;
+    std::shared_ptr<const CheckpointTree> m_tree;
+};
+
+} // namespace ckpt

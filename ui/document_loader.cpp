@@ -1,0 +1,37 @@
+#include "document_loader.h"
+
+#include "model/checkpoint.h"
+#include "model/checkpoint_tree.h"
+
+#include <QtConcurrent>
+
+namespace ckpt {
+
+QFuture<LoadedDocument> loadDocument(const QString &path, bool flat)
+{
+    return QtConcurrent::run([path, flat] {
+        LoadedDocument d;
+        d.path = path;
+        auto opened = Checkpoint::open(path.toStdString());
+        if (!opened) {
+            d.error = QString::fromStdString(opened.error().message);
+            return d;
+        }
+        d.checkpoint = opened.value();
+        d.tree = std::make_shared<const CheckpointTree>(
+            CheckpointTree::build(*d.checkpoint, {.flat = flat}));
+        return d;
+    });
+}
+
+QFuture<LoadedDocument> rebuildTree(const LoadedDocument &document, bool flat)
+{
+    return QtConcurrent::run([document, flat] {
+        LoadedDocument d = document;
+        d.tree = std::make_shared<const CheckpointTree>(
+            CheckpointTree::build(*d.checkpoint, {.flat = flat}));
+        return d;
+    });
+}
+
+} // namespace ckpt

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <QFuture>
+#include <QString>
+
+#include <memory>
+
+namespace ckpt {
+
+class Checkpoint;
+class CheckpointTree;
+
+/// An opened checkpoint and its tree, or the one-line reason it could not be opened.
+struct LoadedDocument
+{
+    QString path;
+    std::shared_ptr<const Checkpoint> checkpoint;
+    std::shared_ptr<const CheckpointTree> tree;
+    QString error;
+};
+
+/// Opens and builds the tree on a worker thread: the window never waits for a file.
+QFuture<LoadedDocument> loadDocument(const QString &path, bool flat);
+/// Rebuilds only the tree (flat/hierarchical toggle) for an open checkpoint.
+QFuture<LoadedDocument> rebuildTree(const LoadedDocument &document, bool flat);
+
+} // namespace ckpt

@@ -1,0 +1,123 @@
+#include "summary_page.h"
+
+#include "model/checkpoint.h"
+#include "model/checkpoint_summary.h"
+#include "model/checkpoint_tree.h"
+#include "widgets/bar_chart.h"
+#include "widgets/message_banner.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QScrollArea>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace ckpt {
+namespace {
+
+QString q(const std::string &s) { return QString::fromStdString(s); }
+
+/// The tree node of the best weights candidate (or the root).
+int weightsNode(const Checkpoint &c, const CheckpointTree &tree)
+{
+    if (c.weightsCandidates().empty()) return CheckpointTree::root();
+    const std::string name = pathToString(c.weightsCandidates().front().path);
+    if (name.empty()) return CheckpointTree::root();
+    for (size_t i = 1; i < tree.size(); ++i)
+        if (tree.node(int(i)).fullName == name) return int(i);
+    return CheckpointTree::root();
+}
+
+} // namespace
+
+SummaryPage::SummaryPage(QWidget *parent)
+    : QWidget(parent), m_header(new QLabel(this)), m_modules(new BarChart(this)),
+      m_banner(new MessageBanner(this)), m_globals(new QTableWidget(this))
+{
+    setObjectName("summaryPage");
+    m_header->setObjectName("summaryHeader");
+    m_header->setWordWrap(true);
+    m_header->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setObjectName("safetyBanner");
+    m_modules->setObjectName("moduleChart");
+    m_globals->setObjectName("globalsTable");
+    m_globals->setColumnCount(4);
+    m_globals->setHorizontalHeaderLabels({tr("Category"), tr("Global"), tr("Count"), tr("Why")});
+    m_globals->horizontalHeader()->setStretchLastSection(true);
+    m_globals->verticalHeader()->hide();
+    m_globals->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_globals->setMinimumHeight(140);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_header);
+    layout->addWidget(m_modules, 1);
+    auto *safety = new QLabel(tr("<b>Code the pickle names</b> (nothing was run)"), this);
+    layout->addWidget(safety);
+    layout->addWidget(m_globals);
+}
+
+void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, const QString &path)
+{
+    const CheckpointSummary s = summarize(c);
+    QStringList lines;
+    lines << tr("<span style='font-size:13pt'><b>%1</b></span>").arg(path.toHtmlEscaped());
+    lines << tr("%1%2 &nbsp;·&nbsp; %3 on disk%4")
+                 .arg(q(s.format), c.archiveVersion() ? tr(" (version %1)").arg(c.archiveVersion()) : QString(),
+                      q(humanBytes(s.fileSize)),
+                      c.files().size() > 1 ? tr(" in %1 files").arg(c.files().size()) : QString());
+    lines << tr("<b>%1</b> tensors, <b>%2</b> parameters, <b>%3</b>%4")
+                 .arg(s.tensorCount).arg(q(humanCount(s.parameters)), q(humanBytes(s.tensorBytes)),
+                      s.sharedStorages ? tr(", %1 storages shared (tied weights or views)").arg(s.sharedStorages) : QString());
+    QStringList dtypes;
+    for (const auto &[dtype, bytes] : s.bytesByDtype)
+        dtypes << tr("%1 %2").arg(q(dtype), q(humanBytes(bytes)));
+    if (!dtypes.isEmpty()) lines << tr("by dtype: %1").arg(dtypes.join(", "));
+    if (!c.weightsCandidates().empty()) {
+        const auto &w = c.weightsCandidates().front();
+        lines << tr("weights: <b>%1</b> (%2 tensors)%3")
+                     .arg(w.path.empty() ? tr("the root") : q(pathToString(w.path)).toHtmlEscaped())
+                     .arg(w.tensors)
+                     .arg(c.weightsCandidates().size() > 1 ? tr(", %1 other candidates").arg(c.weightsCandidates().size() - 1) : QString());
+    }
+    for (const auto &[k, v] : c.metadata()) lines << tr("%1 = %2").arg(q(k).toHtmlEscaped(), q(v).toHtmlEscaped());
+    for (const auto &w : c.warnings()) lines << tr("<span style='color:#b06000'>warning: %1</span>").arg(q(w).toHtmlEscaped());
+    m_header->setText(lines.join("<br>"));
+
+    std::vector<BarChart::Bar> bars;
+    int weights = weightsNode(c, tree);
+    // Past wrapper prefixes ("model." of Lightning, "module." of DDP) to the real top level.
+    while (tree.node(weights).children.size() == 1 &&
+           tree.node(tree.node(weights).children.front()).kind == NodeKind::Module)
+        weights = tree.node(weights).children.front();
+    for (int child : tree.node(weights).children) {
+        const TreeNode &n = tree.node(child);
+        if (n.parameters > 0) bars.push_back({q(n.name), double(n.parameters), q(humanCount(n.parameters))});
+    }
+    m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
+
+    const SafetyReport &r = c.safety();
+    if (r.dangerous)
+        m_banner->showMessage(MessageBanner::Level::Error,
+                              tr("Dangerous: this file names code that can run commands when "
+                                 "loaded with torch.load. Nothing was run."));
+    else if (r.torch2.applicable && !r.torch2.ok)
+        m_banner->showMessage(MessageBanner::Level::Warning,
+                              tr("torch.load(weights_only=True) refuses this file (PyTorch >= 2.6): %1. "
+                                 "Loading it needs weights_only=False, which runs the code it names.")
+                                  .arg(q(r.torch2.blockers.front())));
+    else
+        m_banner->clear();
+    m_globals->setRowCount(int(r.globals.size()));
+    for (size_t i = 0; i < r.globals.size(); ++i) {
+        const GlobalUse &g = r.globals[i];
+        auto *category = new QTableWidgetItem(QString::fromUtf8(categoryName(g.category).data()));
+        if (g.category == GlobalCategory::Dangerous) category->setForeground(QColor(200, 30, 30));
+        m_globals->setItem(int(i), 0, category);
+        m_globals->setItem(int(i), 1, new QTableWidgetItem(q(g.module + "." + g.name)));
+        m_globals->setItem(int(i), 2, new QTableWidgetItem(QString::number(g.count)));
+        m_globals->setItem(int(i), 3, new QTableWidgetItem(q(g.reason)));
+    }
+    m_globals->resizeColumnsToContents();
+}
+
+} // namespace ckpt

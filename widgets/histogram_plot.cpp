@@ -1,0 +1,75 @@
+#include "histogram_plot.h"
+
+#include <QCheckBox>
+#include <QVBoxLayout>
+#include <qcustomplot.h>
+
+#include <algorithm>
+
+namespace ckpt {
+
+HistogramPlot::HistogramPlot(QWidget *parent)
+    : QWidget(parent), m_plot(new QCustomPlot(this)), m_log(new QCheckBox(tr("Log counts"), this))
+{
+    setObjectName("histogramPlot");
+    m_log->setObjectName("histogramLog");
+    m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_bars->setPen(Qt::NoPen);
+    m_bars->setBrush(QColor(66, 133, 244, 200));
+    m_bars->setWidthType(QCPBars::wtPlotCoords);
+    m_plot->xAxis->setLabel(tr("value"));
+    m_plot->yAxis->setLabel(tr("count"));
+    m_plot->setMinimumHeight(180);
+    connect(m_log, &QCheckBox::toggled, this, &HistogramPlot::refresh);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_plot, 1);
+    layout->addWidget(m_log);
+}
+
+void HistogramPlot::setHistogram(const std::vector<qint64> &counts, double min, double max)
+{
+    m_counts = counts;
+    m_min = min;
+    m_max = max;
+    refresh();
+}
+
+void HistogramPlot::clear()
+{
+    m_counts.clear();
+    refresh();
+}
+
+void HistogramPlot::setLogScale(bool log) { m_log->setChecked(log); }
+bool HistogramPlot::logScale() const { return m_log->isChecked(); }
+
+void HistogramPlot::refresh()
+{
+    const bool log = m_log->isChecked();
+    QVector<double> x, y;
+    const int n = int(m_counts.size());
+    const double width = n ? (m_max - m_min) / n : 1.0;
+    qint64 top = 1;
+    for (int i = 0; i < n; ++i) {
+        x << m_min + (i + 0.5) * width;
+        // On a log axis an empty bin has no bar; 0.5 keeps it off the axis.
+        y << (log && m_counts[size_t(i)] == 0 ? 0.5 : double(m_counts[size_t(i)]));
+        top = std::max(top, m_counts[size_t(i)]);
+    }
+    m_bars->setWidth(width);
+    m_bars->setData(x, y, true);
+    m_plot->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    if (log) {
+        QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+        m_plot->yAxis->setTicker(ticker);
+        m_plot->yAxis->setRange(0.5, double(top) * 2);
+    } else {
+        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        m_plot->yAxis->setRange(0, double(top) * 1.05);
+    }
+    m_plot->xAxis->setRange(m_min - width, m_max + width);
+    m_plot->replot();
+}
+
+} // namespace ckpt
