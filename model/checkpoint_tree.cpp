@@ -22,9 +22,7 @@ public:
     {
         m_t.m_flat = m_o.flat;
         m_t.m_entryNodes.assign(m_c.entries().size(), -1);
-        m_entryByPath.reserve(m_c.entries().size());
-        for (size_t i = 0; i < m_c.entries().size(); ++i)
-            m_entryByPath.emplace(pathToString(m_c.entries()[i].path), int(i));
+        m_t.m_nodes.reserve(m_c.entries().size() * 2 + 64);
         TreeNode root;
         root.kind = NodeKind::Root;
         root.value = m_c.root();
@@ -67,6 +65,22 @@ private:
         return id;
     }
 
+    /// The entry of the tensor met at `fullName`. This walk meets tensors in the order the
+    /// tree walker listed them, so the next entry is almost always it; a map of all paths is
+    /// built only if the orders ever part.
+    int entryAt(const std::string &fullName, const Value *v)
+    {
+        const auto &entries = m_c.entries();
+        if (m_next < entries.size() && entries[m_next].tensor == v->index &&
+            pathToString(entries[m_next].path) == fullName)
+            return int(m_next++);
+        if (m_entryByPath.empty())
+            for (size_t i = 0; i < entries.size(); ++i)
+                m_entryByPath.emplace(pathToString(entries[i].path), int(i));
+        const auto it = m_entryByPath.find(fullName);
+        return it == m_entryByPath.end() ? -1 : it->second;
+    }
+
     static std::string join(const std::string &path, const std::string &key)
     {
         return path.empty() ? key : path + "/" + key;
@@ -83,10 +97,10 @@ private:
     {
         if (v->kind == ValueKind::Tensor) {
             const int id = add(parent, std::move(name), fullName, NodeKind::Tensor, v);
-            const auto it = m_entryByPath.find(fullName);
-            if (it == m_entryByPath.end()) return;
+            const int entry = entryAt(fullName, v);
+            if (entry < 0) return;
             TreeNode &n = m_t.m_nodes[size_t(id)];
-            n.entry = it->second;
+            n.entry = entry;
             const TensorInfo &t = m_c.tensors()[size_t(m_c.entries()[size_t(n.entry)].tensor)];
             n.tensors = 1;
             n.parameters = t.numel();
@@ -180,12 +194,21 @@ private:
             size_t begin = 0;
             for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', begin)) {
                 if (dot == begin) break; // an empty component: keep the rest whole
-                const std::string prefix = key.substr(0, dot);
-                auto [it, inserted] = modules.try_emplace(prefix, 0);
-                if (inserted)
-                    it->second = add(parent, key.substr(begin, dot - begin), join(path, prefix),
-                                     NodeKind::Module, nullptr);
-                parent = it->second;
+                const std::string_view component(key.data() + begin, dot - begin);
+                // State dicts list a module's tensors together: its node is usually the
+                // parent's last child. Otherwise look the prefix up.
+                const auto &siblings = m_t.m_nodes[size_t(parent)].children;
+                if (!siblings.empty() && m_t.m_nodes[size_t(siblings.back())].kind == NodeKind::Module &&
+                    m_t.m_nodes[size_t(siblings.back())].name == component) {
+                    parent = siblings.back();
+                } else {
+                    const std::string prefix = key.substr(0, dot);
+                    auto [it, inserted] = modules.try_emplace(prefix, 0);
+                    if (inserted)
+                        it->second = add(parent, std::string(component), join(path, prefix),
+                                         NodeKind::Module, nullptr);
+                    parent = it->second;
+                }
                 begin = dot + 1;
             }
             visit(parent, key.substr(begin), join(path, key), value);
@@ -195,7 +218,8 @@ private:
     const Checkpoint &m_c;
     const CheckpointTree::Options &m_o;
     CheckpointTree &m_t;
-    std::unordered_map<std::string, int> m_entryByPath;
+    std::unordered_map<std::string, int> m_entryByPath; // built only if needed
+    size_t m_next = 0;
     std::unordered_set<const Value *> m_onPath;
     std::unordered_set<const Value *> m_expanded;
 };

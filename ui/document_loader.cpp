@@ -3,6 +3,7 @@
 #include "model/checkpoint.h"
 #include "model/checkpoint_tree.h"
 
+#include <QElapsedTimer>
 #include <QtConcurrent>
 
 namespace ckpt {
@@ -10,6 +11,8 @@ namespace ckpt {
 QFuture<LoadedDocument> loadDocument(const QString &path, bool flat)
 {
     return QtConcurrent::run([path, flat] {
+        QElapsedTimer timer;
+        timer.start();
         LoadedDocument d;
         d.path = path;
         auto opened = Checkpoint::open(path.toStdString());
@@ -20,6 +23,7 @@ QFuture<LoadedDocument> loadDocument(const QString &path, bool flat)
         d.checkpoint = opened.value();
         d.tree = std::make_shared<const CheckpointTree>(
             CheckpointTree::build(*d.checkpoint, {.flat = flat}));
+        d.milliseconds = timer.elapsed();
         return d;
     });
 }

@@ -17,6 +17,7 @@ struct LoadedDocument
     std::shared_ptr<const Checkpoint> checkpoint;
     std::shared_ptr<const CheckpointTree> tree;
     QString error;
+    qint64 milliseconds = 0; ///< opening and building the tree, on the worker
 };
 
 /// Opens and builds the tree on a worker thread: the window never waits for a file.

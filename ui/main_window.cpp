@@ -142,8 +142,9 @@ void MainWindow::createActions()
     refreshRecentMenu();
     file->addAction(tr("Open &Sample"), this, [this] { openPath(sampleCheckpointPath()); });
     file->addSeparator();
-    file->addAction(tr("&Close"), QKeySequence::Close, this, &MainWindow::closeDocument);
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    // Spelled out: some platform themes map QKeySequence::Close to Ctrl+F4.
+    file->addAction(tr("&Close"), QKeySequence(Qt::CTRL | Qt::Key_W), this, &MainWindow::closeDocument);
+    file->addAction(tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), this, &QWidget::close);
 
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(tr("Copy &Name"), QKeySequence::Copy, this, [this] { copySelection(CopyName); });
@@ -231,11 +232,12 @@ void MainWindow::install(LoadedDocument document)
     expandDefault();
     setWindowTitle(tr("%1 - Checkpoint Studio").arg(QFileInfo(m_document.path).fileName()));
     const CheckpointSummary s = summarize(c);
-    m_status->setText(tr("%1 · %2 tensors · %3 parameters · %4")
+    m_status->setText(tr("%1 · %2 tensors · %3 parameters · %4 · opened in %5 ms")
                           .arg(QString::fromStdString(s.format))
                           .arg(s.tensorCount)
                           .arg(QString::fromStdString(humanCount(s.parameters)),
-                               QString::fromStdString(humanBytes(s.tensorBytes))));
+                               QString::fromStdString(humanBytes(s.tensorBytes)))
+                          .arg(m_document.milliseconds));
 }
 
 void MainWindow::expandDefault()

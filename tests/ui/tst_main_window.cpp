@@ -1,0 +1,255 @@
+// The inspector window, driven like a user would, offscreen, on real fixtures.
+#include "ui/checkpoint_tree_model.h"
+#include "ui/main_window.h"
+#include "ui/roles.h"
+#include "ui/summary_page.h"
+#include "ui/tensor_page.h"
+
+#include "widgets/filter_bar.h"
+#include "widgets/histogram_plot.h"
+#include "widgets/message_banner.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QStandardPaths>
+#include <QTreeView>
+#include <QtTest>
+
+using namespace ckpt;
+
+namespace {
+
+QString fixture(const QString &relative) { return qEnvironmentVariable("CKPT_FIXTURES") + "/" + relative; }
+
+bool openAndWait(MainWindow &w, const QString &path)
+{
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    w.openPath(path);
+    return opened.wait(20000);
+}
+
+/// Rows of the view (through the proxy) under a parent, as their names.
+QStringList rowNames(QTreeView *view, const QModelIndex &parent = {})
+{
+    QStringList names;
+    for (int r = 0; r < view->model()->rowCount(parent); ++r)
+        names << view->model()->index(r, NameColumn, parent).data().toString();
+    return names;
+}
+
+QJsonObject expectedStats(const QString &file, const QString &path)
+{
+    QFile f(fixture("stats.json"));
+    f.open(QIODevice::ReadOnly);
+    for (const auto &row : QJsonDocument::fromJson(f.readAll()).array())
+        if (row.toObject()["file"] == file && row.toObject()["path"] == path) return row.toObject();
+    return {};
+}
+
+int countTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
+{
+    int n = 0;
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, 0, parent);
+        n += i.data(EntryRole).toInt() >= 0;
+        n += countTensors(m, i);
+    }
+    return n;
+}
+
+} // namespace
+
+class TestMainWindow final : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void modelPassesTheTester();
+    void topLevelMirrorsTheCheckpoint();
+    void filterByGlobRegexAndText();
+    void selectingATensorComputesItsStatistics();
+    void selectingAnotherTensorCancelsTheFirst();
+    void unreadableFileKeepsWhatWasOpen();
+    void flatListAndCopy();
+    void dropOpensAndRecentRemembers();
+    void shortcuts();
+};
+
+void TestMainWindow::modelPassesTheTester()
+{
+    for (const char *f : {"ok/lightning.ckpt", "ok/special.pt", "ok/sharded_st", "ok/tiny_vit_module.pt"}) {
+        MainWindow w;
+        QVERIFY(openAndWait(w, fixture(f)));
+        QAbstractItemModelTester source(w.treeModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxy(w.treeView()->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        w.setFilter("weight", 0);
+        w.setFilter("", 0);
+        w.treeView()->expandAll();
+    }
+}
+
+void TestMainWindow::topLevelMirrorsTheCheckpoint()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    QCOMPARE(rowNames(w.treeView()),
+             QStringList({"epoch", "global_step", "pytorch-lightning_version", "state_dict", "loops",
+                          "callbacks", "optimizer_states", "lr_schedulers", "hparams_name",
+                          "hyper_parameters"}));
+    QAbstractItemModel *m = w.treeView()->model();
+    const QModelIndex sd = m->index(3, 0);
+    QVERIFY(w.treeView()->isExpanded(sd)); // the way to the weights is open
+    QCOMPARE(rowNames(w.treeView(), sd), QStringList({"model"}));
+    const QModelIndex model = m->index(0, 0, sd);
+    QCOMPARE(rowNames(w.treeView(), model).mid(0, 3), QStringList({"conv1", "bn1", "layer1"}));
+    QCOMPARE(m->index(0, ParamsColumn, sd).data().toString(), QStringLiteral("11.7M"));
+    QCOMPARE(m->index(0, ParamsColumn, model).data().toString(), QStringLiteral("9.41K"));
+    // Opaque objects read like Python.
+    const QModelIndex hp = m->index(9, 0);
+    bool found = false;
+    for (int r = 0; r < m->rowCount(hp); ++r)
+        if (m->index(r, 0, hp).data().toString() == "args") {
+            QCOMPARE(m->index(r, ShapeColumn, hp).data().toString(),
+                     QStringLiteral("argparse.Namespace(depth=18, act='relu')"));
+            found = true;
+        }
+    QVERIFY(found);
+    QCOMPARE(countTensors(w.treeModel()), 309);
+}
+
+void TestMainWindow::filterByGlobRegexAndText()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    auto *status = w.filterBar()->findChild<QLabel *>("filterStatus");
+    w.setFilter("state_dict/model.layer1.*.conv1.weight", 1);
+    QCOMPARE(countTensors(w.treeView()->model()), 2);
+    QVERIFY(status->text().startsWith("2 tensor"));
+    w.setFilter("^state_dict/model\\.layer[34]\\.0\\.downsample", 2);
+    QCOMPARE(countTensors(w.treeView()->model()), 2 * 6); // conv weight + 5 bn tensors, twice
+    w.setFilter("RUNNING_VAR", 0);
+    QCOMPARE(countTensors(w.treeView()->model()), 20);
+    w.setFilter("layer(", 2);
+    QVERIFY(status->text().contains("missing )"));
+    w.setFilter("", 0);
+    QCOMPARE(countTensors(w.treeView()->model()), 309);
+}
+
+void TestMainWindow::selectingATensorComputesItsStatistics()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    QSignalSpy done(w.tensorPage(), &TensorPage::statsFinished);
+    QVERIFY(w.selectFullName("state_dict/model.conv1.weight"));
+    QVERIFY(done.wait(20000));
+    QCOMPARE(done.last().at(1).toBool(), true);
+    const QJsonObject expected = expectedStats("ok/lightning.ckpt", "state_dict/model.conv1.weight");
+    QVERIFY(!expected.isEmpty());
+    for (const char *key : {"min", "max", "mean", "std", "l2"}) {
+        const double shown = w.tensorPage()->statText(key).toDouble();
+        const double torch = expected[key].toDouble();
+        QVERIFY2(std::abs(shown - torch) <= 1e-6 * std::abs(torch), key);
+    }
+    QCOMPARE(w.tensorPage()->statText("nans"), QStringLiteral("0"));
+    QVERIFY(w.tensorPage()->statText("zeros").startsWith("0 "));
+    QVERIFY(!w.tensorPage()->histogram()->logScale());
+}
+
+void TestMainWindow::selectingAnotherTensorCancelsTheFirst()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QSignalSpy done(w.tensorPage(), &TensorPage::statsFinished);
+    QVERIFY(w.selectFullName("layer4.1.conv2.weight"));
+    QVERIFY(w.selectFullName("fc.bias"));
+    QVERIFY(done.wait(20000));
+    QTest::qWait(200);
+    // Only the tensor on screen reports.
+    for (const auto &call : done) QCOMPARE(call.at(0).toInt(), w.tensorPage()->entry());
+    const QJsonObject expected = expectedStats("ok/resnet18.pt", "fc.bias");
+    QVERIFY(std::abs(w.tensorPage()->statText("max").toDouble() - expected["max"].toDouble()) < 1e-6);
+}
+
+void TestMainWindow::unreadableFileKeepsWhatWasOpen()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QSignalSpy failed(&w, &MainWindow::openFailed);
+    w.openPath(fixture("bad/st_overlap.safetensors"));
+    QVERIFY(failed.wait(20000));
+    QVERIFY(failed.last().at(1).toString().contains("overlaps"));
+    QVERIFY(!failed.last().at(1).toString().contains('\n'));
+    QCOMPARE(w.currentPath(), fixture("ok/resnet18.pt"));
+    QCOMPARE(countTensors(w.treeModel()), 122);
+    auto *box = w.findChild<QMessageBox *>("openErrorBox");
+    QVERIFY(box);
+    QVERIFY(box->text().contains("st_overlap.safetensors"));
+    box->close();
+    QVERIFY(!w.findChild<MessageBanner *>("errorBanner")->isHidden());
+}
+
+void TestMainWindow::flatListAndCopy()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    w.setFlat(true);
+    QVERIFY(opened.wait(20000));
+    QCOMPARE(w.treeView()->model()->rowCount(), 122);
+    QCOMPARE(w.treeView()->model()->index(0, 0).data().toString(), QStringLiteral("conv1.weight"));
+    QVERIFY(w.selectFullName("fc.weight"));
+    w.findChild<QAction *>(QString(), Qt::FindChildrenRecursively); // actions exist
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->shortcut() == QKeySequence(QKeySequence::Copy)) a->trigger();
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("fc.weight"));
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->shortcut() == QKeySequence(QStringLiteral("Ctrl+Shift+C"))) a->trigger();
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("[1000, 512]"));
+}
+
+void TestMainWindow::dropOpensAndRecentRemembers()
+{
+    MainWindow w;
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(fixture("ok/tiny_vit.safetensors"))});
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    // A real drag: enter (accepted), then drop, on the window's central area.
+    const QPoint at = w.centralWidget()->geometry().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(at), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QVERIFY(opened.wait(20000));
+    QCOMPARE(w.currentPath(), fixture("ok/tiny_vit.safetensors"));
+    QCOMPARE(w.recentFiles().value(0), QFileInfo(fixture("ok/tiny_vit.safetensors")).absoluteFilePath());
+}
+
+void TestMainWindow::shortcuts()
+{
+    MainWindow w;
+    QStringList keys;
+    for (QAction *a : w.findChildren<QAction *>())
+        if (!a->shortcut().isEmpty()) keys << a->shortcut().toString();
+    for (const char *k : {"Ctrl+O", "Ctrl+F", "Ctrl+W", "Ctrl+Q", "F1", "Ctrl+C", "Ctrl+L"})
+        QVERIFY2(keys.contains(k), k);
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->shortcut() == QKeySequence(QKeySequence::HelpContents)) a->trigger();
+    auto *help = w.findChild<QMessageBox *>("helpBox");
+    QVERIFY(help);
+    QVERIFY(help->text().contains("Ctrl+F"));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_main_window.moc"
