@@ -91,6 +91,8 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (t && index.column() == SharedColumn && m_checkpoint->sharesStorage(size_t(n.entry)))
             return sharedTooltip(n.entry);
+        if (index.column() == ShapeColumn && n.value && !t)
+            return QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 2000));
         if (index.column() == NameColumn || index.column() == ShapeColumn)
             return QString::fromStdString(n.fullName);
         return {};

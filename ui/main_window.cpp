@@ -321,6 +321,11 @@ bool MainWindow::selectFullName(const QString &fullName)
     return false;
 }
 
+bool MainWindow::currentIsTensor() const
+{
+    return m_tree->currentIndex().isValid() && m_tree->currentIndex().data(EntryRole).toInt() >= 0;
+}
+
 void MainWindow::showSelected()
 {
     const QModelIndex index = m_tree->currentIndex();

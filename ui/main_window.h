@@ -41,6 +41,8 @@ public:
 
     /// Selects the row with this full name ("state_dict/model.conv1.weight"); false if none.
     bool selectFullName(const QString &fullName);
+    /// Whether the current row is a tensor (its statistics are then being computed).
+    bool currentIsTensor() const;
     void setFilter(const QString &pattern, int mode);
     void setFlat(bool flat);
 

@@ -1,5 +1,7 @@
 #include "node_page.h"
 
+#include "roles.h"
+
 #include "model/checkpoint.h"
 #include "model/checkpoint_summary.h"
 #include "model/checkpoint_tree.h"
@@ -20,7 +22,6 @@ NodePage::NodePage(QWidget *parent)
     setObjectName("nodePage");
     m_title->setStyleSheet("font-weight:bold; font-size:13pt;");
     m_title->setWordWrap(true);
-    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_info->setWordWrap(true);
     m_info->setObjectName("nodeInfo");
     m_children->setObjectName("childrenChart");
@@ -30,14 +31,15 @@ NodePage::NodePage(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
     layout->addWidget(m_info);
-    layout->addWidget(m_children, 1);
+    layout->addWidget(m_children);
     layout->addWidget(m_value, 1);
+    layout->addStretch();
 }
 
 void NodePage::showNode(const Checkpoint &c, const CheckpointTree &tree, int node)
 {
     const TreeNode &n = tree.node(node);
-    m_title->setText(QString::fromStdString(n.fullName.empty() ? n.name : n.fullName));
+    m_title->setText(breakableName(QString::fromStdString(n.fullName.empty() ? n.name : n.fullName)));
     QString info = n.value ? tr("%1").arg(QString::fromStdString(typeName(n.value))) : tr("module");
     if (n.tensors)
         info += tr(" · %1 tensors, %2 parameters, %3")

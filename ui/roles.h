@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <Qt>
 
 namespace ckpt {
@@ -13,6 +14,15 @@ enum Role : int {
     ShapeTextRole,                 ///< QString: "[64, 3, 7, 7]" for tensors
     SortRole,                      ///< numeric value for sortable columns
 };
+
+/// A long dotted name with break opportunities (zero-width spaces after '.' and '/'), so a
+/// title label can wrap it instead of widening its page.
+inline QString breakableName(QString name)
+{
+    name.replace(QLatin1Char('.'), QStringLiteral(".\u200B"));
+    name.replace(QLatin1Char('/'), QStringLiteral("/\u200B"));
+    return name;
+}
 
 /// Columns of the tree.
 enum Column : int { NameColumn, ShapeColumn, DtypeColumn, ParamsColumn, SizeColumn, SharedColumn, ColumnCount };

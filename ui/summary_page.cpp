@@ -50,10 +50,10 @@ SummaryPage::SummaryPage(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_banner);
     layout->addWidget(m_header);
-    layout->addWidget(m_modules, 1);
+    layout->addWidget(m_modules);
     auto *safety = new QLabel(tr("<b>Code the pickle names</b> (nothing was run)"), this);
     layout->addWidget(safety);
-    layout->addWidget(m_globals);
+    layout->addWidget(m_globals, 1);
 }
 
 void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, const QString &path)

@@ -1,5 +1,7 @@
 #include "tensor_page.h"
 
+#include "roles.h"
+
 #include "model/checkpoint.h"
 #include "model/checkpoint_summary.h"
 #include "widgets/histogram_plot.h"
@@ -30,7 +32,6 @@ TensorPage::TensorPage(QWidget *parent)
     setObjectName("tensorPage");
     m_title->setObjectName("tensorTitle");
     m_title->setWordWrap(true);
-    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_title->setStyleSheet("font-weight:bold; font-size:13pt;");
     m_info->setObjectName("tensorInfo");
     m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -83,7 +84,7 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
     m_entry = entry;
     const TensorEntry &e = m_checkpoint->entries()[size_t(entry)];
     const TensorInfo &t = m_checkpoint->tensors()[size_t(e.tensor)];
-    m_title->setText(QString::fromStdString(pathToString(e.path)));
+    m_title->setText(breakableName(QString::fromStdString(pathToString(e.path))));
     QStringList lines;
     lines << tr("<b>%1</b> %2 &nbsp; %3 parameters &nbsp; %4")
                  .arg(QString::fromUtf8(dtypeName(t.dtype).data()),

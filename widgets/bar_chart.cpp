@@ -13,7 +13,7 @@ BarChart::BarChart(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(th
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_plot);
-    m_plot->setMinimumHeight(160);
+
 }
 
 void BarChart::setBars(std::vector<Bar> bars, const QString &axisLabel, int maxBars)
@@ -55,7 +55,8 @@ void BarChart::setBars(std::vector<Bar> bars, const QString &axisLabel, int maxB
         text->setText(QStringLiteral(" ") + bars[i].valueText);
         text->setFont(QFont(font().family(), 8));
     }
-    setMinimumHeight(std::max(160, 22 * int(bars.size()) + 50));
+    // Bars keep a readable thickness: the chart grows with their number, not with the page.
+    setFixedHeight(std::max(110, 24 * int(bars.size()) + 60));
     m_plot->replot();
 }
 

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
             const QString p = parser.value(filter);
             window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);
         }
-        if (parser.isSet(select) && window.selectFullName(parser.value(select)) && !shot.isEmpty()) {
+        if (parser.isSet(select) && window.selectFullName(parser.value(select)) &&
+            window.currentIsTensor() && !shot.isEmpty()) {
             QObject::connect(window.tensorPage(), &ckpt::TensorPage::statsFinished, &window, grab);
             return;
         }
