@@ -144,6 +144,16 @@ private:
         return {m_stack.data() + base, m_stack.size() - base};
     }
 
+    /// APPENDS/SETITEMS/ADDITEMS act on the value just below the last MARK, which must
+    /// itself lie above the MARK before it.
+    Value *markTarget()
+    {
+        const size_t base = m_marks.back();
+        const size_t floor = m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0;
+        if (base == 0 || base <= floor) fail("stack underflow");
+        return m_stack[base - 1];
+    }
+
     void dropMark()
     {
         m_stack.resize(m_marks.back());
@@ -437,10 +447,7 @@ private:
         }
         case APPENDS: {
             const auto items = markItems();
-            const size_t base = m_marks.back();
-            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
-                fail("stack underflow");
-            addListItems(m_stack[base - 1], items);
+            addListItems(markTarget(), items);
             dropMark();
             return;
         }
@@ -453,19 +460,13 @@ private:
         }
         case SETITEMS: {
             const auto kv = markItems();
-            const size_t base = m_marks.back();
-            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
-                fail("stack underflow");
-            addDictItems(m_stack[base - 1], kv);
+            addDictItems(markTarget(), kv);
             dropMark();
             return;
         }
         case ADDITEMS: {
             const auto items = markItems();
-            const size_t base = m_marks.back();
-            if (base == 0 || base <= (m_marks.size() > 1 ? m_marks[m_marks.size() - 2] : 0))
-                fail("stack underflow");
-            Value *target = m_stack[base - 1];
+            Value *target = markTarget();
             if (target->kind != ValueKind::Set && target->kind != ValueKind::Object)
                 fail("ADDITEMS to a value that is not a set");
             for (Value *item : items) {
