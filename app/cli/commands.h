@@ -8,5 +8,7 @@ namespace ckpt::cli {
 int runInspect(const CliArgs &args);
 /// `ckpt scan PATH [--json]`: 0 when nothing dangerous was found, 3 when something was.
 int runScan(const CliArgs &args);
+/// `ckpt plan PATH --config CFG [--json] [--step N]`: 0 no errors, 1 a diagnostic is an error.
+int runPlan(const CliArgs &args);
 
 } // namespace ckpt::cli

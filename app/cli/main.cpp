@@ -18,7 +18,14 @@ commands:
                              tensor-rebuild, safe, unknown or dangerous, and whether
                              torch.load(weights_only=True) would accept the file
 
-exit status: 0 ok; 2 unreadable input or bad usage; scan: 3 when something is dangerous
+  plan PATH --config CFG [--json] [--step N]
+                             what a rules config (freeze, unfreeze, drop, rename, group,
+                             cast) does to the checkpoint's weights: per-rule counts,
+                             diagnostics, and every tensor's new name, frozen flag, groups
+                             and dtype (--step applies the freeze schedule up to step N)
+
+exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
+dangerous; plan: 1 when a diagnostic is an error
 )";
 
 } // namespace
@@ -38,12 +45,13 @@ int main(int argc, char **argv)
     const std::vector<std::string> rest(argv + 2, argv + argc);
     std::string error;
     try {
-        if (command == "inspect" || command == "scan") {
-            const CliArgs args = parseArgs(rest, {"--json"}, {}, error);
+        if (command == "inspect" || command == "scan" || command == "plan") {
+            const CliArgs args = parseArgs(rest, {"--json"}, {"--config", "--step"}, error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";
                 return Unreadable;
             }
+            if (command == "plan") return runPlan(args);
             return command == "inspect" ? runInspect(args) : runScan(args);
         }
     } catch (const std::exception &e) {

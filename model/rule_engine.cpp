@@ -1,0 +1,487 @@
+#include "rule_engine.h"
+
+#include "name_matcher.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+namespace ckpt {
+namespace {
+
+/// A glob as the cheapest test that has fnmatch's meaning: most configs say "encoder.*",
+/// "*.bias" or an exact name, and 100k names x 10 rules must stay within a keystroke.
+class GlobTest final
+{
+public:
+    explicit GlobTest(const std::string &glob) : m_text(glob)
+    {
+        const bool special = glob.find_first_of("?[") != std::string::npos;
+        const auto stars = std::count(glob.begin(), glob.end(), '*');
+        if (!special && stars == 0) {
+            m_kind = Exact;
+        } else if (!special && stars == 1 && glob.back() == '*') {
+            m_kind = Prefix;
+            m_text.pop_back();
+        } else if (!special && stars == 1 && glob.front() == '*') {
+            m_kind = Suffix;
+            m_text.erase(0, 1);
+        } else if (!special && stars == 2 && glob.size() >= 2 && glob.front() == '*' && glob.back() == '*') {
+            m_kind = Contains;
+            m_text = glob.substr(1, glob.size() - 2);
+        } else {
+            m_kind = Regex;
+            m_matcher = std::make_shared<NameMatcher>(
+                std::move(NameMatcher::create(NameMatcher::Mode::Glob, glob).value()));
+        }
+    }
+
+    bool operator()(std::string_view name) const
+    {
+        switch (m_kind) {
+        case Exact: return name == m_text;
+        case Prefix: return name.starts_with(m_text);
+        case Suffix: return name.ends_with(m_text);
+        case Contains: return name.find(m_text) != std::string_view::npos;
+        case Regex: return m_matcher->matches(name);
+        }
+        return false;
+    }
+
+private:
+    enum Kind { Exact, Prefix, Suffix, Contains, Regex } m_kind = Exact;
+    std::string m_text;
+    std::shared_ptr<NameMatcher> m_matcher;
+};
+
+struct CompiledMatcher
+{
+    Matcher::Kind kind = Matcher::Kind::Glob;
+    const Matcher *source = nullptr;
+    std::vector<GlobTest> globs;           // glob, alias
+    std::shared_ptr<RE2> regex;            // regex
+    std::vector<CompiledMatcher> children; // all, any, not
+};
+
+struct CompiledRule
+{
+    const Rule *rule = nullptr;
+    std::optional<CompiledMatcher> match;
+    std::shared_ptr<RE2> renameRegex;
+    std::string rewrite; // RE2 spelling of the replacement
+};
+
+std::shared_ptr<RE2> compileRegex(const std::string &pattern, const std::string &field)
+{
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_dot_nl(false);
+    auto re = std::make_shared<RE2>(pattern, options);
+    if (!re->ok()) throw std::runtime_error(field + ": invalid regular expression: " + re->error());
+    return re;
+}
+
+CompiledMatcher compileMatcher(const Matcher &m, const RuleSet &set, const std::string &field)
+{
+    CompiledMatcher c;
+    c.kind = m.kind;
+    c.source = &m;
+    switch (m.kind) {
+    case Matcher::Kind::Glob: c.globs.emplace_back(m.text); break;
+    case Matcher::Kind::Regex: c.regex = compileRegex(m.text, field + ".regex"); break;
+    case Matcher::Kind::Alias: {
+        const auto it = std::find_if(set.aliases.begin(), set.aliases.end(),
+                                     [&](const auto &a) { return a.first == m.text; });
+        if (it == set.aliases.end())
+            throw std::runtime_error(field + ".alias: no alias named '" + m.text + "'");
+        for (const auto &glob : it->second) c.globs.emplace_back(glob);
+        break;
+    }
+    case Matcher::Kind::All:
+    case Matcher::Kind::Any:
+    case Matcher::Kind::Not: {
+        const char *key = m.kind == Matcher::Kind::All ? ".all" : m.kind == Matcher::Kind::Any ? ".any" : ".not";
+        for (size_t i = 0; i < m.children.size(); ++i)
+            c.children.push_back(compileMatcher(m.children[i], set,
+                                                field + key + (m.kind == Matcher::Kind::Not ? "" : "[" + std::to_string(i) + "]")));
+        break;
+    }
+    default: break;
+    }
+    return c;
+}
+
+bool matches(const CompiledMatcher &c, const PlanInput &t, std::string_view name)
+{
+    const Matcher &m = *c.source;
+    switch (c.kind) {
+    case Matcher::Kind::Glob:
+    case Matcher::Kind::Alias:
+        return std::any_of(c.globs.begin(), c.globs.end(), [&](const GlobTest &g) { return g(name); });
+    case Matcher::Kind::Regex: return RE2::PartialMatch(name, *c.regex);
+    case Matcher::Kind::Name: return name == m.text;
+    case Matcher::Kind::Prefix: return name.starts_with(m.text);
+    case Matcher::Kind::Suffix: return name.ends_with(m.text);
+    case Matcher::Kind::Module:
+        return name == m.text || (name.size() > m.text.size() && name.starts_with(m.text) &&
+                                  name[m.text.size()] == '.');
+    case Matcher::Kind::Ndim: return int64_t(t.shape.size()) == m.ndim;
+    case Matcher::Kind::Dtype: return t.dtype == m.dtype;
+    case Matcher::Kind::Shape:
+        if (t.shape.size() != m.shape.size()) return false;
+        for (size_t i = 0; i < m.shape.size(); ++i)
+            if (m.shape[i] && *m.shape[i] != t.shape[i]) return false;
+        return true;
+    case Matcher::Kind::Numel:
+        return (!m.min || t.numel >= *m.min) && (!m.max || t.numel <= *m.max);
+    case Matcher::Kind::All:
+        return std::all_of(c.children.begin(), c.children.end(), [&](const auto &ch) { return matches(ch, t, name); });
+    case Matcher::Kind::Any:
+        return std::any_of(c.children.begin(), c.children.end(), [&](const auto &ch) { return matches(ch, t, name); });
+    case Matcher::Kind::Not: return !c.children.empty() && !matches(c.children.front(), t, name);
+    }
+    return false;
+}
+
+/// Python's re.sub replacement ("\1", "\g<1>", "\\") in RE2's spelling.
+std::string rewriteFor(const std::string &to, const std::string &field)
+{
+    std::string out;
+    for (size_t i = 0; i < to.size(); ++i) {
+        if (to[i] != '\\' || i + 1 == to.size()) {
+            out += to[i];
+            continue;
+        }
+        const char next = to[i + 1];
+        if (next == 'g' && i + 2 < to.size() && to[i + 2] == '<') {
+            const auto close = to.find('>', i + 3);
+            const std::string group = close == std::string::npos ? "" : to.substr(i + 3, close - i - 3);
+            if (group.size() != 1 || !std::isdigit(static_cast<unsigned char>(group[0])))
+                throw std::runtime_error(field + ": only \\g<0> to \\g<9> are supported");
+            out += '\\';
+            out += group;
+            i = close;
+        } else {
+            out += '\\';
+            out += next;
+            ++i;
+        }
+    }
+    return out;
+}
+
+CompiledRule compileRule(const Rule &r, const RuleSet &set, const std::string &field)
+{
+    CompiledRule c;
+    c.rule = &r;
+    if (r.match) c.match = compileMatcher(*r.match, set, field + ".match");
+    if (r.action == Rule::Action::Rename && !r.regex.empty()) {
+        c.renameRegex = compileRegex(r.regex, field + ".regex");
+        c.rewrite = rewriteFor(r.to, field + ".to");
+        std::string error;
+        if (!c.renameRegex->CheckRewriteString(c.rewrite, &error))
+            throw std::runtime_error(field + ".to: " + error);
+    }
+    return c;
+}
+
+} // namespace
+
+struct CompiledRules::Impl
+{
+    RuleSet set;
+    std::vector<CompiledRule> rules;
+    std::vector<std::vector<CompiledRule>> stages;
+
+    /// Whether rule c selects tensor t under its current name; for a rename, also the new name.
+    static bool select(const CompiledRule &c, const PlanInput &t, std::string_view name, std::string *renamed)
+    {
+        if (c.match && !matches(*c.match, t, name)) return false;
+        const Rule &r = *c.rule;
+        if (r.action != Rule::Action::Rename) return true;
+        if (c.renameRegex) return substitute(*c.renameRegex, c.rewrite, name, renamed);
+        if (!name.starts_with(r.prefix)) return false;
+        if (renamed) {
+            renamed->assign(r.to);
+            renamed->append(name.substr(r.prefix.size()));
+        }
+        return true;
+    }
+
+    /// Python's re.sub in one pass: false when nothing matches; otherwise *out (reused, no
+    /// allocation once warm) receives every non-overlapping match replaced.
+    static bool substitute(const RE2 &re, const std::string &rewrite, std::string_view text, std::string *out)
+    {
+        constexpr int kMaxGroups = 10;
+        re2::StringPiece groups[kMaxGroups];
+        const int n = std::min(kMaxGroups, re.NumberOfCapturingGroups() + 1);
+        size_t pos = 0;
+        bool any = false;
+        if (out) out->clear();
+        while (pos <= text.size() &&
+               re.Match(re2::StringPiece(text.data(), text.size()), pos, text.size(), RE2::UNANCHORED, groups, n)) {
+            const size_t begin = size_t(groups[0].data() - text.data());
+            const size_t end = begin + groups[0].size();
+            any = true;
+            if (!out) return true;
+            out->append(text.substr(pos, begin - pos));
+            re.Rewrite(out, rewrite, groups, n);
+            if (end == begin) { // an empty match: keep the next character and move past it
+                if (end < text.size()) out->push_back(text[end]);
+                pos = end + 1;
+            } else {
+                pos = end;
+            }
+        }
+        if (out && any && pos < text.size()) out->append(text.substr(pos));
+        return any;
+    }
+};
+
+CompiledRules::CompiledRules(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+CompiledRules::~CompiledRules() = default;
+const RuleSet &CompiledRules::rules() const { return m_impl->set; }
+
+Result<std::shared_ptr<const CompiledRules>> CompiledRules::compile(const RuleSet &set)
+{
+    auto impl = std::make_unique<Impl>();
+    impl->set = set;
+    try {
+        for (size_t i = 0; i < impl->set.rules.size(); ++i)
+            impl->rules.push_back(compileRule(impl->set.rules[i], impl->set, "rules[" + std::to_string(i) + "]"));
+        for (size_t s = 0; s < impl->set.schedule.size(); ++s) {
+            std::vector<CompiledRule> stage;
+            for (size_t i = 0; i < impl->set.schedule[s].rules.size(); ++i)
+                stage.push_back(compileRule(impl->set.schedule[s].rules[i], impl->set,
+                                            "schedule[" + std::to_string(s) + "].rules[" + std::to_string(i) + "]"));
+            impl->stages.push_back(std::move(stage));
+        }
+    } catch (const std::runtime_error &e) {
+        return Error{e.what()};
+    }
+    return std::shared_ptr<const CompiledRules>(new CompiledRules(std::move(impl)));
+}
+
+bool CompiledRules::ruleMatches(size_t rule, const PlanInput &input, std::string_view name) const
+{
+    return rule < m_impl->rules.size() && Impl::select(m_impl->rules[rule], input, name, nullptr);
+}
+
+namespace {
+
+/// Per-tensor bookkeeping beside the TensorPlan, for the diagnostics.
+struct Trace
+{
+    int lastFreeze = -1;
+    int lastCast = -1;
+    int renamedBy = -1;
+};
+
+} // namespace
+
+Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional<int64_t> step) const
+{
+    const Impl &d = *m_impl;
+    const size_t n = inputs.size();
+    const size_t ruleCount = d.rules.size();
+    const size_t words = (ruleCount + 63) / 64;
+    Plan plan;
+    plan.tensors.resize(n);
+    plan.rules.resize(ruleCount);
+    std::vector<Trace> traces(n);
+    std::vector<uint64_t> selectedBy(n * words, 0); ///< tensor i, bit k: rule k selected it
+
+    // Later stages of the schedule, in step order, when a step is asked for.
+    std::vector<const CompiledRule *> staged;
+    if (step) {
+        std::vector<size_t> order(d.stages.size());
+        for (size_t s = 0; s < order.size(); ++s) order[s] = s;
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return d.set.schedule[a].step < d.set.schedule[b].step;
+        });
+        for (size_t s : order)
+            if (d.set.schedule[s].step <= *step)
+                for (const auto &c : d.stages[s])
+                    if (c.rule->enabled) staged.push_back(&c);
+    }
+
+    auto applyOne = [&](const CompiledRule &c, int index, TensorPlan &t, Trace &trace, const PlanInput &in,
+                        std::string &renamed) {
+        const Rule &r = *c.rule;
+        if (!Impl::select(c, in, t.name, r.action == Rule::Action::Rename ? &renamed : nullptr)) return false;
+        switch (r.action) {
+        case Rule::Action::Freeze:
+        case Rule::Action::Unfreeze:
+            t.frozen = r.action == Rule::Action::Freeze;
+            trace.lastFreeze = index;
+            break;
+        case Rule::Action::Drop: t.dropped = true; break;
+        case Rule::Action::Rename:
+            t.renamed = t.renamed || renamed != t.name;
+            t.name.swap(renamed);
+            trace.renamedBy = index;
+            break;
+        case Rule::Action::Group:
+            if (std::find(t.groups.begin(), t.groups.end(), r.group) == t.groups.end()) t.groups.push_back(r.group);
+            break;
+        case Rule::Action::Cast:
+            t.dtype = r.castTo;
+            trace.lastCast = index;
+            break;
+        }
+        return true;
+    };
+
+    // Each tensor goes through every rule on its own (rules only ever look at the tensor at
+    // hand), so tensors are split across threads and each stays hot in cache.
+    auto work = [&](size_t begin, size_t end, std::vector<RuleOutcome> &outcomes,
+                    const std::vector<CompiledRule> &rules) {
+        std::string renamed;
+        for (size_t i = begin; i < end; ++i) {
+            TensorPlan &t = plan.tensors[i];
+            Trace &trace = traces[i];
+            const PlanInput &in = inputs[i];
+            t.name = in.name;
+            t.dtype = in.dtype;
+            for (size_t k = 0; k < ruleCount && !t.dropped; ++k) {
+                if (!rules[k].rule->enabled || !applyOne(rules[k], int(k), t, trace, in, renamed)) continue;
+                selectedBy[i * words + k / 64] |= uint64_t(1) << (k % 64);
+                outcomes[k].tensors += 1;
+                outcomes[k].parameters += in.numel;
+                outcomes[k].bytes += in.bytes;
+            }
+        }
+    };
+    const size_t threads = n < 20000 ? 1 : std::min<size_t>(8, std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::vector<RuleOutcome>> partial(threads, std::vector<RuleOutcome>(ruleCount));
+    {
+        // RE2 serialises matches on one object through a lock around its cache: each worker
+        // gets its own compiled copy of the rules (microseconds to make).
+        std::vector<std::vector<CompiledRule>> copies(threads > 1 ? threads - 1 : 0);
+        for (auto &copy : copies)
+            for (size_t k = 0; k < ruleCount; ++k)
+                copy.push_back(compileRule(d.set.rules[k], d.set, "rules[" + std::to_string(k) + "]"));
+        std::vector<std::thread> pool;
+        const size_t chunk = (n + threads - 1) / threads;
+        for (size_t w = 1; w < threads; ++w)
+            pool.emplace_back(work, std::min(n, w * chunk), std::min(n, (w + 1) * chunk), std::ref(partial[w]),
+                              std::cref(copies[w - 1]));
+        work(0, std::min(n, chunk), partial[0], d.rules);
+        for (auto &th : pool) th.join();
+    }
+    for (const auto &p : partial)
+        for (size_t k = 0; k < ruleCount; ++k) {
+            plan.rules[k].tensors += p[k].tensors;
+            plan.rules[k].parameters += p[k].parameters;
+            plan.rules[k].bytes += p[k].bytes;
+        }
+
+    // Diagnostics of the rules as written (the schedule changes freezing later, by design).
+    std::vector<bool> visible(ruleCount, false);
+    for (size_t i = 0; i < n; ++i) {
+        const TensorPlan &t = plan.tensors[i];
+        const Trace &trace = traces[i];
+        for (size_t k = 0; k < ruleCount; ++k) {
+            if (!(selectedBy[i * words + k / 64] >> (k % 64) & 1) || visible[k]) continue;
+            switch (d.rules[k].rule->action) {
+            case Rule::Action::Freeze:
+            case Rule::Action::Unfreeze: visible[k] = !t.dropped && trace.lastFreeze == int(k); break;
+            case Rule::Action::Cast: visible[k] = !t.dropped && trace.lastCast == int(k); break;
+            case Rule::Action::Drop: visible[k] = true; break;
+            case Rule::Action::Rename:
+            case Rule::Action::Group: visible[k] = !t.dropped; break;
+            }
+        }
+    }
+    for (size_t k = 0; k < ruleCount; ++k) {
+        const Rule &r = *d.rules[k].rule;
+        if (!r.enabled) continue;
+        if (plan.rules[k].tensors == 0)
+            plan.diagnostics.push_back({Diagnostic::Severity::Error, int(k),
+                                        "rule " + std::to_string(k) + " (" + describeRule(r) + ") matches no tensor"});
+        else if (!visible[k])
+            plan.diagnostics.push_back({Diagnostic::Severity::Warning, int(k),
+                                        "rule " + std::to_string(k) + " (" + describeRule(r) +
+                                            ") is fully overridden by later rules"});
+    }
+    // Collisions: one error per responsible rule, with its first example and a count. The
+    // keys of a dict are unique, so without a rename there is nothing to check.
+    const bool anyRenamed = std::any_of(traces.begin(), traces.end(), [](const Trace &t) { return t.renamedBy >= 0; });
+    // Open addressing over tensor indices: no allocation per name (100k names, every keystroke).
+    std::map<int, std::pair<std::string, size_t>> collisions;
+    if (anyRenamed) {
+        size_t capacity = 16;
+        while (capacity < 2 * n) capacity *= 2;
+        std::vector<uint32_t> slots(capacity, UINT32_MAX);
+        auto hash = [](std::string_view s) {
+            uint64_t h = 14695981039346656037ull;
+            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+            return h;
+        };
+        for (size_t i = 0; i < n; ++i) {
+            const TensorPlan &t = plan.tensors[i];
+            if (t.dropped) continue;
+            size_t slot = hash(t.name) & (capacity - 1);
+            while (slots[slot] != UINT32_MAX && plan.tensors[slots[slot]].name != t.name)
+                slot = (slot + 1) & (capacity - 1);
+            if (slots[slot] == UINT32_MAX) {
+                slots[slot] = uint32_t(i);
+                continue;
+            }
+            const size_t first = slots[slot];
+            const int rule = traces[i].renamedBy >= 0 ? traces[i].renamedBy : traces[first].renamedBy;
+            auto &[example, count] = collisions[rule];
+            if (count++ == 0)
+                example = inputs[first].name + " and " + inputs[i].name + " both become " + t.name;
+        }
+    }
+    for (const auto &[rule, c] : collisions)
+        plan.diagnostics.push_back({Diagnostic::Severity::Error, rule,
+                                    "renames collide: " + c.first +
+                                        (c.second > 1 ? " (and " + std::to_string(c.second - 1) + " more)" : "")});
+
+    if (!staged.empty()) {
+        std::string renamed;
+        for (size_t i = 0; i < n; ++i)
+            for (const CompiledRule *c : staged)
+                if (!plan.tensors[i].dropped) applyOne(*c, -1, plan.tensors[i], traces[i], inputs[i], renamed);
+    }
+    for (auto &t : plan.tensors)
+        if (t.dropped) {
+            t.name.clear();
+            t.frozen = false;
+            t.groups.clear();
+        }
+    return plan;
+}
+
+bool Plan::hasErrors() const
+{
+    return std::any_of(diagnostics.begin(), diagnostics.end(),
+                       [](const Diagnostic &d) { return d.severity == Diagnostic::Severity::Error; });
+}
+
+Result<std::vector<PlanInput>> planInputs(const Checkpoint &c, const std::optional<Path> &weights)
+{
+    Path base;
+    if (weights) base = *weights;
+    else if (!c.weightsCandidates().empty()) base = c.weightsCandidates().front().path;
+    else return Error{"no dict of tensors found; say where the weights are with \"weights\""};
+    std::vector<PlanInput> out;
+    for (const auto &e : c.entries()) {
+        if (e.path.size() != base.size() + 1 || !std::equal(base.begin(), base.end(), e.path.begin()))
+            continue;
+        const auto *name = std::get_if<std::string>(&e.path.back());
+        if (!name) continue;
+        const TensorInfo &t = c.tensors()[size_t(e.tensor)];
+        out.push_back({e.path, *name, t.dtype, t.shape, t.numel(), t.nbytes()});
+    }
+    if (out.empty())
+        return Error{"weights: no tensors at " + (base.empty() ? std::string("the root") : pathToString(base))};
+    return out;
+}
+
+} // namespace ckpt

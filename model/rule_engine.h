@@ -1,0 +1,85 @@
+#pragma once
+
+#include "checkpoint.h"
+#include "result.h"
+#include "rule_set.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+/// One tensor of the weights dict, as the rules see it.
+struct PlanInput
+{
+    Path path;          ///< from the checkpoint's root
+    std::string name;   ///< the key in the weights dict
+    DType dtype = DType::Unknown;
+    std::vector<int64_t> shape;
+    int64_t numel = 0;
+    uint64_t bytes = 0;
+};
+
+/// What the rules make of one tensor.
+struct TensorPlan
+{
+    std::string name;   ///< final name (empty when dropped)
+    bool dropped = false;
+    bool frozen = false;
+    std::vector<std::string> groups;
+    DType dtype = DType::Unknown;
+    bool renamed = false;
+};
+
+struct RuleOutcome
+{
+    size_t tensors = 0;
+    int64_t parameters = 0;
+    uint64_t bytes = 0;
+};
+
+struct Diagnostic
+{
+    enum class Severity { Error, Warning };
+    Severity severity = Severity::Error;
+    int rule = -1;      ///< index into RuleSet::rules; -1 for the whole plan
+    std::string message;
+};
+
+struct Plan
+{
+    std::vector<TensorPlan> tensors;     ///< parallel to the inputs
+    std::vector<RuleOutcome> rules;      ///< parallel to RuleSet::rules
+    std::vector<Diagnostic> diagnostics;
+    bool hasErrors() const;
+};
+
+/// Rules compiled once (regular expressions, aliases), evaluated many times: the live
+/// preview runs this on every keystroke.
+class CompiledRules final
+{
+public:
+    /// Errors name the rule and field ("rules[2].regex: missing )").
+    static Result<std::shared_ptr<const CompiledRules>> compile(const RuleSet &rules);
+
+    /// The plan for these tensors. `step` (optional) also applies the schedule's stages that
+    /// start at or before it.
+    Plan evaluate(const std::vector<PlanInput> &inputs, std::optional<int64_t> step = {}) const;
+    /// Whether a matcher of rule `rule` selects `input` under the name `name` (the preview).
+    bool ruleMatches(size_t rule, const PlanInput &input, std::string_view name) const;
+    const RuleSet &rules() const;
+
+    ~CompiledRules();
+
+private:
+    struct Impl;
+    explicit CompiledRules(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+/// The tensors of the weights dict at `weights` (or the best candidate when absent).
+Result<std::vector<PlanInput>> planInputs(const Checkpoint &checkpoint,
+                                          const std::optional<Path> &weights);
+
+} // namespace ckpt

@@ -1,0 +1,86 @@
+#pragma once
+
+#include "dtype.h"
+#include "tensor_table.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ckpt {
+
+/// Selects tensors by name or by what they are. Names are the keys of the weights dict, as
+/// earlier rename rules left them.
+struct Matcher
+{
+    enum class Kind {
+        Glob,   ///< Python fnmatch.fnmatchcase on the whole name
+        Regex,  ///< RE2 (= Python re) searched anywhere in the name
+        Name,   ///< exactly this name
+        Prefix,
+        Suffix,
+        Module, ///< the name itself or anything under it ("encoder" matches "encoder.x")
+        Ndim,
+        Dtype,
+        Shape,  ///< dims, each an integer or any ("*")
+        Numel,  ///< inclusive range
+        Alias,  ///< a named set of glob patterns defined in the config
+        All,
+        Any,
+        Not,
+    };
+    Kind kind = Kind::Glob;
+    std::string text;                          ///< pattern, name, prefix, module, alias
+    int64_t ndim = 0;
+    DType dtype = DType::Unknown;
+    std::vector<std::optional<int64_t>> shape; ///< nullopt: any size
+    std::optional<int64_t> min, max;           ///< numel
+    std::vector<Matcher> children;             ///< all, any; not has one
+
+    bool operator==(const Matcher &) const = default;
+};
+
+struct Rule
+{
+    enum class Action { Freeze, Unfreeze, Drop, Rename, Group, Cast };
+    Action action = Action::Freeze;
+    std::optional<Matcher> match;  ///< required except for rename (which its regex/prefix selects)
+    std::string regex;             ///< rename: Python re.sub pattern
+    std::string prefix;            ///< rename: prefix to replace
+    std::string to;                ///< rename: replacement (`\1` groups) or new prefix
+    std::string group;             ///< group name
+    std::string options = "{}";    ///< group options, canonical JSON object text
+    DType castTo = DType::Unknown; ///< cast target
+    bool enabled = true;
+    std::string note;              ///< free text, kept
+
+    bool operator==(const Rule &) const = default;
+};
+
+/// Freeze/unfreeze rules that take effect from a training step on.
+struct FreezeStage
+{
+    int64_t step = 0;
+    std::vector<Rule> rules;
+    bool operator==(const FreezeStage &) const = default;
+};
+
+/// A whole config: which dict holds the weights, aliases, the ordered rules, a schedule.
+struct RuleSet
+{
+    int version = 1;
+    std::optional<Path> weights;   ///< absent: the checkpoint's best weights candidate
+    std::vector<std::pair<std::string, std::vector<std::string>>> aliases;
+    std::vector<Rule> rules;
+    std::vector<FreezeStage> schedule;
+    bool operator==(const RuleSet &) const = default;
+};
+
+std::string_view actionName(Rule::Action action);
+/// A short human description: "freeze glob 'encoder.*'".
+std::string describeRule(const Rule &rule);
+std::string describeMatcher(const Matcher &matcher);
+
+} // namespace ckpt

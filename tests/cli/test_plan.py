@@ -1,0 +1,180 @@
+"""`ckpt plan` against the Python reference semantics (fnmatch, re) on real torchvision names,
+config errors, and JSON/YAML equivalence."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+import plan_reference
+import reference as ref
+
+# (fixture, config): every matcher and action, in the combinations training scripts use.
+CASES = {
+    "resnet_freeze_unfreeze": ("ok/resnet18.pt", {"rules": [
+        {"action": "freeze", "match": {"glob": "layer[123].*"}},
+        {"action": "unfreeze", "match": {"module": "layer3.1"}},
+        {"action": "freeze", "match": {"regex": r"^bn\d\."}},
+    ]}),
+    "resnet_drop_group_cast": ("ok/resnet18.pt", {"rules": [
+        {"action": "drop", "match": {"prefix": "fc."}},
+        {"action": "drop", "match": {"dtype": "int64"}},
+        {"action": "group", "group": "no_decay", "match": {"any": [{"ndim": 1}, {"suffix": ".bias"}]},
+         "options": {"weight_decay": 0.0}},
+        {"action": "group", "group": "convs", "match": {"shape": ["*", "*", 3, 3]}, "options": {"lr": 1e-4}},
+        {"action": "cast", "match": {"all": [{"dtype": "float"}, {"not": {"suffix": "running_var"}}]},
+         "to": "bfloat16"},
+        {"action": "cast", "match": {"numel": {"min": 1000000}}, "to": "float16"},
+    ]}),
+    "resnet_rename_then_match": ("ok/resnet18.pt", {"rules": [
+        {"action": "rename", "regex": r"^layer(\d)\.(\d)\.", "to": r"blocks.\1.\2."},
+        {"action": "rename", "prefix": "fc.", "to": "head."},
+        {"action": "freeze", "match": {"glob": "blocks.[12].*"}},
+        {"action": "freeze", "match": {"name": "head.weight"}},
+        {"action": "rename", "regex": r"\.(weight|bias)$", "to": r"._\g<1>", "match": {"prefix": "head."}},
+    ]}),
+    "resnet_aliases_numel": ("ok/resnet18.pt", {
+        "aliases": {"stem": ["conv1.*", "bn1.*"], "deep": ["layer4.*"]},
+        "rules": [
+            {"action": "freeze", "match": {"alias": "stem"}},
+            {"action": "freeze", "match": {"all": [{"alias": "deep"}, {"numel": {"max": 512}}]}},
+            {"action": "group", "group": "small", "match": {"numel": {"min": 2, "max": 64}}},
+        ]}),
+    "resnet_diagnostics": ("ok/resnet18.pt", {"rules": [
+        {"action": "freeze", "match": {"glob": "encoder.*"}},
+        {"action": "freeze", "match": {"module": "conv1"}},
+        {"action": "unfreeze", "match": {"prefix": "conv1"}},
+        {"action": "rename", "regex": r"^layer\d\.", "to": ""},
+        {"action": "cast", "match": {"glob": "fc.*"}, "to": "float16"},
+        {"action": "drop", "match": {"glob": "fc.*"}},
+        {"action": "freeze", "enabled": False, "match": {"glob": "nothing.*"}},
+    ]}),
+    "lightning_prefix": ("ok/lightning.ckpt", {"weights": ["state_dict"], "rules": [
+        {"action": "rename", "regex": r"^module\.(.*)$", "to": r"\1"},
+        {"action": "rename", "prefix": "model.", "to": ""},
+        {"action": "freeze", "match": {"any": [{"module": "layer1"}, {"module": "layer2"}]}},
+        {"action": "unfreeze", "match": {"module": "layer2.1"}},
+    ]}),
+    "vit_contract_shape": ("ok/tiny_vit.pt", {
+        "aliases": {"vision_encoder": ["encoder.*", "conv_proj.*"]},
+        "rules": [
+            {"action": "freeze", "match": {"any": [{"prefix": "encoder."}, {"alias": "vision_encoder"}]}},
+            {"action": "unfreeze", "match": {"module": "encoder.layers.encoder_layer_1"}},
+            {"action": "drop", "match": {"glob": "heads.*"}},
+            {"action": "group", "group": "no_decay", "match": {"ndim": 1}, "options": {"weight_decay": 0.0}},
+            {"action": "cast", "match": {"all": [{"dtype": "float32"}, {"not": {"suffix": ".bias"}}]},
+             "to": "bfloat16"},
+        ]}),
+    "mobilenet_classes": ("ok/mobilenet_v3_small.pt", {"rules": [
+        {"action": "freeze", "match": {"glob": "features.[0-5].*"}},
+        {"action": "freeze", "match": {"glob": "features.?.block.[!0]*"}},
+        {"action": "unfreeze", "match": {"regex": r"block\.\d\.fc\d"}},
+    ]}),
+}
+
+
+def listing(fixture, weights):
+    data = ref.inspect_json(ref.fixture(fixture))
+    base = weights if weights is not None else data["weights_candidates"][0]["path"]
+    return [{"name": t["path"][-1], "dtype": t["dtype"], "shape": t["shape"], "numel": t["numel"]}
+            for t in data["tensors"]
+            if t["path"][:-1] == base and isinstance(t["path"][-1], str)]
+
+
+def plan(fixture, config, suffix=".json", extra=()):
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, delete=False) as f:
+        f.write(config if isinstance(config, str) else json.dumps(config))
+    try:
+        status, out, err = ref.run("plan", ref.fixture(fixture), "--config", f.name, "--json", *extra)
+    finally:
+        os.unlink(f.name)
+    return status, (json.loads(out) if out.strip() else None), err.decode()
+
+
+class PlanAgainstPython(unittest.TestCase):
+    def test_every_case(self):
+        for name, (fixture, config) in CASES.items():
+            with self.subTest(case=name):
+                status, ours, err = plan(fixture, config)
+                self.assertIn(status, (0, 1), err)
+                rows, counts, diagnostics = plan_reference.evaluate(listing(fixture, config.get("weights")), config)
+                got = [{k: t[k] for k in ("name", "frozen", "groups", "dtype")} for t in ours["tensors"]]
+                self.assertEqual(len(got), len(rows))
+                for g, r in zip(got, rows):
+                    self.assertEqual(g, r)
+                self.assertEqual([r["tensors"] for r in ours["rules"]],
+                                 [c if config["rules"][k].get("enabled", True) else 0 for k, c in enumerate(counts)])
+                self.assertEqual({(d["severity"], d["rule"]) for d in ours["diagnostics"]}, diagnostics)
+                self.assertEqual(status, 1 if any(s == "error" for s, _ in diagnostics) else 0)
+
+    def test_diagnostics_are_the_ones_users_need(self):
+        status, ours, _ = plan(*CASES["resnet_diagnostics"])
+        self.assertEqual(status, 1)
+        messages = {d["rule"]: (d["severity"], d["message"]) for d in ours["diagnostics"]}
+        self.assertEqual(messages[0][0], "error")
+        self.assertIn("matches no tensor", messages[0][1])  # the silent-freeze bug, caught
+        self.assertEqual(messages[1][0], "warning")          # freeze conv1 undone by rule 2
+        self.assertIn("overridden", messages[1][1])
+        self.assertIn("collide", messages[3][1])             # layer1.0.x and layer2.0.x -> 0.x
+        self.assertEqual(messages[4][0], "warning")          # cast of tensors later dropped
+        self.assertNotIn(6, messages)                        # disabled rules say nothing
+
+    def test_schedule_changes_freezing_by_step(self):
+        config = {"rules": [{"action": "freeze", "match": {"glob": "layer*"}}],
+                  "schedule": [{"step": 1000, "rules": [{"action": "unfreeze", "match": {"module": "layer4"}}]},
+                               {"step": 5000, "rules": [{"action": "unfreeze", "match": {"glob": "layer*"}}]}]}
+        frozen = {}
+        for step in (0, 1000, 4999, 5000):
+            _, ours, _ = plan("ok/resnet18.pt", config, extra=("--step", str(step)))
+            frozen[step] = sum(t["frozen"] for t in ours["tensors"])
+        self.assertGreater(frozen[0], frozen[1000])
+        self.assertEqual(frozen[1000], frozen[4999])
+        self.assertEqual(frozen[5000], 0)
+
+    def test_yaml_and_json_are_the_same_config(self):
+        fixture, config = CASES["vit_contract_shape"]
+        yaml_text = """
+version: 1
+aliases:
+  vision_encoder: ["encoder.*", "conv_proj.*"]
+rules:
+  - {action: freeze, match: {any: [{prefix: "encoder."}, {alias: vision_encoder}]}}
+  - {action: unfreeze, match: {module: encoder.layers.encoder_layer_1}}
+  - {action: drop, match: {glob: "heads.*"}}
+  - {action: group, group: no_decay, match: {ndim: 1}, options: {weight_decay: 0.0}}
+  - action: cast
+    match: {all: [{dtype: float32}, {not: {suffix: .bias}}]}
+    to: bfloat16
+"""
+        _, from_json, _ = plan(fixture, config)
+        _, from_yaml, err = plan(fixture, yaml_text, suffix=".yaml")
+        self.assertIsNotNone(from_yaml, err)
+        self.assertEqual(from_json["tensors"], from_yaml["tensors"])
+
+    def test_invalid_configs_name_rule_and_field(self):
+        cases = [
+            ({"rules": [{"action": "frezee", "match": {"glob": "*"}}]}, "rules[0].action"),
+            ({"rules": [{"action": "freeze", "match": {"globb": "*"}}]}, "rules[0].match: unknown matcher 'globb'"),
+            ({"rules": [{"action": "freeze", "match": {"glob": 3}}]}, "rules[0].match.glob: expected a string"),
+            ({"rules": [{"action": "freeze"}]}, "rules[0]: missing \"match\""),
+            ({"rules": [{"action": "cast", "match": {"glob": "*"}, "to": "float17"}]}, "rules[0].to: unknown dtype"),
+            ({"rules": [{"action": "freeze", "match": {"regex": "layer("}}]}, "rules[0].match.regex: invalid regular expression"),
+            ({"rules": [{"action": "freeze", "match": {"alias": "nope"}}]}, "rules[0].match.alias: no alias named 'nope'"),
+            ({"rules": [{}, {"action": "freeze", "match": {"shape": [1, "x"]}}]}, "rules[0]: missing \"action\""),
+            ({"rules": [{"action": "freeze", "match": {"shape": [1, "x"]}}]}, "rules[0].match.shape[1]: expected an integer"),
+            ({"rules": [{"action": "rename", "to": "x"}]}, "rules[0]: a rename needs either"),
+            ({"rules": [{"action": "freeze", "match": {"glob": "*"}, "mtach": 1}]}, "rules[0]: unknown field 'mtach'"),
+            ({"weights": ["nowhere"], "rules": []}, "weights: no tensors at nowhere"),
+            ("{not json", "not valid JSON"),
+        ]
+        for config, words in cases:
+            with self.subTest(words=words):
+                status, out, err = plan("ok/resnet18.pt", config)
+                self.assertEqual(status, 2)
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertTrue(err.startswith("error: "), err)
+                self.assertIn(words, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
