@@ -155,6 +155,8 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
 RuleSet parseDocument(const json &j)
 {
     if (!j.is_object()) bad("config", "expected an object");
+    // "source" and "resolved" are what writeConfig adds: read back, they are ignored.
+    onlyKeys(j, "config", {"version", "weights", "aliases", "rules", "schedule", "source", "resolved"});
     RuleSet set;
     if (j.contains("version")) {
         set.version = int(integer(j["version"], "version"));

@@ -18,11 +18,14 @@ commands:
                              tensor-rebuild, safe, unknown or dangerous, and whether
                              torch.load(weights_only=True) would accept the file
 
-  plan PATH --config CFG [--json] [--step N]
+  plan PATH --config CFG [--json] [--step N] [--emit FORMAT [-o FILE]]
                              what a rules config (freeze, unfreeze, drop, rename, group,
                              cast) does to the checkpoint's weights: per-rule counts,
                              diagnostics, and every tensor's new name, frozen flag, groups
-                             and dtype (--step applies the freeze schedule up to step N)
+                             and dtype (--step applies the freeze schedule up to step N);
+                             --emit json|yaml writes the config with its resolved result,
+                             python a function that applies it to an nn.Module, anemoi the
+                             anemoi-training model_modifier block
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
 dangerous; plan: 1 when a diagnostic is an error
@@ -46,7 +49,7 @@ int main(int argc, char **argv)
     std::string error;
     try {
         if (command == "inspect" || command == "scan" || command == "plan") {
-            const CliArgs args = parseArgs(rest, {"--json"}, {"--config", "--step"}, error);
+            const CliArgs args = parseArgs(rest, {"--json"}, {"--config", "--step", "--emit", "-o"}, error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";
                 return Unreadable;

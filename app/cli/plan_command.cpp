@@ -4,10 +4,43 @@
 #include "model/plan_report.h"
 #include "model/rule_config.h"
 #include "model/rule_engine.h"
+#include "model/config_dialects.h"
+#include "model/atomic_file.h"
+
+#include <filesystem>
 
 #include <iostream>
 
 namespace ckpt::cli {
+namespace {
+
+/// --emit json|yaml|python|anemoi, to -o FILE (written atomically) or stdout.
+int emitConfig(const CliArgs &args, const std::string &format, const Checkpoint &checkpoint,
+               const RuleSet &rules, const std::vector<PlanInput> &inputs, const Plan &plan)
+{
+    const std::string configPath = args.options.at("--config");
+    const std::string configName = std::filesystem::path(configPath).filename().string();
+    std::string text;
+    if (format == "json" || format == "yaml")
+        text = writeConfig(rules, checkpoint, args.positional.front(), inputs, plan,
+                           format == "json" ? ConfigFormat::Json : ConfigFormat::Yaml);
+    else if (format == "python") text = emitPythonFunction(inputs, rules, plan, configName);
+    else if (format == "anemoi") text = emitAnemoiYaml(inputs, plan);
+    else {
+        std::cerr << "ckpt plan: --emit takes json, yaml, python or anemoi\n";
+        return Unreadable;
+    }
+    const auto out = args.options.find("-o");
+    if (out == args.options.end()) {
+        std::cout << text << std::flush;
+    } else if (auto written = writeFileAtomically(out->second, text); !written) {
+        printError(out->second, written.error().message);
+        return Unreadable;
+    }
+    return plan.hasErrors() ? Differs : Ok;
+}
+
+} // namespace
 
 int runPlan(const CliArgs &args)
 {
@@ -48,6 +81,8 @@ int runPlan(const CliArgs &args)
         }
     }
     const Plan plan = (*compiled)->evaluate(*inputs, step);
+    if (const auto emit = args.options.find("--emit"); emit != args.options.end())
+        return emitConfig(args, emit->second, **checkpoint, *rules, *inputs, plan);
     if (args.has("--json")) {
         writePlanJson(std::cout, *inputs, *rules, plan);
         std::cout << "\n";

@@ -166,6 +166,7 @@ rules:
             ({"rules": [{"action": "freeze", "match": {"glob": "*"}, "mtach": 1}]}, "rules[0]: unknown field 'mtach'"),
             ({"weights": ["nowhere"], "rules": []}, "weights: no tensors at nowhere"),
             ("{not json", "not valid JSON"),
+            ({"rulez": []}, "config: unknown field 'rulez'"),
         ]
         for config, words in cases:
             with self.subTest(words=words):
@@ -174,6 +175,88 @@ rules:
                 self.assertEqual(len(err.splitlines()), 1, err)
                 self.assertTrue(err.startswith("error: "), err)
                 self.assertIn(words, err)
+
+
+class ConfigOutputs(unittest.TestCase):
+    CONFIG = {"aliases": {"stem": ["conv1.*", "bn1.*"]}, "rules": [
+        {"action": "freeze", "match": {"glob": "layer[123].*"}},
+        {"action": "unfreeze", "match": {"module": "layer3.1"}},
+        {"action": "freeze", "match": {"alias": "stem"}},
+        {"action": "group", "group": "no_decay", "match": {"any": [{"ndim": 1}, {"suffix": ".bias"}]},
+         "options": {"weight_decay": 0.0}},
+        {"action": "group", "group": "head", "match": {"prefix": "fc."}, "options": {"lr": 0.01, "weight_decay": 0.1}},
+    ]}
+
+    def emit(self, fmt, config=None, fixture="ok/resnet18.pt"):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "rules.json")
+            with open(cfg, "w") as f:
+                json.dump(config or self.CONFIG, f)
+            out = os.path.join(d, "out")
+            status, _, err = ref.run("plan", ref.fixture(fixture), "--config", cfg, "--emit", fmt, "-o", out)
+            self.assertEqual(status, 0, err)
+            with open(out) as f:
+                return f.read()
+
+    def test_python_function_freezes_exactly_the_plan(self):
+        import torch
+        import torchvision
+        source = self.emit("python")
+        namespace = {}
+        exec(compile(source, "apply_rules.py", "exec"), namespace)
+        model = torchvision.models.resnet18()
+        groups = namespace["apply_rules"](model, lr=1e-3)
+        _, planned, _ = plan("ok/resnet18.pt", self.CONFIG)
+        params = dict(model.named_parameters())
+        expected = {t["name"] for t in planned["tensors"] if t["frozen"] and t["name"] in params}
+        self.assertEqual({n for n, p in params.items() if not p.requires_grad}, expected)
+        self.assertGreater(len(expected), 20)
+        by_name = {g["name"]: g for g in groups}
+        self.assertEqual(by_name["no_decay"]["weight_decay"], 0.0)
+        self.assertEqual(by_name["head"]["lr"], 0.01)
+        ids = {id(p): n for n, p in params.items()}
+        planned_groups = {t["name"]: t["groups"] for t in planned["tensors"]}
+        for g in groups:
+            for p in g["params"]:
+                name = ids[id(p)]
+                self.assertTrue(p.requires_grad)
+                first = planned_groups[name][0] if planned_groups[name] else "default"
+                self.assertEqual(g["name"], first, name)
+        # Every trainable parameter is in exactly one group: the optimizer accepts them.
+        self.assertEqual(sum(len(g["params"]) for g in groups), sum(p.requires_grad for p in params.values()))
+        torch.optim.AdamW(groups)
+
+    def test_python_function_refuses_a_model_that_lacks_frozen_names(self):
+        import torchvision
+        namespace = {}
+        exec(compile(self.emit("python"), "apply_rules.py", "exec"), namespace)
+        with self.assertRaises(KeyError):
+            namespace["apply_rules"](torchvision.models.mobilenet_v3_small())
+
+    def test_config_round_trips_and_is_canonical(self):
+        as_json = self.emit("json")
+        as_yaml = self.emit("yaml")
+        reordered = json.loads(json.dumps(self.CONFIG))
+        reordered["rules"][4]["options"] = {"weight_decay": 0.1, "lr": 0.01}
+        reordered = {"rules": reordered["rules"], "aliases": reordered["aliases"]}
+        self.assertEqual(self.emit("json", reordered), as_json)
+        doc = json.loads(as_json)
+        self.assertEqual(doc["source"]["name"], "resnet18.pt")
+        self.assertTrue(doc["source"]["listing_hash"].startswith("fnv1a64:"))
+        _, planned, _ = plan("ok/resnet18.pt", self.CONFIG)
+        self.assertEqual(set(doc["resolved"]["frozen"]), {t["name"] for t in planned["tensors"] if t["frozen"]})
+        self.assertEqual(doc["resolved"]["groups"]["head"]["members"], ["fc.bias", "fc.weight"])
+        # Written configs load back (the resolved part is ignored) and plan the same, in both forms.
+        for text, suffix in ((as_json, ".json"), (as_yaml, ".yaml")):
+            _, again, err = plan("ok/resnet18.pt", text, suffix=suffix)
+            self.assertIsNotNone(again, err)
+            self.assertEqual(again["tensors"], planned["tensors"])
+
+    def test_anemoi_block_names_whole_modules(self):
+        text = self.emit("anemoi")
+        self.assertIn("anemoi.training.train.modify.FreezingModelModifier", text)
+        modules = [l.split('"')[1] for l in text.splitlines() if l.strip().startswith('- "')]
+        self.assertEqual(modules, ["bn1", "conv1", "layer1", "layer2", "layer3.0"])
 
 
 if __name__ == "__main__":
