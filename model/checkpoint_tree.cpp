@@ -255,4 +255,28 @@ TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &match
     return r;
 }
 
+TreeFilterResult filterTreeToEntries(const CheckpointTree &tree, const std::vector<bool> &entries,
+                                     const TreeFilterResult *base)
+{
+    TreeFilterResult r;
+    const size_t n = tree.size();
+    r.visible.assign(n, false);
+    r.matched.assign(n, false);
+    r.visible[0] = true;
+    for (size_t i = 1; i < n; ++i) {
+        const TreeNode &node = tree.node(int(i));
+        if (node.kind != NodeKind::Tensor || node.entry < 0 || size_t(node.entry) >= entries.size() ||
+            !entries[size_t(node.entry)] || (base && !base->matched[i]))
+            continue;
+        r.matched[i] = true;
+        ++r.tensors;
+        r.parameters += node.parameters;
+    }
+    for (size_t i = n; i-- > 1;) {
+        r.visible[i] = r.visible[i] || r.matched[i];
+        if (r.visible[i]) r.visible[size_t(tree.node(int(i)).parent)] = true;
+    }
+    return r;
+}
+
 } // namespace ckpt

@@ -73,5 +73,9 @@ struct TreeFilterResult
 };
 
 TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &matcher);
+/// Keeps only tensor rows whose entry is in `entries` (and that `base` matched, when given),
+/// with their ancestors: "show only what the rules affect".
+TreeFilterResult filterTreeToEntries(const CheckpointTree &tree, const std::vector<bool> &entries,
+                                     const TreeFilterResult *base);
 
 } // namespace ckpt

@@ -395,6 +395,26 @@ Result<RuleSet> loadConfig(const std::string &path)
     return parseConfig(text.str(), configFormatFor(path));
 }
 
+std::string ruleToJson(const Rule &rule)
+{
+    return ruleJson(rule).dump();
+}
+
+Result<Rule> ruleFromJson(const std::string &text)
+{
+    try {
+        json j;
+        try {
+            j = json::parse(text);
+        } catch (const json::exception &) {
+            return Error{"not valid JSON"};
+        }
+        return parseRule(j, "rule", false);
+    } catch (const std::runtime_error &e) {
+        return Error{e.what()};
+    }
+}
+
 std::string writeRules(const RuleSet &rules, ConfigFormat format)
 {
     return render(rulesJson(rules), format);

@@ -19,6 +19,10 @@ Result<RuleSet> parseConfig(const std::string &text, ConfigFormat format);
 Result<RuleSet> loadConfig(const std::string &path);
 ConfigFormat configFormatFor(const std::string &path);
 
+/// One rule as JSON text (canonical) and back; errors name the field ("match.glob: ...").
+std::string ruleToJson(const Rule &rule);
+Result<Rule> ruleFromJson(const std::string &text);
+
 /// The rules alone, canonical: fixed key order, maps sorted, so equal configs are equal bytes.
 std::string writeRules(const RuleSet &rules, ConfigFormat format);
 

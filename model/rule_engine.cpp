@@ -458,6 +458,51 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
     return plan;
 }
 
+Result<RulePreview> previewRule(const RuleSet &rules, size_t position, const Rule &candidate,
+                                const std::vector<PlanInput> &inputs)
+{
+    RuleSet before = rules;
+    before.rules.resize(std::min(position, rules.rules.size()));
+    before.schedule.clear();
+    RuleSet with = before;
+    Rule enabled = candidate;
+    enabled.enabled = true;
+    with.rules.push_back(enabled);
+    auto compiled = CompiledRules::compile(with);
+    if (!compiled) return compiled.error();
+    auto prefix = CompiledRules::compile(before);
+    if (!prefix) return prefix.error();
+    const Plan names = (*prefix)->evaluate(inputs);
+    RulePreview p;
+    p.selected.assign(inputs.size(), false);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        if (names.tensors[i].dropped || !(*compiled)->ruleMatches(with.rules.size() - 1, inputs[i], names.tensors[i].name))
+            continue;
+        p.selected[i] = true;
+        ++p.tensors;
+        p.parameters += inputs[i].numel;
+    }
+    return p;
+}
+
+std::optional<std::string> plannedModuleName(const std::vector<PlanInput> &inputs, const Plan &plan,
+                                             const std::string &module)
+{
+    std::optional<std::string> found;
+    for (size_t i = 0; i < inputs.size() && i < plan.tensors.size(); ++i) {
+        const std::string &name = inputs[i].name;
+        if (name.size() <= module.size() || !name.starts_with(module) || name[module.size()] != '.') continue;
+        const TensorPlan &t = plan.tensors[i];
+        if (t.dropped) continue;
+        const std::string_view rest = std::string_view(name).substr(module.size()); // ".weight"
+        if (!std::string_view(t.name).ends_with(rest)) return std::nullopt;
+        const std::string renamed = t.name.substr(0, t.name.size() - rest.size());
+        if (found && *found != renamed) return std::nullopt;
+        found = renamed;
+    }
+    return found;
+}
+
 bool Plan::hasErrors() const
 {
     return std::any_of(diagnostics.begin(), diagnostics.end(),
@@ -477,7 +522,7 @@ Result<std::vector<PlanInput>> planInputs(const Checkpoint &c, const std::option
         const auto *name = std::get_if<std::string>(&e.path.back());
         if (!name) continue;
         const TensorInfo &t = c.tensors()[size_t(e.tensor)];
-        out.push_back({e.path, *name, t.dtype, t.shape, t.numel(), t.nbytes()});
+        out.push_back({e.path, *name, t.dtype, t.shape, t.numel(), t.nbytes(), size_t(&e - c.entries().data())});
     }
     if (out.empty())
         return Error{"weights: no tensors at " + (base.empty() ? std::string("the root") : pathToString(base))};

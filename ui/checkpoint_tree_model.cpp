@@ -1,12 +1,14 @@
 #include "checkpoint_tree_model.h"
 
 #include "roles.h"
+#include "rules_document.h"
 
 #include "model/checkpoint.h"
 #include "model/checkpoint_summary.h"
 #include "model/checkpoint_tree.h"
 #include "model/value_format.h"
 
+#include <QColor>
 #include <QFont>
 #include <QGuiApplication>
 #include <QPalette>
@@ -78,6 +80,21 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
                               ? &m_checkpoint->tensors()[size_t(m_checkpoint->entries()[size_t(n.entry)].tensor)]
                               : nullptr;
     const bool aggregate = n.kind == NodeKind::Module || n.kind == NodeKind::Container;
+    const int input = t && m_rules ? m_rules->inputOfEntry(size_t(n.entry)) : -1;
+    const TensorPlan *planned = input >= 0 && size_t(input) < m_rules->plan().tensors.size()
+                                    ? &m_rules->plan().tensors[size_t(input)]
+                                    : nullptr;
+    if (planned) {
+        if (role == Qt::BackgroundRole && m_rules->preview() && m_rules->preview()->selected[size_t(input)])
+            return QColor(255, 236, 153);
+        if (role == Qt::FontRole && planned->dropped) {
+            QFont f;
+            f.setStrikeOut(true);
+            return f;
+        }
+        if (role == Qt::ForegroundRole && planned->dropped) return QColor(150, 150, 150);
+        if (role == Qt::ForegroundRole && index.column() == PlanColumn && planned->frozen) return QColor(26, 115, 232);
+    }
     switch (role) {
     case NodeIdRole: return id;
     case EntryRole: return n.entry;
@@ -134,6 +151,16 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         return t || (aggregate && n.tensors) ? QString::fromStdString(humanBytes(n.bytes)) : QVariant();
     case SharedColumn:
         return t && m_checkpoint->sharesStorage(size_t(n.entry)) ? QStringLiteral("⛓") : QVariant();
+    case PlanColumn: {
+        if (!planned) return {};
+        if (planned->dropped) return tr("dropped");
+        QStringList parts;
+        if (planned->frozen) parts << tr("frozen");
+        for (const auto &g : planned->groups) parts << QStringLiteral("[%1]").arg(QString::fromStdString(g));
+        if (planned->dtype != t->dtype) parts << QString::fromUtf8(dtypeName(planned->dtype).data());
+        if (planned->renamed) parts << QStringLiteral("→ %1").arg(QString::fromStdString(planned->name));
+        return parts.join(QStringLiteral("  "));
+    }
     default: return {};
     }
 }
@@ -148,6 +175,7 @@ QVariant CheckpointTreeModel::headerData(int section, Qt::Orientation orientatio
     case ParamsColumn: return tr("Parameters");
     case SizeColumn: return tr("Size");
     case SharedColumn: return tr("Tied");
+    case PlanColumn: return tr("Plan");
     default: return {};
     }
 }

@@ -8,6 +8,7 @@ namespace ckpt {
 
 class Checkpoint;
 class CheckpointTree;
+class RulesDocument;
 
 /// The checkpoint tree as a Qt item model. Rows are created on demand by the view from the
 /// prebuilt CheckpointTree (a flat array of nodes), so 100k tensors cost nothing until shown.
@@ -23,6 +24,9 @@ public:
     const CheckpointTree *tree() const { return m_tree.get(); }
     const Checkpoint *checkpoint() const { return m_checkpoint.get(); }
     QModelIndex indexOfNode(int node, int column = 0) const;
+    /// Shows each weight's planned state (Plan column, struck-out drops) and highlights what
+    /// the rule being edited matches.
+    void setRules(const RulesDocument *rules) { m_rules = rules; }
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -38,6 +42,7 @@ private:
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     std::shared_ptr<const CheckpointTree> m_tree;
+    const RulesDocument *m_rules = nullptr;
 };
 
 } // namespace ckpt

@@ -2,6 +2,8 @@
 
 #include "checkpoint_tree_model.h"
 #include "node_page.h"
+#include "rules_document.h"
+#include "rules_panel.h"
 #include "roles.h"
 #include "summary_page.h"
 #include "tensor_page.h"
@@ -19,6 +21,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -60,7 +63,8 @@ MainWindow::MainWindow(QWidget *parent)
       m_tree(new QTreeView(this)), m_filter(new FilterBar(this)), m_banner(new MessageBanner(this)),
       m_details(new QStackedWidget(this)), m_summaryPage(new SummaryPage(this)),
       m_tensorPage(new TensorPage(this)), m_nodePage(new NodePage(this)),
-      m_busy(new QProgressBar(this)), m_status(new QLabel(this))
+      m_busy(new QProgressBar(this)), m_status(new QLabel(this)), m_rules(new RulesDocument(this)),
+      m_rulesPanel(new RulesPanel(m_rules, this))
 {
     setObjectName("mainWindow");
     setAcceptDrops(true);
@@ -82,6 +86,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_tree->setColumnWidth(ParamsColumn, 85);
     m_tree->setColumnWidth(SizeColumn, 85);
     m_tree->setColumnWidth(SharedColumn, 40);
+    m_tree->setColumnWidth(PlanColumn, 170);
+    m_tree->header()->moveSection(PlanColumn, 1); // what the rules do, next to the name
     m_banner->setObjectName("errorBanner");
 
     auto *left = new QWidget(this);
@@ -115,6 +121,19 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_busy);
     m_status->setText(tr("Open a checkpoint: File > Open (Ctrl+O), drop a file here, or File > Open Sample."));
+
+    m_model->setRules(m_rules);
+    auto *dock = new QDockWidget(tr("Rules"), this);
+    dock->setObjectName("rulesDock");
+    dock->setWidget(m_rulesPanel);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    resizeDocks({dock}, {230}, Qt::Vertical);
+    connect(m_rules, &RulesDocument::planChanged, this, [this] {
+        if (m_affectedAction && m_affectedAction->isChecked()) applyFilter();
+        m_tree->viewport()->update();
+    });
+    connect(m_rules, &RulesDocument::previewChanged, m_tree->viewport(), qOverload<>(&QWidget::update));
 
     createActions();
     connect(&m_loader, &QFutureWatcher<LoadedDocument>::finished, this, &MainWindow::onLoaded);
@@ -162,6 +181,8 @@ void MainWindow::createActions()
         m_tree->setCurrentIndex({});
         m_details->setCurrentIndex(0);
     });
+
+    createRuleActions(file, edit, view);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showHelp);
@@ -225,6 +246,7 @@ void MainWindow::install(LoadedDocument document)
     m_document = std::move(document);
     m_banner->clear();
     m_model->setTree(m_document.checkpoint, m_document.tree);
+    m_rules->setCheckpoint(m_document.checkpoint);
     const Checkpoint &c = *m_document.checkpoint;
     m_summaryPage->showSummary(c, *m_document.tree, m_document.path);
     m_details->setCurrentIndex(0);
@@ -284,7 +306,8 @@ void MainWindow::setFilter(const QString &pattern, int mode)
 void MainWindow::applyFilter()
 {
     const QString pattern = m_filter->pattern();
-    if (!m_document.tree || pattern.isEmpty()) {
+    const bool affected = m_affectedAction && m_affectedAction->isChecked();
+    if (!m_document.tree || (pattern.isEmpty() && !affected)) {
         m_proxy->setVisibleNodes({});
         m_filter->setStatus(QString());
         return;
@@ -298,6 +321,19 @@ void MainWindow::applyFilter()
         return;
     }
     TreeFilterResult r = filterTree(*m_document.tree, *matcher);
+    if (affected) {
+        // Only weights whose plan differs from leaving them alone, or that the edited rule matches.
+        std::vector<bool> entries(m_document.checkpoint->entries().size(), false);
+        const auto &inputs = m_rules->inputs();
+        const auto &plan = m_rules->plan();
+        for (size_t i = 0; i < inputs.size() && i < plan.tensors.size(); ++i) {
+            const TensorPlan &t = plan.tensors[i];
+            entries[inputs[i].entry] = t.dropped || t.frozen || t.renamed || !t.groups.empty() ||
+                                       t.dtype != inputs[i].dtype ||
+                                       (m_rules->preview() && m_rules->preview()->selected[i]);
+        }
+        r = filterTreeToEntries(*m_document.tree, entries, pattern.isEmpty() ? nullptr : &r);
+    }
     size_t shown = 0;
     for (bool v : r.visible) shown += v;
     m_proxy->setVisibleNodes(std::move(r.visible));
@@ -370,11 +406,13 @@ void MainWindow::copySelection(int what)
 
 void MainWindow::showContextMenu(const QPoint &pos)
 {
-    if (!m_tree->indexAt(pos).isValid()) return;
+    const QModelIndex index = m_tree->indexAt(pos);
+    if (!index.isValid()) return;
     QMenu menu(this);
     menu.addAction(tr("Copy Name"), this, [this] { copySelection(CopyName); });
     menu.addAction(tr("Copy Shape"), this, [this] { copySelection(CopyShape); });
     menu.addAction(tr("Copy Path (JSON)"), this, [this] { copySelection(CopyPath); });
+    addRuleMenu(menu, index.data(NodeIdRole).toInt());
     menu.exec(m_tree->viewport()->mapToGlobal(pos));
 }
 

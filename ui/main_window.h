@@ -20,6 +20,8 @@ class CheckpointTreeModel;
 class FilterBar;
 class MessageBanner;
 class NodePage;
+class RulesDocument;
+class RulesPanel;
 class SummaryPage;
 class TensorPage;
 class TreeFilterProxy;
@@ -52,6 +54,17 @@ public:
     SummaryPage *summaryPage() const { return m_summaryPage; }
     FilterBar *filterBar() const { return m_filter; }
     QStringList recentFiles() const;
+    RulesDocument *rulesDocument() const { return m_rules; }
+    RulesPanel *rulesPanel() const { return m_rulesPanel; }
+    /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
+    bool loadRules(const QString &path);
+    /// Writes the rules (".json"/".yaml"), the full config with its resolved result
+    /// (".config.json"/".config.yaml"), the Python function (".py") or anemoi's block.
+    bool exportRules(const QString &path, const QString &format);
+    /// The tree row's rule actions, as the context menu offers them: "freeze", "unfreeze",
+    /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).
+    bool addRuleForNode(int node, const QString &action, const QString &argument = {});
+    void setOnlyAffected(bool on);
 
 Q_SIGNALS:
     void documentOpened(const QString &path);
@@ -77,6 +90,8 @@ private:
     void rememberRecent(const QString &path);
     void refreshRecentMenu();
     void expandDefault();
+    void createRuleActions(QMenu *file, QMenu *edit, QMenu *view);
+    void addRuleMenu(QMenu &menu, int node);
 
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;
@@ -93,6 +108,9 @@ private:
     QLabel *m_status;
     QMenu *m_recentMenu = nullptr;
     QAction *m_flatAction = nullptr;
+    QAction *m_affectedAction = nullptr;
+    RulesDocument *m_rules;
+    RulesPanel *m_rulesPanel;
 };
 
 /// Where the bundled sample checkpoint is (next to the executable or in the source tree).

@@ -2,6 +2,10 @@
 // --select, --filter and --screenshot drive the window for documentation screenshots.
 #include "ui/main_window.h"
 #include "ui/tensor_page.h"
+#include "ui/rule_editor.h"
+#include "ui/rules_panel.h"
+
+#include "model/rule_config.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -23,7 +27,10 @@ int main(int argc, char **argv)
     const QCommandLineOption select("select", "Select the row with this full name.", "name");
     const QCommandLineOption filter("filter", "Filter the tree (glob when it has * ? [).", "pattern");
     const QCommandLineOption screenshot("screenshot", "Save the window as PNG once ready, then quit.", "png");
-    parser.addOptions({select, filter, screenshot});
+    const QCommandLineOption rules("rules", "Load a rules config (JSON or YAML).", "config");
+    const QCommandLineOption previewRule("preview-rule", "Put this rule (JSON) in the editor, unapplied.", "json");
+    const QCommandLineOption affected("only-affected", "Show only what the rules affect.");
+    parser.addOptions({select, filter, screenshot, rules, previewRule, affected});
     parser.process(app);
 
     ckpt::MainWindow window;
@@ -40,6 +47,16 @@ int main(int argc, char **argv)
         if (!shot.isEmpty()) QApplication::exit(2);
     });
     QObject::connect(&window, &ckpt::MainWindow::documentOpened, &window, [&] {
+        if (parser.isSet(rules) && !window.loadRules(parser.value(rules)) && !shot.isEmpty())
+            QApplication::exit(2);
+        if (parser.isSet(previewRule)) {
+            auto rule = ckpt::ruleFromJson(parser.value(previewRule).toStdString());
+            if (rule) {
+                window.rulesPanel()->newRule();
+                window.rulesPanel()->editor()->setRule(*rule);
+            }
+        }
+        if (parser.isSet(affected)) window.setOnlyAffected(true);
         if (parser.isSet(filter)) {
             const QString p = parser.value(filter);
             window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);

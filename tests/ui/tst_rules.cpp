@@ -1,0 +1,226 @@
+// The rules in the window: undo/redo, the editor's validation and live preview, rules made
+// from tree rows, loading and exporting configs, "only affected", diagnostics.
+#include "ui/checkpoint_tree_model.h"
+#include "ui/main_window.h"
+#include "ui/roles.h"
+#include "ui/rule_editor.h"
+#include "ui/rules_document.h"
+#include "ui/rules_panel.h"
+
+#include "model/checkpoint_tree.h"
+#include "model/rule_config.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QtTest>
+
+using namespace ckpt;
+
+namespace {
+
+QString fixture(const QString &relative) { return qEnvironmentVariable("CKPT_FIXTURES") + "/" + relative; }
+
+bool openAndWait(MainWindow &w, const QString &path)
+{
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    w.openPath(path);
+    return opened.wait(20000);
+}
+
+Rule parse(const char *json)
+{
+    auto r = ruleFromJson(json);
+    if (!r) qFatal("%s", r.error().message.c_str());
+    return *r;
+}
+
+size_t frozenCount(const RulesDocument *doc)
+{
+    size_t n = 0;
+    for (const auto &t : doc->plan().tensors) n += t.frozen;
+    return n;
+}
+
+QString planText(MainWindow &w, const QString &fullName)
+{
+    if (!w.selectFullName(fullName)) return QStringLiteral("<no row>");
+    const QModelIndex i = w.treeView()->currentIndex();
+    return i.sibling(i.row(), PlanColumn).data().toString();
+}
+
+int nodeNamed(MainWindow &w, const std::string &fullName)
+{
+    const auto *tree = w.treeModel()->tree();
+    for (size_t i = 1; i < tree->size(); ++i)
+        if (tree->node(int(i)).fullName == fullName) return int(i);
+    return -1;
+}
+
+int visibleTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
+{
+    int n = 0;
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, 0, parent);
+        n += i.data(EntryRole).toInt() >= 0;
+        n += visibleTensors(m, i);
+    }
+    return n;
+}
+
+} // namespace
+
+class TestRules final : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void undoRedoRoundTrips();
+    void editorValidatesAndPreviews();
+    void rulesFromTreeRows();
+    void loadAndExportConfigs();
+    void onlyAffectedAndDiagnostics();
+};
+
+void TestRules::undoRedoRoundTrips()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    RulesDocument *doc = w.rulesDocument();
+    QUndoStack *undo = doc->undoStack();
+    doc->addRule(parse(R"({"action":"freeze","match":{"glob":"layer1.*"}})"));
+    QCOMPARE(frozenCount(doc), size_t(24)); // two blocks of 12 tensors
+    QCOMPARE(planText(w, "layer1.0.conv1.weight"), QStringLiteral("frozen"));
+    doc->addRule(parse(R"({"action":"unfreeze","match":{"module":"layer1.1"}})"));
+    QCOMPARE(frozenCount(doc), size_t(12));
+    doc->moveRule(1, 0); // unfreeze first: the freeze wins again
+    QCOMPARE(frozenCount(doc), size_t(24));
+    doc->setRuleEnabled(0, false);
+    doc->replaceRule(1, parse(R"({"action":"freeze","match":{"glob":"layer[12].*"}})"));
+    QCOMPARE(frozenCount(doc), size_t(54)); // layer2 adds a downsample conv and its norm
+    const RuleSet after = doc->rules();
+    QCOMPARE(undo->count(), 5);
+    while (undo->canUndo()) undo->undo();
+    QVERIFY(doc->rules().rules.empty());
+    QCOMPARE(frozenCount(doc), size_t(0));
+    QCOMPARE(planText(w, "layer1.0.conv1.weight"), QString());
+    while (undo->canRedo()) undo->redo();
+    QVERIFY(doc->rules() == after);
+    QCOMPARE(frozenCount(doc), size_t(54));
+    doc->removeRule(0);
+    undo->undo();
+    QVERIFY(doc->rules() == after);
+}
+
+void TestRules::editorValidatesAndPreviews()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    RulesPanel *panel = w.rulesPanel();
+    RuleEditor *editor = panel->editor();
+    auto *status = editor->findChild<QLabel *>("ruleStatus");
+    auto *kind = editor->findChild<QComboBox *>("ruleMatchKind");
+    auto *match = editor->findChild<QLineEdit *>("ruleMatch");
+    auto *apply = editor->findChild<QPushButton *>("ruleApply");
+    panel->newRule();
+    kind->setCurrentText("regex");
+    QTest::keyClicks(match, "^layer4\\.1\\.bn");
+    QVERIFY(w.rulesDocument()->preview());
+    QCOMPARE(w.rulesDocument()->preview()->tensors, size_t(10));
+    QVERIFY(status->text().startsWith("matches 10 tensors"));
+    QVERIFY(w.rulesDocument()->rules().rules.empty()); // a preview is not a rule yet
+    // The preview colours exactly the rows it matches.
+    w.selectFullName("layer4.1.bn1.weight");
+    QVERIFY(w.treeView()->currentIndex().data(Qt::BackgroundRole).isValid());
+    w.selectFullName("layer4.1.conv1.weight");
+    QVERIFY(!w.treeView()->currentIndex().data(Qt::BackgroundRole).isValid());
+    QTest::keyClicks(match, "(");
+    QVERIFY(status->text().contains("missing )"));
+    QVERIFY(!apply->isEnabled());
+    QTest::keyClick(match, Qt::Key_Backspace);
+    QVERIFY(apply->isEnabled());
+    apply->click();
+    QCOMPARE(w.rulesDocument()->rules().rules.size(), size_t(1));
+    QCOMPARE(frozenCount(w.rulesDocument()), size_t(10));
+    // A rule that matches nothing says so before it is applied.
+    panel->newRule();
+    kind->setCurrentText("glob");
+    QTest::keyClicks(match, "encoder.*");
+    QCOMPARE(status->text(), QStringLiteral("matches no tensor"));
+}
+
+void TestRules::rulesFromTreeRows()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    RulesDocument *doc = w.rulesDocument();
+    QCOMPARE(doc->weightsPrefix(), QStringLiteral("state_dict"));
+    QVERIFY(w.addRuleForNode(nodeNamed(w, "state_dict/model.layer2"), "freeze"));
+    QCOMPARE(doc->rules().rules.back().match->kind, Matcher::Kind::Module);
+    QCOMPARE(doc->rules().rules.back().match->text, std::string("model.layer2"));
+    QVERIFY(w.addRuleForNode(nodeNamed(w, "state_dict/model.fc.weight"), "drop"));
+    QVERIFY(w.addRuleForNode(nodeNamed(w, "state_dict/model"), "rename", ""));
+    QVERIFY(w.addRuleForNode(nodeNamed(w, "state_dict/model.bn1"), "group", "no_decay"));
+    QCOMPARE(doc->rules().rules.back().match->text, std::string("bn1")); // after the rename
+    QVERIFY(w.addRuleForNode(nodeNamed(w, "state_dict/model.conv1.weight"), "cast", "bfloat16"));
+    QVERIFY(!doc->plan().hasErrors());
+    QCOMPARE(planText(w, "state_dict/model.fc.weight"), QStringLiteral("dropped"));
+    QCOMPARE(planText(w, "state_dict/model.conv1.weight"), QStringLiteral("bfloat16  → conv1.weight"));
+    QVERIFY(planText(w, "state_dict/model.layer2.0.conv1.weight").startsWith("frozen"));
+    // Rows outside the weights make no rules.
+    QVERIFY(!w.addRuleForNode(nodeNamed(w, "optimizer_states/0/state/0/exp_avg"), "freeze"));
+}
+
+void TestRules::loadAndExportConfigs()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QTemporaryDir dir;
+    const QString cfg = dir.filePath("rules.yaml");
+    QFile f(cfg);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("rules:\n  - {action: freeze, match: {glob: \"layer3.*\"}}\n  - {action: drop, match: {prefix: fc.}}\n");
+    f.close();
+    QVERIFY(w.loadRules(cfg));
+    QCOMPARE(w.rulesDocument()->rules().rules.size(), size_t(2));
+    QCOMPARE(frozenCount(w.rulesDocument()), size_t(30));
+    QVERIFY(w.exportRules(dir.filePath("out.json"), "json"));
+    auto back = loadConfig(dir.filePath("out.json").toStdString());
+    QVERIFY(back.ok());
+    QVERIFY(*back == w.rulesDocument()->rules());
+    QVERIFY(w.exportRules(dir.filePath("apply.py"), "python"));
+    QVERIFY(w.exportRules(dir.filePath("full.config.json"), "config-json"));
+    QFile full(dir.filePath("full.config.json"));
+    QVERIFY(full.open(QIODevice::ReadOnly));
+    QVERIFY(full.readAll().contains("\"resolved\""));
+    w.rulesDocument()->undoStack()->undo(); // loading is one undoable step
+    QVERIFY(w.rulesDocument()->rules().rules.empty());
+}
+
+void TestRules::onlyAffectedAndDiagnostics()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    RulesDocument *doc = w.rulesDocument();
+    doc->addRule(parse(R"({"action":"freeze","match":{"module":"layer4.1"}})"));
+    doc->addRule(parse(R"({"action":"drop","match":{"glob":"nothing.*"}})"));
+    w.setOnlyAffected(true);
+    QCOMPARE(visibleTensors(w.treeView()->model()), 12);
+    w.setOnlyAffected(false);
+    QCOMPARE(visibleTensors(w.treeView()->model()), 122);
+    QListWidget *diagnostics = w.rulesPanel()->diagnosticList();
+    QCOMPARE(diagnostics->count(), 1);
+    QVERIFY(diagnostics->item(0)->text().contains("matches no tensor"));
+    QVERIFY(w.rulesPanel()->ruleList()->item(1)->foreground().color() != QColor(Qt::black));
+    Q_EMIT diagnostics->itemClicked(diagnostics->item(0));
+    QCOMPARE(w.rulesPanel()->currentRule(), 1);
+}
+
+QTEST_MAIN(TestRules)
+#include "tst_rules.moc"

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "model/result.h"
+#include "model/rule_set.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+
+namespace ckpt {
+
+/// Edits one rule. The fields become the rule's JSON and go through the same parser as a
+/// config file, so what the window accepts is exactly what a config accepts. Every edit is
+/// reported (for the live preview); Apply (or Enter) commits it.
+class RuleEditor final : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit RuleEditor(QWidget *parent = nullptr);
+
+    void setRule(const Rule &rule);
+    void clear();
+    /// The rule as the fields describe it, or why they do not describe one.
+    Result<Rule> rule() const;
+    void setStatus(const QString &text, bool error);
+    void setApplyText(const QString &text);
+
+Q_SIGNALS:
+    void edited();
+    void applied();
+
+private:
+    void updateVisibility();
+    QString matcherJson(bool optional) const;
+
+    QComboBox *m_action;
+    QComboBox *m_matchKind;
+    QLineEdit *m_match;
+    QComboBox *m_renameMode;
+    QLineEdit *m_renameFrom;
+    QLineEdit *m_to;
+    QLineEdit *m_group;
+    QLineEdit *m_options;
+    QComboBox *m_dtype;
+    QLabel *m_status;
+    QPushButton *m_apply;
+    QWidget *m_renameRow;
+    QWidget *m_groupRow;
+    QWidget *m_castRow;
+};
+
+} // namespace ckpt

@@ -1,0 +1,146 @@
+#include "rules_document.h"
+
+#include "rule_commands.h"
+
+#include "model/checkpoint.h"
+
+#include <QUndoStack>
+
+namespace ckpt {
+
+RulesDocument::RulesDocument(QObject *parent) : QObject(parent), m_undo(new QUndoStack(this)) {}
+RulesDocument::~RulesDocument() = default;
+
+void RulesDocument::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint)
+{
+    m_checkpoint = std::move(checkpoint);
+    m_inputs.clear();
+    m_inputOfEntry.clear();
+    m_problem.clear();
+    if (m_checkpoint) {
+        auto inputs = planInputs(*m_checkpoint, m_rules.weights);
+        if (inputs) m_inputs = std::move(inputs.value());
+        else m_problem = QString::fromStdString(inputs.error().message);
+        m_inputOfEntry.assign(m_checkpoint->entries().size(), -1);
+        for (size_t i = 0; i < m_inputs.size(); ++i) m_inputOfEntry[m_inputs[i].entry] = int(i);
+    }
+    m_preview.reset();
+    evaluate();
+}
+
+int RulesDocument::inputOfEntry(size_t entry) const
+{
+    return entry < m_inputOfEntry.size() ? m_inputOfEntry[entry] : -1;
+}
+
+QString RulesDocument::weightsPrefix() const
+{
+    if (m_inputs.empty()) return {};
+    Path base = m_inputs.front().path;
+    base.pop_back();
+    return QString::fromStdString(pathToString(base));
+}
+
+void RulesDocument::evaluate()
+{
+    m_plan = {};
+    if (!m_inputs.empty()) {
+        auto compiled = CompiledRules::compile(m_rules);
+        if (compiled) m_plan = (*compiled)->evaluate(m_inputs);
+        else m_plan.diagnostics.push_back({Diagnostic::Severity::Error, -1, compiled.error().message});
+    }
+    Q_EMIT planChanged();
+}
+
+void RulesDocument::addRule(const Rule &rule, int at)
+{
+    const int index = at < 0 || at > int(m_rules.rules.size()) ? int(m_rules.rules.size()) : at;
+    m_undo->push(new AddRuleCommand(this, index, rule));
+}
+
+void RulesDocument::removeRule(int index)
+{
+    if (index < 0 || index >= int(m_rules.rules.size())) return;
+    m_undo->push(new RemoveRuleCommand(this, index, m_rules.rules[size_t(index)]));
+}
+
+void RulesDocument::replaceRule(int index, const Rule &rule)
+{
+    if (index < 0 || index >= int(m_rules.rules.size()) || m_rules.rules[size_t(index)] == rule) return;
+    m_undo->push(new EditRuleCommand(this, index, m_rules.rules[size_t(index)], rule,
+                                     tr("Edit rule: %1").arg(QString::fromStdString(describeRule(rule)))));
+}
+
+void RulesDocument::setRuleEnabled(int index, bool enabled)
+{
+    if (index < 0 || index >= int(m_rules.rules.size()) || m_rules.rules[size_t(index)].enabled == enabled) return;
+    Rule after = m_rules.rules[size_t(index)];
+    after.enabled = enabled;
+    m_undo->push(new EditRuleCommand(this, index, m_rules.rules[size_t(index)], after,
+                                     enabled ? tr("Enable rule") : tr("Disable rule")));
+}
+
+void RulesDocument::moveRule(int from, int to)
+{
+    const int n = int(m_rules.rules.size());
+    if (from < 0 || from >= n || to < 0 || to >= n || from == to) return;
+    m_undo->push(new MoveRuleCommand(this, from, to));
+}
+
+void RulesDocument::replaceAll(const RuleSet &rules, const QString &what)
+{
+    m_undo->push(new ReplaceRulesCommand(this, m_rules, rules, what));
+}
+
+void RulesDocument::doInsert(int index, const Rule &rule)
+{
+    m_rules.rules.insert(m_rules.rules.begin() + index, rule);
+    Q_EMIT rulesChanged();
+    evaluate();
+}
+
+void RulesDocument::doRemove(int index)
+{
+    m_rules.rules.erase(m_rules.rules.begin() + index);
+    Q_EMIT rulesChanged();
+    evaluate();
+}
+
+void RulesDocument::doReplace(int index, const Rule &rule)
+{
+    m_rules.rules[size_t(index)] = rule;
+    Q_EMIT rulesChanged();
+    evaluate();
+}
+
+void RulesDocument::doMove(int from, int to)
+{
+    Rule rule = m_rules.rules[size_t(from)];
+    m_rules.rules.erase(m_rules.rules.begin() + from);
+    m_rules.rules.insert(m_rules.rules.begin() + to, rule);
+    Q_EMIT rulesChanged();
+    evaluate();
+}
+
+void RulesDocument::doReplaceAll(const RuleSet &rules)
+{
+    const bool weightsChanged = rules.weights != m_rules.weights;
+    m_rules = rules;
+    Q_EMIT rulesChanged();
+    if (weightsChanged) setCheckpoint(m_checkpoint);
+    else evaluate();
+}
+
+void RulesDocument::setPreview(int position, const std::optional<Rule> &candidate)
+{
+    m_preview.reset();
+    m_previewError.clear();
+    if (candidate && !m_inputs.empty()) {
+        auto preview = previewRule(m_rules, size_t(std::max(0, position)), *candidate, m_inputs);
+        if (preview) m_preview = std::move(preview.value());
+        else m_previewError = QString::fromStdString(preview.error().message);
+    }
+    Q_EMIT previewChanged();
+}
+
+} // namespace ckpt

@@ -1,0 +1,183 @@
+#include "rules_panel.h"
+
+#include "rule_editor.h"
+#include "rules_document.h"
+
+#include "model/checkpoint_summary.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace ckpt {
+
+RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
+    : QWidget(parent), m_doc(doc), m_list(new QListWidget(this)), m_editor(new RuleEditor(this)),
+      m_diagnostics(new QListWidget(this)), m_remove(new QPushButton(tr("Remove"), this)),
+      m_up(new QPushButton(tr("Up"), this)), m_down(new QPushButton(tr("Down"), this))
+{
+    setObjectName("rulesPanel");
+    m_list->setObjectName("ruleList");
+    m_diagnostics->setObjectName("diagnosticList");
+    auto *add = new QPushButton(tr("New Rule"), this);
+    add->setObjectName("ruleNew");
+    m_remove->setObjectName("ruleRemove");
+    auto *buttons = new QHBoxLayout();
+    for (QPushButton *b : {add, m_remove, m_up, m_down}) buttons->addWidget(b);
+    buttons->addStretch();
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(new QLabel(tr("<b>Rules</b> (in order; later rules win)"), this));
+    leftLayout->addWidget(m_list, 1);
+    leftLayout->addLayout(buttons);
+    auto *right = new QWidget(this);
+    auto *rightLayout = new QVBoxLayout(right);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    rightLayout->addWidget(m_editor);
+    rightLayout->addWidget(new QLabel(tr("<b>Diagnostics</b>"), this));
+    rightLayout->addWidget(m_diagnostics, 1);
+    auto *split = new QSplitter(this);
+    split->addWidget(left);
+    split->addWidget(right);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(split);
+
+    connect(add, &QPushButton::clicked, this, &RulesPanel::newRule);
+    connect(m_remove, &QPushButton::clicked, this, [this] { m_doc->removeRule(currentRule()); });
+    connect(m_up, &QPushButton::clicked, this, [this] {
+        const int r = currentRule();
+        m_doc->moveRule(r, r - 1);
+        selectRule(r - 1);
+    });
+    connect(m_down, &QPushButton::clicked, this, [this] {
+        const int r = currentRule();
+        m_doc->moveRule(r, r + 1);
+        selectRule(r + 1);
+    });
+    connect(m_list, &QListWidget::currentRowChanged, this, &RulesPanel::loadSelected);
+    connect(m_list, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
+        if (!m_refreshing) m_doc->setRuleEnabled(m_list->row(item), item->checkState() == Qt::Checked);
+    });
+    connect(m_diagnostics, &QListWidget::itemClicked, this, [this](QListWidgetItem *item) {
+        const int rule = item->data(Qt::UserRole).toInt();
+        if (rule >= 0) selectRule(rule);
+    });
+    connect(m_editor, &RuleEditor::edited, this, &RulesPanel::previewEdit);
+    connect(m_editor, &RuleEditor::applied, this, &RulesPanel::applyEdit);
+    connect(m_doc, &RulesDocument::planChanged, this, [this] {
+        refreshList();
+        refreshDiagnostics();
+    });
+    newRule();
+}
+
+int RulesPanel::currentRule() const { return m_list->currentRow(); }
+
+void RulesPanel::selectRule(int index)
+{
+    m_list->setCurrentRow(index);
+}
+
+void RulesPanel::newRule()
+{
+    m_newRule = true;
+    m_list->clearSelection();
+    m_list->setCurrentRow(-1);
+    m_editor->clear();
+    m_editor->setApplyText(tr("Add"));
+}
+
+void RulesPanel::loadSelected()
+{
+    if (m_refreshing) return;
+    const int r = currentRule();
+    m_remove->setEnabled(r >= 0);
+    m_up->setEnabled(r > 0);
+    m_down->setEnabled(r >= 0 && r + 1 < int(m_doc->rules().rules.size()));
+    if (r < 0) return;
+    m_newRule = false;
+    m_editor->setApplyText(tr("Apply"));
+    m_editor->setRule(m_doc->rules().rules[size_t(r)]);
+}
+
+void RulesPanel::previewEdit()
+{
+    auto rule = m_editor->rule();
+    const int position = m_newRule ? int(m_doc->rules().rules.size()) : currentRule();
+    if (!rule) {
+        m_doc->setPreview(position, std::nullopt);
+        m_editor->setStatus(QString::fromStdString(rule.error().message), true);
+        return;
+    }
+    m_doc->setPreview(position, *rule);
+    if (!m_doc->previewError().isEmpty()) {
+        m_editor->setStatus(m_doc->previewError(), true);
+    } else if (m_doc->preview()) {
+        const auto &p = *m_doc->preview();
+        m_editor->setStatus(p.tensors ? tr("matches %1 tensors, %2 parameters (highlighted)")
+                                            .arg(p.tensors).arg(QString::fromStdString(humanCount(p.parameters)))
+                                      : tr("matches no tensor"),
+                            p.tensors == 0);
+    }
+}
+
+void RulesPanel::applyEdit()
+{
+    auto rule = m_editor->rule();
+    if (!rule) return;
+    if (m_newRule) {
+        m_doc->addRule(*rule);
+        selectRule(int(m_doc->rules().rules.size()) - 1);
+    } else {
+        m_doc->replaceRule(currentRule(), *rule);
+    }
+}
+
+void RulesPanel::refreshList()
+{
+    m_refreshing = true;
+    const int keep = m_list->currentRow();
+    m_list->clear();
+    const auto &rules = m_doc->rules().rules;
+    for (size_t k = 0; k < rules.size(); ++k) {
+        const auto &o = k < m_doc->plan().rules.size() ? m_doc->plan().rules[k] : RuleOutcome{};
+        auto *item = new QListWidgetItem(tr("%1. %2  —  %3 tensors, %4")
+                                             .arg(k)
+                                             .arg(QString::fromStdString(describeRule(rules[k])))
+                                             .arg(o.tensors)
+                                             .arg(QString::fromStdString(humanCount(o.parameters))),
+                                         m_list);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(rules[k].enabled ? Qt::Checked : Qt::Unchecked);
+        if (!rules[k].enabled) item->setForeground(QColor(140, 140, 140));
+        for (const auto &d : m_doc->plan().diagnostics)
+            if (d.rule == int(k))
+                item->setForeground(d.severity == Diagnostic::Severity::Error ? QColor(197, 34, 31) : QColor(176, 96, 0));
+    }
+    m_list->setCurrentRow(keep < m_list->count() ? keep : -1);
+    m_refreshing = false;
+    loadSelected();
+}
+
+void RulesPanel::refreshDiagnostics()
+{
+    m_diagnostics->clear();
+    if (!m_doc->problem().isEmpty()) new QListWidgetItem(tr("error: %1").arg(m_doc->problem()), m_diagnostics);
+    for (const auto &d : m_doc->plan().diagnostics) {
+        auto *item = new QListWidgetItem(QStringLiteral("%1: %2")
+                                             .arg(d.severity == Diagnostic::Severity::Error ? tr("error") : tr("warning"),
+                                                  QString::fromStdString(d.message)),
+                                         m_diagnostics);
+        item->setData(Qt::UserRole, d.rule);
+        item->setForeground(d.severity == Diagnostic::Severity::Error ? QColor(197, 34, 31) : QColor(176, 96, 0));
+    }
+    if (m_diagnostics->count() == 0 && !m_doc->rules().rules.empty())
+        new QListWidgetItem(tr("No problems: every rule matches and takes effect."), m_diagnostics);
+}
+
+} // namespace ckpt

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QWidget>
+
+class QListWidget;
+class QPushButton;
+
+namespace ckpt {
+
+class RuleEditor;
+class RulesDocument;
+
+/// The rules: an ordered list (checkbox to enable, per-rule counts), an editor whose every
+/// keystroke previews what the rule matches, and the diagnostics (clicking one selects its
+/// rule). Every change is undoable through the document's stack.
+class RulesPanel final : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit RulesPanel(RulesDocument *doc, QWidget *parent = nullptr);
+
+    int currentRule() const;
+    void selectRule(int index);
+    /// Starts a new rule in the editor (Apply adds it at the end).
+    void newRule();
+    RuleEditor *editor() const { return m_editor; }
+    QListWidget *ruleList() const { return m_list; }
+    QListWidget *diagnosticList() const { return m_diagnostics; }
+
+private:
+    void refreshList();
+    void refreshDiagnostics();
+    void loadSelected();
+    void previewEdit();
+    void applyEdit();
+
+    RulesDocument *m_doc;
+    QListWidget *m_list;
+    RuleEditor *m_editor;
+    QListWidget *m_diagnostics;
+    QPushButton *m_remove;
+    QPushButton *m_up;
+    QPushButton *m_down;
+    bool m_newRule = true;
+    bool m_refreshing = false;
+};
+
+} // namespace ckpt
