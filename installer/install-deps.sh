@@ -11,7 +11,7 @@ packages=(
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev nlohmann-json3-dev libre2-dev libyaml-cpp-dev libbenchmark-dev
   libgl-dev
   # tests: real fixtures from PyTorch, a display for GUI tests and screenshots
-  python3 python3-torch python3-torchvision xvfb xauth x11-apps imagemagick time
+  python3 python3-torch python3-torchvision python3-yaml xvfb xauth x11-apps imagemagick time
 )
 
 missing=()

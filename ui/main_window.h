@@ -59,7 +59,8 @@ public:
     /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
     bool loadRules(const QString &path);
     /// Writes the rules (".json"/".yaml"), the full config with its resolved result
-    /// (".config.json"/".config.yaml"), the Python function (".py") or anemoi's block.
+    /// (".config.json"/".config.yaml"), the Python function (".py") or a trainer's block
+    /// ("anemoi", "kempnerforge", "linnaeus").
     bool exportRules(const QString &path, const QString &format);
     /// The tree row's rule actions, as the context menu offers them: "freeze", "unfreeze",
     /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).

@@ -53,13 +53,16 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Export config"), QStringLiteral("rules.config.json"),
             tr("Config with resolved result, JSON (*.json);;Config with resolved result, YAML (*.yaml);;"
-               "Python function (*.py);;anemoi-training block (*.yaml)"),
+               "Python function (*.py);;anemoi-training block (*.yaml);;KempnerForge freeze specs (*.toml);;"
+               "linnaeus metadata and filters (*.yaml)"),
             &filter);
         if (path.isEmpty()) return;
-        const QString format = filter.startsWith("Python") ? "python"
-                               : filter.startsWith("anemoi") ? "anemoi"
-                               : filter.contains("YAML")     ? "config-yaml"
-                                                             : "config-json";
+        const QString format = filter.startsWith("Python")       ? "python"
+                               : filter.startsWith("anemoi")     ? "anemoi"
+                               : filter.startsWith("KempnerForge") ? "kempnerforge"
+                               : filter.startsWith("linnaeus")   ? "linnaeus"
+                               : filter.contains("YAML")         ? "config-yaml"
+                                                                 : "config-json";
         exportRules(path, format);
     });
     for (QAction *a : {load, save, exportConfig}) file->insertAction(close, a);
@@ -107,6 +110,10 @@ bool MainWindow::exportRules(const QString &path, const QString &format)
         text = emitPythonFunction(m_rules->inputs(), rules, m_rules->plan(), QFileInfo(path).fileName().toStdString());
     } else if (format == "anemoi") {
         text = emitAnemoiYaml(m_rules->inputs(), m_rules->plan());
+    } else if (format == "kempnerforge") {
+        text = emitKempnerForgeToml(m_rules->inputs(), m_rules->plan());
+    } else if (format == "linnaeus") {
+        text = emitLinnaeusYaml(m_rules->inputs(), rules, m_rules->plan());
     } else {
         text = writeConfig(rules, *m_document.checkpoint, m_document.path.toStdString(), m_rules->inputs(),
                            m_rules->plan(), format == "config-yaml" ? ConfigFormat::Yaml : ConfigFormat::Json);

@@ -24,8 +24,8 @@ commands:
                              diagnostics, and every tensor's new name, frozen flag, groups
                              and dtype (--step applies the freeze schedule up to step N);
                              --emit json|yaml writes the config with its resolved result,
-                             python a function that applies it to an nn.Module, anemoi the
-                             anemoi-training model_modifier block
+                             python a function that applies it to an nn.Module; anemoi,
+                             kempnerforge, linnaeus the blocks those trainers read
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
 dangerous; plan: 1 when a diagnostic is an error

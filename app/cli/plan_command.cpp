@@ -14,7 +14,7 @@
 namespace ckpt::cli {
 namespace {
 
-/// --emit json|yaml|python|anemoi, to -o FILE (written atomically) or stdout.
+/// --emit json|yaml|python|anemoi|kempnerforge|linnaeus, to -o FILE (written atomically) or stdout.
 int emitConfig(const CliArgs &args, const std::string &format, const Checkpoint &checkpoint,
                const RuleSet &rules, const std::vector<PlanInput> &inputs, const Plan &plan)
 {
@@ -26,8 +26,10 @@ int emitConfig(const CliArgs &args, const std::string &format, const Checkpoint 
                            format == "json" ? ConfigFormat::Json : ConfigFormat::Yaml);
     else if (format == "python") text = emitPythonFunction(inputs, rules, plan, configName);
     else if (format == "anemoi") text = emitAnemoiYaml(inputs, plan);
+    else if (format == "kempnerforge") text = emitKempnerForgeToml(inputs, plan);
+    else if (format == "linnaeus") text = emitLinnaeusYaml(inputs, rules, plan);
     else {
-        std::cerr << "ckpt plan: --emit takes json, yaml, python or anemoi\n";
+        std::cerr << "ckpt plan: --emit takes json, yaml, python, anemoi, kempnerforge or linnaeus\n";
         return Unreadable;
     }
     const auto out = args.options.find("-o");

@@ -252,6 +252,50 @@ class ConfigOutputs(unittest.TestCase):
             self.assertIsNotNone(again, err)
             self.assertEqual(again["tensors"], planned["tensors"])
 
+    DIALECT_CONFIG = {"rules": [
+        {"action": "freeze", "match": {"glob": "layer[123].*"}},
+        {"action": "unfreeze", "match": {"module": "layer3.1"}},
+        {"action": "freeze", "match": {"regex": r"^layer4\.1\.bn\d\.weight$"}},
+        {"action": "drop", "match": {"prefix": "fc."}},
+        {"action": "drop", "match": {"name": "bn1.running_mean"}},
+        {"action": "group", "group": "no_decay", "match": {"ndim": 1}, "options": {"weight_decay": 0.0}},
+    ]}
+
+    def test_kempnerforge_specs_freeze_exactly_the_plan(self):
+        """Applied the way kempnerforge.training.freeze.freeze_params applies them."""
+        import fnmatch
+        import tomllib
+        import torchvision
+        specs = tomllib.loads(self.emit("kempnerforge", self.DIALECT_CONFIG))["freeze"]
+        model = torchvision.models.resnet18()
+        for spec in specs:
+            for name, p in model.named_parameters():
+                if fnmatch.fnmatch(name, spec["module"]):
+                    p.requires_grad = not spec["frozen"]
+        _, planned, _ = plan("ok/resnet18.pt", self.DIALECT_CONFIG)
+        params = dict(model.named_parameters())
+        self.assertEqual({n for n, p in params.items() if not p.requires_grad},
+                         {t["name"] for t in planned["tensors"] if t["frozen"] and t["name"] in params})
+        self.assertIn({"module": "layer1.*", "frozen": True}, specs)
+        self.assertEqual(specs, sorted(specs, key=lambda s: s["module"]))  # canonical order
+
+    def test_linnaeus_metadata_drops_exactly_the_plan(self):
+        """drop_params/drop_buffers applied as name prefixes to the checkpoint's state dict."""
+        import torch
+        import yaml
+        doc = yaml.safe_load(self.emit("linnaeus", self.DIALECT_CONFIG))
+        meta = doc["pretrained_ckpt_handling_metadata"]
+        state = torch.load(ref.fixture("ok/resnet18.pt"))
+        prefixes = meta["drop_params"] + meta["drop_buffers"]
+        kept = [k for k in state if not any(k.startswith(p) for p in prefixes)]
+        _, planned, _ = plan("ok/resnet18.pt", self.DIALECT_CONFIG)
+        self.assertEqual(kept, [t["source_name"] for t in planned["tensors"] if t["name"] is not None])
+        self.assertEqual(meta["drop_buffers"], ["bn1.running_mean"])
+        self.assertFalse(meta["strict"])
+        frozen = doc["filters"]["frozen"]["FILTERS"][0]["PATTERNS"]
+        matched = {t["name"] for t in planned["tensors"] if t["name"] and any(t["name"].startswith(p) for p in frozen)}
+        self.assertEqual(matched, {t["name"] for t in planned["tensors"] if t["frozen"]})
+
     def test_anemoi_block_names_whole_modules(self):
         text = self.emit("anemoi")
         self.assertIn("anemoi.training.train.modify.FreezingModelModifier", text)
