@@ -120,7 +120,12 @@ private:
 
     size_t markBase() const { return m_marks.empty() ? 0 : m_marks.back(); }
 
-    void push(Value *v) { m_stack.push_back(v); }
+    void push(Value *v)
+    {
+        if (m_stack.size() >= m_limits.maxStack)
+            fail("more than " + std::to_string(m_limits.maxStack) + " values on the stack");
+        m_stack.push_back(v);
+    }
 
     Value *pop()
     {
@@ -322,7 +327,11 @@ private:
         case FRAME:
             need(le<uint64_t>());
             return;
-        case MARK: m_marks.push_back(m_stack.size()); return;
+        case MARK:
+            if (m_marks.size() >= m_limits.maxMarks)
+                fail("more than " + std::to_string(m_limits.maxMarks) + " open MARKs");
+            m_marks.push_back(m_stack.size());
+            return;
         case POP:
             if (m_stack.size() > markBase()) m_stack.pop_back();
             else popMark();

@@ -39,6 +39,10 @@ struct UnpickleLimits
 {
     uint32_t maxDepth = 400;          ///< nesting of containers
     size_t maxValues = 20'000'000;    ///< nodes created (each costs ~100 bytes)
+    /// Values on the stack at once, and open MARKs. CPython's pickler batches APPENDS and
+    /// SETITEMS by 1000, so real pickles stay far below; a hostile run of "N" or "(" does not.
+    size_t maxStack = 4'000'000;
+    size_t maxMarks = 1'000'000;
 };
 
 struct UnpickleOutput

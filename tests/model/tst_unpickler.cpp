@@ -89,6 +89,10 @@ void TestUnpickler::rejectsHostilePickles_data()
     for (int i = 0; i < 5000; ++i) deep += "l";
     deep += ".";
     QTest::newRow("5000 nested lists") << deep << "nesting deeper than";
+    QTest::newRow("a stack of 5M Nones") << (QByteArray("\x80\x02", 2) + QByteArray(5'000'000, 'N') + ".")
+                                         << "values on the stack";
+    QTest::newRow("2M open MARKs") << (QByteArray("\x80\x02", 2) + QByteArray(2'000'000, '(') + "N.")
+                                   << "open MARKs";
 }
 
 void TestUnpickler::rejectsHostilePickles()
