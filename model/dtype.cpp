@@ -108,6 +108,7 @@ std::optional<DType> dtypeFromSafetensors(std::string_view code)
 }
 
 std::string_view safetensorsCode(DType dtype) { return row(dtype).safetensors; }
+std::string_view storageClassName(DType dtype) { return row(dtype).storageClass; }
 
 bool isFloatingPoint(DType d)
 {

@@ -10,5 +10,8 @@ int runInspect(const CliArgs &args);
 int runScan(const CliArgs &args);
 /// `ckpt plan PATH --config CFG [--json] [--step N]`: 0 no errors, 1 a diagnostic is an error.
 int runPlan(const CliArgs &args);
+/// `ckpt apply PATH --config CFG -o OUT ...`: 0 written and verified, 1 plan errors (nothing
+/// written), 2 unreadable input or a failed write.
+int runApply(const CliArgs &args);
 
 } // namespace ckpt::cli

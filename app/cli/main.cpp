@@ -17,7 +17,6 @@ commands:
   scan PATH [--json]         the safety report: every global the pickle names, classed as
                              tensor-rebuild, safe, unknown or dangerous, and whether
                              torch.load(weights_only=True) would accept the file
-
   plan PATH --config CFG [--json] [--step N] [--emit FORMAT [-o FILE]]
                              what a rules config (freeze, unfreeze, drop, rename, group,
                              cast) does to the checkpoint's weights: per-rule counts,
@@ -26,6 +25,11 @@ commands:
                              --emit json|yaml writes the config with its resolved result,
                              python a function that applies it to an nn.Module; anemoi,
                              kempnerforge, linnaeus the blocks those trainers read
+
+  apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]
+        [--optimizer abort|drop] [--tied duplicate|alias] [--write-config FILE]
+                             write the checkpoint as the rules make it (renames, drops),
+                             streamed to a temporary file, verified, then renamed into place
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
 dangerous; plan: 1 when a diagnostic is an error
@@ -48,13 +52,17 @@ int main(int argc, char **argv)
     const std::vector<std::string> rest(argv + 2, argv + argc);
     std::string error;
     try {
-        if (command == "inspect" || command == "scan" || command == "plan") {
-            const CliArgs args = parseArgs(rest, {"--json"}, {"--config", "--step", "--emit", "-o"}, error);
+        if (command == "inspect" || command == "scan" || command == "plan" || command == "apply") {
+            const CliArgs args = parseArgs(rest, {"--json", "--weights-only"},
+                                           {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
+                                            "--tied", "--write-config"},
+                                           error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";
                 return Unreadable;
             }
             if (command == "plan") return runPlan(args);
+            if (command == "apply") return runApply(args);
             return command == "inspect" ? runInspect(args) : runScan(args);
         }
     } catch (const std::exception &e) {

@@ -1,0 +1,92 @@
+#include "commands.h"
+
+#include "model/checkpoint.h"
+#include "model/atomic_file.h"
+#include "model/exporter.h"
+#include "model/rule_config.h"
+#include "model/rule_engine.h"
+
+#include <filesystem>
+#include <iostream>
+
+namespace ckpt::cli {
+
+int runApply(const CliArgs &args)
+{
+    const auto config = args.options.find("--config");
+    const auto output = args.options.find("-o");
+    if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
+        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]\n"
+                     "                  [--optimizer abort|drop] [--tied duplicate|alias] [--write-config FILE]\n";
+        return Unreadable;
+    }
+    ExportOptions options;
+    options.output = output->second;
+    options.weightsOnly = args.has("--weights-only");
+    options.configName = std::filesystem::path(config->second).filename().string();
+    const auto option = [&](const char *name, const char *fallback) {
+        const auto it = args.options.find(name);
+        return it == args.options.end() ? std::string(fallback) : it->second;
+    };
+    const std::string format = option("--format", options.output.ends_with(".safetensors") ? "safetensors" : "pt");
+    const std::string optimizer = option("--optimizer", "abort");
+    const std::string tied = option("--tied", "duplicate");
+    if ((format != "pt" && format != "safetensors") || (optimizer != "abort" && optimizer != "drop") ||
+        (tied != "duplicate" && tied != "alias")) {
+        std::cerr << "ckpt apply: --format pt|safetensors, --optimizer abort|drop, --tied duplicate|alias\n";
+        return Unreadable;
+    }
+    options.format = format == "pt" ? ExportOptions::Format::PyTorch : ExportOptions::Format::Safetensors;
+    options.optimizer = optimizer == "drop" ? ExportOptions::Optimizer::Drop : ExportOptions::Optimizer::Abort;
+    options.tied = tied == "alias" ? ExportOptions::Tied::Alias : ExportOptions::Tied::Duplicate;
+
+    auto rules = loadConfig(config->second);
+    if (!rules) {
+        printError(config->second, rules.error().message);
+        return Unreadable;
+    }
+    auto checkpoint = Checkpoint::open(args.positional.front());
+    if (!checkpoint) {
+        printError(args.positional.front(), checkpoint.error().message);
+        return Unreadable;
+    }
+    keepUntilExit(checkpoint.value());
+    // A plan with errors writes nothing (exit 1), like `ckpt plan` reports it.
+    auto inputs = planInputs(**checkpoint, rules->weights);
+    auto compiled = CompiledRules::compile(*rules);
+    // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to plan.
+    const bool copyOnly = !inputs && rules->rules.empty() && !rules->weights;
+    if ((!inputs && !copyOnly) || !compiled) {
+        printError(config->second, !compiled ? compiled.error().message : inputs.error().message);
+        return Unreadable;
+    }
+    const Plan plan = copyOnly ? Plan{} : (*compiled)->evaluate(*inputs);
+    if (plan.hasErrors()) {
+        for (const auto &d : plan.diagnostics)
+            if (d.severity == Diagnostic::Severity::Error) std::cerr << "error: " << d.message << "\n";
+        std::cerr << "ckpt apply: the plan has errors; nothing was written\n";
+        return Differs;
+    }
+    auto report = exportCheckpoint(**checkpoint, *rules, options);
+    if (!report) {
+        printError(options.output, report.error().message);
+        return Unreadable;
+    }
+    if (const auto cfg = args.options.find("--write-config"); cfg != args.options.end() && !copyOnly) {
+        const auto fmt = configFormatFor(cfg->second);
+        if (auto w = writeFileAtomically(cfg->second, writeConfig(*rules, **checkpoint, args.positional.front(),
+                                                                  *inputs, plan, fmt));
+            !w) {
+            printError(cfg->second, w.error().message);
+            return Unreadable;
+        }
+    }
+    std::cout << "wrote " << options.output << ": " << report->tensors << " weights (" << report->renamed
+              << " renamed, " << report->dropped << " dropped)"
+              << (report->optimizerDropped ? ", optimizer state dropped" : "")
+              << (report->aliases.empty() ? "" : ", " + std::to_string(report->aliases.size()) + " aliases")
+              << "; verified\n";
+    return Ok;
+}
+
+} // namespace ckpt::cli

@@ -1,0 +1,499 @@
+#include "exporter.h"
+
+#include "pickler.h"
+#include "zip_writer.h"
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <filesystem>
+#include <map>
+#include <unistd.h>
+
+namespace ckpt {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr size_t kChunk = size_t(8) << 20; // bytes copied at a time: the export's memory bound
+
+struct Cancelled
+{
+};
+
+/// The temporary output: removed unless committed.
+class TempFile final
+{
+public:
+    explicit TempFile(const std::string &destination)
+    {
+        const fs::path target(destination);
+        const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+        m_path = (folder / ("." + target.filename().string() + ".partial-XXXXXX")).string();
+        const int fd = ::mkstemp(m_path.data());
+        if (fd < 0) throw std::runtime_error(std::string("cannot create a file there: ") + std::strerror(errno));
+        m_file = ::fdopen(fd, "w+b");
+        if (!m_file) {
+            ::close(fd);
+            ::unlink(m_path.c_str());
+            throw std::runtime_error("cannot open the temporary file");
+        }
+    }
+    ~TempFile()
+    {
+        if (m_file) std::fclose(m_file);
+        if (!m_committed) ::unlink(m_path.c_str());
+    }
+    std::FILE *file() { return m_file; }
+    const std::string &path() const { return m_path; }
+
+    /// Flushes to disk and closes; the file can then be read back before it is renamed.
+    void close()
+    {
+        if (std::fflush(m_file) != 0 || ::fsync(::fileno(m_file)) != 0 || ::fchmod(::fileno(m_file), 0644) != 0)
+            throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+        const int rc = std::fclose(m_file);
+        m_file = nullptr;
+        if (rc != 0) throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    }
+    void commit(const std::string &destination)
+    {
+        if (::rename(m_path.c_str(), destination.c_str()) != 0)
+            throw std::runtime_error(std::string("cannot rename into place: ") + std::strerror(errno));
+        m_committed = true;
+    }
+
+private:
+    std::string m_path;
+    std::FILE *m_file = nullptr;
+    bool m_committed = false;
+};
+
+/// Reads source bytes with pread (no mapping: what was copied does not stay resident).
+class SourceReader final
+{
+public:
+    explicit SourceReader(const Checkpoint &c)
+    {
+        for (const auto &f : c.files()) {
+            const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) throw std::runtime_error(f.path + ": " + std::strerror(errno));
+            m_fds.push_back(fd);
+        }
+    }
+    ~SourceReader()
+    {
+        for (int fd : m_fds) ::close(fd);
+    }
+    void read(int file, uint64_t offset, void *buffer, size_t size) const
+    {
+        for (size_t done = 0; done < size;) {
+            const ssize_t n = ::pread(m_fds[size_t(file)], static_cast<char *>(buffer) + done, size - done,
+                                      off_t(offset + done));
+            if (n <= 0) throw std::runtime_error(std::string("read failed: ") + (n == 0 ? "unexpected end" : std::strerror(errno)));
+            done += size_t(n);
+        }
+    }
+
+private:
+    std::vector<int> m_fds;
+};
+
+struct Progress
+{
+    const std::atomic<bool> *cancel;
+    const std::function<void(double)> &report;
+    uint64_t total = 1;
+    uint64_t done = 0;
+    void advance(uint64_t n)
+    {
+        done += n;
+        if (cancel && cancel->load()) throw Cancelled{};
+        if (report) report(double(done) / double(std::max<uint64_t>(total, 1)));
+    }
+};
+
+const Value *childAt(const Value *v, const PathElement &e)
+{
+    const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
+    if (dict && dict->kind == ValueKind::Dict) {
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            const Value *k = dict->items[i];
+            if (const auto *s = std::get_if<std::string>(&e); s && k->kind == ValueKind::String && k->text == *s)
+                return dict->items[i + 1];
+            if (const auto *n = std::get_if<int64_t>(&e); n && k->kind == ValueKind::Int && k->integer == *n)
+                return dict->items[i + 1];
+        }
+        return nullptr;
+    }
+    if ((v->kind == ValueKind::List || v->kind == ValueKind::Tuple) && std::holds_alternative<int64_t>(e)) {
+        const int64_t i = std::get<int64_t>(e);
+        return i >= 0 && size_t(i) < v->items.size() ? v->items[size_t(i)] : nullptr;
+    }
+    return nullptr;
+}
+
+bool isOptimizerKey(std::string_view k)
+{
+    return k == "optimizer_states" || k == "optimizer" || k == "optimizer_state_dict" || k == "optim";
+}
+
+uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot read the output back");
+    std::vector<char> buffer(std::min<uint64_t>(size, kChunk));
+    uint32_t crc = uint32_t(crc32(0, nullptr, 0));
+    for (uint64_t done = 0; done < size;) {
+        const ssize_t n = ::pread(fd, buffer.data(), std::min<uint64_t>(buffer.size(), size - done), off_t(offset + done));
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("the output is shorter than written");
+        }
+        crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(buffer.data()), uInt(n)));
+        done += uint64_t(n);
+    }
+    ::close(fd);
+    return crc;
+}
+
+uint64_t elementBytes(DType d) { return uint64_t(dtypeBits(d)) / 8; }
+
+/// A tensor's own bytes, contiguous, from its storage (gathering strided views).
+std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
+{
+    const StorageInfo &s = c.storages()[size_t(t.storage)];
+    const uint64_t item = elementBytes(t.dtype);
+    std::vector<char> out(t.nbytes());
+    if (out.empty()) return out;
+    if (t.contiguous()) {
+        src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, out.data(), out.size());
+        return out;
+    }
+    // Strided: read the span the view touches, then gather element by element.
+    uint64_t last = uint64_t(t.storageOffset);
+    for (size_t i = 0; i < t.shape.size(); ++i) last += uint64_t(t.shape[i] - 1) * uint64_t(t.strides[i]);
+    std::vector<char> span((last - uint64_t(t.storageOffset) + 1) * item);
+    src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, span.data(), span.size());
+    std::vector<int64_t> index(t.shape.size(), 0);
+    for (uint64_t k = 0, n = uint64_t(t.numel()); k < n; ++k) {
+        uint64_t at = 0;
+        for (size_t d = 0; d < index.size(); ++d) at += uint64_t(index[d]) * uint64_t(t.strides[d]);
+        std::memcpy(out.data() + k * item, span.data() + at * item, item);
+        for (size_t d = index.size(); d-- > 0;) {
+            if (++index[d] < t.shape[d]) break;
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+struct Prepared
+{
+    std::vector<PlanInput> inputs;
+    Plan plan;
+    const Value *weights = nullptr;
+};
+
+Prepared prepare(const Checkpoint &c, const RuleSet &rules)
+{
+    Prepared p;
+    auto inputs = planInputs(c, rules.weights);
+    // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to edit.
+    if (!inputs && rules.rules.empty() && !rules.weights) return p;
+    if (!inputs) throw std::runtime_error(inputs.error().message);
+    p.inputs = std::move(inputs.value());
+    auto compiled = CompiledRules::compile(rules);
+    if (!compiled) throw std::runtime_error(compiled.error().message);
+    p.plan = (*compiled)->evaluate(p.inputs);
+    if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
+    for (size_t i = 0; i < p.inputs.size(); ++i)
+        if (!p.plan.tensors[i].dropped && p.plan.tensors[i].dtype != p.inputs[i].dtype)
+            throw std::runtime_error("casting on export is not implemented yet (" + p.inputs[i].name + ")");
+    Path base = p.inputs.front().path;
+    base.pop_back();
+    p.weights = c.root();
+    for (const auto &e : base) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
+    if (!p.weights || p.weights->kind != ValueKind::Dict)
+        throw std::runtime_error("the weights are not a dict the export can edit");
+    return p;
+}
+
+/// The weights dict as the plan makes it: new keys, dropped entries gone, the rest shared.
+Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, ExportReport &report)
+{
+    std::map<std::string, size_t> byName;
+    for (size_t i = 0; i < p.inputs.size(); ++i) byName.emplace(p.inputs[i].name, i);
+    Value *dict = arena.make(ValueKind::Dict);
+    dict->callable = p.weights->callable;
+    dict->args = p.weights->args;
+    dict->how = p.weights->how;
+    dict->state = p.weights->state;
+    for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
+        Value *key = p.weights->items[k];
+        Value *value = p.weights->items[k + 1];
+        const auto it = key->kind == ValueKind::String ? byName.find(std::string(key->text)) : byName.end();
+        if (it != byName.end() && value->kind == ValueKind::Tensor) {
+            const TensorPlan &t = p.plan.tensors[it->second];
+            if (t.dropped) {
+                ++report.dropped;
+                continue;
+            }
+            if (t.name != p.inputs[it->second].name) {
+                ++report.renamed;
+                key = arena.make(ValueKind::String);
+                key->text = arena.keep(t.name);
+            }
+        }
+        dict->items.push_back(key);
+        dict->items.push_back(value);
+    }
+    (void)c;
+    return dict;
+}
+
+void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prepared &p, const Path &weights,
+                   const std::map<std::string, uint32_t> &crcByKey)
+{
+    auto out = Checkpoint::open(path);
+    if (!out) throw std::runtime_error("the written file does not read back: " + out.error().message);
+    if (p.inputs.empty()) { // a faithful copy: the same tensors, byte for byte
+        if ((*out)->entries().size() != source.entries().size())
+            throw std::runtime_error("verification: the copy lists other tensors than the source");
+    }
+    for (const auto &s : (*out)->storages()) {
+        const auto it = crcByKey.find(s.key);
+        if (it == crcByKey.end()) throw std::runtime_error("verification: unexpected storage " + s.key);
+        if (crcOfFile(path, s.byteOffset, s.byteLength) != it->second)
+            throw std::runtime_error("verification: the bytes of storage " + s.key + " differ from the source");
+    }
+    if (p.inputs.empty()) return;
+    auto inputs = planInputs(**out, weights);
+    if (!inputs) throw std::runtime_error("the written file lost its weights: " + inputs.error().message);
+    std::map<std::string, const PlanInput *> written;
+    for (const auto &in : *inputs) written.emplace(in.name, &in);
+    size_t kept = 0;
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &t = p.plan.tensors[i];
+        if (t.dropped) continue;
+        ++kept;
+        const auto it = written.find(t.name);
+        if (it == written.end()) throw std::runtime_error("verification: " + t.name + " is missing from the output");
+        if (it->second->dtype != t.dtype || it->second->shape != p.inputs[i].shape)
+            throw std::runtime_error("verification: " + t.name + " changed dtype or shape");
+    }
+    if (kept != written.size()) throw std::runtime_error("verification: the output has unexpected weights");
+}
+
+ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
+{
+    ExportReport report;
+    ValueArena scratch;
+    Value *weights = p.weights ? editedWeights(scratch, c, p, report) : nullptr;
+    std::unordered_map<const Value *, const Value *> replace;
+    if (weights) replace.emplace(p.weights, weights);
+    if (o.weightsOnly && !weights) throw std::runtime_error("there is no dict of weights to write alone");
+    const Value *root = o.weightsOnly ? weights : c.root();
+    // Dropping weights shifts the optimizer's parameter indices: never leave that silently.
+    if (!o.weightsOnly && report.dropped && c.root() && c.root()->kind == ValueKind::Dict) {
+        bool hasOptimizer = false;
+        for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2)
+            hasOptimizer = hasOptimizer || isOptimizerKey(c.root()->items[k]->text);
+        if (hasOptimizer && o.optimizer == ExportOptions::Optimizer::Abort)
+            throw std::runtime_error("dropping weights makes the optimizer state inconsistent: export "
+                                     "--weights-only, or drop the optimizer state (--optimizer drop)");
+        if (hasOptimizer) {
+            Value *newRoot = scratch.make(ValueKind::Dict);
+            *newRoot = *c.root();
+            newRoot->items.clear();
+            for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
+                if (isOptimizerKey(c.root()->items[k]->text)) continue;
+                newRoot->items.push_back(c.root()->items[k]);
+                newRoot->items.push_back(c.root()->items[k + 1]);
+            }
+            replace[c.root()] = newRoot;
+            report.optimizerDropped = true;
+        }
+    }
+
+    // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
+    std::vector<int> order;
+    std::map<int, std::string> keys;
+    std::string pickle;
+    Pickler writer(pickle);
+    writer.setReplacements(&replace);
+    writer.setStorageKeys([&](int storage) {
+        auto [it, inserted] = keys.try_emplace(storage, std::to_string(keys.size()));
+        if (inserted) order.push_back(storage);
+        return it->second;
+    });
+    writer.setCanonicalTensors([&](const Value *v) -> std::optional<Pickler::CanonicalTensor> {
+        if (v->callable) return std::nullopt; // repeat the original rebuild call
+        const TensorInfo &t = c.tensors()[size_t(v->index)];
+        const StorageInfo &s = c.storages()[size_t(t.storage)];
+        auto [it, inserted] = keys.try_emplace(t.storage, std::to_string(keys.size()));
+        if (inserted) order.push_back(t.storage);
+        return Pickler::CanonicalTensor{it->second, s.dtype, s.numel, s.location.empty() ? "cpu" : s.location, t};
+    });
+    writer.dump(root);
+
+    for (int s : order) progress.total += (uint64_t(c.storages()[size_t(s)].numel) * uint64_t(dtypeBits(c.storages()[size_t(s)].dtype)) + 7) / 8;
+    TempFile temp(o.output);
+    const std::string folder = fs::path(o.output).stem().string().empty() ? "archive" : fs::path(o.output).stem().string();
+    ZipWriter zip(temp.file(), folder);
+    zip.addRecord("data.pkl", pickle.data(), pickle.size());
+    const SourceReader src(c);
+    std::vector<char> buffer;
+    std::map<std::string, uint32_t> crcByKey;
+    for (int index : order) {
+        const StorageInfo &s = c.storages()[size_t(index)];
+        if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in the source; not supported yet");
+        const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
+        zip.beginRecord("data/" + keys[index], size);
+        for (uint64_t done = 0; done < size;) {
+            const size_t n = size_t(std::min<uint64_t>(kChunk, size - done));
+            buffer.resize(n);
+            src.read(s.file, s.byteOffset + done, buffer.data(), n);
+            zip.write(buffer.data(), n);
+            done += n;
+            progress.advance(n);
+        }
+        zip.endRecord();
+        crcByKey[keys[index]] = zip.lastCrc();
+        report.bytes += size;
+    }
+    zip.addRecord("version", "3\n", 2);
+    zip.finish();
+    temp.close();
+    Path weightsPath;
+    if (!p.inputs.empty()) {
+        weightsPath = p.inputs.front().path;
+        weightsPath.pop_back();
+    }
+    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey);
+    temp.commit(o.output);
+    report.storages = order.size();
+    for (const auto &t : p.plan.tensors) report.tensors += !t.dropped;
+    return report;
+}
+
+ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
+{
+    if (p.inputs.empty()) throw std::runtime_error("safetensors holds a dict of tensors; this file has none");
+    using json = nlohmann::ordered_json;
+    ExportReport report;
+    struct Out
+    {
+        size_t input;
+        std::string name;
+        const TensorInfo *t;
+    };
+    std::vector<Out> outs;
+    std::map<std::tuple<int, int64_t, std::vector<int64_t>, std::vector<int64_t>, DType>, std::string> firstView;
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &plan = p.plan.tensors[i];
+        if (plan.dropped) {
+            ++report.dropped;
+            continue;
+        }
+        report.renamed += plan.renamed;
+        const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
+        if (safetensorsCode(t.dtype).empty())
+            throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(t.dtype)));
+        if (t.storage < 0) throw std::runtime_error(plan.name + ": a meta tensor has no data");
+        if (o.tied == ExportOptions::Tied::Alias) {
+            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, t.dtype}, plan.name);
+            if (!inserted) {
+                report.aliases.push_back(plan.name + "=" + it->second);
+                continue;
+            }
+        }
+        outs.push_back({i, plan.name, &t});
+    }
+    // The reference writer's order: larger elements first, then by name.
+    std::stable_sort(outs.begin(), outs.end(), [](const Out &a, const Out &b) {
+        const int ia = dtypeBits(a.t->dtype), ib = dtypeBits(b.t->dtype);
+        return ia != ib ? ia > ib : a.name < b.name;
+    });
+    json header;
+    json meta = {{"format", "pt"}, {"producer", "Checkpoint Studio"}};
+    if (!o.configName.empty()) meta["config"] = o.configName;
+    if (!report.aliases.empty()) {
+        json aliases = json::object();
+        for (const auto &a : report.aliases) aliases[a.substr(0, a.find('='))] = a.substr(a.find('=') + 1);
+        meta["aliases"] = aliases.dump();
+    }
+    header["__metadata__"] = meta;
+    uint64_t offset = 0;
+    for (const Out &out : outs) {
+        const uint64_t n = out.t->nbytes();
+        header[out.name] = {{"dtype", std::string(safetensorsCode(out.t->dtype))},
+                            {"shape", out.t->shape},
+                            {"data_offsets", {offset, offset + n}}};
+        offset += n;
+    }
+    progress.total = std::max<uint64_t>(offset, 1);
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    TempFile temp(o.output);
+    const uint64_t headerSize = text.size();
+    auto put = [&](const void *data, size_t size) {
+        if (size && std::fwrite(data, 1, size, temp.file()) != size)
+            throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    };
+    put(&headerSize, 8);
+    put(text.data(), text.size());
+    const SourceReader src(c);
+    std::vector<uint32_t> crcs;
+    for (const Out &out : outs) {
+        const std::vector<char> bytes = tensorBytes(c, src, *out.t);
+        put(bytes.data(), bytes.size());
+        crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
+        report.bytes += bytes.size();
+        progress.advance(bytes.size());
+    }
+    temp.close();
+    auto back = Checkpoint::open(temp.path());
+    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
+    std::map<std::string, const StorageInfo *> written;
+    for (const auto &s : (*back)->storages()) written.emplace(s.key, &s);
+    for (size_t k = 0; k < outs.size(); ++k) {
+        const auto it = written.find(outs[k].name);
+        if (it == written.end()) throw std::runtime_error("verification: " + outs[k].name + " is missing");
+        if (it->second->dtype != outs[k].t->dtype ||
+            crcOfFile(temp.path(), it->second->byteOffset, it->second->byteLength) != crcs[k])
+            throw std::runtime_error("verification: " + outs[k].name + " differs from the source");
+    }
+    temp.commit(o.output);
+    report.tensors = outs.size();
+    return report;
+}
+
+} // namespace
+
+Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules, const ExportOptions &options,
+                                      const std::atomic<bool> *cancel, const std::function<void(double)> &progress)
+{
+    try {
+        std::error_code ec;
+        for (const auto &f : source.files())
+            if (fs::exists(options.output, ec) && fs::equivalent(f.path, options.output, ec))
+                return Error{"the output would overwrite the input"};
+        const Prepared p = prepare(source, rules);
+        Progress state{cancel, progress};
+        return options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
+                                                                : writeSafetensors(source, p, options, state);
+    } catch (const Cancelled &) {
+        return Error{"cancelled; nothing was written"};
+    } catch (const std::bad_alloc &) {
+        return Error{"out of memory; nothing was written"};
+    } catch (const std::exception &e) {
+        return Error{e.what()};
+    }
+}
+
+} // namespace ckpt

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "checkpoint.h"
+#include "result.h"
+#include "rule_engine.h"
+#include "rule_set.h"
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace ckpt {
+
+struct ExportOptions
+{
+    enum class Format { PyTorch, Safetensors };
+    enum class Optimizer { Abort, Drop };  ///< when drops make optimizer state uncertain
+    enum class Tied { Duplicate, Alias };  ///< safetensors: tensors that share storage
+
+    std::string output;
+    Format format = Format::PyTorch;
+    bool weightsOnly = false;             ///< just the (edited) weights dict
+    Optimizer optimizer = Optimizer::Abort;
+    Tied tied = Tied::Duplicate;
+    std::string configName;               ///< recorded in safetensors __metadata__
+};
+
+struct ExportReport
+{
+    size_t tensors = 0;          ///< written
+    size_t storages = 0;         ///< PyTorch: storage records written
+    uint64_t bytes = 0;          ///< tensor bytes copied
+    size_t dropped = 0;
+    size_t renamed = 0;
+    bool optimizerDropped = false;
+    std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
+};
+
+/// Writes the checkpoint as the rules make it: renames and drops applied to the weights dict,
+/// everything else kept as it was (PyTorch format) or the weights alone (safetensors).
+/// Tensor bytes are copied from the source file in chunks (memory stays bounded), into a
+/// temporary file in the destination folder that is flushed and renamed into place only when
+/// complete; then the output is opened again and every tensor's name, dtype, shape and bytes
+/// (CRC-32) are checked. On any failure or cancel the temporary file is removed; the source is
+/// never written. Errors are one line.
+Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules,
+                                      const ExportOptions &options,
+                                      const std::atomic<bool> *cancel = nullptr,
+                                      const std::function<void(double)> &progress = {});
+
+} // namespace ckpt

@@ -1,0 +1,185 @@
+"""`ckpt apply`: what it writes loads in PyTorch and equals the source where the rules do not
+touch it; failures leave nothing behind."""
+import json
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import unittest
+
+import torch
+
+import reference as ref
+import safetensors_writer
+
+
+def write_config(folder, config):
+    path = os.path.join(folder, "rules.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return path
+
+
+def same_tensor(a, b):
+    if a.is_quantized != b.is_quantized:
+        return False
+    if a.is_quantized:
+        return (torch.equal(a.int_repr(), b.int_repr()) and a.qscheme() == b.qscheme()
+                and (a.qscheme() != torch.per_tensor_affine or (a.q_scale() == b.q_scale() and a.q_zero_point() == b.q_zero_point())))
+    if a.device.type == "meta":
+        return b.device.type == "meta" and a.shape == b.shape and a.dtype == b.dtype
+    return (a.dtype == b.dtype and a.shape == b.shape and a.stride() == b.stride()
+            and a.storage_offset() == b.storage_offset() and torch.equal(a, b)
+            and type(a) is type(b) and a.requires_grad == b.requires_grad)
+
+
+def sharing(listing):
+    """Which paths share a storage, as a set of frozensets."""
+    groups = {}
+    for p, t in listing:
+        ptr = ref.storage_ptr(t)
+        if ptr is not None:
+            groups.setdefault(ptr, set()).add(tuple(p))
+    return {frozenset(g) for g in groups.values() if len(g) > 1}
+
+
+class Apply(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def apply(self, fixture, config, out, *extra, **run):
+        cfg = write_config(self.dir.name, config)
+        r = subprocess.run([ref.CKPT, "apply", ref.fixture(fixture), "--config", cfg, "-o", out, *extra],
+                           capture_output=True, timeout=120, **run)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def test_untouched_round_trip_equals_the_source(self):
+        for fixture in ("ok/resnet18.pt", "ok/lightning.ckpt", "ok/special.pt", "ok/dtypes.pt",
+                        "ok/resnet18_legacy.pt", "ok/special_protocol4.pt", "ok/tiny_vit_module.pt",
+                        "ok/bare_tensor.pt", "ok/tensor_list.pt"):
+            with self.subTest(fixture=fixture):
+                out = os.path.join(self.dir.name, "out.pt")
+                status, _, err = self.apply(fixture, {"rules": []}, out)
+                self.assertEqual(status, 0, err)
+                a = torch.load(ref.fixture(fixture))
+                b = torch.load(out)
+                la, lb = ref.torch_listing(a), ref.torch_listing(b)
+                self.assertEqual([p for p, _ in la], [p for p, _ in lb])
+                for (p, x), (_, y) in zip(la, lb):
+                    self.assertTrue(same_tensor(x, y), p)
+                self.assertEqual(sharing(la), sharing(lb))  # tied weights and views stay shared
+
+    def test_non_tensor_content_is_kept(self):
+        out = os.path.join(self.dir.name, "out.ckpt")
+        status, _, err = self.apply("ok/lightning.ckpt", {"weights": ["state_dict"], "rules": [
+            {"action": "rename", "prefix": "model.", "to": ""}]}, out)
+        self.assertEqual(status, 0, err)
+        a, b = torch.load(ref.fixture("ok/lightning.ckpt")), torch.load(out)
+        self.assertEqual(a["hyper_parameters"], b["hyper_parameters"])  # __main__ class restored
+        self.assertEqual(a["loops"], b["loops"])
+        self.assertEqual(a["state_dict"]._metadata, b["state_dict"]._metadata)
+        self.assertEqual(list(b["state_dict"]), [k[len("model."):] for k in a["state_dict"]])
+        # Renames keep parameter order, so the optimizer state stays valid and is kept.
+        self.assertEqual(len(a["optimizer_states"][0]["state"]), len(b["optimizer_states"][0]["state"]))
+
+    def test_weights_only_files_stay_weights_only(self):
+        out = os.path.join(self.dir.name, "out.pt")
+        config = {"rules": [{"action": "rename", "regex": r"^layer(\d)\.", "to": r"stage\1."},
+                            {"action": "drop", "match": {"prefix": "fc."}}]}
+        status, _, err = self.apply("ok/resnet18.pt", config, out)
+        self.assertEqual(status, 0, err)
+        b = torch.load(out, weights_only=True)  # PyTorch 1.13's weights_only unpickler
+        a = torch.load(ref.fixture("ok/resnet18.pt"))
+        self.assertNotIn("fc.weight", b)
+        self.assertTrue(torch.equal(b["stage1.0.conv1.weight"], a["layer1.0.conv1.weight"]))
+        self.assertEqual(len(b), len(a) - 2)
+        import torchvision
+        model = torchvision.models.resnet18()
+        model.fc = torch.nn.Identity()
+        renamed = {k.replace("stage", "layer", 1) if k.startswith("stage") else k: v for k, v in b.items()}
+        model.load_state_dict(renamed, strict=True)
+
+    def test_optimizer_state_is_never_left_inconsistent(self):
+        out = os.path.join(self.dir.name, "out.ckpt")
+        config = {"weights": ["state_dict"], "rules": [{"action": "drop", "match": {"glob": "model.fc.*"}}]}
+        status, _, err = self.apply("ok/lightning.ckpt", config, out)
+        self.assertEqual(status, 2)
+        self.assertIn("optimizer state", err)
+        self.assertFalse(os.path.exists(out))
+        status, _, err = self.apply("ok/lightning.ckpt", config, out, "--optimizer", "drop")
+        self.assertEqual(status, 0, err)
+        b = torch.load(out)
+        self.assertNotIn("optimizer_states", b)
+        self.assertNotIn("model.fc.weight", b["state_dict"])
+        status, _, err = self.apply("ok/lightning.ckpt", config, out, "--weights-only")
+        self.assertEqual(status, 0, err)
+        self.assertEqual(len(torch.load(out, weights_only=True)), 120)
+
+    def test_safetensors_output(self):
+        out = os.path.join(self.dir.name, "out.safetensors")
+        config = {"weights": ["tied"], "rules": [{"action": "rename", "prefix": "1.", "to": "head."}]}
+        status, _, err = self.apply("ok/special.pt", config, out)
+        self.assertEqual(status, 0, err)
+        got = safetensors_writer.load(out)
+        src = torch.load(ref.fixture("ok/special.pt"))["tied"]
+        self.assertEqual(set(got), {"0.weight", "head.weight"})
+        self.assertTrue(torch.equal(got["head.weight"], src["1.weight"]))
+        # Tied weights written once, the alias recorded.
+        status, _, err = self.apply("ok/special.pt", config, out, "--tied", "alias")
+        self.assertEqual(status, 0, err)
+        with open(out, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+        self.assertEqual(set(header) - {"__metadata__"}, {"0.weight"})
+        self.assertEqual(json.loads(header["__metadata__"]["aliases"]), {"head.weight": "0.weight"})
+        # Views and strided tensors are written as their own contiguous bytes.
+        out2 = os.path.join(self.dir.name, "views.safetensors")
+        status, _, err = self.apply("ok/special.pt", {"weights": ["noncontig"], "rules": []}, out2)
+        self.assertEqual(status, 0, err)
+        got = safetensors_writer.load(out2)
+        src = torch.load(ref.fixture("ok/special.pt"))["noncontig"]
+        for k in src:
+            self.assertTrue(torch.equal(got[k], src[k]), k)
+        self.assertEqual(ref.inspect_json(out2)["format"], "safetensors")
+
+    def test_plan_errors_write_nothing(self):
+        out = os.path.join(self.dir.name, "out.pt")
+        status, _, err = self.apply("ok/resnet18.pt", {"rules": [{"action": "freeze", "match": {"glob": "encoder.*"}}]}, out)
+        self.assertEqual(status, 1)
+        self.assertIn("matches no tensor", err)
+        self.assertFalse(os.path.exists(out))
+
+    def test_failures_leave_no_file(self):
+        config = {"rules": []}
+        # The input itself.
+        src = os.path.join(self.dir.name, "src.pt")
+        with open(ref.fixture("ok/resnet18.pt"), "rb") as f, open(src, "wb") as g:
+            g.write(f.read())
+        before = os.path.getsize(src)
+        cfg = write_config(self.dir.name, config)
+        r = subprocess.run([ref.CKPT, "apply", src, "--config", cfg, "-o", src], capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("overwrite the input", r.stderr.decode())
+        self.assertEqual(os.path.getsize(src), before)
+        # A folder that does not exist.
+        status, _, err = self.apply("ok/resnet18.pt", config, os.path.join(self.dir.name, "no", "such", "out.pt"))
+        self.assertEqual(status, 2)
+        self.assertEqual(len(err.strip().splitlines()), 1)
+        # A disk that fills up: a file size limit stops the write half-way.
+        full = os.path.join(self.dir.name, "full")
+        os.mkdir(full)
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+        status, _, err = self.apply("ok/resnet18.pt", config, os.path.join(full, "out.pt"), preexec_fn=limit)
+        self.assertEqual(status, 2)
+        self.assertIn("write failed", err)
+        self.assertEqual(os.listdir(full), [], "no partial or temporary file left")
+
+
+if __name__ == "__main__":
+    unittest.main()
