@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Benchmark: `ckpt apply` (rename every weight, drop one) against the Python it replaces
+(`torch.load`, edit the dict, `torch.save`) on the 2.4 GB LLaMA-shaped file of
+bench_inspect.py, in one run, alternating, each after `sync` so one's writes do not slow the
+other. Reports median wall time and peak RSS (GNU time). ckpt's time includes its fsync and
+reading the output back to verify it; torch.save does neither.
+
+    bench_apply.py --ckpt build/release/app/ckpt [--dir /tmp/ckpt-bench] [--repeat 3]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+PYTHON = """
+import sys, torch
+sd = torch.load(sys.argv[1])
+sd = {k[len("model."):] if k.startswith("model.") else k: v for k, v in sd.items() if k != "lm_head.weight"}
+torch.save(sd, sys.argv[2])
+"""
+RULES = {"rules": [{"action": "rename", "prefix": "model.", "to": ""},
+                   {"action": "drop", "match": {"name": "lm_head.weight"}}]}
+
+
+def timed(argv):
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        subprocess.run(["sync"], check=True)
+        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name, *argv], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall, rss = t.read().split()[-2:]
+    return float(wall), int(rss) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", required=True)
+    parser.add_argument("--dir", default="/tmp/ckpt-bench")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    source = os.path.join(args.dir, "llama.pt")
+    if not os.path.exists(source):
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "bench_inspect.py"),
+                        "--ckpt", args.ckpt, "--dir", args.dir, "--repeat", "1"], check=True)
+    config = os.path.join(args.dir, "rules.json")
+    with open(config, "w") as f:
+        json.dump(RULES, f)
+    out_ckpt, out_py = os.path.join(args.dir, "out_ckpt.pt"), os.path.join(args.dir, "out_py.pt")
+    ours, theirs = [], []
+    for _ in range(args.repeat):
+        ours.append(timed([args.ckpt, "apply", source, "--config", config, "-o", out_ckpt]))
+        os.unlink(out_ckpt)
+        theirs.append(timed(["/usr/bin/python3", "-c", PYTHON, source, out_py]))
+        os.unlink(out_py)
+    t_ours, t_theirs = statistics.median(t for t, _ in ours), statistics.median(t for t, _ in theirs)
+    m_ours, m_theirs = max(m for _, m in ours), max(m for _, m in theirs)
+    print("| | wall time | peak RSS |")
+    print("|---|---|---|")
+    print(f"| ckpt apply (verified, fsync'd) | {t_ours:.1f} s | {m_ours:.0f} MB |")
+    print(f"| torch.load + edit + torch.save | {t_theirs:.1f} s | {m_theirs:.0f} MB |")
+    print(f"| ratio | {t_theirs / t_ours:.1f}x faster | {m_theirs / m_ours:.0f}x less |")
+
+
+if __name__ == "__main__":
+    main()
