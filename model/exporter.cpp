@@ -1,6 +1,7 @@
 #include "exporter.h"
 
 #include "pickler.h"
+#include "tensor_stats.h"
 #include "zip_writer.h"
 
 #include <nlohmann/json.hpp>
@@ -197,7 +198,26 @@ struct Prepared
     std::vector<PlanInput> inputs;
     Plan plan;
     const Value *weights = nullptr;
+    std::map<int, DType> casts; ///< tensor index -> new dtype
 };
+
+/// A tensor's bytes converted to another dtype by the LibTorch plugin.
+std::vector<char> convertedBytes(const std::vector<char> &bytes, DType from, DType to, int64_t count)
+{
+    auto backend = computeBackend();
+    if (!backend) throw std::runtime_error(backend.error().message);
+    std::vector<char> out(size_t((uint64_t(count) * uint64_t(dtypeBits(to)) + 7) / 8));
+    auto done = (*backend)->convert(bytes.data(), from, out.data(), to, size_t(count));
+    if (!done) throw std::runtime_error(done.error().message);
+    return out;
+}
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
+{
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<int64_t>(shape[i], 1);
+    return strides;
+}
 
 Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 {
@@ -213,7 +233,7 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
     for (size_t i = 0; i < p.inputs.size(); ++i)
         if (!p.plan.tensors[i].dropped && p.plan.tensors[i].dtype != p.inputs[i].dtype)
-            throw std::runtime_error("casting on export is not implemented yet (" + p.inputs[i].name + ")");
+            p.casts.emplace(c.entries()[p.inputs[i].entry].tensor, p.plan.tensors[i].dtype);
     Path base = p.inputs.front().path;
     base.pop_back();
     p.weights = c.root();
@@ -321,6 +341,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     }
 
     // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
+    // A cast tensor gets a storage of its own (index -1 - tensor in `order`).
     std::vector<int> order;
     std::map<int, std::string> keys;
     std::string pickle;
@@ -332,6 +353,17 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         return it->second;
     });
     writer.setCanonicalTensors([&](const Value *v) -> std::optional<Pickler::CanonicalTensor> {
+        if (const auto cast = p.casts.find(v->index); cast != p.casts.end()) {
+            TensorInfo t = c.tensors()[size_t(v->index)];
+            const int id = -1 - v->index;
+            auto [it, inserted] = keys.try_emplace(id, std::to_string(keys.size()));
+            if (inserted) order.push_back(id);
+            t.dtype = cast->second;
+            t.storageOffset = 0;
+            t.strides = contiguousStrides(t.shape);
+            const std::string location = c.storages()[size_t(c.tensors()[size_t(v->index)].storage)].location;
+            return Pickler::CanonicalTensor{it->second, cast->second, t.numel(), location.empty() ? "cpu" : location, t};
+        }
         if (v->callable) return std::nullopt; // repeat the original rebuild call
         const TensorInfo &t = c.tensors()[size_t(v->index)];
         const StorageInfo &s = c.storages()[size_t(t.storage)];
@@ -341,7 +373,8 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     });
     writer.dump(root);
 
-    for (int s : order) progress.total += (uint64_t(c.storages()[size_t(s)].numel) * uint64_t(dtypeBits(c.storages()[size_t(s)].dtype)) + 7) / 8;
+    for (int s : order)
+        if (s >= 0) progress.total += (uint64_t(c.storages()[size_t(s)].numel) * uint64_t(dtypeBits(c.storages()[size_t(s)].dtype)) + 7) / 8;
     TempFile temp(o.output);
     const std::string folder = fs::path(o.output).stem().string().empty() ? "archive" : fs::path(o.output).stem().string();
     ZipWriter zip(temp.file(), folder);
@@ -350,6 +383,16 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     std::vector<char> buffer;
     std::map<std::string, uint32_t> crcByKey;
     for (int index : order) {
+        if (index < 0) { // a cast tensor: its elements, converted, as a storage of their own
+            const int tensor = -1 - index;
+            const TensorInfo &t = c.tensors()[size_t(tensor)];
+            const std::vector<char> bytes = convertedBytes(tensorBytes(c, src, t), t.dtype, p.casts.at(tensor), t.numel());
+            zip.addRecord("data/" + keys[index], bytes.data(), bytes.size());
+            crcByKey[keys[index]] = zip.lastCrc();
+            report.bytes += bytes.size();
+            progress.advance(bytes.size());
+            continue;
+        }
         const StorageInfo &s = c.storages()[size_t(index)];
         if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in the source; not supported yet");
         const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
@@ -391,6 +434,8 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         size_t input;
         std::string name;
         const TensorInfo *t;
+        DType dtype; ///< as written (after a cast)
+        uint64_t nbytes() const { return (uint64_t(t->numel()) * uint64_t(dtypeBits(dtype)) + 7) / 8; }
     };
     std::vector<Out> outs;
     std::map<std::tuple<int, int64_t, std::vector<int64_t>, std::vector<int64_t>, DType>, std::string> firstView;
@@ -402,8 +447,8 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         }
         report.renamed += plan.renamed;
         const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
-        if (safetensorsCode(t.dtype).empty())
-            throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(t.dtype)));
+        if (safetensorsCode(plan.dtype).empty())
+            throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
         if (t.storage < 0) throw std::runtime_error(plan.name + ": a meta tensor has no data");
         if (o.tied == ExportOptions::Tied::Alias) {
             const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, t.dtype}, plan.name);
@@ -412,11 +457,11 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
                 continue;
             }
         }
-        outs.push_back({i, plan.name, &t});
+        outs.push_back({i, plan.name, &t, plan.dtype});
     }
     // The reference writer's order: larger elements first, then by name.
     std::stable_sort(outs.begin(), outs.end(), [](const Out &a, const Out &b) {
-        const int ia = dtypeBits(a.t->dtype), ib = dtypeBits(b.t->dtype);
+        const int ia = dtypeBits(a.dtype), ib = dtypeBits(b.dtype);
         return ia != ib ? ia > ib : a.name < b.name;
     });
     json header;
@@ -430,8 +475,8 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     header["__metadata__"] = meta;
     uint64_t offset = 0;
     for (const Out &out : outs) {
-        const uint64_t n = out.t->nbytes();
-        header[out.name] = {{"dtype", std::string(safetensorsCode(out.t->dtype))},
+        const uint64_t n = out.nbytes();
+        header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
                             {"shape", out.t->shape},
                             {"data_offsets", {offset, offset + n}}};
         offset += n;
@@ -450,7 +495,8 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     const SourceReader src(c);
     std::vector<uint32_t> crcs;
     for (const Out &out : outs) {
-        const std::vector<char> bytes = tensorBytes(c, src, *out.t);
+        std::vector<char> bytes = tensorBytes(c, src, *out.t);
+        if (out.dtype != out.t->dtype) bytes = convertedBytes(bytes, out.t->dtype, out.dtype, out.t->numel());
         put(bytes.data(), bytes.size());
         crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
         report.bytes += bytes.size();
@@ -464,7 +510,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     for (size_t k = 0; k < outs.size(); ++k) {
         const auto it = written.find(outs[k].name);
         if (it == written.end()) throw std::runtime_error("verification: " + outs[k].name + " is missing");
-        if (it->second->dtype != outs[k].t->dtype ||
+        if (it->second->dtype != outs[k].dtype ||
             crcOfFile(temp.path(), it->second->byteOffset, it->second->byteLength) != crcs[k])
             throw std::runtime_error("verification: " + outs[k].name + " differs from the source");
     }

@@ -49,6 +49,9 @@ public:
     /// Cancelled (cancel set) returns Error{"cancelled"}.
     virtual Result<TensorStats> stats(const StatsRequest &request, const std::atomic<bool> *cancel,
                                       const ProgressFn &progress) const = 0;
+    /// Converts `count` contiguous elements as Tensor.to(dtype) does (round to nearest even).
+    virtual Result<bool> convert(const void *source, DType from, void *destination, DType to,
+                                 size_t count) const = 0;
 };
 
 /// Loads the plugin once (thread-safe); later calls return the same backend.

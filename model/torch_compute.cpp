@@ -93,6 +93,24 @@ public:
         }
     }
 
+    Result<bool> convert(const void *source, DType from, void *destination, DType to,
+                         size_t count) const override
+    {
+        const auto a = torchType(from), b = torchType(to);
+        if (!a || !b || isQuantized(from) || isQuantized(to))
+            return Error{"cannot convert " + std::string(dtypeName(from)) + " to " + std::string(dtypeName(to))};
+        try {
+            torch::Tensor in = torch::from_blob(const_cast<void *>(source), {int64_t(count)},
+                                                torch::TensorOptions().dtype(a->type));
+            torch::Tensor out = torch::from_blob(destination, {int64_t(count)}, torch::TensorOptions().dtype(b->type));
+            out.copy_(in);
+            return true;
+        } catch (const c10::Error &e) {
+            std::string msg = e.what_without_backtrace();
+            return Error{msg.substr(0, msg.find('\n'))};
+        }
+    }
+
 private:
     static Result<TensorStats> compute(const StatsRequest &r, TorchType type,
                                        const std::atomic<bool> *cancel, const ProgressFn &progress)

@@ -144,6 +144,24 @@ class Apply(unittest.TestCase):
             self.assertTrue(torch.equal(got[k], src[k]), k)
         self.assertEqual(ref.inspect_json(out2)["format"], "safetensors")
 
+    def test_casts_equal_pytorchs_own_to(self):
+        config = {"rules": [
+            {"action": "cast", "match": {"all": [{"dtype": "float32"}, {"ndim": 4}]}, "to": "bfloat16"},
+            {"action": "cast", "match": {"prefix": "fc."}, "to": "float16"}]}
+        src = torch.load(ref.fixture("ok/resnet18.pt"))
+        for suffix in (".pt", ".safetensors"):
+            with self.subTest(format=suffix):
+                out = os.path.join(self.dir.name, "cast" + suffix)
+                status, _, err = self.apply("ok/resnet18.pt", config, out)
+                self.assertEqual(status, 0, err)
+                got = torch.load(out) if suffix == ".pt" else safetensors_writer.load(out)
+                for name, t in src.items():
+                    want = t.to(torch.bfloat16) if (t.dtype == torch.float32 and t.dim() == 4) else \
+                        t.to(torch.float16) if name.startswith("fc.") else t
+                    self.assertEqual(got[name].dtype, want.dtype, name)
+                    self.assertTrue(torch.equal(got[name], want), name)
+        self.assertTrue(torch.load(os.path.join(self.dir.name, "cast.pt"), weights_only=True) is not None)
+
     def test_plan_errors_write_nothing(self):
         out = os.path.join(self.dir.name, "out.pt")
         status, _, err = self.apply("ok/resnet18.pt", {"rules": [{"action": "freeze", "match": {"glob": "encoder.*"}}]}, out)
