@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <unistd.h>
 
 namespace ckpt {
@@ -419,25 +420,77 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     }
     verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey);
     temp.commit(o.output);
+    report.files.push_back(o.output);
     report.storages = order.size();
     for (const auto &t : p.plan.tensors) report.tensors += !t.dropped;
     return report;
 }
 
+struct SafeOut
+{
+    size_t input;
+    std::string name;
+    const TensorInfo *t;
+    DType dtype; ///< as written (after a cast)
+    uint64_t nbytes() const { return (uint64_t(t->numel()) * uint64_t(dtypeBits(dtype)) + 7) / 8; }
+};
+
+/// One safetensors file of `outs` into a temporary file, verified; returns it uncommitted.
+std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const SourceReader &src,
+                                               const std::vector<SafeOut> &outs, const nlohmann::ordered_json &meta,
+                                               const std::string &destination, Progress &progress, ExportReport &report)
+{
+    using json = nlohmann::ordered_json;
+    json header;
+    header["__metadata__"] = meta;
+    uint64_t offset = 0;
+    for (const SafeOut &out : outs) {
+        const uint64_t n = out.nbytes();
+        header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
+                            {"shape", out.t->shape},
+                            {"data_offsets", {offset, offset + n}}};
+        offset += n;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    auto temp = std::make_unique<TempFile>(destination);
+    const uint64_t headerSize = text.size();
+    auto put = [&](const void *data, size_t size) {
+        if (size && std::fwrite(data, 1, size, temp->file()) != size)
+            throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    };
+    put(&headerSize, 8);
+    put(text.data(), text.size());
+    std::vector<uint32_t> crcs;
+    for (const SafeOut &out : outs) {
+        std::vector<char> bytes = tensorBytes(c, src, *out.t);
+        if (out.dtype != out.t->dtype) bytes = convertedBytes(bytes, out.t->dtype, out.dtype, out.t->numel());
+        put(bytes.data(), bytes.size());
+        crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
+        report.bytes += bytes.size();
+        progress.advance(bytes.size());
+    }
+    temp->close();
+    auto back = Checkpoint::open(temp->path());
+    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
+    std::map<std::string, const StorageInfo *> written;
+    for (const auto &s : (*back)->storages()) written.emplace(s.key, &s);
+    for (size_t k = 0; k < outs.size(); ++k) {
+        const auto it = written.find(outs[k].name);
+        if (it == written.end()) throw std::runtime_error("verification: " + outs[k].name + " is missing");
+        if (it->second->dtype != outs[k].dtype ||
+            crcOfFile(temp->path(), it->second->byteOffset, it->second->byteLength) != crcs[k])
+            throw std::runtime_error("verification: " + outs[k].name + " differs from the source");
+    }
+    return temp;
+}
+
 ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
 {
-    if (p.inputs.empty()) throw std::runtime_error("safetensors holds a dict of tensors; this file has none");
     using json = nlohmann::ordered_json;
+    if (p.inputs.empty()) throw std::runtime_error("safetensors holds a dict of tensors; this file has none");
     ExportReport report;
-    struct Out
-    {
-        size_t input;
-        std::string name;
-        const TensorInfo *t;
-        DType dtype; ///< as written (after a cast)
-        uint64_t nbytes() const { return (uint64_t(t->numel()) * uint64_t(dtypeBits(dtype)) + 7) / 8; }
-    };
-    std::vector<Out> outs;
+    std::vector<SafeOut> outs;
     std::map<std::tuple<int, int64_t, std::vector<int64_t>, std::vector<int64_t>, DType>, std::string> firstView;
     for (size_t i = 0; i < p.inputs.size(); ++i) {
         const TensorPlan &plan = p.plan.tensors[i];
@@ -451,7 +504,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
             throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
         if (t.storage < 0) throw std::runtime_error(plan.name + ": a meta tensor has no data");
         if (o.tied == ExportOptions::Tied::Alias) {
-            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, t.dtype}, plan.name);
+            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, plan.name);
             if (!inserted) {
                 report.aliases.push_back(plan.name + "=" + it->second);
                 continue;
@@ -460,11 +513,10 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         outs.push_back({i, plan.name, &t, plan.dtype});
     }
     // The reference writer's order: larger elements first, then by name.
-    std::stable_sort(outs.begin(), outs.end(), [](const Out &a, const Out &b) {
+    std::stable_sort(outs.begin(), outs.end(), [](const SafeOut &a, const SafeOut &b) {
         const int ia = dtypeBits(a.dtype), ib = dtypeBits(b.dtype);
         return ia != ib ? ia > ib : a.name < b.name;
     });
-    json header;
     json meta = {{"format", "pt"}, {"producer", "Checkpoint Studio"}};
     if (!o.configName.empty()) meta["config"] = o.configName;
     if (!report.aliases.empty()) {
@@ -472,54 +524,80 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         for (const auto &a : report.aliases) aliases[a.substr(0, a.find('='))] = a.substr(a.find('=') + 1);
         meta["aliases"] = aliases.dump();
     }
-    header["__metadata__"] = meta;
-    uint64_t offset = 0;
-    for (const Out &out : outs) {
-        const uint64_t n = out.nbytes();
-        header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
-                            {"shape", out.t->shape},
-                            {"data_offsets", {offset, offset + n}}};
-        offset += n;
-    }
-    progress.total = std::max<uint64_t>(offset, 1);
-    std::string text = header.dump();
-    text.append((8 - text.size() % 8) % 8, ' ');
-    TempFile temp(o.output);
-    const uint64_t headerSize = text.size();
-    auto put = [&](const void *data, size_t size) {
-        if (size && std::fwrite(data, 1, size, temp.file()) != size)
-            throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
-    };
-    put(&headerSize, 8);
-    put(text.data(), text.size());
+    uint64_t total = 0;
+    for (const auto &out : outs) total += out.nbytes();
+    progress.total = std::max<uint64_t>(total, 1);
     const SourceReader src(c);
-    std::vector<uint32_t> crcs;
-    for (const Out &out : outs) {
-        std::vector<char> bytes = tensorBytes(c, src, *out.t);
-        if (out.dtype != out.t->dtype) bytes = convertedBytes(bytes, out.t->dtype, out.dtype, out.t->numel());
-        put(bytes.data(), bytes.size());
-        crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
-        report.bytes += bytes.size();
-        progress.advance(bytes.size());
+    if (o.shardSize == 0) {
+        auto temp = writeSafetensorsFile(c, src, outs, meta, o.output, progress, report);
+        temp->commit(o.output);
+        report.files.push_back(o.output);
+        report.tensors = outs.size();
+        return report;
     }
-    temp.close();
-    auto back = Checkpoint::open(temp.path());
-    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
-    std::map<std::string, const StorageInfo *> written;
-    for (const auto &s : (*back)->storages()) written.emplace(s.key, &s);
-    for (size_t k = 0; k < outs.size(); ++k) {
-        const auto it = written.find(outs[k].name);
-        if (it == written.end()) throw std::runtime_error("verification: " + outs[k].name + " is missing");
-        if (it->second->dtype != outs[k].dtype ||
-            crcOfFile(temp.path(), it->second->byteOffset, it->second->byteLength) != crcs[k])
-            throw std::runtime_error("verification: " + outs[k].name + " differs from the source");
+    // Shards of at most shardSize bytes (a larger tensor gets one of its own), then the index.
+    std::vector<std::vector<SafeOut>> shards(1);
+    uint64_t inShard = 0;
+    for (const auto &out : outs) {
+        if (!shards.back().empty() && inShard + out.nbytes() > o.shardSize) {
+            shards.emplace_back();
+            inShard = 0;
+        }
+        shards.back().push_back(out);
+        inShard += out.nbytes();
     }
-    temp.commit(o.output);
+    const fs::path target(o.output);
+    std::string stem = target.filename().string();
+    if (stem.ends_with(".safetensors")) stem.resize(stem.size() - 12);
+    std::vector<std::unique_ptr<TempFile>> temps;
+    std::vector<std::string> names;
+    json weightMap = json::object();
+    for (size_t k = 0; k < shards.size(); ++k) {
+        char name[64];
+        std::snprintf(name, sizeof name, "-%05zu-of-%05zu.safetensors", k + 1, shards.size());
+        names.push_back(stem + name);
+        const std::string path = (target.parent_path() / names.back()).string();
+        temps.push_back(writeSafetensorsFile(c, src, shards[k], meta, path, progress, report));
+        for (const auto &out : shards[k]) weightMap[out.name] = names.back();
+    }
+    json index = {{"metadata", {{"total_size", total}, {"producer", "Checkpoint Studio"}}}, {"weight_map", weightMap}};
+    const std::string indexPath = (target.parent_path() / (stem + ".safetensors.index.json")).string();
+    TempFile indexFile(indexPath);
+    const std::string text = index.dump(2) + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), indexFile.file()) != text.size())
+        throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    indexFile.close();
+    for (size_t k = 0; k < temps.size(); ++k) {
+        const std::string path = (target.parent_path() / names[k]).string();
+        temps[k]->commit(path);
+        report.files.push_back(path);
+    }
+    indexFile.commit(indexPath); // last: a reader never sees an index before its shards
+    report.files.push_back(indexPath);
     report.tensors = outs.size();
     return report;
 }
 
 } // namespace
+
+std::optional<uint64_t> parseByteSize(const std::string &text)
+{
+    size_t end = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception &) {
+        return std::nullopt;
+    }
+    std::string unit = text.substr(end);
+    for (auto &ch : unit) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    static const std::pair<const char *, double> kUnits[] = {
+        {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+        {"KIB", 1024.0}, {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0}};
+    for (const auto &[name, scale] : kUnits)
+        if (unit == name && value > 0) return uint64_t(value * scale);
+    return std::nullopt;
+}
 
 Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules, const ExportOptions &options,
                                       const std::atomic<bool> *cancel, const std::function<void(double)> &progress)

@@ -23,7 +23,11 @@ struct ExportOptions
     Optimizer optimizer = Optimizer::Abort;
     Tied tied = Tied::Duplicate;
     std::string configName;               ///< recorded in safetensors __metadata__
+    uint64_t shardSize = 0;               ///< safetensors: > 0 splits into shards + index.json
 };
+
+/// "5GB", "500MB", "2GiB", "1048576" -> bytes; nullopt when not a size.
+std::optional<uint64_t> parseByteSize(const std::string &text);
 
 struct ExportReport
 {
@@ -34,6 +38,7 @@ struct ExportReport
     size_t renamed = 0;
     bool optimizerDropped = false;
     std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
+    std::vector<std::string> files;   ///< written, the index last when sharded
 };
 
 /// Writes the checkpoint as the rules make it: renames and drops applied to the weights dict,

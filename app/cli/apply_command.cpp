@@ -17,7 +17,8 @@ int runApply(const CliArgs &args)
     const auto output = args.options.find("-o");
     if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
         std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]\n"
-                     "                  [--optimizer abort|drop] [--tied duplicate|alias] [--write-config FILE]\n";
+                     "                  [--optimizer abort|drop] [--tied duplicate|alias] [--shard-size SIZE]\n"
+                     "                  [--write-config FILE]\n";
         return Unreadable;
     }
     ExportOptions options;
@@ -39,6 +40,14 @@ int runApply(const CliArgs &args)
     options.format = format == "pt" ? ExportOptions::Format::PyTorch : ExportOptions::Format::Safetensors;
     options.optimizer = optimizer == "drop" ? ExportOptions::Optimizer::Drop : ExportOptions::Optimizer::Abort;
     options.tied = tied == "alias" ? ExportOptions::Tied::Alias : ExportOptions::Tied::Duplicate;
+    if (const auto shard = args.options.find("--shard-size"); shard != args.options.end()) {
+        const auto bytes = parseByteSize(shard->second);
+        if (!bytes || options.format != ExportOptions::Format::Safetensors) {
+            std::cerr << "ckpt apply: --shard-size takes a size (5GB, 500MB, 2GiB) and --format safetensors\n";
+            return Unreadable;
+        }
+        options.shardSize = *bytes;
+    }
 
     auto rules = loadConfig(config->second);
     if (!rules) {
@@ -81,7 +90,7 @@ int runApply(const CliArgs &args)
             return Unreadable;
         }
     }
-    std::cout << "wrote " << options.output << ": " << report->tensors << " weights (" << report->renamed
+    std::cout << "wrote " << (report->files.empty() ? options.output : report->files.back()) << ": " << report->tensors << " weights (" << report->renamed
               << " renamed, " << report->dropped << " dropped)"
               << (report->optimizerDropped ? ", optimizer state dropped" : "")
               << (report->aliases.empty() ? "" : ", " + std::to_string(report->aliases.size()) + " aliases")

@@ -27,7 +27,7 @@ commands:
                              kempnerforge, linnaeus the blocks those trainers read
 
   apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]
-        [--optimizer abort|drop] [--tied duplicate|alias] [--write-config FILE]
+        [--optimizer abort|drop] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
                              write the checkpoint as the rules make it (renames, drops),
                              streamed to a temporary file, verified, then renamed into place
 
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         if (command == "inspect" || command == "scan" || command == "plan" || command == "apply") {
             const CliArgs args = parseArgs(rest, {"--json", "--weights-only"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
-                                            "--tied", "--write-config"},
+                                            "--tied", "--write-config", "--shard-size"},
                                            error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";

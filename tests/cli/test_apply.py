@@ -162,6 +162,28 @@ class Apply(unittest.TestCase):
                     self.assertTrue(torch.equal(got[name], want), name)
         self.assertTrue(torch.load(os.path.join(self.dir.name, "cast.pt"), weights_only=True) is not None)
 
+    def test_sharded_safetensors_open_as_one_model(self):
+        out = os.path.join(self.dir.name, "model.safetensors")
+        status, _, err = self.apply("ok/resnet18.pt", {"rules": []}, out, "--shard-size", "10MB")
+        self.assertEqual(status, 0, err)
+        index_path = os.path.join(self.dir.name, "model.safetensors.index.json")
+        with open(index_path) as f:
+            index = json.load(f)
+        shards = sorted(set(index["weight_map"].values()))
+        self.assertGreater(len(shards), 3)
+        self.assertEqual(shards[0], f"model-00001-of-{len(shards):05d}.safetensors")
+        src = torch.load(ref.fixture("ok/resnet18.pt"))
+        got = {}
+        for shard in shards:
+            part = safetensors_writer.load(os.path.join(self.dir.name, shard))
+            self.assertLessEqual(os.path.getsize(os.path.join(self.dir.name, shard)), 10_000_000 + 100_000 + 20_000_000)
+            got.update(part)
+        self.assertEqual(set(got), set(src))
+        for k in src:
+            self.assertTrue(torch.equal(got[k], src[k]), k)
+        self.assertEqual(ref.inspect_json(index_path)["tensor_count"], len(src))
+        self.assertEqual(index["metadata"]["total_size"], sum(t.numel() * t.element_size() for t in src.values()))
+
     def test_plan_errors_write_nothing(self):
         out = os.path.join(self.dir.name, "out.pt")
         status, _, err = self.apply("ok/resnet18.pt", {"rules": [{"action": "freeze", "match": {"glob": "encoder.*"}}]}, out)
