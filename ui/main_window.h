@@ -17,6 +17,7 @@ class QTreeView;
 namespace ckpt {
 
 class CheckpointTreeModel;
+class ExportDialog;
 class FilterBar;
 class MessageBanner;
 class NodePage;
@@ -66,6 +67,9 @@ public:
     /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).
     bool addRuleForNode(int node, const QString &action, const QString &argument = {});
     void setOnlyAffected(bool on);
+    /// File > Export Checkpoint: the dialog (non-modal to the event loop), or null when
+    /// nothing is open.
+    ExportDialog *showExportDialog();
 
 Q_SIGNALS:
     void documentOpened(const QString &path);

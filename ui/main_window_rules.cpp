@@ -4,6 +4,7 @@
 #include "main_window.h"
 
 #include "checkpoint_tree_model.h"
+#include "export_dialog.h"
 #include "roles.h"
 #include "rules_document.h"
 #include "rules_panel.h"
@@ -65,7 +66,10 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
                                                                  : "config-json";
         exportRules(path, format);
     });
-    for (QAction *a : {load, save, exportConfig}) file->insertAction(close, a);
+    auto *exportCheckpoint = new QAction(tr("E&xport Checkpoint..."), this);
+    exportCheckpoint->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    connect(exportCheckpoint, &QAction::triggered, this, &MainWindow::showExportDialog);
+    for (QAction *a : {load, save, exportConfig, exportCheckpoint}) file->insertAction(close, a);
     file->insertSeparator(close);
 
     edit->addSeparator();
@@ -84,6 +88,16 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
 }
 
 void MainWindow::setOnlyAffected(bool on) { m_affectedAction->setChecked(on); }
+
+ExportDialog *MainWindow::showExportDialog()
+{
+    if (!m_document.checkpoint) return nullptr;
+    auto *dialog = new ExportDialog(m_document.checkpoint, m_rules->rules(), m_document.path, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ExportDialog::openRequested, this, &MainWindow::openPath);
+    dialog->open();
+    return dialog;
+}
 
 bool MainWindow::loadRules(const QString &path)
 {

@@ -82,6 +82,7 @@ RuleEditor::RuleEditor(QWidget *parent)
 }
 
 void RuleEditor::setApplyText(const QString &text) { m_apply->setText(text); }
+void RuleEditor::setApplyEnabled(bool enabled) { m_apply->setEnabled(enabled); }
 
 void RuleEditor::updateVisibility()
 {
@@ -134,6 +135,12 @@ Result<Rule> RuleEditor::rule() const
     return ruleFromJson(json.toStdString());
 }
 
+bool RuleEditor::isBlank() const
+{
+    return m_match->text().trimmed().isEmpty() &&
+           (m_action->currentText() != "rename" || m_renameFrom->text().isEmpty());
+}
+
 void RuleEditor::setRule(const Rule &r)
 {
     const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(ruleToJson(r))).object();
@@ -173,7 +180,7 @@ void RuleEditor::clear()
 void RuleEditor::setStatus(const QString &text, bool error)
 {
     m_status->setText(text);
-    m_status->setStyleSheet(error ? QStringLiteral("color:#c5221f") : QStringLiteral("color:#188038"));
+    m_status->setStyleSheet(error ? QStringLiteral("color:#c5221f") : QString());
     m_apply->setEnabled(!error);
 }
 

@@ -25,8 +25,11 @@ public:
     void clear();
     /// The rule as the fields describe it, or why they do not describe one.
     Result<Rule> rule() const;
+    /// Nothing typed yet: no pattern (and, for a rename, nothing to replace).
+    bool isBlank() const;
     void setStatus(const QString &text, bool error);
     void setApplyText(const QString &text);
+    void setApplyEnabled(bool enabled);
 
 Q_SIGNALS:
     void edited();

@@ -109,6 +109,12 @@ void RulesPanel::previewEdit()
 {
     auto rule = m_editor->rule();
     const int position = m_newRule ? int(m_doc->rules().rules.size()) : currentRule();
+    if (m_editor->isBlank()) {
+        m_doc->setPreview(position, std::nullopt);
+        m_editor->setStatus(tr("Type a pattern: the tree highlights what it matches."), false);
+        m_editor->setApplyEnabled(false);
+        return;
+    }
     if (!rule) {
         m_doc->setPreview(position, std::nullopt);
         m_editor->setStatus(QString::fromStdString(rule.error().message), true);

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
     const QCommandLineOption rules("rules", "Load a rules config (JSON or YAML).", "config");
     const QCommandLineOption previewRule("preview-rule", "Put this rule (JSON) in the editor, unapplied.", "json");
     const QCommandLineOption affected("only-affected", "Show only what the rules affect.");
-    parser.addOptions({select, filter, screenshot, rules, previewRule, affected});
+    const QCommandLineOption showExport("show-export", "Open the Export dialog once the file is open.");
+    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport});
     parser.process(app);
 
     ckpt::MainWindow window;
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
             }
         }
         if (parser.isSet(affected)) window.setOnlyAffected(true);
+        if (parser.isSet(showExport)) window.showExportDialog();
         if (parser.isSet(filter)) {
             const QString p = parser.value(filter);
             window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);

@@ -1,6 +1,7 @@
 // The rules in the window: undo/redo, the editor's validation and live preview, rules made
 // from tree rows, loading and exporting configs, "only affected", diagnostics.
 #include "ui/checkpoint_tree_model.h"
+#include "ui/export_dialog.h"
 #include "ui/main_window.h"
 #include "ui/roles.h"
 #include "ui/rule_editor.h"
@@ -86,6 +87,7 @@ private Q_SLOTS:
     void rulesFromTreeRows();
     void loadAndExportConfigs();
     void onlyAffectedAndDiagnostics();
+    void exportDialogWritesAndOpens();
 };
 
 void TestRules::undoRedoRoundTrips()
@@ -220,6 +222,31 @@ void TestRules::onlyAffectedAndDiagnostics()
     QVERIFY(w.rulesPanel()->ruleList()->item(1)->foreground().color() != QColor(Qt::black));
     Q_EMIT diagnostics->itemClicked(diagnostics->item(0));
     QCOMPARE(w.rulesPanel()->currentRule(), 1);
+}
+
+void TestRules::exportDialogWritesAndOpens()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+    ExportDialog *dialog = w.showExportDialog();
+    QVERIFY(dialog);
+    QTemporaryDir dir;
+    dialog->setOutput(dir.filePath("edited.pt"));
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    dialog->start();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.last().at(0).toBool(), true);
+    QVERIFY(dialog->resultText().contains("verified"));
+    QVERIFY(QFile::exists(dir.filePath("edited.pt")));
+    QVERIFY(QFile::exists(dir.filePath("edited.config.json"))); // the config beside it
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    dialog->findChild<QPushButton *>(QString(), Qt::FindChildrenRecursively); // buttons exist
+    for (QPushButton *b : dialog->findChildren<QPushButton *>())
+        if (b->text() == "Open It") b->click();
+    QVERIFY(opened.wait(20000));
+    QCOMPARE(w.currentPath(), dir.filePath("edited.pt"));
+    QCOMPARE(w.rulesDocument()->inputs().size(), size_t(120)); // fc.weight and fc.bias dropped
 }
 
 QTEST_MAIN(TestRules)
