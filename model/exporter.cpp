@@ -1,5 +1,6 @@
 #include "exporter.h"
 
+#include "optimizer_remap.h"
 #include "pickler.h"
 #include "tensor_stats.h"
 #include "zip_writer.h"
@@ -319,14 +320,34 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     if (weights) replace.emplace(p.weights, weights);
     if (o.weightsOnly && !weights) throw std::runtime_error("there is no dict of weights to write alone");
     const Value *root = o.weightsOnly ? weights : c.root();
-    // Dropping weights shifts the optimizer's parameter indices: never leave that silently.
+    // Dropping weights shifts the optimizer's parameter indices: remap them when the mapping is
+    // certain, otherwise never leave that silently.
     if (!o.weightsOnly && report.dropped && c.root() && c.root()->kind == ValueKind::Dict) {
-        bool hasOptimizer = false;
-        for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2)
-            hasOptimizer = hasOptimizer || isOptimizerKey(c.root()->items[k]->text);
+        bool hasOptimizer = false, allRemapped = true;
+        std::unordered_map<const Value *, const Value *> remapped;
+        for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
+            if (!isOptimizerKey(c.root()->items[k]->text)) continue;
+            hasOptimizer = true;
+            const Value *v = c.root()->items[k + 1];
+            // Lightning keeps a list of optimizer state dicts; plain scripts keep one.
+            std::vector<const Value *> states;
+            if (v->kind == ValueKind::List) states.assign(v->items.begin(), v->items.end());
+            else states.push_back(v);
+            for (const Value *s : states) {
+                const Value *r = remapOptimizerState(scratch, s, p.inputs, p.plan, c.tensors());
+                if (r) remapped.emplace(s, r);
+                else allRemapped = false;
+            }
+        }
+        if (hasOptimizer && allRemapped) {
+            replace.insert(remapped.begin(), remapped.end());
+            report.optimizerRemapped = true;
+            hasOptimizer = false; // handled
+        }
         if (hasOptimizer && o.optimizer == ExportOptions::Optimizer::Abort)
-            throw std::runtime_error("dropping weights makes the optimizer state inconsistent: export "
-                                     "--weights-only, or drop the optimizer state (--optimizer drop)");
+            throw std::runtime_error("dropping these weights makes the optimizer state inconsistent and its "
+                                     "parameters cannot be matched for certain: export --weights-only, or drop "
+                                     "the optimizer state (--optimizer drop)");
         if (hasOptimizer) {
             Value *newRoot = scratch.make(ValueKind::Dict);
             *newRoot = *c.root();

@@ -37,6 +37,7 @@ struct ExportReport
     size_t dropped = 0;
     size_t renamed = 0;
     bool optimizerDropped = false;
+    bool optimizerRemapped = false; ///< entries of dropped parameters removed, the rest renumbered
     std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
     std::vector<std::string> files;   ///< written, the index last when sharded
 };

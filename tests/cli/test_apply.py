@@ -101,21 +101,63 @@ class Apply(unittest.TestCase):
         renamed = {k.replace("stage", "layer", 1) if k.startswith("stage") else k: v for k, v in b.items()}
         model.load_state_dict(renamed, strict=True)
 
+    def test_optimizer_state_is_remapped_when_certain(self):
+        """Dropping parameters renumbers Adam's state; PyTorch loads it into the smaller model."""
+        import torchvision
+        out = os.path.join(self.dir.name, "out.ckpt")
+        config = {"weights": ["state_dict"], "rules": [
+            {"action": "drop", "match": {"glob": "model.fc.*"}},
+            {"action": "drop", "match": {"name": "model.layer1.0.conv1.weight"}}]}
+        status, stdout, err = self.apply("ok/lightning.ckpt", config, out)
+        self.assertEqual(status, 0, err)
+        self.assertIn("optimizer state remapped", stdout)
+        a, b = torch.load(ref.fixture("ok/lightning.ckpt")), torch.load(out)
+        model = torchvision.models.resnet18()
+        model.fc = torch.nn.Identity()
+        del model.layer1[0].conv1  # the dropped parameter
+        model.layer1[0].conv1 = torch.nn.Identity()
+        optimizer = torch.optim.Adam(model.parameters())
+        optimizer.load_state_dict(b["optimizer_states"][0])  # group sizes must match
+        params = list(model.parameters())
+        old_params = [k for k in a["state_dict"] if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+        kept = [k for k in old_params if not k.startswith("model.fc.") and k != "model.layer1.0.conv1.weight"]
+        self.assertEqual(len(params), len(kept))
+        for new_index, name in enumerate(kept):
+            old_index = old_params.index(name)
+            self.assertTrue(torch.equal(b["optimizer_states"][0]["state"][new_index]["exp_avg"],
+                                        a["optimizer_states"][0]["state"][old_index]["exp_avg"]), name)
+            self.assertEqual(optimizer.state[params[new_index]]["exp_avg"].shape, params[new_index].shape)
+
     def test_optimizer_state_is_never_left_inconsistent(self):
         out = os.path.join(self.dir.name, "out.ckpt")
-        config = {"weights": ["state_dict"], "rules": [{"action": "drop", "match": {"glob": "model.fc.*"}}]}
+        # Renames keep the indices, and certain drops are remapped: both simply work.
+        config = {"weights": ["state_dict"], "rules": [
+            {"action": "drop", "match": {"glob": "model.fc.*"}},
+            {"action": "rename", "prefix": "model.", "to": ""}]}
         status, _, err = self.apply("ok/lightning.ckpt", config, out)
-        self.assertEqual(status, 2)
-        self.assertIn("optimizer state", err)
-        self.assertFalse(os.path.exists(out))
-        status, _, err = self.apply("ok/lightning.ckpt", config, out, "--optimizer", "drop")
-        self.assertEqual(status, 0, err)
-        b = torch.load(out)
-        self.assertNotIn("optimizer_states", b)
-        self.assertNotIn("model.fc.weight", b["state_dict"])
-        status, _, err = self.apply("ok/lightning.ckpt", config, out, "--weights-only")
-        self.assertEqual(status, 0, err)
-        self.assertEqual(len(torch.load(out, weights_only=True)), 120)
+        self.assertEqual(status, 0, err)  # renames and certain drops: fine
+        uncertain = {"weights": ["state_dict"], "rules": [{"action": "drop", "match": {"name": "model.bn1.running_mean"}},
+                                                          {"action": "drop", "match": {"name": "model.fc.bias"}}]}
+        # A checkpoint whose optimizer lists fewer parameters than the weights hold cannot be
+        # matched for certain: build one.
+        src = torch.load(ref.fixture("ok/lightning.ckpt"))
+        src["optimizer_states"][0]["param_groups"][0]["params"].pop()
+        del src["optimizer_states"][0]["state"][len(src["optimizer_states"][0]["state"]) - 1]
+        odd = os.path.join(self.dir.name, "odd.ckpt")
+        torch.save(src, odd)
+        cfg = write_config(self.dir.name, uncertain)
+        r = subprocess.run([ref.CKPT, "apply", odd, "--config", cfg, "-o", out + "2"], capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot be matched for certain", r.stderr.decode())
+        self.assertFalse(os.path.exists(out + "2"))
+        r = subprocess.run([ref.CKPT, "apply", odd, "--config", cfg, "-o", out + "2", "--optimizer", "drop"],
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("optimizer_states", torch.load(out + "2"))
+        r = subprocess.run([ref.CKPT, "apply", odd, "--config", cfg, "-o", out + "3", "--weights-only"],
+                           capture_output=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(torch.load(out + "3", weights_only=True)), 120)
 
     def test_safetensors_output(self):
         out = os.path.join(self.dir.name, "out.safetensors")
@@ -219,6 +261,18 @@ class Apply(unittest.TestCase):
         self.assertEqual(status, 2)
         self.assertIn("write failed", err)
         self.assertEqual(os.listdir(full), [], "no partial or temporary file left")
+
+    def test_read_only_destination(self):
+        """An immutable folder refuses even root (tests run as root, so chmod would not)."""
+        locked = os.path.join(self.dir.name, "locked")
+        os.mkdir(locked)
+        if subprocess.run(["chattr", "+i", locked], capture_output=True).returncode != 0:
+            self.skipTest("this filesystem has no immutable attribute")
+        self.addCleanup(subprocess.run, ["chattr", "-i", locked])
+        status, _, err = self.apply("ok/resnet18.pt", {"rules": []}, os.path.join(locked, "out.pt"))
+        self.assertEqual(status, 2)
+        self.assertIn("cannot create a file there", err)
+        self.assertEqual(os.listdir(locked), [])
 
 
 if __name__ == "__main__":
