@@ -231,23 +231,26 @@ CheckpointTree CheckpointTree::build(const Checkpoint &checkpoint, const Options
     return tree;
 }
 
-TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &matcher)
+namespace {
+
+/// The common shape of both filters: `matches(i, node, parentMatched)` decides each row,
+/// parents first; matched tensors are counted; every match keeps the rows above it visible.
+template <class Match>
+TreeFilterResult filterRows(const CheckpointTree &tree, Match matches)
 {
     TreeFilterResult r;
     const size_t n = tree.size();
     r.visible.assign(n, false);
     r.matched.assign(n, false);
     r.visible[0] = true;
-    // Parents come before children: a matching module passes its match down...
     for (size_t i = 1; i < n; ++i) {
         const TreeNode &node = tree.node(int(i));
-        r.matched[i] = r.matched[size_t(node.parent)] || matcher.matches(node.fullName);
+        r.matched[i] = matches(i, node, bool(r.matched[size_t(node.parent)]));
         if (r.matched[i] && node.kind == NodeKind::Tensor) {
             ++r.tensors;
             r.parameters += node.parameters;
         }
     }
-    // ...and every match keeps the rows above it.
     for (size_t i = n; i-- > 1;) {
         r.visible[i] = r.visible[i] || r.matched[i];
         if (r.visible[i]) r.visible[size_t(tree.node(int(i)).parent)] = true;
@@ -255,28 +258,23 @@ TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &match
     return r;
 }
 
+} // namespace
+
+TreeFilterResult filterTree(const CheckpointTree &tree, const NameMatcher &matcher)
+{
+    // A matching module passes its match down to everything under it.
+    return filterRows(tree, [&](size_t, const TreeNode &node, bool parentMatched) {
+        return parentMatched || matcher.matches(node.fullName);
+    });
+}
+
 TreeFilterResult filterTreeToEntries(const CheckpointTree &tree, const std::vector<bool> &entries,
                                      const TreeFilterResult *base)
 {
-    TreeFilterResult r;
-    const size_t n = tree.size();
-    r.visible.assign(n, false);
-    r.matched.assign(n, false);
-    r.visible[0] = true;
-    for (size_t i = 1; i < n; ++i) {
-        const TreeNode &node = tree.node(int(i));
-        if (node.kind != NodeKind::Tensor || node.entry < 0 || size_t(node.entry) >= entries.size() ||
-            !entries[size_t(node.entry)] || (base && !base->matched[i]))
-            continue;
-        r.matched[i] = true;
-        ++r.tensors;
-        r.parameters += node.parameters;
-    }
-    for (size_t i = n; i-- > 1;) {
-        r.visible[i] = r.visible[i] || r.matched[i];
-        if (r.visible[i]) r.visible[size_t(tree.node(int(i)).parent)] = true;
-    }
-    return r;
+    return filterRows(tree, [&](size_t i, const TreeNode &node, bool) {
+        return node.kind == NodeKind::Tensor && node.entry >= 0 && size_t(node.entry) < entries.size() &&
+               entries[size_t(node.entry)] && (!base || base->matched[i]);
+    });
 }
 
 } // namespace ckpt

@@ -1,6 +1,7 @@
 // The inspector window, driven like a user would, offscreen, on real fixtures.
 #include "ui/checkpoint_tree_model.h"
 #include "ui/main_window.h"
+#include "ui_test_helpers.h"
 #include "ui/roles.h"
 #include "ui/summary_page.h"
 #include "ui/tensor_page.h"
@@ -25,17 +26,11 @@
 #include <QtTest>
 
 using namespace ckpt;
+using namespace ckpt::test;
 
 namespace {
 
-QString fixture(const QString &relative) { return qEnvironmentVariable("CKPT_FIXTURES") + "/" + relative; }
 
-bool openAndWait(MainWindow &w, const QString &path)
-{
-    QSignalSpy opened(&w, &MainWindow::documentOpened);
-    w.openPath(path);
-    return opened.wait(20000);
-}
 
 /// Rows of the view (through the proxy) under a parent, as their names.
 QStringList rowNames(QTreeView *view, const QModelIndex &parent = {})
@@ -55,16 +50,6 @@ QJsonObject expectedStats(const QString &file, const QString &path)
     return {};
 }
 
-int countTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
-{
-    int n = 0;
-    for (int r = 0; r < m->rowCount(parent); ++r) {
-        const QModelIndex i = m->index(r, 0, parent);
-        n += i.data(EntryRole).toInt() >= 0;
-        n += countTensors(m, i);
-    }
-    return n;
-}
 
 } // namespace
 

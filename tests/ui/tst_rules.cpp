@@ -3,6 +3,7 @@
 #include "ui/checkpoint_tree_model.h"
 #include "ui/export_dialog.h"
 #include "ui/main_window.h"
+#include "ui_test_helpers.h"
 #include "ui/roles.h"
 #include "ui/rule_editor.h"
 #include "ui/rules_document.h"
@@ -23,17 +24,11 @@
 #include <QtTest>
 
 using namespace ckpt;
+using namespace ckpt::test;
 
 namespace {
 
-QString fixture(const QString &relative) { return qEnvironmentVariable("CKPT_FIXTURES") + "/" + relative; }
 
-bool openAndWait(MainWindow &w, const QString &path)
-{
-    QSignalSpy opened(&w, &MainWindow::documentOpened);
-    w.openPath(path);
-    return opened.wait(20000);
-}
 
 Rule parse(const char *json)
 {
@@ -64,16 +59,6 @@ int nodeNamed(MainWindow &w, const std::string &fullName)
     return -1;
 }
 
-int visibleTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
-{
-    int n = 0;
-    for (int r = 0; r < m->rowCount(parent); ++r) {
-        const QModelIndex i = m->index(r, 0, parent);
-        n += i.data(EntryRole).toInt() >= 0;
-        n += visibleTensors(m, i);
-    }
-    return n;
-}
 
 } // namespace
 
@@ -213,9 +198,9 @@ void TestRules::onlyAffectedAndDiagnostics()
     doc->addRule(parse(R"({"action":"freeze","match":{"module":"layer4.1"}})"));
     doc->addRule(parse(R"({"action":"drop","match":{"glob":"nothing.*"}})"));
     w.setOnlyAffected(true);
-    QCOMPARE(visibleTensors(w.treeView()->model()), 12);
+    QCOMPARE(countTensors(w.treeView()->model()), 12);
     w.setOnlyAffected(false);
-    QCOMPARE(visibleTensors(w.treeView()->model()), 122);
+    QCOMPARE(countTensors(w.treeView()->model()), 122);
     QListWidget *diagnostics = w.rulesPanel()->diagnosticList();
     QCOMPARE(diagnostics->count(), 1);
     QVERIFY(diagnostics->item(0)->text().contains("matches no tensor"));
