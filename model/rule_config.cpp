@@ -54,7 +54,10 @@ Matcher parseMatcher(const json &j, const std::string &field)
         return m;
     }
     if (!j.is_object() || j.size() != 1) bad(field, "expected an object with one matcher, e.g. {\"glob\": \"encoder.*\"}");
-    const auto &[key, v] = *j.items().begin();
+    // Copies, not a structured binding: *j.items().begin() is a temporary proxy, and a
+    // reference into it dangles once the statement ends (found by AddressSanitizer).
+    const std::string key = j.begin().key();
+    const json &v = j.begin().value();
     const std::string sub = field + "." + key;
     static const std::pair<const char *, Matcher::Kind> kTextKinds[] = {
         {"glob", Matcher::Kind::Glob},     {"regex", Matcher::Kind::Regex},
