@@ -5,6 +5,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <thread>
 #include <unordered_map>
@@ -416,11 +417,7 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
         size_t capacity = 16;
         while (capacity < 2 * n) capacity *= 2;
         std::vector<uint32_t> slots(capacity, UINT32_MAX);
-        auto hash = [](std::string_view s) {
-            uint64_t h = 14695981039346656037ull;
-            for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-            return h;
-        };
+        const std::hash<std::string_view> hash; // word-at-a-time, unlike a bytewise FNV
         for (size_t i = 0; i < n; ++i) {
             const TensorPlan &t = plan.tensors[i];
             if (t.dropped) continue;
