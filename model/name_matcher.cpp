@@ -16,6 +16,74 @@ std::string lower(std::string_view s)
     return out;
 }
 
+/// fnmatch for a pattern whose only wildcard is '*': the first piece starts the name, the
+/// last ends it, the ones between occur in order (leftmost first is always safe) in the rest.
+bool matchStarPieces(const std::vector<std::string> &pieces, std::string_view name)
+{
+    if (pieces.size() == 1) return name == pieces.front();
+    const std::string &first = pieces.front();
+    const std::string &last = pieces.back();
+    if (name.size() < first.size() + last.size() || !name.starts_with(first) || !name.ends_with(last))
+        return false;
+    std::string_view middle = name.substr(first.size(), name.size() - first.size() - last.size());
+    for (size_t i = 1; i + 1 < pieces.size(); ++i) {
+        const size_t at = middle.find(pieces[i]);
+        if (at == std::string_view::npos) return false;
+        middle.remove_prefix(at + pieces[i].size());
+    }
+    return true;
+}
+
+std::vector<std::string> splitStars(const std::string &glob)
+{
+    std::vector<std::string> pieces(1);
+    for (char c : glob) {
+        if (c == '*') pieces.emplace_back();
+        else pieces.back() += c;
+    }
+    return pieces;
+}
+
+/// A glob's "[...]" body as fnmatch.translate reads it: '-' between two characters is a range,
+/// reversed ranges ("z-a") are removed, a leading '!' negates, everything else is literal.
+std::string classToRegex(std::string_view body)
+{
+    std::vector<std::string> chunks; // the text between range hyphens
+    if (body.find('-') == std::string_view::npos) {
+        chunks.emplace_back(body);
+    } else {
+        size_t start = 0;
+        size_t k = !body.empty() && body[0] == '!' ? 2 : 1;
+        while (k < body.size()) {
+            k = body.find('-', k);
+            if (k == std::string_view::npos) break;
+            chunks.emplace_back(body.substr(start, k - start));
+            start = k + 1;
+            k += 3;
+        }
+        if (start < body.size()) chunks.emplace_back(body.substr(start));
+        else chunks.back() += '-';
+        for (size_t k = chunks.size() - 1; k > 0; --k)
+            if (!chunks[k - 1].empty() && !chunks[k].empty() && chunks[k - 1].back() > chunks[k].front()) {
+                chunks[k - 1] = chunks[k - 1].substr(0, chunks[k - 1].size() - 1) + chunks[k].substr(1);
+                chunks.erase(chunks.begin() + std::ptrdiff_t(k));
+            }
+    }
+    if (chunks.size() == 1 && chunks[0].empty()) return "[^\\x00-\\x{10FFFF}]"; // empty: never matches
+    if (chunks.size() == 1 && chunks[0] == "!") return ".";                // negated empty: any
+    const bool negate = !chunks[0].empty() && chunks[0][0] == '!';
+    if (negate) chunks[0].erase(0, 1);
+    std::string out = negate ? "[^" : "[";
+    for (size_t k = 0; k < chunks.size(); ++k) {
+        if (k) out += '-';
+        for (char c : chunks[k]) {
+            if (static_cast<unsigned char>(c) < 0x80 && !std::isalnum(static_cast<unsigned char>(c))) out += '\\';
+            out += c;
+        }
+    }
+    return out + "]";
+}
+
 } // namespace
 
 struct NameMatcher::Compiled
@@ -34,8 +102,8 @@ NameMatcher::NameMatcher(NameMatcher &&) noexcept = default;
 NameMatcher &NameMatcher::operator=(NameMatcher &&) noexcept = default;
 NameMatcher::~NameMatcher() = default;
 
-// fnmatch.translate: '*' -> '.*', '?' -> '.', '[...]' a class ('!' negates, a leading ']'
-// is literal, an unclosed '[' is literal), everything else literal; the whole name must match.
+// fnmatch.translate: '*' -> '.*', '?' -> '.', '[...]' a class (see classToRegex; a leading
+// ']' is literal, an unclosed '[' is literal), everything else literal; the whole name must match.
 std::string NameMatcher::globToRegex(std::string_view g)
 {
     std::string out;
@@ -54,20 +122,7 @@ std::string NameMatcher::globToRegex(std::string_view g)
                 out += "\\[";
                 continue;
             }
-            std::string_view body = g.substr(i + 1, j - i - 1);
-            std::string cls = "[";
-            if (!body.empty() && body[0] == '!') {
-                cls += '^';
-                body.remove_prefix(1);
-            } else if (!body.empty() && body[0] == '^') {
-                cls += "\\^";
-                body.remove_prefix(1);
-            }
-            for (char b : body) {
-                if (b == '\\' || b == '[' || b == ']') cls += '\\';
-                cls += b;
-            }
-            out += cls + "]";
+            out += classToRegex(g.substr(i + 1, j - i - 1));
             i = j;
         } else {
             out += RE2::QuoteMeta(std::string_view(&c, 1));
@@ -79,12 +134,19 @@ std::string NameMatcher::globToRegex(std::string_view g)
 Result<NameMatcher> NameMatcher::create(Mode mode, const std::string &pattern)
 {
     if (mode == Mode::Substring) return NameMatcher(mode, pattern, nullptr);
+    if (mode == Mode::Glob && pattern.find_first_of("?[") == std::string::npos) {
+        NameMatcher m(mode, pattern, nullptr);
+        m.m_starPieces = splitStars(pattern);
+        return m;
+    }
     RE2::Options options;
     options.set_log_errors(false);
     options.set_dot_nl(true);
     const std::string regex = mode == Mode::Glob ? globToRegex(pattern) : pattern;
     auto compiled = std::make_unique<Compiled>(regex, options);
-    if (!compiled->re.ok()) return Error{"invalid regular expression: " + compiled->re.error()};
+    if (!compiled->re.ok())
+        return Error{std::string(mode == Mode::Glob ? "invalid glob: " : "invalid regular expression: ") +
+                     compiled->re.error()};
     return NameMatcher(mode, pattern, std::move(compiled));
 }
 
@@ -93,7 +155,8 @@ bool NameMatcher::matches(std::string_view name) const
     switch (m_mode) {
     case Mode::Substring:
         return m_lowered.empty() || lower(name).find(m_lowered) != std::string::npos;
-    case Mode::Glob: return RE2::FullMatch(name, m_compiled->re);
+    case Mode::Glob:
+        return m_starPieces ? matchStarPieces(*m_starPieces, name) : RE2::FullMatch(name, m_compiled->re);
     case Mode::Regex: return RE2::PartialMatch(name, m_compiled->re);
     }
     return false;

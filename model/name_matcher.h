@@ -3,8 +3,10 @@
 #include "result.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ckpt {
 
@@ -37,6 +39,9 @@ private:
     Mode m_mode;
     std::string m_pattern;
     std::string m_lowered;
+    /// A glob made of literals and '*' only (most are: "encoder.*", "*.bias") is matched
+    /// without a regular expression: the literals between the stars, in order.
+    std::optional<std::vector<std::string>> m_starPieces;
     std::unique_ptr<Compiled> m_compiled;
 };
 

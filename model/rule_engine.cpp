@@ -13,56 +13,11 @@
 namespace ckpt {
 namespace {
 
-/// A glob as the cheapest test that has fnmatch's meaning: most configs say "encoder.*",
-/// "*.bias" or an exact name, and 100k names x 10 rules must stay within a keystroke.
-class GlobTest final
-{
-public:
-    explicit GlobTest(const std::string &glob) : m_text(glob)
-    {
-        const bool special = glob.find_first_of("?[") != std::string::npos;
-        const auto stars = std::count(glob.begin(), glob.end(), '*');
-        if (!special && stars == 0) {
-            m_kind = Exact;
-        } else if (!special && stars == 1 && glob.back() == '*') {
-            m_kind = Prefix;
-            m_text.pop_back();
-        } else if (!special && stars == 1 && glob.front() == '*') {
-            m_kind = Suffix;
-            m_text.erase(0, 1);
-        } else if (!special && stars == 2 && glob.size() >= 2 && glob.front() == '*' && glob.back() == '*') {
-            m_kind = Contains;
-            m_text = glob.substr(1, glob.size() - 2);
-        } else {
-            m_kind = Regex;
-            m_matcher = std::make_shared<NameMatcher>(
-                std::move(NameMatcher::create(NameMatcher::Mode::Glob, glob).value()));
-        }
-    }
-
-    bool operator()(std::string_view name) const
-    {
-        switch (m_kind) {
-        case Exact: return name == m_text;
-        case Prefix: return name.starts_with(m_text);
-        case Suffix: return name.ends_with(m_text);
-        case Contains: return name.find(m_text) != std::string_view::npos;
-        case Regex: return m_matcher->matches(name);
-        }
-        return false;
-    }
-
-private:
-    enum Kind { Exact, Prefix, Suffix, Contains, Regex } m_kind = Exact;
-    std::string m_text;
-    std::shared_ptr<NameMatcher> m_matcher;
-};
-
 struct CompiledMatcher
 {
     Matcher::Kind kind = Matcher::Kind::Glob;
     const Matcher *source = nullptr;
-    std::vector<GlobTest> globs;           // glob, alias
+    std::vector<NameMatcher> globs;        // glob, alias
     std::shared_ptr<RE2> regex;            // regex
     std::vector<CompiledMatcher> children; // all, any, not
 };
@@ -85,20 +40,28 @@ std::shared_ptr<RE2> compileRegex(const std::string &pattern, const std::string 
     return re;
 }
 
+NameMatcher compileGlob(const std::string &glob, const std::string &field)
+{
+    // Python refuses the same globs ("[z-a]": bad character range).
+    auto m = NameMatcher::create(NameMatcher::Mode::Glob, glob);
+    if (!m) throw std::runtime_error(field + ": '" + glob + "': " + m.error().message);
+    return std::move(m.value());
+}
+
 CompiledMatcher compileMatcher(const Matcher &m, const RuleSet &set, const std::string &field)
 {
     CompiledMatcher c;
     c.kind = m.kind;
     c.source = &m;
     switch (m.kind) {
-    case Matcher::Kind::Glob: c.globs.emplace_back(m.text); break;
+    case Matcher::Kind::Glob: c.globs.push_back(compileGlob(m.text, field + ".glob")); break;
     case Matcher::Kind::Regex: c.regex = compileRegex(m.text, field + ".regex"); break;
     case Matcher::Kind::Alias: {
         const auto it = std::find_if(set.aliases.begin(), set.aliases.end(),
                                      [&](const auto &a) { return a.first == m.text; });
         if (it == set.aliases.end())
             throw std::runtime_error(field + ".alias: no alias named '" + m.text + "'");
-        for (const auto &glob : it->second) c.globs.emplace_back(glob);
+        for (const auto &glob : it->second) c.globs.push_back(compileGlob(glob, field + ".alias"));
         break;
     }
     case Matcher::Kind::All:
@@ -121,7 +84,7 @@ bool matches(const CompiledMatcher &c, const PlanInput &t, std::string_view name
     switch (c.kind) {
     case Matcher::Kind::Glob:
     case Matcher::Kind::Alias:
-        return std::any_of(c.globs.begin(), c.globs.end(), [&](const GlobTest &g) { return g(name); });
+        return std::any_of(c.globs.begin(), c.globs.end(), [&](const NameMatcher &g) { return g.matches(name); });
     case Matcher::Kind::Regex: return RE2::PartialMatch(name, *c.regex);
     case Matcher::Kind::Name: return name == m.text;
     case Matcher::Kind::Prefix: return name.starts_with(m.text);
