@@ -299,6 +299,13 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
         return true;
     };
 
+    // The collision check needs every final name's hash: the workers take them while the
+    // names are hot in their caches.
+    const bool anyRename = std::any_of(d.rules.begin(), d.rules.end(), [](const CompiledRule &c) {
+        return c.rule->enabled && c.rule->action == Rule::Action::Rename;
+    });
+    std::vector<uint64_t> hashes(anyRename ? n : 0);
+
     // Each tensor goes through every rule on its own (rules only ever look at the tensor at
     // hand), so tensors are split across threads and each stays hot in cache.
     auto work = [&](size_t begin, size_t end, std::vector<RuleOutcome> &outcomes,
@@ -317,6 +324,7 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
                 outcomes[k].parameters += in.numel;
                 outcomes[k].bytes += in.bytes;
             }
+            if (anyRename) hashes[i] = std::hash<std::string_view>{}(t.name);
         }
     };
     const size_t threads = n < 20000 ? 1 : std::min<size_t>(8, std::max(1u, std::thread::hardware_concurrency()));
@@ -374,24 +382,31 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
     // Collisions: one error per responsible rule, with its first example and a count. The
     // keys of a dict are unique, so without a rename there is nothing to check.
     const bool anyRenamed = std::any_of(traces.begin(), traces.end(), [](const Trace &t) { return t.renamedBy >= 0; });
-    // Open addressing over tensor indices: no allocation per name (100k names, every keystroke).
+    // Open addressing; a slot holds the hash's high half and the tensor's index, so a probe
+    // reads a name only when the hashes agree, and slots are prefetched ahead of use (100k
+    // names on every keystroke).
     std::map<int, std::pair<std::string, size_t>> collisions;
     if (anyRenamed) {
         size_t capacity = 16;
         while (capacity < 2 * n) capacity *= 2;
-        std::vector<uint32_t> slots(capacity, UINT32_MAX);
-        const std::hash<std::string_view> hash; // word-at-a-time, unlike a bytewise FNV
+        const size_t mask = capacity - 1;
+        constexpr uint64_t kEmpty = UINT64_MAX, kHigh = 0xffffffff00000000ull;
+        constexpr size_t kAhead = 16;
+        std::vector<uint64_t> slots(capacity, kEmpty);
         for (size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) __builtin_prefetch(&slots[hashes[i + kAhead] & mask]);
             const TensorPlan &t = plan.tensors[i];
             if (t.dropped) continue;
-            size_t slot = hash(t.name) & (capacity - 1);
-            while (slots[slot] != UINT32_MAX && plan.tensors[slots[slot]].name != t.name)
-                slot = (slot + 1) & (capacity - 1);
-            if (slots[slot] == UINT32_MAX) {
-                slots[slot] = uint32_t(i);
+            const uint64_t tag = hashes[i] & kHigh;
+            size_t slot = hashes[i] & mask;
+            while (slots[slot] != kEmpty &&
+                   ((slots[slot] & kHigh) != tag || plan.tensors[slots[slot] & ~kHigh].name != t.name))
+                slot = (slot + 1) & mask;
+            if (slots[slot] == kEmpty) {
+                slots[slot] = tag | i;
                 continue;
             }
-            const size_t first = slots[slot];
+            const size_t first = slots[slot] & ~kHigh;
             const int rule = traces[i].renamedBy >= 0 ? traces[i].renamedBy : traces[first].renamedBy;
             auto &[example, count] = collisions[rule];
             if (count++ == 0)
