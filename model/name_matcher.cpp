@@ -63,8 +63,10 @@ std::string classToRegex(std::string_view body)
         }
         if (start < body.size()) chunks.emplace_back(body.substr(start));
         else chunks.back() += '-';
+        // A reversed range "z-a" goes, with its two ends (bytes: exact for ASCII ranges).
+        auto byte = [](char c) { return static_cast<unsigned char>(c); };
         for (size_t k = chunks.size() - 1; k > 0; --k)
-            if (!chunks[k - 1].empty() && !chunks[k].empty() && chunks[k - 1].back() > chunks[k].front()) {
+            if (!chunks[k - 1].empty() && !chunks[k].empty() && byte(chunks[k - 1].back()) > byte(chunks[k].front())) {
                 chunks[k - 1] = chunks[k - 1].substr(0, chunks[k - 1].size() - 1) + chunks[k].substr(1);
                 chunks.erase(chunks.begin() + std::ptrdiff_t(k));
             }
