@@ -17,42 +17,32 @@ void JsonWriter::separate()
     }
 }
 
-JsonWriter &JsonWriter::beginObject()
+JsonWriter &JsonWriter::open(char bracket)
 {
     separate();
-    m_out += '{';
+    m_out += bracket;
     m_first.push_back(true);
     return *this;
 }
 
-JsonWriter &JsonWriter::endObject()
+JsonWriter &JsonWriter::close(char bracket)
 {
-    m_out += '}';
+    m_out += bracket;
     m_first.pop_back();
     maybeFlush();
     return *this;
 }
+
+JsonWriter &JsonWriter::beginObject() { return open('{'); }
+JsonWriter &JsonWriter::endObject() { return close('}'); }
+JsonWriter &JsonWriter::beginArray() { return open('['); }
+JsonWriter &JsonWriter::endArray() { return close(']'); }
 
 void JsonWriter::flush()
 {
     if (!m_sink || m_out.empty()) return;
     m_sink->write(m_out.data(), std::streamsize(m_out.size()));
     m_out.clear();
-}
-
-JsonWriter &JsonWriter::beginArray()
-{
-    separate();
-    m_out += '[';
-    m_first.push_back(true);
-    return *this;
-}
-
-JsonWriter &JsonWriter::endArray()
-{
-    m_out += ']';
-    m_first.pop_back();
-    return *this;
 }
 
 JsonWriter &JsonWriter::key(std::string_view k)

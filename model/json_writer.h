@@ -43,6 +43,8 @@ public:
 
 private:
     void separate();
+    JsonWriter &open(char bracket);
+    JsonWriter &close(char bracket);
     void quoted(std::string_view s);
 
     void maybeFlush()
