@@ -380,13 +380,12 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
                                             ") is fully overridden by later rules"});
     }
     // Collisions: one error per responsible rule, with its first example and a count. The
-    // keys of a dict are unique, so without a rename there is nothing to check.
-    const bool anyRenamed = std::any_of(traces.begin(), traces.end(), [](const Trace &t) { return t.renamedBy >= 0; });
+    // keys of a dict are unique, so without a rename rule there is nothing to check.
     // Open addressing; a slot holds the hash's high half and the tensor's index, so a probe
     // reads a name only when the hashes agree, and slots are prefetched ahead of use (100k
     // names on every keystroke).
     std::map<int, std::pair<std::string, size_t>> collisions;
-    if (anyRenamed) {
+    if (anyRename) {
         size_t capacity = 16;
         while (capacity < 2 * n) capacity *= 2;
         const size_t mask = capacity - 1;
