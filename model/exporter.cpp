@@ -2,7 +2,10 @@
 
 #include "optimizer_remap.h"
 #include "pickler.h"
+#include "source_reader.h"
+#include "tensor_edits.h"
 #include "tensor_stats.h"
+#include "tree_walker.h"
 #include "zip_writer.h"
 
 #include <nlohmann/json.hpp>
@@ -77,35 +80,6 @@ private:
 };
 
 /// Reads source bytes with pread (no mapping: what was copied does not stay resident).
-class SourceReader final
-{
-public:
-    explicit SourceReader(const Checkpoint &c)
-    {
-        for (const auto &f : c.files()) {
-            const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) throw std::runtime_error(f.path + ": " + std::strerror(errno));
-            m_fds.push_back(fd);
-        }
-    }
-    ~SourceReader()
-    {
-        for (int fd : m_fds) ::close(fd);
-    }
-    void read(int file, uint64_t offset, void *buffer, size_t size) const
-    {
-        for (size_t done = 0; done < size;) {
-            const ssize_t n = ::pread(m_fds[size_t(file)], static_cast<char *>(buffer) + done, size - done,
-                                      off_t(offset + done));
-            if (n <= 0) throw std::runtime_error(std::string("read failed: ") + (n == 0 ? "unexpected end" : std::strerror(errno)));
-            done += size_t(n);
-        }
-    }
-
-private:
-    std::vector<int> m_fds;
-};
-
 struct Progress
 {
     const std::atomic<bool> *cancel;
@@ -119,26 +93,6 @@ struct Progress
         if (report) report(double(done) / double(std::max<uint64_t>(total, 1)));
     }
 };
-
-const Value *childAt(const Value *v, const PathElement &e)
-{
-    const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
-    if (dict && dict->kind == ValueKind::Dict) {
-        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
-            const Value *k = dict->items[i];
-            if (const auto *s = std::get_if<std::string>(&e); s && k->kind == ValueKind::String && k->text == *s)
-                return dict->items[i + 1];
-            if (const auto *n = std::get_if<int64_t>(&e); n && k->kind == ValueKind::Int && k->integer == *n)
-                return dict->items[i + 1];
-        }
-        return nullptr;
-    }
-    if ((v->kind == ValueKind::List || v->kind == ValueKind::Tuple) && std::holds_alternative<int64_t>(e)) {
-        const int64_t i = std::get<int64_t>(e);
-        return i >= 0 && size_t(i) < v->items.size() ? v->items[size_t(i)] : nullptr;
-    }
-    return nullptr;
-}
 
 bool isOptimizerKey(std::string_view k)
 {
@@ -164,55 +118,14 @@ uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
     return crc;
 }
 
-uint64_t elementBytes(DType d) { return uint64_t(dtypeBits(d)) / 8; }
-
-/// A tensor's own bytes, contiguous, from its storage (gathering strided views).
-std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
-{
-    const StorageInfo &s = c.storages()[size_t(t.storage)];
-    const uint64_t item = elementBytes(t.dtype);
-    std::vector<char> out(t.nbytes());
-    if (out.empty()) return out;
-    if (t.contiguous()) {
-        src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, out.data(), out.size());
-        return out;
-    }
-    // Strided: read the span the view touches, then gather element by element.
-    uint64_t last = uint64_t(t.storageOffset);
-    for (size_t i = 0; i < t.shape.size(); ++i) last += uint64_t(t.shape[i] - 1) * uint64_t(t.strides[i]);
-    std::vector<char> span((last - uint64_t(t.storageOffset) + 1) * item);
-    src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, span.data(), span.size());
-    std::vector<int64_t> index(t.shape.size(), 0);
-    for (uint64_t k = 0, n = uint64_t(t.numel()); k < n; ++k) {
-        uint64_t at = 0;
-        for (size_t d = 0; d < index.size(); ++d) at += uint64_t(index[d]) * uint64_t(t.strides[d]);
-        std::memcpy(out.data() + k * item, span.data() + at * item, item);
-        for (size_t d = index.size(); d-- > 0;) {
-            if (++index[d] < t.shape[d]) break;
-            index[d] = 0;
-        }
-    }
-    return out;
-}
-
 struct Prepared
 {
     std::vector<PlanInput> inputs;
     Plan plan;
     const Value *weights = nullptr;
-    std::map<int, DType> casts; ///< tensor index -> new dtype
+    std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
+    const RuleSet *rules = nullptr;
 };
-
-/// A tensor's bytes converted to another dtype by the LibTorch plugin.
-std::vector<char> convertedBytes(const std::vector<char> &bytes, DType from, DType to, int64_t count)
-{
-    auto backend = computeBackend();
-    if (!backend) throw std::runtime_error(backend.error().message);
-    std::vector<char> out(size_t((uint64_t(count) * uint64_t(dtypeBits(to)) + 7) / 8));
-    auto done = (*backend)->convert(bytes.data(), from, out.data(), to, size_t(count));
-    if (!done) throw std::runtime_error(done.error().message);
-    return out;
-}
 
 std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
 {
@@ -224,6 +137,7 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
 Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 {
     Prepared p;
+    p.rules = &rules;
     auto inputs = planInputs(c, rules.weights);
     // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to edit.
     if (!inputs && rules.rules.empty() && !rules.weights) return p;
@@ -234,8 +148,9 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     p.plan = (*compiled)->evaluate(p.inputs);
     if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
     for (size_t i = 0; i < p.inputs.size(); ++i)
-        if (!p.plan.tensors[i].dropped && p.plan.tensors[i].dtype != p.inputs[i].dtype)
-            p.casts.emplace(c.entries()[p.inputs[i].entry].tensor, p.plan.tensors[i].dtype);
+        if (!p.plan.tensors[i].dropped &&
+            (p.plan.tensors[i].dtype != p.inputs[i].dtype || p.plan.tensors[i].resizedBy >= 0))
+            p.edits.emplace(c.entries()[p.inputs[i].entry].tensor, i);
     Path base = p.inputs.front().path;
     base.pop_back();
     p.weights = c.root();
@@ -246,7 +161,8 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 }
 
 /// The weights dict as the plan makes it: new keys, dropped entries gone, the rest shared.
-Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, ExportReport &report)
+Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, ExportReport &report,
+                     std::unordered_map<const Value *, size_t> &added)
 {
     std::map<std::string, size_t> byName;
     for (size_t i = 0; i < p.inputs.size(); ++i) byName.emplace(p.inputs[i].name, i);
@@ -271,6 +187,15 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
                 key->text = arena.keep(t.name);
             }
         }
+        dict->items.push_back(key);
+        dict->items.push_back(value);
+    }
+    for (size_t k = 0; k < p.plan.added.size(); ++k) {
+        Value *key = arena.make(ValueKind::String);
+        key->text = arena.keep(p.plan.added[k].name);
+        Value *value = arena.make(ValueKind::Tensor);
+        value->index = -1;
+        added.emplace(value, k);
         dict->items.push_back(key);
         dict->items.push_back(value);
     }
@@ -305,8 +230,15 @@ void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prep
         ++kept;
         const auto it = written.find(t.name);
         if (it == written.end()) throw std::runtime_error("verification: " + t.name + " is missing from the output");
-        if (it->second->dtype != t.dtype || it->second->shape != p.inputs[i].shape)
-            throw std::runtime_error("verification: " + t.name + " changed dtype or shape");
+        if (it->second->dtype != t.dtype || it->second->shape != plannedShape(p.inputs, p.plan, *p.rules, i))
+            throw std::runtime_error("verification: " + t.name + " has another dtype or shape than planned");
+    }
+    for (const auto &a : p.plan.added) {
+        const Rule &r = p.rules->rules[size_t(a.rule)];
+        const auto it = written.find(a.name);
+        if (it == written.end() || it->second->dtype != r.castTo || it->second->shape != r.shape)
+            throw std::runtime_error("verification: the added " + a.name + " is missing or misshapen");
+        ++kept;
     }
     if (kept != written.size()) throw std::runtime_error("verification: the output has unexpected weights");
 }
@@ -315,7 +247,8 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
 {
     ExportReport report;
     ValueArena scratch;
-    Value *weights = p.weights ? editedWeights(scratch, c, p, report) : nullptr;
+    std::unordered_map<const Value *, size_t> added; ///< new tensor values -> Plan::added index
+    Value *weights = p.weights ? editedWeights(scratch, c, p, report, added) : nullptr;
     std::unordered_map<const Value *, const Value *> replace;
     if (weights) replace.emplace(p.weights, weights);
     if (o.weightsOnly && !weights) throw std::runtime_error("there is no dict of weights to write alone");
@@ -363,54 +296,75 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     }
 
     // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
-    // A cast tensor gets a storage of its own (index -1 - tensor in `order`).
-    std::vector<int> order;
-    std::map<int, std::string> keys;
+    // A tensor whose data changes (a cast, a resize) and an added one get a storage of their own.
+    enum class Kind { Storage, Edited, Added };
+    std::vector<std::pair<Kind, int>> order;
+    std::map<std::pair<Kind, int>, std::string> keys;
+    auto keyFor = [&](Kind kind, int index) {
+        auto [it, inserted] = keys.try_emplace({kind, index}, std::to_string(keys.size()));
+        if (inserted) order.emplace_back(kind, index);
+        return it->second;
+    };
+    auto fresh = [](DType dtype, const std::vector<int64_t> &shape, bool parameter, bool requiresGrad) {
+        TensorInfo t;
+        t.dtype = dtype;
+        t.shape = shape;
+        t.strides = contiguousStrides(shape);
+        t.parameter = parameter;
+        t.requiresGrad = requiresGrad;
+        return t;
+    };
     std::string pickle;
     Pickler writer(pickle);
     writer.setReplacements(&replace);
-    writer.setStorageKeys([&](int storage) {
-        auto [it, inserted] = keys.try_emplace(storage, std::to_string(keys.size()));
-        if (inserted) order.push_back(storage);
-        return it->second;
-    });
+    writer.setStorageKeys([&](int storage) { return keyFor(Kind::Storage, storage); });
     writer.setCanonicalTensors([&](const Value *v) -> std::optional<Pickler::CanonicalTensor> {
-        if (const auto cast = p.casts.find(v->index); cast != p.casts.end()) {
-            TensorInfo t = c.tensors()[size_t(v->index)];
-            const int id = -1 - v->index;
-            auto [it, inserted] = keys.try_emplace(id, std::to_string(keys.size()));
-            if (inserted) order.push_back(id);
-            t.dtype = cast->second;
-            t.storageOffset = 0;
-            t.strides = contiguousStrides(t.shape);
-            const std::string location = c.storages()[size_t(c.tensors()[size_t(v->index)].storage)].location;
-            return Pickler::CanonicalTensor{it->second, cast->second, t.numel(), location.empty() ? "cpu" : location, t};
+        if (const auto a = added.find(v); a != added.end()) {
+            const Rule &r = p.rules->rules[size_t(p.plan.added[a->second].rule)];
+            const TensorInfo t = fresh(r.castTo, r.shape, false, false);
+            return Pickler::CanonicalTensor{keyFor(Kind::Added, int(a->second)), t.dtype, t.numel(), "cpu", t};
+        }
+        if (const auto edit = p.edits.find(v->index); edit != p.edits.end()) {
+            const TensorInfo &source = c.tensors()[size_t(v->index)];
+            const TensorInfo t = fresh(p.plan.tensors[edit->second].dtype,
+                                       plannedShape(p.inputs, p.plan, *p.rules, edit->second), source.parameter,
+                                       source.requiresGrad);
+            const std::string location = c.storages()[size_t(source.storage)].location;
+            return Pickler::CanonicalTensor{keyFor(Kind::Edited, v->index), t.dtype, t.numel(),
+                                            location.empty() ? "cpu" : location, t};
         }
         if (v->callable) return std::nullopt; // repeat the original rebuild call
         const TensorInfo &t = c.tensors()[size_t(v->index)];
         const StorageInfo &s = c.storages()[size_t(t.storage)];
-        auto [it, inserted] = keys.try_emplace(t.storage, std::to_string(keys.size()));
-        if (inserted) order.push_back(t.storage);
-        return Pickler::CanonicalTensor{it->second, s.dtype, s.numel, s.location.empty() ? "cpu" : s.location, t};
+        return Pickler::CanonicalTensor{keyFor(Kind::Storage, t.storage), s.dtype, s.numel,
+                                        s.location.empty() ? "cpu" : s.location, t};
     });
     writer.dump(root);
 
-    for (int s : order)
-        if (s >= 0) progress.total += (uint64_t(c.storages()[size_t(s)].numel) * uint64_t(dtypeBits(c.storages()[size_t(s)].dtype)) + 7) / 8;
+    for (const auto &[kind, index] : order)
+        if (kind == Kind::Storage)
+            progress.total += (uint64_t(c.storages()[size_t(index)].numel) * uint64_t(dtypeBits(c.storages()[size_t(index)].dtype)) + 7) / 8;
     TempFile temp(o.output);
     const std::string folder = fs::path(o.output).stem().string().empty() ? "archive" : fs::path(o.output).stem().string();
     ZipWriter zip(temp.file(), folder);
     zip.addRecord("data.pkl", pickle.data(), pickle.size());
     const SourceReader src(c);
+    AddedTensorBytes addedBytes;
     std::vector<char> buffer;
     std::map<std::string, uint32_t> crcByKey;
-    for (int index : order) {
-        if (index < 0) { // a cast tensor: its elements, converted, as a storage of their own
-            const int tensor = -1 - index;
-            const TensorInfo &t = c.tensors()[size_t(tensor)];
-            const std::vector<char> bytes = convertedBytes(tensorBytes(c, src, t), t.dtype, p.casts.at(tensor), t.numel());
-            zip.addRecord("data/" + keys[index], bytes.data(), bytes.size());
-            crcByKey[keys[index]] = zip.lastCrc();
+    for (const auto &item : order) {
+        const auto [kind, index] = item;
+        const std::string &key = keys[item];
+        if (kind != Kind::Storage) { // computed bytes, a storage of their own
+            std::vector<char> bytes;
+            if (kind == Kind::Added) {
+                bytes = addedBytes.bytes(p.rules->rules[size_t(p.plan.added[size_t(index)].rule)]);
+            } else {
+                const size_t i = p.edits.at(index);
+                bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);
+            }
+            zip.addRecord("data/" + key, bytes.data(), bytes.size());
+            crcByKey[key] = zip.lastCrc();
             report.bytes += bytes.size();
             progress.advance(bytes.size());
             continue;
@@ -418,7 +372,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         const StorageInfo &s = c.storages()[size_t(index)];
         if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in the source; not supported yet");
         const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
-        zip.beginRecord("data/" + keys[index], size);
+        zip.beginRecord("data/" + key, size);
         for (uint64_t done = 0; done < size;) {
             const size_t n = size_t(std::min<uint64_t>(kChunk, size - done));
             buffer.resize(n);
@@ -428,7 +382,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
             progress.advance(n);
         }
         zip.endRecord();
-        crcByKey[keys[index]] = zip.lastCrc();
+        crcByKey[key] = zip.lastCrc();
         report.bytes += size;
     }
     zip.addRecord("version", "3\n", 2);
@@ -444,20 +398,27 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     report.files.push_back(o.output);
     report.storages = order.size();
     for (const auto &t : p.plan.tensors) report.tensors += !t.dropped;
+    report.tensors += p.plan.added.size();
     return report;
 }
 
 struct SafeOut
 {
-    size_t input;
+    size_t input;               ///< index into the inputs, or into Plan::added when t is null
     std::string name;
-    const TensorInfo *t;
-    DType dtype; ///< as written (after a cast)
-    uint64_t nbytes() const { return (uint64_t(t->numel()) * uint64_t(dtypeBits(dtype)) + 7) / 8; }
+    const TensorInfo *t;        ///< the source tensor; null for an added one
+    DType dtype;                ///< as written (after a cast)
+    std::vector<int64_t> shape; ///< as written (after a resize)
+    uint64_t nbytes() const
+    {
+        int64_t n = 1;
+        for (int64_t d : shape) n *= d;
+        return (uint64_t(n) * uint64_t(dtypeBits(dtype)) + 7) / 8;
+    }
 };
 
 /// One safetensors file of `outs` into a temporary file, verified; returns it uncommitted.
-std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const SourceReader &src,
+std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepared &p, const SourceReader &src,
                                                const std::vector<SafeOut> &outs, const nlohmann::ordered_json &meta,
                                                const std::string &destination, Progress &progress, ExportReport &report)
 {
@@ -468,7 +429,7 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Source
     for (const SafeOut &out : outs) {
         const uint64_t n = out.nbytes();
         header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
-                            {"shape", out.t->shape},
+                            {"shape", out.shape},
                             {"data_offsets", {offset, offset + n}}};
         offset += n;
     }
@@ -483,9 +444,11 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Source
     put(&headerSize, 8);
     put(text.data(), text.size());
     std::vector<uint32_t> crcs;
+    AddedTensorBytes added;
     for (const SafeOut &out : outs) {
-        std::vector<char> bytes = tensorBytes(c, src, *out.t);
-        if (out.dtype != out.t->dtype) bytes = convertedBytes(bytes, out.t->dtype, out.dtype, out.t->numel());
+        std::vector<char> bytes =
+            out.t ? plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules)
+                  : added.bytes(p.rules->rules[size_t(p.plan.added[out.input].rule)]);
         put(bytes.data(), bytes.size());
         crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
         report.bytes += bytes.size();
@@ -524,14 +487,20 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         if (safetensorsCode(plan.dtype).empty())
             throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
         if (t.storage < 0) throw std::runtime_error(plan.name + ": a meta tensor has no data");
-        if (o.tied == ExportOptions::Tied::Alias) {
+        if (o.tied == ExportOptions::Tied::Alias && plan.resizedBy < 0) {
             const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, plan.name);
             if (!inserted) {
                 report.aliases.push_back(plan.name + "=" + it->second);
                 continue;
             }
         }
-        outs.push_back({i, plan.name, &t, plan.dtype});
+        outs.push_back({i, plan.name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
+    }
+    for (size_t k = 0; k < p.plan.added.size(); ++k) {
+        const Rule &r = p.rules->rules[size_t(p.plan.added[k].rule)];
+        if (safetensorsCode(r.castTo).empty())
+            throw std::runtime_error(r.name + ": safetensors has no " + std::string(dtypeName(r.castTo)));
+        outs.push_back({k, r.name, nullptr, r.castTo, r.shape});
     }
     // The reference writer's order: larger elements first, then by name.
     std::stable_sort(outs.begin(), outs.end(), [](const SafeOut &a, const SafeOut &b) {
@@ -550,7 +519,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     progress.total = std::max<uint64_t>(total, 1);
     const SourceReader src(c);
     if (o.shardSize == 0) {
-        auto temp = writeSafetensorsFile(c, src, outs, meta, o.output, progress, report);
+        auto temp = writeSafetensorsFile(c, p, src, outs, meta, o.output, progress, report);
         temp->commit(o.output);
         report.files.push_back(o.output);
         report.tensors = outs.size();
@@ -578,7 +547,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         std::snprintf(name, sizeof name, "-%05zu-of-%05zu.safetensors", k + 1, shards.size());
         names.push_back(stem + name);
         const std::string path = (target.parent_path() / names.back()).string();
-        temps.push_back(writeSafetensorsFile(c, src, shards[k], meta, path, progress, report));
+        temps.push_back(writeSafetensorsFile(c, p, src, shards[k], meta, path, progress, report));
         for (const auto &out : shards[k]) weightMap[out.name] = names.back();
     }
     json index = {{"metadata", {{"total_size", total}, {"producer", "Checkpoint Studio"}}}, {"weight_map", weightMap}};
@@ -600,6 +569,20 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
 }
 
 } // namespace
+
+std::string ExportReport::summary() const
+{
+    std::string out = std::to_string(tensors) + " weights (" + std::to_string(renamed) + " renamed, " +
+                      std::to_string(dropped) + " dropped";
+    if (resized) out += ", " + std::to_string(resized) + " resized";
+    if (cast) out += ", " + std::to_string(cast) + " cast";
+    if (added) out += ", " + std::to_string(added) + " added";
+    out += ")";
+    if (optimizerDropped) out += ", optimizer state dropped";
+    if (optimizerRemapped) out += ", optimizer state remapped";
+    if (!aliases.empty()) out += ", " + std::to_string(aliases.size()) + " aliases";
+    return out;
+}
 
 std::optional<uint64_t> parseByteSize(const std::string &text)
 {
@@ -630,8 +613,15 @@ Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &r
                 return Error{"the output would overwrite the input"};
         const Prepared p = prepare(source, rules);
         Progress state{cancel, progress};
-        return options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
-                                                                : writeSafetensors(source, p, options, state);
+        ExportReport report = options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
+                                                                               : writeSafetensors(source, p, options, state);
+        for (size_t i = 0; i < p.inputs.size(); ++i) {
+            const TensorPlan &t = p.plan.tensors[i];
+            report.resized += !t.dropped && t.resizedBy >= 0;
+            report.cast += !t.dropped && t.dtype != p.inputs[i].dtype;
+        }
+        report.added = p.plan.added.size();
+        return report;
     } catch (const Cancelled &) {
         return Error{"cancelled; nothing was written"};
     } catch (const std::bad_alloc &) {

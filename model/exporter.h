@@ -40,6 +40,12 @@ struct ExportReport
     bool optimizerRemapped = false; ///< entries of dropped parameters removed, the rest renumbered
     std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
     std::vector<std::string> files;   ///< written, the index last when sharded
+    size_t resized = 0;               ///< tensors whose shape a resize rule changed
+    size_t cast = 0;                  ///< tensors written in another dtype
+    size_t added = 0;                 ///< tensors add rules created
+
+    /// "32 weights (30 renamed, 2 dropped, 3 resized, 1 added), optimizer state remapped"
+    std::string summary() const;
 };
 
 /// Writes the checkpoint as the rules make it: renames and drops applied to the weights dict,

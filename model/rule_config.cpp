@@ -104,6 +104,29 @@ Matcher parseMatcher(const json &j, const std::string &field)
     return m;
 }
 
+std::vector<int64_t> shapeField(const json &j, const std::string &field)
+{
+    if (!j.contains("shape")) bad(field, "missing \"shape\"");
+    const json &v = j["shape"];
+    if (!v.is_array()) bad(field + ".shape", "expected a list of sizes");
+    std::vector<int64_t> shape;
+    int64_t numel = 1;
+    for (size_t i = 0; i < v.size(); ++i) {
+        shape.push_back(integer(v[i], field + ".shape[" + std::to_string(i) + "]"));
+        if (shape.back() < 0 || (shape.back() > 0 && numel > (int64_t(1) << 50) / shape.back()))
+            bad(field + ".shape[" + std::to_string(i) + "]", "not a size");
+        numel *= shape.back();
+    }
+    return shape;
+}
+
+double stdField(const json &j, const std::string &field)
+{
+    if (!j.contains("std")) return 0;
+    if (!j["std"].is_number() || j["std"].get<double>() < 0) bad(field + ".std", "expected a non-negative number");
+    return j["std"].get<double>();
+}
+
 Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
 {
     if (!j.is_object()) bad(field, "expected an object");
@@ -113,11 +136,12 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
     static const std::pair<const char *, Rule::Action> kActions[] = {
         {"freeze", Rule::Action::Freeze}, {"unfreeze", Rule::Action::Unfreeze},
         {"drop", Rule::Action::Drop},     {"rename", Rule::Action::Rename},
-        {"group", Rule::Action::Group},   {"cast", Rule::Action::Cast}};
+        {"group", Rule::Action::Group},   {"cast", Rule::Action::Cast},
+        {"resize", Rule::Action::Resize}, {"add", Rule::Action::Add}};
     bool known = false;
     for (const auto &[name, a] : kActions)
         if (action == name) r.action = a, known = true;
-    if (!known) bad(field + ".action", "'" + action + "' is not one of freeze, unfreeze, drop, rename, group, cast");
+    if (!known) bad(field + ".action", "'" + action + "' is not one of freeze, unfreeze, drop, rename, group, cast, resize, add");
     if (freezeOnly && r.action != Rule::Action::Freeze && r.action != Rule::Action::Unfreeze)
         bad(field + ".action", "a schedule stage holds only freeze and unfreeze rules");
     if (j.contains("enabled")) {
@@ -149,6 +173,40 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         if (!j.contains("to")) bad(field, "a cast needs \"to\" (a dtype)");
         r.castTo = dtypeField(j["to"], field + ".to");
         break;
+    case Rule::Action::Resize:
+        onlyKeys(j, field, {"action", "enabled", "note", "match", "shape", "method", "fill", "prefix_tokens", "std"});
+        r.shape = shapeField(j, field);
+        if (!j.contains("method")) bad(field, "a resize needs \"method\" (pos_embed, rel_pos_table or rows)");
+        r.method = str(j["method"], field + ".method");
+        if (r.method != "pos_embed" && r.method != "rel_pos_table" && r.method != "rows")
+            bad(field + ".method", "'" + r.method + "' is not one of pos_embed, rel_pos_table, rows");
+        if (j.contains("prefix_tokens")) {
+            r.prefixTokens = integer(j["prefix_tokens"], field + ".prefix_tokens");
+            if (r.prefixTokens < 0) bad(field + ".prefix_tokens", "must not be negative");
+        }
+        if (r.method == "rows") {
+            r.fill = j.contains("fill") ? str(j["fill"], field + ".fill") : "zeros";
+            if (r.fill != "zeros" && r.fill != "mean" && r.fill != "normal")
+                bad(field + ".fill", "'" + r.fill + "' is not one of zeros, mean, normal");
+        } else if (j.contains("fill")) {
+            bad(field + ".fill", "only a rows resize fills");
+        }
+        r.stddev = stdField(j, field);
+        break;
+    case Rule::Action::Add:
+        onlyKeys(j, field, {"action", "enabled", "note", "name", "shape", "dtype", "fill", "std", "source"});
+        if (!j.contains("name")) bad(field, "an add needs \"name\"");
+        r.name = str(j["name"], field + ".name");
+        if (r.name.empty()) bad(field + ".name", "must not be empty");
+        r.shape = shapeField(j, field);
+        r.castTo = j.contains("dtype") ? dtypeField(j["dtype"], field + ".dtype") : DType::Float32;
+        r.fill = j.contains("fill") ? str(j["fill"], field + ".fill") : "zeros";
+        if (r.fill != "zeros" && r.fill != "ones" && r.fill != "normal" && r.fill != "target")
+            bad(field + ".fill", "'" + r.fill + "' is not one of zeros, ones, normal, target");
+        if (j.contains("source")) r.source = str(j["source"], field + ".source");
+        if (r.fill == "target" && r.source.empty()) bad(field, "fill \"target\" needs \"source\" (the file holding it)");
+        r.stddev = stdField(j, field);
+        return r;
     default: onlyKeys(j, field, {"action", "enabled", "note", "match"});
     }
     if (!r.match && r.action != Rule::Action::Rename) bad(field, "missing \"match\"");
@@ -287,6 +345,20 @@ json ruleJson(const Rule &r)
     if (r.match) j["match"] = matcherJson(*r.match);
     if (r.action == Rule::Action::Group && r.options != "{}") j["options"] = json::parse(r.options);
     if (r.action == Rule::Action::Cast) j["to"] = dtypeName(r.castTo);
+    if (r.action == Rule::Action::Add) {
+        j["name"] = r.name;
+        j["shape"] = r.shape;
+        j["dtype"] = dtypeName(r.castTo);
+        j["fill"] = r.fill;
+        if (!r.source.empty()) j["source"] = r.source;
+    }
+    if (r.action == Rule::Action::Resize) {
+        j["shape"] = r.shape;
+        j["method"] = r.method;
+        if (r.method == "rows") j["fill"] = r.fill;
+        if (r.prefixTokens) j["prefix_tokens"] = r.prefixTokens;
+    }
+    if ((r.action == Rule::Action::Add || r.action == Rule::Action::Resize) && r.stddev > 0) j["std"] = r.stddev;
     return j;
 }
 

@@ -1,6 +1,7 @@
 #include "rule_engine.h"
 
 #include "name_matcher.h"
+#include "tensor_resize.h"
 
 #include <re2/re2.h>
 
@@ -9,6 +10,7 @@
 #include <map>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ckpt {
 namespace {
@@ -236,6 +238,42 @@ bool CompiledRules::ruleMatches(size_t rule, const PlanInput &input, std::string
 
 namespace {
 
+/// The add rules' tensors, and what keeps the plan from being written: resizes a tensor
+/// cannot take, added names that are already taken.
+void addTensors(const RuleSet &set, const std::vector<PlanInput> &inputs, Plan &plan, std::vector<bool> &visible)
+{
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const TensorPlan &t = plan.tensors[i];
+        if (t.dropped || t.resizedBy < 0) continue;
+        const Rule &r = set.rules[size_t(t.resizedBy)];
+        if (const std::string problem = resizeProblem(r, inputs[i].shape, inputs[i].dtype); !problem.empty())
+            plan.diagnostics.push_back({Diagnostic::Severity::Error, t.resizedBy,
+                                        "rule " + std::to_string(t.resizedBy) + " cannot resize " + t.name + ": " + problem});
+    }
+    std::unordered_set<std::string_view> taken;
+    bool any = false;
+    for (size_t k = 0; k < set.rules.size(); ++k) any = any || (set.rules[k].enabled && set.rules[k].action == Rule::Action::Add);
+    if (!any) return;
+    for (const auto &t : plan.tensors)
+        if (!t.dropped) taken.insert(t.name);
+    for (size_t k = 0; k < set.rules.size(); ++k) {
+        const Rule &r = set.rules[k];
+        if (!r.enabled || r.action != Rule::Action::Add) continue;
+        plan.rules[k].tensors = 1;
+        int64_t numel = 1;
+        for (int64_t d : r.shape) numel *= d;
+        plan.rules[k].parameters = numel;
+        plan.rules[k].bytes = (uint64_t(numel) * uint64_t(dtypeBits(r.castTo)) + 7) / 8;
+        visible[k] = true;
+        if (!taken.insert(r.name).second) {
+            plan.diagnostics.push_back({Diagnostic::Severity::Error, int(k),
+                                        "rule " + std::to_string(k) + " adds " + r.name + ", a name already taken"});
+            continue;
+        }
+        plan.added.push_back({r.name, int(k)});
+    }
+}
+
 /// Per-tensor bookkeeping beside the TensorPlan, for the diagnostics.
 struct Trace
 {
@@ -295,6 +333,8 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
             t.dtype = r.castTo;
             trace.lastCast = index;
             break;
+        case Rule::Action::Resize: t.resizedBy = index; break;
+        case Rule::Action::Add: break; // creates a tensor; never selects one
         }
         return true;
     };
@@ -318,7 +358,9 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
             t.name = in.name;
             t.dtype = in.dtype;
             for (size_t k = 0; k < ruleCount && !t.dropped; ++k) {
-                if (!rules[k].rule->enabled || !applyOne(rules[k], int(k), t, trace, in, renamed)) continue;
+                if (!rules[k].rule->enabled || rules[k].rule->action == Rule::Action::Add ||
+                    !applyOne(rules[k], int(k), t, trace, in, renamed))
+                    continue;
                 selectedBy[i * words + k / 64] |= uint64_t(1) << (k % 64);
                 outcomes[k].tensors += 1;
                 outcomes[k].parameters += in.numel;
@@ -365,9 +407,12 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
             case Rule::Action::Drop: visible[k] = true; break;
             case Rule::Action::Rename:
             case Rule::Action::Group: visible[k] = !t.dropped; break;
+            case Rule::Action::Resize: visible[k] = !t.dropped && t.resizedBy == int(k); break;
+            case Rule::Action::Add: break;
             }
         }
     }
+    addTensors(d.set, inputs, plan, visible);
     for (size_t k = 0; k < ruleCount; ++k) {
         const Rule &r = *d.rules[k].rule;
         if (!r.enabled) continue;
@@ -475,6 +520,13 @@ std::optional<std::string> plannedModuleName(const std::vector<PlanInput> &input
         found = renamed;
     }
     return found;
+}
+
+const std::vector<int64_t> &plannedShape(const std::vector<PlanInput> &inputs, const Plan &plan,
+                                         const RuleSet &rules, size_t i)
+{
+    const int by = plan.tensors[i].resizedBy;
+    return by >= 0 ? rules.rules[size_t(by)].shape : inputs[i].shape;
 }
 
 bool Plan::hasErrors() const

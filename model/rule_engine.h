@@ -31,6 +31,14 @@ struct TensorPlan
     std::vector<std::string> groups;
     DType dtype = DType::Unknown;
     bool renamed = false;
+    int resizedBy = -1; ///< the resize rule that sets its shape (-1: the shape it has)
+};
+
+/// A tensor an add rule creates (it is not seen by other rules).
+struct AddedTensor
+{
+    std::string name;
+    int rule = -1;      ///< index into RuleSet::rules (shape, dtype, fill)
 };
 
 struct RuleOutcome
@@ -53,8 +61,13 @@ struct Plan
     std::vector<TensorPlan> tensors;     ///< parallel to the inputs
     std::vector<RuleOutcome> rules;      ///< parallel to RuleSet::rules
     std::vector<Diagnostic> diagnostics;
+    std::vector<AddedTensor> added;      ///< in rule order
     bool hasErrors() const;
 };
+
+/// The shape tensor i has once the plan ran.
+const std::vector<int64_t> &plannedShape(const std::vector<PlanInput> &inputs, const Plan &plan,
+                                         const RuleSet &rules, size_t i);
 
 /// Rules compiled once (regular expressions, aliases), evaluated many times: the live
 /// preview runs this on every keystroke.

@@ -1,5 +1,7 @@
 #include "rule_set.h"
 
+#include "checkpoint_summary.h"
+
 namespace ckpt {
 
 std::string_view actionName(Rule::Action a)
@@ -11,6 +13,8 @@ std::string_view actionName(Rule::Action a)
     case Rule::Action::Rename: return "rename";
     case Rule::Action::Group: return "group";
     case Rule::Action::Cast: return "cast";
+    case Rule::Action::Resize: return "resize";
+    case Rule::Action::Add: return "add";
     }
     return "?";
 }
@@ -58,6 +62,10 @@ std::string describeRule(const Rule &r)
     if (r.action == Rule::Action::Group) out += " '" + r.group + "'";
     if (r.match) out += " " + describeMatcher(*r.match);
     if (r.action == Rule::Action::Cast) out += " to " + std::string(dtypeName(r.castTo));
+    if (r.action == Rule::Action::Resize)
+        out += " to " + shapeText(r.shape) + " (" + r.method + (r.fill.empty() ? "" : ", " + r.fill) + ")";
+    if (r.action == Rule::Action::Add)
+        out += " '" + r.name + "' " + shapeText(r.shape) + " " + std::string(dtypeName(r.castTo)) + " (" + r.fill + ")";
     return out;
 }
 

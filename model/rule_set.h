@@ -44,7 +44,7 @@ struct Matcher
 
 struct Rule
 {
-    enum class Action { Freeze, Unfreeze, Drop, Rename, Group, Cast };
+    enum class Action { Freeze, Unfreeze, Drop, Rename, Group, Cast, Resize, Add };
     Action action = Action::Freeze;
     std::optional<Matcher> match;  ///< required except for rename (which its regex/prefix selects)
     std::string regex;             ///< rename: Python re.sub pattern
@@ -52,7 +52,14 @@ struct Rule
     std::string to;                ///< rename: replacement (`\1` groups) or new prefix
     std::string group;             ///< group name
     std::string options = "{}";    ///< group options, canonical JSON object text
-    DType castTo = DType::Unknown; ///< cast target
+    DType castTo = DType::Unknown; ///< cast target; add: the new tensor's dtype
+    std::vector<int64_t> shape;    ///< resize: the new shape; add: the new tensor's shape
+    std::string method;            ///< resize: "pos_embed", "rel_pos_table" or "rows"
+    std::string fill;              ///< resize rows, add: "zeros", "ones", "mean", "normal", "target"
+    int64_t prefixTokens = 0;      ///< resize pos_embed: leading (class) tokens kept aside
+    double stddev = 0;             ///< normal fill; 0: the existing rows' std (resize), 0.02 (add)
+    std::string name;              ///< add: the new tensor's name
+    std::string source;            ///< add, fill "target": the file that holds a tensor of that name
     bool enabled = true;
     std::string note;              ///< free text, kept
 

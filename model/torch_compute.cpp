@@ -1,9 +1,12 @@
 // The LibTorch side of the compute plugin (libckpt_compute.so). Nothing else links LibTorch.
+#include "tensor_resize.h"
 #include "tensor_stats.h"
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace ckpt {
@@ -111,7 +114,230 @@ public:
         }
     }
 
+    Result<std::vector<char>> resize(const ResizeRequest &r) const override
+    {
+        return guarded<std::vector<char>>([&] { return resized(r); });
+    }
+
+    Result<std::vector<char>> fill(const FillRequest &r) const override
+    {
+        return guarded<std::vector<char>>([&] {
+            const auto type = torchType(r.dtype);
+            if (!type || isQuantized(r.dtype)) throw std::runtime_error("cannot fill a " + std::string(dtypeName(r.dtype)) + " tensor");
+            torch::Tensor t;
+            if (r.fill == "ones") t = torch::ones(r.shape, type->type);
+            else if (r.fill == "normal") t = normal(r.shape, r.stddev > 0 ? r.stddev : 0.02, r.seed).to(type->type);
+            else t = torch::zeros(r.shape, type->type);
+            return bytesOf(t);
+        });
+    }
+
+    Result<ScriptModuleInfo> scriptModule(const std::string &path) const override
+    {
+        return guarded<ScriptModuleInfo>([&] {
+            torch::jit::Module module = torch::jit::load(path, torch::kCPU);
+            ScriptModuleInfo info;
+            walk(module, "", info);
+            return info;
+        });
+    }
+
+    Result<TensorDelta> delta(const DeltaRequest &r, const std::atomic<bool> *cancel) const override
+    {
+        return guarded<TensorDelta>([&] { return deltaOf(r, cancel); });
+    }
+
 private:
+    template <typename T, typename F>
+    static Result<T> guarded(F &&f)
+    {
+        try {
+            return f();
+        } catch (const c10::Error &e) {
+            std::string msg = e.what_without_backtrace();
+            return Error{msg.substr(0, msg.find('\n'))};
+        } catch (const std::exception &e) {
+            std::string msg = e.what();
+            return Error{msg.substr(0, msg.find('\n'))};
+        }
+    }
+
+    static std::vector<char> bytesOf(const torch::Tensor &t)
+    {
+        const torch::Tensor c = t.contiguous();
+        std::vector<char> out(size_t(c.numel()) * c.element_size());
+        if (!out.empty()) std::memcpy(out.data(), c.data_ptr(), out.size());
+        return out;
+    }
+
+    static torch::Tensor normal(const std::vector<int64_t> &shape, double stddev, uint64_t seed)
+    {
+        auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+        return torch::normal(0.0, stddev, shape, generator, torch::TensorOptions().dtype(torch::kFloat));
+    }
+
+    /// A 2-D grid per channel ([C, H, W]) resampled to size x size, bicubic, corners not
+    /// aligned (timm's resample_abs_pos_embed and resize_rel_pos_bias_table).
+    static torch::Tensor bicubic(const torch::Tensor &grid, int64_t size)
+    {
+        namespace F = torch::nn::functional;
+        return F::interpolate(grid.unsqueeze(0), F::InterpolateFuncOptions()
+                                                     .size(std::vector<int64_t>{size, size})
+                                                     .mode(torch::kBicubic)
+                                                     .align_corners(false))
+            .squeeze(0);
+    }
+
+    static std::vector<char> resized(const ResizeRequest &r)
+    {
+        const auto type = torchType(r.dtype);
+        if (!type || isQuantized(r.dtype) || isComplex(r.dtype))
+            throw std::runtime_error("cannot resize a " + std::string(dtypeName(r.dtype)) + " tensor");
+        torch::Tensor in = torch::from_blob(const_cast<void *>(r.data), r.from, torch::TensorOptions().dtype(type->type));
+        torch::Tensor out;
+        if (r.method == "pos_embed") {
+            const bool batched = r.from.size() == 3;
+            torch::Tensor x = (batched ? in[0] : in).to(torch::kFloat);
+            const int64_t p = r.prefixTokens, dim = x.size(1);
+            const int64_t oldSide = squareSide(x.size(0) - p).value();
+            const int64_t newSide = squareSide(r.to[batched ? 1 : 0] - p).value();
+            torch::Tensor prefix = x.slice(0, 0, p);
+            torch::Tensor grid = x.slice(0, p).reshape({oldSide, oldSide, dim}).permute({2, 0, 1});
+            torch::Tensor g = bicubic(grid, newSide).permute({1, 2, 0}).reshape({newSide * newSide, dim});
+            out = torch::cat({prefix, g}, 0);
+            if (batched) out = out.unsqueeze(0);
+        } else if (r.method == "rel_pos_table") {
+            const int64_t heads = r.from[1];
+            const int64_t oldSide = squareSide(r.from[0]).value(), newSide = squareSide(r.to[0]).value();
+            torch::Tensor grid = in.to(torch::kFloat).reshape({oldSide, oldSide, heads}).permute({2, 0, 1});
+            out = bicubic(grid, newSide).permute({1, 2, 0}).reshape({newSide * newSide, heads});
+        } else if (r.method == "rows") {
+            const int64_t have = r.from[0], want = r.to[0];
+            if (want <= have) {
+                out = in.slice(0, 0, want);
+            } else {
+                std::vector<int64_t> extra = r.to;
+                extra[0] = want - have;
+                torch::Tensor rows;
+                if (r.fill == "mean") {
+                    rows = (have ? in.to(torch::kDouble).mean(0, true) : torch::zeros(std::vector<int64_t>(extra.size(), 1), torch::kDouble))
+                               .expand(extra);
+                } else if (r.fill == "normal") {
+                    const double std = r.stddev > 0 ? r.stddev : have > 1 ? in.to(torch::kDouble).std().item<double>() : 0.02;
+                    rows = normal(extra, std, r.seed);
+                } else {
+                    rows = torch::zeros(extra, torch::kDouble);
+                }
+                out = torch::cat({in, rows.to(in.scalar_type())}, 0);
+            }
+        } else {
+            throw std::runtime_error("unknown resize method " + r.method);
+        }
+        out = out.to(type->type).contiguous();
+        if (out.sizes().vec() != r.to) throw std::runtime_error("the resize gave another shape than asked");
+        return bytesOf(out);
+    }
+
+    static std::string className(const torch::jit::Module &m)
+    {
+        std::string name = m.type()->name() ? m.type()->name()->name() : std::string();
+        return name;
+    }
+
+    /// state_dict order: a module's parameters, its buffers, then its children.
+    static void walk(const torch::jit::Module &m, const std::string &prefix, ScriptModuleInfo &info)
+    {
+        const std::string type = className(m);
+        info.modules.emplace_back(prefix.empty() ? std::string() : prefix.substr(0, prefix.size() - 1), type);
+        auto add = [&](const std::string &name, const torch::Tensor &t, bool parameter) {
+            ScriptTensor s;
+            s.name = prefix + name;
+            s.shape = t.sizes().vec();
+            s.dtype = fromTorch(t.scalar_type());
+            s.parameter = parameter;
+            s.moduleType = type;
+            info.tensors.push_back(std::move(s));
+        };
+        for (const auto &p : m.named_parameters(false)) add(p.name, p.value, true);
+        for (const auto &b : m.named_buffers(false)) add(b.name, b.value, false);
+        for (const auto &c : m.named_children()) walk(c.value, prefix + c.name + ".", info);
+    }
+
+    static DType fromTorch(torch::ScalarType t)
+    {
+        for (DType d : {DType::Bool, DType::UInt8, DType::Int8, DType::Int16, DType::Int32, DType::Int64, DType::Float16,
+                        DType::BFloat16, DType::Float32, DType::Float64, DType::Complex64, DType::Complex128})
+            if (torchType(d)->type == t) return d;
+        return DType::Unknown;
+    }
+
+    static torch::Tensor flatView(const StatsRequest &r)
+    {
+        const auto type = torchType(r.dtype);
+        if (!type || isQuantized(r.dtype))
+            throw std::runtime_error("cannot compare " + std::string(dtypeName(r.dtype)) + " values");
+        const int64_t itemBytes = int64_t(c10::elementSize(type->type));
+        auto *first = const_cast<uint8_t *>(r.storage) + r.offset * itemBytes;
+        torch::Tensor view = torch::from_blob(first, r.shape, r.strides, torch::TensorOptions().dtype(type->type));
+        return view.is_contiguous() ? view.view({-1}) : view.reshape({-1});
+    }
+
+    static TensorDelta deltaOf(const DeltaRequest &r, const std::atomic<bool> *cancel)
+    {
+        const torch::Tensor a = flatView(r.a), b = flatView(r.b);
+        if (a.numel() != b.numel()) throw std::runtime_error("the tensors differ in size");
+        const int64_t n = a.numel();
+        constexpr int64_t kChunk = int64_t(1) << 22;
+        auto part = [&](const torch::Tensor &x, int64_t begin) {
+            torch::Tensor c = x.slice(0, begin, std::min(n, begin + kChunk));
+            return c.is_complex() ? c.to(torch::kComplexDouble) : c.to(torch::kDouble);
+        };
+        TensorDelta d;
+        double sumAbs = 0, sumSq = 0, sumA = 0, sumB = 0, dot = 0;
+        double minDiff = std::numeric_limits<double>::infinity(), maxDiff = -minDiff;
+        for (int64_t at = 0; at < n; at += kChunk) {
+            if (cancel && cancel->load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
+            const torch::Tensor x = part(a, at), y = part(b, at);
+            const torch::Tensor diff = x - y;
+            const torch::Tensor absDiff = diff.abs();
+            d.maxAbs = std::max(d.maxAbs, absDiff.max().item<double>());
+            sumAbs += absDiff.sum().item<double>();
+            sumSq += absDiff.pow(2).sum().item<double>();
+            sumA += x.abs().pow(2).sum().item<double>();
+            sumB += y.abs().pow(2).sum().item<double>();
+            dot += (x.is_complex() ? torch::real(x * y.conj()) : x * y).sum().item<double>();
+            d.changed += (x != y).sum().item<int64_t>();
+            if (!x.is_complex() && r.a.bins > 0) {
+                const torch::Tensor f = diff.masked_select(torch::isfinite(diff));
+                if (f.numel()) {
+                    minDiff = std::min(minDiff, f.min().item<double>());
+                    maxDiff = std::max(maxDiff, f.max().item<double>());
+                }
+            }
+        }
+        d.meanAbs = n ? sumAbs / double(n) : 0;
+        d.l2Diff = std::sqrt(sumSq);
+        d.l2A = std::sqrt(sumA);
+        d.l2B = std::sqrt(sumB);
+        d.dot = dot;
+        d.relL2 = d.l2A > 0 ? d.l2Diff / d.l2A : (d.l2Diff > 0 ? std::numeric_limits<double>::infinity() : 0.0);
+        d.cosine = d.l2A > 0 && d.l2B > 0 ? dot / (d.l2A * d.l2B) : (d.l2A == d.l2B ? 1.0 : 0.0);
+        if (r.a.bins > 0 && minDiff <= maxDiff) {
+            d.histMin = minDiff;
+            d.histMax = maxDiff > minDiff ? maxDiff : minDiff + 1.0;
+            torch::Tensor hist = torch::zeros({r.a.bins}, torch::kDouble);
+            for (int64_t at = 0; at < n; at += kChunk) {
+                if (cancel && cancel->load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
+                torch::Tensor diff = part(a, at) - part(b, at);
+                diff = diff.masked_select(torch::isfinite(diff));
+                hist += torch::histc(diff, r.a.bins, d.histMin, d.histMax);
+            }
+            d.histogram.resize(size_t(r.a.bins));
+            for (int i = 0; i < r.a.bins; ++i) d.histogram[size_t(i)] = int64_t(hist[i].item<double>());
+        }
+        return d;
+    }
+
     static Result<TensorStats> compute(const StatsRequest &r, TorchType type,
                                        const std::atomic<bool> *cancel, const ProgressFn &progress)
     {

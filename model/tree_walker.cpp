@@ -203,4 +203,24 @@ void walkTree(CheckpointData &d, uint32_t maxDepth)
     Walker(d, maxDepth).run();
 }
 
+const Value *childAt(const Value *v, const PathElement &e)
+{
+    const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
+    if (dict && dict->kind == ValueKind::Dict) {
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            const Value *k = dict->items[i];
+            if (const auto *s = std::get_if<std::string>(&e); s && k->kind == ValueKind::String && k->text == *s)
+                return dict->items[i + 1];
+            if (const auto *n = std::get_if<int64_t>(&e); n && k->kind == ValueKind::Int && k->integer == *n)
+                return dict->items[i + 1];
+        }
+        return nullptr;
+    }
+    if ((v->kind == ValueKind::List || v->kind == ValueKind::Tuple) && std::holds_alternative<int64_t>(e)) {
+        const int64_t i = std::get<int64_t>(e);
+        return i >= 0 && size_t(i) < v->items.size() ? v->items[size_t(i)] : nullptr;
+    }
+    return nullptr;
+}
+
 } // namespace ckpt

@@ -14,4 +14,7 @@ void walkTree(CheckpointData &d, uint32_t maxDepth = 400);
 /// keys as their Python repr.
 PathElement keyToPathElement(const Value *key);
 
+/// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
+const Value *childAt(const Value *v, const PathElement &e);
+
 } // namespace ckpt

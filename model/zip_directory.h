@@ -36,4 +36,7 @@ private:
     std::vector<ZipEntry> m_entries;
 };
 
+/// A deflated record's bytes (throws FormatError when they do not inflate to its size).
+std::vector<uint8_t> inflateRecord(const uint8_t *base, const ZipEntry &e);
+
 } // namespace ckpt

@@ -43,22 +43,6 @@ int archiveVersion(const uint8_t *base, const ZipDirectory &dir, const std::stri
     return v;
 }
 
-std::vector<uint8_t> inflateRecord(const uint8_t *base, const ZipEntry &e)
-{
-    std::vector<uint8_t> out(size_t(e.size));
-    z_stream z{};
-    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw FormatError("zip: cannot inflate");
-    z.next_in = const_cast<Bytef *>(base + e.dataOffset);
-    z.avail_in = uInt(std::min<uint64_t>(e.compressedSize, UINT32_MAX));
-    z.next_out = out.data();
-    z.avail_out = uInt(out.size());
-    const int rc = inflate(&z, Z_FINISH);
-    const bool complete = rc == Z_STREAM_END && z.total_out == e.size;
-    inflateEnd(&z);
-    if (!complete) throw FormatError("zip: record " + std::string(e.name) + " does not inflate to its size");
-    return out;
-}
-
 } // namespace
 
 CheckpointData readZipCheckpoint(SourceFile file)

@@ -163,11 +163,7 @@ void ExportDialog::onFinished()
         return;
     }
     m_written = QString::fromStdString(report->files.empty() ? options().output : report->files.back());
-    QString text = tr("Wrote %1: %2 weights (%3 renamed, %4 dropped), verified.")
-                       .arg(m_written)
-                       .arg(report->tensors)
-                       .arg(report->renamed)
-                       .arg(report->dropped);
+    QString text = tr("Wrote %1: %2, verified.").arg(m_written, QString::fromStdString(report->summary()));
     if (m_writeConfig->isChecked()) {
         auto inputs = planInputs(*m_checkpoint, m_rules.weights);
         auto compiled = CompiledRules::compile(m_rules);

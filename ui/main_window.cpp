@@ -1,6 +1,8 @@
 #include "main_window.h"
 
 #include "checkpoint_tree_model.h"
+#include "compare_document.h"
+#include "compare_panel.h"
 #include "node_page.h"
 #include "rules_document.h"
 #include "rules_panel.h"
@@ -64,7 +66,8 @@ MainWindow::MainWindow(QWidget *parent)
       m_details(new QStackedWidget(this)), m_summaryPage(new SummaryPage(this)),
       m_tensorPage(new TensorPage(this)), m_nodePage(new NodePage(this)),
       m_busy(new QProgressBar(this)), m_status(new QLabel(this)), m_rules(new RulesDocument(this)),
-      m_rulesPanel(new RulesPanel(m_rules, this))
+      m_rulesPanel(new RulesPanel(m_rules, this)), m_compare(new CompareDocument(m_rules, this)),
+      m_comparePanel(new ComparePanel(m_compare, this))
 {
     setObjectName("mainWindow");
     setAcceptDrops(true);
@@ -129,6 +132,13 @@ MainWindow::MainWindow(QWidget *parent)
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
     resizeDocks({dock}, {230}, Qt::Vertical);
+    m_rulesDock = dock;
+    m_compareDock = new QDockWidget(tr("Compare with Target"), this);
+    m_compareDock->setObjectName("compareDock");
+    m_compareDock->setWidget(m_comparePanel);
+    m_compareDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    tabifyDockWidget(dock, m_compareDock);
+    dock->raise();
     connect(m_rules, &RulesDocument::planChanged, this, [this] {
         if (m_affectedAction && m_affectedAction->isChecked()) applyFilter();
         m_tree->viewport()->update();
@@ -183,6 +193,7 @@ void MainWindow::createActions()
     });
 
     createRuleActions(file, edit, view);
+    createCompareActions(file, view);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showHelp);

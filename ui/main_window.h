@@ -8,6 +8,7 @@
 #include <memory>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -17,6 +18,8 @@ class QTreeView;
 namespace ckpt {
 
 class CheckpointTreeModel;
+class CompareDocument;
+class ComparePanel;
 class ExportDialog;
 class FilterBar;
 class MessageBanner;
@@ -57,6 +60,10 @@ public:
     QStringList recentFiles() const;
     RulesDocument *rulesDocument() const { return m_rules; }
     RulesPanel *rulesPanel() const { return m_rulesPanel; }
+    CompareDocument *compareDocument() const { return m_compare; }
+    ComparePanel *comparePanel() const { return m_comparePanel; }
+    /// Compares the open checkpoint with a target architecture (shows the compare view).
+    void openTarget(const QString &path);
     /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
     bool loadRules(const QString &path);
     /// Writes the rules (".json"/".yaml"), the full config with its resolved result
@@ -97,6 +104,8 @@ private:
     void expandDefault();
     void createRuleActions(QMenu *file, QMenu *edit, QMenu *view);
     void addRuleMenu(QMenu &menu, int node);
+    void createCompareActions(QMenu *file, QMenu *view);
+    void chooseTarget();
 
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;
@@ -116,6 +125,10 @@ private:
     QAction *m_affectedAction = nullptr;
     RulesDocument *m_rules;
     RulesPanel *m_rulesPanel;
+    CompareDocument *m_compare;
+    ComparePanel *m_comparePanel;
+    QDockWidget *m_rulesDock = nullptr;
+    QDockWidget *m_compareDock = nullptr;
 };
 
 /// Where the bundled sample checkpoint is (next to the executable or in the source tree).

@@ -29,6 +29,7 @@ public:
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
 
     const RuleSet &rules() const { return m_rules; }
+    const std::shared_ptr<const Checkpoint> &checkpoint() const { return m_checkpoint; }
     const Plan &plan() const { return m_plan; }
     const std::vector<PlanInput> &inputs() const { return m_inputs; }
     /// Index into inputs() of a checkpoint entry, -1 when it is not a weight.

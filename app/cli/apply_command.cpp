@@ -90,12 +90,8 @@ int runApply(const CliArgs &args)
             return Unreadable;
         }
     }
-    std::cout << "wrote " << (report->files.empty() ? options.output : report->files.back()) << ": " << report->tensors << " weights (" << report->renamed
-              << " renamed, " << report->dropped << " dropped)"
-              << (report->optimizerDropped ? ", optimizer state dropped" : "")
-              << (report->optimizerRemapped ? ", optimizer state remapped" : "")
-              << (report->aliases.empty() ? "" : ", " + std::to_string(report->aliases.size()) + " aliases")
-              << "; verified\n";
+    std::cout << "wrote " << (report->files.empty() ? options.output : report->files.back()) << ": "
+              << report->summary() << "; verified\n";
     return Ok;
 }
 

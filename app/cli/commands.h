@@ -13,5 +13,8 @@ int runPlan(const CliArgs &args);
 /// `ckpt apply PATH --config CFG -o OUT ...`: 0 written and verified, 1 plan errors (nothing
 /// written), 2 unreadable input or a failed write.
 int runApply(const CliArgs &args);
+/// `ckpt compare PATH --target TARGET [--config CFG] [--json] [--suggest OUT.json]`: 0 when a
+/// strict load_state_dict would succeed, 1 when not, 2 unreadable input.
+int runCompare(const CliArgs &args);
 
 } // namespace ckpt::cli

@@ -31,8 +31,16 @@ commands:
                              write the checkpoint as the rules make it (renames, drops),
                              streamed to a temporary file, verified, then renamed into place
 
+  compare PATH --target TARGET [--config CFG] [--json] [--suggest OUT.json]
+                             would the checkpoint (after the config's rules) load into the
+                             target (a checkpoint, safetensors, a TorchScript archive or a
+                             JSON manifest {name: {"shape": [...], "dtype": "..."}}) with a
+                             strict load_state_dict? Lists missing, unexpected, mis-shaped
+                             and re-typed names and proposes fixes as rules; --suggest
+                             writes the config plus every proposal
+
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
-dangerous; plan: 1 when a diagnostic is an error
+dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail
 )";
 
 } // namespace
@@ -52,10 +60,11 @@ int main(int argc, char **argv)
     const std::vector<std::string> rest(argv + 2, argv + argc);
     std::string error;
     try {
-        if (command == "inspect" || command == "scan" || command == "plan" || command == "apply") {
+        if (command == "inspect" || command == "scan" || command == "plan" || command == "apply" ||
+            command == "compare") {
             const CliArgs args = parseArgs(rest, {"--json", "--weights-only"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
-                                            "--tied", "--write-config", "--shard-size"},
+                                            "--tied", "--write-config", "--shard-size", "--target", "--suggest"},
                                            error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";
@@ -63,6 +72,7 @@ int main(int argc, char **argv)
             }
             if (command == "plan") return runPlan(args);
             if (command == "apply") return runApply(args);
+            if (command == "compare") return runCompare(args);
             return command == "inspect" ? runInspect(args) : runScan(args);
         }
     } catch (const std::exception &e) {

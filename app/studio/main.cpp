@@ -1,5 +1,6 @@
 // ckpt-studio: the desktop application. `ckpt-studio [FILE]` opens FILE at start.
 // --select, --filter and --screenshot drive the window for documentation screenshots.
+#include "ui/compare_document.h"
 #include "ui/main_window.h"
 #include "ui/tensor_page.h"
 #include "ui/rule_editor.h"
@@ -11,6 +12,8 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 #include <QTimer>
+
+#include <memory>
 
 int main(int argc, char **argv)
 {
@@ -31,7 +34,9 @@ int main(int argc, char **argv)
     const QCommandLineOption previewRule("preview-rule", "Put this rule (JSON) in the editor, unapplied.", "json");
     const QCommandLineOption affected("only-affected", "Show only what the rules affect.");
     const QCommandLineOption showExport("show-export", "Open the Export dialog once the file is open.");
-    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport});
+    const QCommandLineOption target("target", "Compare with this target architecture once open.", "path");
+    const QCommandLineOption acceptFixes("accept-fixes", "With --target: accept every proposed fix.");
+    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport, target, acceptFixes});
     parser.process(app);
 
     ckpt::MainWindow window;
@@ -62,6 +67,24 @@ int main(int argc, char **argv)
         if (parser.isSet(filter)) {
             const QString p = parser.value(filter);
             window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);
+        }
+        if (parser.isSet(target)) {
+            // Screenshot once the comparison (and, asked for, the fixed one) is in.
+            auto *compare = window.compareDocument();
+            auto accepted = std::make_shared<bool>(!parser.isSet(acceptFixes));
+            QObject::connect(compare, &ckpt::CompareDocument::changed, &window, [=] {
+                if (!*accepted) {
+                    *accepted = true;
+                    compare->acceptAll();
+                    return;
+                }
+                if (!shot.isEmpty()) grab();
+            });
+            QObject::connect(compare, &ckpt::CompareDocument::failed, &app, [shot] {
+                if (!shot.isEmpty()) QApplication::exit(2);
+            });
+            window.openTarget(parser.value(target));
+            return;
         }
         if (parser.isSet(select) && window.selectFullName(parser.value(select)) &&
             window.currentIsTensor() && !shot.isEmpty()) {

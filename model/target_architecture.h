@@ -1,0 +1,52 @@
+#pragma once
+
+#include "checkpoint.h"
+#include "dtype.h"
+#include "result.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ckpt {
+
+/// One entry of the state_dict the target model expects.
+struct TargetTensor
+{
+    enum class Kind { Parameter, Buffer, Unknown };
+    std::string name;
+    std::vector<int64_t> shape;
+    DType dtype = DType::Unknown;
+    Kind kind = Kind::Unknown;
+    std::string moduleType;     ///< the owning module's class (TorchScript targets)
+    int entry = -1;             ///< where its values are in `values` (-1: none)
+};
+
+/// What a model expects to load: another checkpoint's weights, a TorchScript archive's
+/// parameters and buffers, or a JSON manifest {name: {"shape": [...], "dtype": "..."}}.
+struct TargetArchitecture
+{
+    enum class Source { Checkpoint, TorchScript, Manifest };
+    std::string path;
+    Source source = Source::Manifest;
+    std::vector<TargetTensor> tensors;        ///< in state_dict order
+    std::shared_ptr<const Checkpoint> values; ///< the file holding the tensors' values, if any
+
+    const TargetTensor *find(const std::string &name) const;
+    std::unordered_map<std::string, size_t> byName; ///< filled by loadTarget
+    /// Module name -> class, when the target knows it (TorchScript).
+    std::vector<std::pair<std::string, std::string>> modules;
+};
+
+/// Reads a target. A TorchScript archive goes through LibTorch's torch::jit::load (the
+/// compute plugin), after checking that it defines no __setstate__ code that loading would
+/// run. Errors are one line, without the path.
+Result<TargetArchitecture> loadTarget(const std::string &path);
+
+/// The manifest that describes `target` (what `ckpt compare --write-manifest` and the README's
+/// Python produce).
+std::string manifestJson(const TargetArchitecture &target);
+
+} // namespace ckpt
