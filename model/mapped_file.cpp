@@ -1,5 +1,7 @@
 #include "mapped_file.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -42,6 +44,14 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string &path)
 MappedFile::~MappedFile()
 {
     if (m_data) ::munmap(const_cast<uint8_t *>(m_data), m_size);
+}
+
+void MappedFile::release(uint64_t offset, uint64_t length) const
+{
+    static const uint64_t page = uint64_t(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset + page - 1) / page * page; // whole pages inside the range only
+    const uint64_t end = std::min(offset + length, m_size) / page * page;
+    if (m_data && end > begin) ::madvise(const_cast<uint8_t *>(m_data) + begin, end - begin, MADV_DONTNEED);
 }
 
 } // namespace ckpt

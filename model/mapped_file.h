@@ -21,6 +21,9 @@ public:
     const uint8_t *data() const { return m_data; }
     uint64_t size() const { return m_size; }
     const std::string &path() const { return m_path; }
+    /// Drops the pages of [offset, offset + length) from this process's memory (they stay in
+    /// the page cache): long scans over the mapping keep a bounded footprint.
+    void release(uint64_t offset, uint64_t length) const;
 
 private:
     MappedFile(std::string path, const uint8_t *data, uint64_t size)

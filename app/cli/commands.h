@@ -16,5 +16,7 @@ int runApply(const CliArgs &args);
 /// `ckpt compare PATH --target TARGET [--config CFG] [--json] [--suggest OUT.json]`: 0 when a
 /// strict load_state_dict would succeed, 1 when not, 2 unreadable input.
 int runCompare(const CliArgs &args);
+/// `ckpt diff A B [--config CFG] [--json] [--top N]`: 0 identical, 1 different, 2 unreadable.
+int runDiff(const CliArgs &args);
 
 } // namespace ckpt::cli

@@ -38,9 +38,13 @@ commands:
                              strict load_state_dict? Lists missing, unexpected, mis-shaped
                              and re-typed names and proposes fixes as rules; --suggest
                              writes the config plus every proposal
+  diff A B [--config CFG] [--json] [--top N]
+                             tensor by tensor: identical bytes, changed (max |a-b|, mean
+                             |a-b|, ||a-b||/||a||, cosine, in float64), added, removed,
+                             shape or dtype changed; the config's renames align the names
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
-dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail
+dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail; diff: 1 when the files differ
 )";
 
 } // namespace
@@ -61,10 +65,10 @@ int main(int argc, char **argv)
     std::string error;
     try {
         if (command == "inspect" || command == "scan" || command == "plan" || command == "apply" ||
-            command == "compare") {
+            command == "compare" || command == "diff") {
             const CliArgs args = parseArgs(rest, {"--json", "--weights-only"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
-                                            "--tied", "--write-config", "--shard-size", "--target", "--suggest"},
+                                            "--tied", "--write-config", "--shard-size", "--target", "--suggest", "--top"},
                                            error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
             if (command == "plan") return runPlan(args);
             if (command == "apply") return runApply(args);
             if (command == "compare") return runCompare(args);
+            if (command == "diff") return runDiff(args);
             return command == "inspect" ? runInspect(args) : runScan(args);
         }
     } catch (const std::exception &e) {
