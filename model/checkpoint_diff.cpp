@@ -186,9 +186,10 @@ Result<DiffReport> diffCheckpoints(const Checkpoint &a, const Checkpoint &b, con
             releaseTensor(b, d.b);
         }
         done += in.bytes;
-        if (progress && total) progress(double(done) / double(total));
+        if (progress && total && done < total) progress(double(done) / double(total));
         report.tensors.push_back(std::move(d));
     }
+    if (progress) progress(1.0);
     for (size_t i = 0; i < right->size(); ++i) {
         if (matched[i]) continue;
         const PlanInput &in = (*right)[i].second;

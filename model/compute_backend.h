@@ -92,6 +92,8 @@ struct TensorDelta
     int64_t changed = 0;       ///< elements that differ
     std::vector<int64_t> histogram; ///< of a-b over [histMin, histMax]
     double histMin = 0, histMax = 0;
+    std::vector<int64_t> histogramA, histogramB; ///< of a and of b over [valueMin, valueMax]
+    double valueMin = 0, valueMax = 0;
 };
 
 using ProgressFn = std::function<void(double fraction)>;

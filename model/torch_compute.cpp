@@ -295,6 +295,7 @@ private:
         TensorDelta d;
         double sumAbs = 0, sumSq = 0, sumA = 0, sumB = 0, dot = 0;
         double minDiff = std::numeric_limits<double>::infinity(), maxDiff = -minDiff;
+        double minValue = minDiff, maxValue = maxDiff;
         for (int64_t at = 0; at < n; at += kChunk) {
             if (cancel && cancel->load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
             const torch::Tensor x = part(a, at), y = part(b, at);
@@ -302,17 +303,29 @@ private:
             const torch::Tensor absDiff = diff.abs();
             d.maxAbs = std::max(d.maxAbs, absDiff.max().item<double>());
             sumAbs += absDiff.sum().item<double>();
-            sumSq += absDiff.pow(2).sum().item<double>();
-            sumA += x.abs().pow(2).sum().item<double>();
-            sumB += y.abs().pow(2).sum().item<double>();
-            dot += (x.is_complex() ? torch::real(x * y.conj()) : x * y).sum().item<double>();
             d.changed += (x != y).sum().item<int64_t>();
-            if (!x.is_complex() && r.a.bins > 0) {
-                const torch::Tensor f = diff.masked_select(torch::isfinite(diff));
-                if (f.numel()) {
-                    minDiff = std::min(minDiff, f.min().item<double>());
-                    maxDiff = std::max(maxDiff, f.max().item<double>());
-                }
+            if (x.is_complex()) {
+                sumSq += absDiff.pow(2).sum().item<double>();
+                sumA += x.abs().pow(2).sum().item<double>();
+                sumB += y.abs().pow(2).sum().item<double>();
+                dot += torch::real(x * y.conj()).sum().item<double>();
+                continue;
+            }
+            // Dot products go through BLAS: one pass each.
+            sumSq += torch::dot(diff, diff).item<double>();
+            sumA += torch::dot(x, x).item<double>();
+            sumB += torch::dot(y, y).item<double>();
+            dot += torch::dot(x, y).item<double>();
+            if (r.a.bins > 0) {
+                auto widen = [](const torch::Tensor &t, double &lo, double &hi) {
+                    const torch::Tensor f = t.masked_select(torch::isfinite(t));
+                    if (!f.numel()) return;
+                    lo = std::min(lo, f.min().item<double>());
+                    hi = std::max(hi, f.max().item<double>());
+                };
+                widen(diff, minDiff, maxDiff);
+                widen(x, minValue, maxValue);
+                widen(y, minValue, maxValue);
             }
         }
         d.meanAbs = n ? sumAbs / double(n) : 0;
@@ -325,15 +338,26 @@ private:
         if (r.a.bins > 0 && minDiff <= maxDiff) {
             d.histMin = minDiff;
             d.histMax = maxDiff > minDiff ? maxDiff : minDiff + 1.0;
+            d.valueMin = minValue;
+            d.valueMax = maxValue > minValue ? maxValue : minValue + 1.0;
             torch::Tensor hist = torch::zeros({r.a.bins}, torch::kDouble);
+            torch::Tensor histA = torch::zeros({r.a.bins}, torch::kDouble), histB = torch::zeros({r.a.bins}, torch::kDouble);
+            auto finite = [](const torch::Tensor &t) { return t.masked_select(torch::isfinite(t)); };
             for (int64_t at = 0; at < n; at += kChunk) {
                 if (cancel && cancel->load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
-                torch::Tensor diff = part(a, at) - part(b, at);
-                diff = diff.masked_select(torch::isfinite(diff));
-                hist += torch::histc(diff, r.a.bins, d.histMin, d.histMax);
+                const torch::Tensor x = part(a, at), y = part(b, at);
+                hist += torch::histc(finite(x - y), r.a.bins, d.histMin, d.histMax);
+                histA += torch::histc(finite(x), r.a.bins, d.valueMin, d.valueMax);
+                histB += torch::histc(finite(y), r.a.bins, d.valueMin, d.valueMax);
             }
-            d.histogram.resize(size_t(r.a.bins));
-            for (int i = 0; i < r.a.bins; ++i) d.histogram[size_t(i)] = int64_t(hist[i].item<double>());
+            auto counts = [&](const torch::Tensor &h) {
+                std::vector<int64_t> out(size_t(r.a.bins));
+                for (int i = 0; i < r.a.bins; ++i) out[size_t(i)] = int64_t(h[i].item<double>());
+                return out;
+            };
+            d.histogram = counts(hist);
+            d.histogramA = counts(histA);
+            d.histogramB = counts(histB);
         }
         return d;
     }

@@ -1,5 +1,8 @@
 #include "checkpoint_tree_model.h"
 
+#include "diff_document.h"
+#include "diff_table_model.h"
+
 #include "roles.h"
 #include "rules_document.h"
 
@@ -95,6 +98,20 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (role == Qt::ForegroundRole && planned->dropped) return QColor(150, 150, 150);
         if (role == Qt::ForegroundRole && index.column() == PlanColumn && planned->frozen) return QColor(26, 115, 232);
     }
+    const TensorDiff *diffed = t && m_diff ? m_diff->diffOfEntry(n.entry) : nullptr;
+    if (diffed && index.column() == DiffColumn) {
+        if (role == Qt::ForegroundRole) return DiffTableModel::statusColor(diffed->status);
+        if (role == SortRole) return diffed->hasMetrics ? diffed->relL2 : -1.0;
+        if (role == Qt::ToolTipRole && diffed->hasMetrics)
+            return tr("max |a−b| %1, mean |a−b| %2, cosine %3")
+                .arg(diffed->maxAbs, 0, 'g', 4)
+                .arg(diffed->meanAbs, 0, 'g', 4)
+                .arg(diffed->cosine, 0, 'g', 7);
+        if (role == Qt::DisplayRole)
+            return diffed->hasMetrics && diffed->status == TensorDiff::Status::Changed
+                       ? tr("changed  %1").arg(diffed->relL2, 0, 'g', 3)
+                       : DiffTableModel::statusText(diffed->status);
+    }
     switch (role) {
     case NodeIdRole: return id;
     case EntryRole: return n.entry;
@@ -176,6 +193,7 @@ QVariant CheckpointTreeModel::headerData(int section, Qt::Orientation orientatio
     case SizeColumn: return tr("Size");
     case SharedColumn: return tr("Tied");
     case PlanColumn: return tr("Plan");
+    case DiffColumn: return tr("Diff (rel. change)");
     default: return {};
     }
 }

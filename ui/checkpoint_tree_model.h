@@ -8,6 +8,7 @@ namespace ckpt {
 
 class Checkpoint;
 class CheckpointTree;
+class DiffDocument;
 class RulesDocument;
 
 /// The checkpoint tree as a Qt item model. Rows are created on demand by the view from the
@@ -27,6 +28,8 @@ public:
     /// Shows each weight's planned state (Plan column, struck-out drops) and highlights what
     /// the rule being edited matches.
     void setRules(const RulesDocument *rules) { m_rules = rules; }
+    /// Shows each weight's status against a second checkpoint (Diff column, coloured).
+    void setDiff(const DiffDocument *diff) { m_diff = diff; }
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -43,6 +46,7 @@ private:
     std::shared_ptr<const Checkpoint> m_checkpoint;
     std::shared_ptr<const CheckpointTree> m_tree;
     const RulesDocument *m_rules = nullptr;
+    const DiffDocument *m_diff = nullptr;
 };
 
 } // namespace ckpt

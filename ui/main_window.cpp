@@ -3,6 +3,8 @@
 #include "checkpoint_tree_model.h"
 #include "compare_document.h"
 #include "compare_panel.h"
+#include "diff_document.h"
+#include "diff_panel.h"
 #include "node_page.h"
 #include "rules_document.h"
 #include "rules_panel.h"
@@ -67,7 +69,8 @@ MainWindow::MainWindow(QWidget *parent)
       m_tensorPage(new TensorPage(this)), m_nodePage(new NodePage(this)),
       m_busy(new QProgressBar(this)), m_status(new QLabel(this)), m_rules(new RulesDocument(this)),
       m_rulesPanel(new RulesPanel(m_rules, this)), m_compare(new CompareDocument(m_rules, this)),
-      m_comparePanel(new ComparePanel(m_compare, this))
+      m_comparePanel(new ComparePanel(m_compare, this)), m_diff(new DiffDocument(m_rules, this)),
+      m_diffPanel(new DiffPanel(m_diff, this))
 {
     setObjectName("mainWindow");
     setAcceptDrops(true);
@@ -91,6 +94,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_tree->setColumnWidth(SharedColumn, 40);
     m_tree->setColumnWidth(PlanColumn, 170);
     m_tree->header()->moveSection(PlanColumn, 1); // what the rules do, next to the name
+    m_tree->header()->moveSection(DiffColumn, 2);
     m_banner->setObjectName("errorBanner");
 
     auto *left = new QWidget(this);
@@ -126,6 +130,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_status->setText(tr("Open a checkpoint: File > Open (Ctrl+O), drop a file here, or File > Open Sample."));
 
     m_model->setRules(m_rules);
+    m_model->setDiff(m_diff);
+    m_tree->setColumnHidden(DiffColumn, true);
+    m_tree->setColumnWidth(DiffColumn, 150);
+    connect(m_diff, &DiffDocument::finished, this, [this] {
+        m_tree->setColumnHidden(DiffColumn, !m_diff->report());
+        m_tree->viewport()->update();
+    });
     auto *dock = new QDockWidget(tr("Rules"), this);
     dock->setObjectName("rulesDock");
     dock->setWidget(m_rulesPanel);
@@ -138,6 +149,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_compareDock->setWidget(m_comparePanel);
     m_compareDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     tabifyDockWidget(dock, m_compareDock);
+    m_diffDock = new QDockWidget(tr("Diff"), this);
+    m_diffDock->setObjectName("diffDock");
+    m_diffDock->setWidget(m_diffPanel);
+    m_diffDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    tabifyDockWidget(m_compareDock, m_diffDock);
     dock->raise();
     connect(m_rules, &RulesDocument::planChanged, this, [this] {
         if (m_affectedAction && m_affectedAction->isChecked()) applyFilter();
@@ -194,6 +210,7 @@ void MainWindow::createActions()
 
     createRuleActions(file, edit, view);
     createCompareActions(file, view);
+    createDiffActions(file, view);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showHelp);
@@ -258,6 +275,8 @@ void MainWindow::install(LoadedDocument document)
     m_banner->clear();
     m_model->setTree(m_document.checkpoint, m_document.tree);
     m_rules->setCheckpoint(m_document.checkpoint);
+    m_diff->setA(m_document.checkpoint, m_document.path);
+    if (!m_pendingDiff.isEmpty()) diffWith(std::exchange(m_pendingDiff, QString()));
     const Checkpoint &c = *m_document.checkpoint;
     m_summaryPage->showSummary(c, *m_document.tree, m_document.path);
     m_details->setCurrentIndex(0);
@@ -474,8 +493,11 @@ void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 
 void MainWindow::dropEvent(QDropEvent *event)
 {
+    // One file opens; two open the first and diff it with the second.
     const auto urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile()) openPath(urls.first().toLocalFile());
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    if (urls.size() >= 2 && urls[1].isLocalFile()) m_pendingDiff = urls[1].toLocalFile();
+    openPath(urls.first().toLocalFile());
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

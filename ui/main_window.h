@@ -20,6 +20,8 @@ namespace ckpt {
 class CheckpointTreeModel;
 class CompareDocument;
 class ComparePanel;
+class DiffDocument;
+class DiffPanel;
 class ExportDialog;
 class FilterBar;
 class MessageBanner;
@@ -64,6 +66,13 @@ public:
     ComparePanel *comparePanel() const { return m_comparePanel; }
     /// Compares the open checkpoint with a target architecture (shows the compare view).
     void openTarget(const QString &path);
+    DiffDocument *diffDocument() const { return m_diff; }
+    DiffPanel *diffPanel() const { return m_diffPanel; }
+    /// Diffs the open checkpoint against `path` (shows the diff view); when nothing is open
+    /// yet, once `openPath` finishes.
+    void diffWith(const QString &path);
+    /// Selects a tensor of the diff by its (aligned) name; false when there is none.
+    bool selectDiffTensor(const QString &name);
     /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
     bool loadRules(const QString &path);
     /// Writes the rules (".json"/".yaml"), the full config with its resolved result
@@ -106,6 +115,8 @@ private:
     void addRuleMenu(QMenu &menu, int node);
     void createCompareActions(QMenu *file, QMenu *view);
     void chooseTarget();
+    void createDiffActions(QMenu *file, QMenu *view);
+    void chooseDiff();
 
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;
@@ -129,6 +140,10 @@ private:
     ComparePanel *m_comparePanel;
     QDockWidget *m_rulesDock = nullptr;
     QDockWidget *m_compareDock = nullptr;
+    DiffDocument *m_diff;
+    DiffPanel *m_diffPanel;
+    QDockWidget *m_diffDock = nullptr;
+    QString m_pendingDiff; ///< diff with this once the document being opened is in
 };
 
 /// Where the bundled sample checkpoint is (next to the executable or in the source tree).

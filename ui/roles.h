@@ -25,6 +25,6 @@ inline QString breakableName(QString name)
 }
 
 /// Columns of the tree.
-enum Column : int { NameColumn, ShapeColumn, DtypeColumn, ParamsColumn, SizeColumn, SharedColumn, PlanColumn, ColumnCount };
+enum Column : int { NameColumn, ShapeColumn, DtypeColumn, ParamsColumn, SizeColumn, SharedColumn, PlanColumn, DiffColumn, ColumnCount };
 
 } // namespace ckpt

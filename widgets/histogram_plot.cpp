@@ -42,6 +42,12 @@ void HistogramPlot::clear()
 }
 
 void HistogramPlot::setLogScale(bool log) { m_log->setChecked(log); }
+
+void HistogramPlot::setValueLabel(const QString &label)
+{
+    m_plot->xAxis->setLabel(label);
+    m_plot->replot();
+}
 bool HistogramPlot::logScale() const { return m_log->isChecked(); }
 
 void HistogramPlot::refresh()

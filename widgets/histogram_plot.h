@@ -20,6 +20,7 @@ public:
     void setHistogram(const std::vector<qint64> &counts, double min, double max);
     void clear();
     void setLogScale(bool log);
+    void setValueLabel(const QString &label);
     bool logScale() const;
     QCustomPlot *plot() const { return m_plot; }
 

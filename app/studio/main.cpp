@@ -1,6 +1,7 @@
 // ckpt-studio: the desktop application. `ckpt-studio [FILE]` opens FILE at start.
 // --select, --filter and --screenshot drive the window for documentation screenshots.
 #include "ui/compare_document.h"
+#include "ui/diff_document.h"
 #include "ui/main_window.h"
 #include "ui/tensor_page.h"
 #include "ui/rule_editor.h"
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Checkpoint to open."));
+    parser.addPositionalArgument(QStringLiteral("other"), QStringLiteral("A second checkpoint to diff it with."), "[other]");
     const QCommandLineOption select("select", "Select the row with this full name.", "name");
     const QCommandLineOption filter("filter", "Filter the tree (glob when it has * ? [).", "pattern");
     const QCommandLineOption screenshot("screenshot", "Save the window as PNG once ready, then quit.", "png");
@@ -68,6 +70,23 @@ int main(int argc, char **argv)
             const QString p = parser.value(filter);
             window.setFilter(p, p.contains(QRegularExpression("[*?\\[]")) ? 1 : 0);
         }
+        if (parser.positionalArguments().size() >= 2) {
+            // The diff was started by openPath's caller: screenshot once it is in.
+            auto *diff = window.diffDocument();
+            QObject::connect(diff, &ckpt::DiffDocument::finished, &window, [diff, grab, shot, select, &window, &parser] {
+                if (!diff->report() || shot.isEmpty()) return;
+                if (parser.isSet(select)) {
+                    QObject::connect(diff, &ckpt::DiffDocument::deltaReady, &window, grab);
+                    if (!window.selectDiffTensor(parser.value(select))) grab();
+                    return;
+                }
+                grab();
+            });
+            QObject::connect(diff, &ckpt::DiffDocument::failed, &app, [shot] {
+                if (!shot.isEmpty()) QApplication::exit(2);
+            });
+            return;
+        }
         if (parser.isSet(target)) {
             // Screenshot once the comparison (and, asked for, the fixed one) is in.
             auto *compare = window.compareDocument();
@@ -95,5 +114,6 @@ int main(int argc, char **argv)
     });
     if (!parser.positionalArguments().isEmpty())
         window.openPath(parser.positionalArguments().first());
+    if (parser.positionalArguments().size() >= 2) window.diffWith(parser.positionalArguments()[1]);
     return app.exec();
 }
