@@ -63,7 +63,7 @@ Matcher parseMatcher(const json &j, const std::string &field)
         {"glob", Matcher::Kind::Glob},     {"regex", Matcher::Kind::Regex},
         {"name", Matcher::Kind::Name},     {"prefix", Matcher::Kind::Prefix},
         {"suffix", Matcher::Kind::Suffix}, {"module", Matcher::Kind::Module},
-        {"alias", Matcher::Kind::Alias}};
+        {"alias", Matcher::Kind::Alias},   {"type", Matcher::Kind::Type}};
     for (const auto &[name, kind] : kTextKinds)
         if (key == name) {
             m.kind = kind;
@@ -99,7 +99,7 @@ Matcher parseMatcher(const json &j, const std::string &field)
         m.children.push_back(parseMatcher(v, sub));
     } else {
         bad(field, "unknown matcher '" + key + "' (glob, regex, name, prefix, suffix, module, ndim, "
-                   "dtype, shape, numel, alias, all, any, not)");
+                   "dtype, shape, numel, alias, type, all, any, not)");
     }
     return m;
 }
@@ -217,8 +217,9 @@ RuleSet parseDocument(const json &j)
 {
     if (!j.is_object()) bad("config", "expected an object");
     // "source" and "resolved" are what writeConfig adds: read back, they are ignored.
-    onlyKeys(j, "config", {"version", "weights", "aliases", "rules", "schedule", "source", "resolved"});
+    onlyKeys(j, "config", {"version", "weights", "aliases", "types", "rules", "schedule", "source", "resolved"});
     RuleSet set;
+    if (j.contains("types")) set.types = str(j["types"], "types");
     if (j.contains("version")) {
         set.version = int(integer(j["version"], "version"));
         if (set.version != 1) bad("version", "only version 1 is known");
@@ -306,6 +307,7 @@ json matcherJson(const Matcher &m)
     case Matcher::Kind::Suffix: return {{"suffix", m.text}};
     case Matcher::Kind::Module: return {{"module", m.text}};
     case Matcher::Kind::Alias: return {{"alias", m.text}};
+    case Matcher::Kind::Type: return {{"type", m.text}};
     case Matcher::Kind::Ndim: return {{"ndim", m.ndim}};
     case Matcher::Kind::Dtype: return {{"dtype", std::string(dtypeName(m.dtype))}};
     case Matcher::Kind::Shape: {
@@ -378,6 +380,7 @@ json rulesJson(const RuleSet &set)
         std::map<std::string, std::vector<std::string>> sorted(set.aliases.begin(), set.aliases.end());
         j["aliases"] = sorted;
     }
+    if (!set.types.empty()) j["types"] = set.types;
     j["rules"] = json::array();
     for (const auto &r : set.rules) j["rules"].push_back(ruleJson(r));
     if (!set.schedule.empty()) {

@@ -1,6 +1,7 @@
 #include "rule_engine.h"
 
 #include "name_matcher.h"
+#include "target_architecture.h"
 #include "tensor_resize.h"
 
 #include <re2/re2.h>
@@ -22,6 +23,7 @@ struct CompiledMatcher
     std::vector<NameMatcher> globs;        // glob, alias
     std::shared_ptr<RE2> regex;            // regex
     std::vector<CompiledMatcher> children; // all, any, not
+    std::shared_ptr<const ModuleTypes> types; // type
 };
 
 struct CompiledRule
@@ -66,6 +68,15 @@ CompiledMatcher compileMatcher(const Matcher &m, const RuleSet &set, const std::
         for (const auto &glob : it->second) c.globs.push_back(compileGlob(glob, field + ".alias"));
         break;
     }
+    case Matcher::Kind::Type: {
+        if (set.types.empty())
+            throw std::runtime_error(field + ".type: the config needs \"types\": a TorchScript archive or a manifest "
+                                             "with module_type that names the module classes");
+        auto types = moduleTypes(set.types);
+        if (!types) throw std::runtime_error("types: " + set.types + ": " + types.error().message);
+        c.types = *types;
+        break;
+    }
     case Matcher::Kind::All:
     case Matcher::Kind::Any:
     case Matcher::Kind::Not: {
@@ -94,6 +105,11 @@ bool matches(const CompiledMatcher &c, const PlanInput &t, std::string_view name
     case Matcher::Kind::Module:
         return name == m.text || (name.size() > m.text.size() && name.starts_with(m.text) &&
                                   name[m.text.size()] == '.');
+    case Matcher::Kind::Type: {
+        const size_t dot = name.rfind('.');
+        const auto it = c.types->find(std::string(dot == std::string_view::npos ? std::string_view() : name.substr(0, dot)));
+        return it != c.types->end() && it->second == m.text;
+    }
     case Matcher::Kind::Ndim: return int64_t(t.shape.size()) == m.ndim;
     case Matcher::Kind::Dtype: return t.dtype == m.dtype;
     case Matcher::Kind::Shape:

@@ -35,6 +35,7 @@ std::string describeMatcher(const Matcher &m)
     case Matcher::Kind::Suffix: return "suffix '" + m.text + "'";
     case Matcher::Kind::Module: return "module '" + m.text + "'";
     case Matcher::Kind::Alias: return "alias '" + m.text + "'";
+    case Matcher::Kind::Type: return "type '" + m.text + "'";
     case Matcher::Kind::Ndim: return "ndim " + std::to_string(m.ndim);
     case Matcher::Kind::Dtype: return "dtype " + std::string(dtypeName(m.dtype));
     case Matcher::Kind::Shape: {

@@ -27,12 +27,13 @@ struct Matcher
         Shape,  ///< dims, each an integer or any ("*")
         Numel,  ///< inclusive range
         Alias,  ///< a named set of glob patterns defined in the config
+        Type,   ///< the owning module's class ("LayerNorm"), from the config's "types" file
         All,
         Any,
         Not,
     };
     Kind kind = Kind::Glob;
-    std::string text;                          ///< pattern, name, prefix, module, alias
+    std::string text;                          ///< pattern, name, prefix, module, alias, type
     int64_t ndim = 0;
     DType dtype = DType::Unknown;
     std::vector<std::optional<int64_t>> shape; ///< nullopt: any size
@@ -82,6 +83,9 @@ struct RuleSet
     std::vector<std::pair<std::string, std::vector<std::string>>> aliases;
     std::vector<Rule> rules;
     std::vector<FreezeStage> schedule;
+    /// A TorchScript archive or a manifest with module_type entries: the module classes that
+    /// "type" matchers ask about. Empty when no rule matches by type.
+    std::string types;
     bool operator==(const RuleSet &) const = default;
 };
 

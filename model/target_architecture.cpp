@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <unordered_map>
 
@@ -169,6 +171,26 @@ Result<TargetArchitecture> loadTarget(const std::string &path)
         if (!t->byName.emplace(t->tensors[i].name, i).second)
             return Error{"it lists " + t->tensors[i].name + " twice"};
     return t;
+}
+
+Result<std::shared_ptr<const ModuleTypes>> moduleTypes(const std::string &path)
+{
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const ModuleTypes>> cache;
+    std::lock_guard lock(mutex);
+    if (const auto it = cache.find(path); it != cache.end()) return it->second;
+    auto target = loadTarget(path);
+    if (!target) return target.error();
+    auto types = std::make_shared<ModuleTypes>();
+    for (const auto &[module, type] : target->modules) types->emplace(module, type);
+    for (const auto &t : target->tensors) {
+        if (t.moduleType.empty()) continue;
+        const size_t dot = t.name.rfind('.');
+        types->emplace(dot == std::string::npos ? std::string() : t.name.substr(0, dot), t.moduleType);
+    }
+    if (types->empty()) return Error{"it names no module classes (a TorchScript archive or a manifest with module_type does)"};
+    cache.emplace(path, types);
+    return std::shared_ptr<const ModuleTypes>(types);
 }
 
 std::string manifestJson(const TargetArchitecture &target)

@@ -45,6 +45,12 @@ struct TargetArchitecture
 /// run. Errors are one line, without the path.
 Result<TargetArchitecture> loadTarget(const std::string &path);
 
+/// Module name -> class ("encoder.ln" -> "LayerNorm") of a TorchScript archive or a manifest
+/// with module_type entries, read once per file and shared (the "type" matchers ask it on
+/// every keystroke). Errors are one line, without the path.
+using ModuleTypes = std::unordered_map<std::string, std::string>;
+Result<std::shared_ptr<const ModuleTypes>> moduleTypes(const std::string &path);
+
 /// The manifest that describes `target` (what `ckpt compare --write-manifest` and the README's
 /// Python produce).
 std::string manifestJson(const TargetArchitecture &target);

@@ -78,6 +78,7 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->setColumnWidth(DiffTableModel::NameColumn, 230);
     for (int c = DiffTableModel::StatusColumn; c < DiffTableModel::ColumnCount; ++c) m_table->setColumnWidth(c, 78);
+    m_table->setColumnWidth(DiffTableModel::CosineColumn, 92);
     m_table->setColumnWidth(DiffTableModel::AColumn, 130);
     m_table->setColumnWidth(DiffTableModel::BColumn, 130);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &DiffPanel::selectionChanged);
@@ -102,6 +103,7 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     hists->addWidget(m_difference, 1);
     plotLayout->addLayout(hists, 3);
     m_tensorTitle->setText(tr("Select a tensor for its histograms."));
+    m_difference->setMinimumPlotHeight(110);
     connect(m_change, &ChangePlot::clicked, this, [this](int module) {
         if (module >= 0 && size_t(module) < m_moduleFirstTensor.size()) selectTensor(m_moduleFirstTensor[size_t(module)]);
     });

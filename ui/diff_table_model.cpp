@@ -95,7 +95,7 @@ QVariant DiffTableModel::data(const QModelIndex &index, int role) const
         case RelColumn: return metrics ? number(d.relL2) : QVariant();
         case MaxAbsColumn: return metrics ? number(d.maxAbs) : QVariant();
         case MeanAbsColumn: return metrics ? number(d.meanAbs) : QVariant();
-        case CosineColumn: return metrics ? number(d.cosine, 7) : QVariant();
+        case CosineColumn: return metrics ? number(d.cosine, 6) : QVariant();
         case ChangedColumn:
             return metrics ? QString::fromStdString(humanCount(d.changedElements)) : QVariant();
         case AColumn: return d.a >= 0 ? side(d.dtypeA, d.shapeA) : QVariant();

@@ -142,19 +142,19 @@ MainWindow::MainWindow(QWidget *parent)
     dock->setWidget(m_rulesPanel);
     dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
-    resizeDocks({dock}, {230}, Qt::Vertical);
     m_rulesDock = dock;
     m_compareDock = new QDockWidget(tr("Compare with Target"), this);
     m_compareDock->setObjectName("compareDock");
-    m_compareDock->setWidget(m_comparePanel);
+    m_compareDock->setWidget(scrolled(m_comparePanel, this)); // its minimum size must not grow the dock area
     m_compareDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     tabifyDockWidget(dock, m_compareDock);
     m_diffDock = new QDockWidget(tr("Diff"), this);
     m_diffDock->setObjectName("diffDock");
-    m_diffDock->setWidget(m_diffPanel);
+    m_diffDock->setWidget(scrolled(m_diffPanel, this));
     m_diffDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     tabifyDockWidget(m_compareDock, m_diffDock);
     dock->raise();
+    resizeDocks({dock}, {230}, Qt::Vertical);
     connect(m_rules, &RulesDocument::planChanged, this, [this] {
         if (m_affectedAction && m_affectedAction->isChecked()) applyFilter();
         m_tree->viewport()->update();

@@ -47,7 +47,7 @@ void MainWindow::diffWith(const QString &path)
     }
     m_diffDock->show();
     m_diffDock->raise();
-    resizeDocks({m_diffDock}, {height() / 2}, Qt::Vertical);
+    resizeDocks({m_diffDock}, {height() * 3 / 5}, Qt::Vertical);
     m_diff->compareWith(path);
 }
 

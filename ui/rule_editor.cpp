@@ -15,9 +15,9 @@
 namespace ckpt {
 namespace {
 
-const QStringList kActions{"freeze", "unfreeze", "drop", "rename", "group", "cast"};
+const QStringList kActions{"freeze", "unfreeze", "drop", "rename", "group", "cast", "resize", "add"};
 // Matchers with one text field; "json" takes any matcher (all/any/not, numel) as JSON.
-const QStringList kKinds{"glob", "regex", "module", "name", "prefix", "suffix", "alias", "ndim", "dtype", "shape", "json"};
+const QStringList kKinds{"glob", "regex", "module", "name", "prefix", "suffix", "alias", "type", "ndim", "dtype", "shape", "json"};
 const QStringList kDtypes{"bfloat16", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"};
 
 } // namespace
@@ -26,7 +26,8 @@ RuleEditor::RuleEditor(QWidget *parent)
     : QWidget(parent), m_action(new QComboBox(this)), m_matchKind(new QComboBox(this)),
       m_match(new QLineEdit(this)), m_renameMode(new QComboBox(this)), m_renameFrom(new QLineEdit(this)),
       m_to(new QLineEdit(this)), m_group(new QLineEdit(this)), m_options(new QLineEdit(this)),
-      m_dtype(new QComboBox(this)), m_status(new QLabel(this)), m_apply(new QPushButton(tr("Apply"), this))
+      m_dtype(new QComboBox(this)), m_status(new QLabel(this)), m_apply(new QPushButton(tr("Apply"), this)),
+      m_fields(new QLineEdit(this))
 {
     setObjectName("ruleEditor");
     m_action->setObjectName("ruleAction");
@@ -59,6 +60,9 @@ RuleEditor::RuleEditor(QWidget *parent)
     m_renameRow = row({m_renameMode, m_renameFrom, new QLabel(tr("to"), this), m_to});
     m_groupRow = row({new QLabel(tr("group"), this), m_group, new QLabel(tr("options"), this), m_options});
     m_castRow = row({new QLabel(tr("to dtype"), this), m_dtype});
+    m_fields->setObjectName("ruleFields");
+    m_fields->setPlaceholderText(tr("{\"shape\": [1, 577, 768], \"method\": \"pos_embed\", \"prefix_tokens\": 1}"));
+    m_fieldsRow = row({new QLabel(tr("fields"), this), m_fields});
     auto *form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("Action"), row({m_action, m_apply}));
@@ -66,9 +70,10 @@ RuleEditor::RuleEditor(QWidget *parent)
     form->addRow(m_renameRow);
     form->addRow(m_groupRow);
     form->addRow(m_castRow);
+    form->addRow(m_fieldsRow);
     form->addRow(m_status);
 
-    for (QLineEdit *e : {m_match, m_renameFrom, m_to, m_group, m_options}) {
+    for (QLineEdit *e : {m_match, m_renameFrom, m_to, m_group, m_options, m_fields}) {
         connect(e, &QLineEdit::textChanged, this, &RuleEditor::edited);
         connect(e, &QLineEdit::returnPressed, this, &RuleEditor::applied);
     }
@@ -90,6 +95,7 @@ void RuleEditor::updateVisibility()
     m_renameRow->setVisible(action == "rename");
     m_groupRow->setVisible(action == "group");
     m_castRow->setVisible(action == "cast");
+    m_fieldsRow->setVisible(action == "resize" || action == "add");
 }
 
 QString RuleEditor::matcherJson(bool optional) const
@@ -116,8 +122,13 @@ Result<Rule> RuleEditor::rule() const
 {
     const QString action = m_action->currentText();
     QString json = QStringLiteral("{\"action\": \"%1\"").arg(action);
-    const QString match = matcherJson(action == "rename");
+    const QString match = action == "add" ? QString() : matcherJson(action == "rename");
     if (!match.isEmpty()) json += ", \"match\": " + match;
+    if (action == "resize" || action == "add") { // the other fields as typed: {"shape": ...}
+        const QString fields = m_fields->text().trimmed();
+        if (fields.startsWith('{') && fields.endsWith('}') && fields.size() > 2) json += ", " + fields.mid(1).chopped(1);
+        else if (!fields.isEmpty()) return Error{"fields: expected a JSON object"};
+    }
     auto quoted = [](const QString &s) {
         return QString::fromUtf8(QJsonDocument(QJsonArray{s}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
     };
@@ -137,15 +148,16 @@ Result<Rule> RuleEditor::rule() const
 
 bool RuleEditor::isBlank() const
 {
-    return m_match->text().trimmed().isEmpty() &&
-           (m_action->currentText() != "rename" || m_renameFrom->text().isEmpty());
+    const QString action = m_action->currentText();
+    return m_match->text().trimmed().isEmpty() && (action != "rename" || m_renameFrom->text().isEmpty()) &&
+           ((action != "add" && action != "resize") || m_fields->text().trimmed().isEmpty());
 }
 
 void RuleEditor::setRule(const Rule &r)
 {
     const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(ruleToJson(r))).object();
     const QSignalBlocker b1(m_action), b2(m_matchKind), b3(m_match), b4(m_renameMode), b5(m_renameFrom),
-        b6(m_to), b7(m_group), b8(m_options), b9(m_dtype);
+        b6(m_to), b7(m_group), b8(m_options), b9(m_dtype), b10(m_fields);
     m_action->setCurrentText(o["action"].toString());
     m_match->clear();
     if (o.contains("match")) {
@@ -165,6 +177,11 @@ void RuleEditor::setRule(const Rule &r)
     m_group->setText(o["group"].toString());
     m_options->setText(o.contains("options") ? QString::fromUtf8(QJsonDocument(o["options"].toObject()).toJson(QJsonDocument::Compact)) : QString());
     if (r.action == Rule::Action::Cast) m_dtype->setCurrentText(o["to"].toString());
+    QJsonObject fields = o;
+    for (const char *key : {"action", "match", "enabled", "note"}) fields.remove(key);
+    m_fields->setText(r.action == Rule::Action::Resize || r.action == Rule::Action::Add
+                          ? QString::fromUtf8(QJsonDocument(fields).toJson(QJsonDocument::Compact))
+                          : QString());
     updateVisibility();
     Q_EMIT edited();
 }

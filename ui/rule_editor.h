@@ -53,6 +53,8 @@ private:
     QWidget *m_renameRow;
     QWidget *m_groupRow;
     QWidget *m_castRow;
+    QLineEdit *m_fields;   ///< resize, add: their fields as JSON
+    QWidget *m_fieldsRow;
 };
 
 } // namespace ckpt

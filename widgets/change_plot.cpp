@@ -20,7 +20,7 @@ ChangePlot::ChangePlot(QWidget *parent)
     m_highlight->setPen(Qt::NoPen);
     m_highlight->setBrush(QColor(234, 67, 53));
     m_plot->xAxis->setLabel(tr("layer, in model order"));
-    m_plot->setMinimumHeight(160);
+    m_plot->setMinimumHeight(110);
     m_plot->setMouseTracking(true);
     m_log->setChecked(true);
     connect(m_log, &QCheckBox::toggled, this, &ChangePlot::refresh);

@@ -43,6 +43,8 @@ void HistogramPlot::clear()
 
 void HistogramPlot::setLogScale(bool log) { m_log->setChecked(log); }
 
+void HistogramPlot::setMinimumPlotHeight(int pixels) { m_plot->setMinimumHeight(pixels); }
+
 void HistogramPlot::setValueLabel(const QString &label)
 {
     m_plot->xAxis->setLabel(label);

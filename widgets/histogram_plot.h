@@ -21,6 +21,7 @@ public:
     void clear();
     void setLogScale(bool log);
     void setValueLabel(const QString &label);
+    void setMinimumPlotHeight(int pixels);
     bool logScale() const;
     QCustomPlot *plot() const { return m_plot; }
 

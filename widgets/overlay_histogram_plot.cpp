@@ -12,7 +12,7 @@ OverlayHistogramPlot::OverlayHistogramPlot(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_log(new QCheckBox(tr("Log counts"), this))
 {
     m_plot->yAxis->setLabel(tr("count"));
-    m_plot->setMinimumHeight(160);
+    m_plot->setMinimumHeight(110);
     m_plot->legend->setVisible(true);
     m_plot->legend->setBrush(QColor(255, 255, 255, 200));
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);

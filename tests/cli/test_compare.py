@@ -239,6 +239,36 @@ class Compare(unittest.TestCase):
         self.assertEqual(sorted(report["missing"]), ["fc.bias", "fc.weight"])
         self.assertEqual(report["unexpected"], [])
 
+    def test_rules_match_by_layer_type_from_a_torchscript_archive(self):
+        model = resnet18(num_classes=3).eval()
+        torch.save(model.state_dict(), self.path("m.pt"))
+        torch.jit.script(model).save(self.path("m.ts"))
+        config = self.path("types.json")
+        write_json(config, {"types": self.path("m.ts"),
+                            "rules": [{"action": "freeze", "match": {"type": "BatchNorm2d"}},
+                                      {"action": "drop", "match": {"type": "Linear"}}]})
+        status, out, err = ref.run("plan", self.path("m.pt"), "--config", config, "--json", timeout=120)
+        self.assertEqual(status, 0, err.decode())
+        plan = json.loads(out)
+        frozen = {t["name"] for t in plan["tensors"] if t["frozen"]}
+        dropped = {t["path"][-1] for t in plan["tensors"] if t["name"] is None}
+        of_type = lambda cls: {f"{m}.{k}" for m, mod in model.named_modules() if type(mod) is cls
+                               for k in mod.state_dict(keep_vars=True)}
+        self.assertEqual(frozen, of_type(torch.nn.BatchNorm2d))
+        self.assertEqual(dropped, of_type(torch.nn.Linear))
+        # A manifest that records module classes works the same.
+        manifest = {k: dict(v, module_type=type(model.get_submodule(k.rpartition(".")[0])).__name__)
+                    for k, v in manifest_of(model).items()}
+        write_json(self.path("m.json"), manifest)
+        write_json(config, {"types": self.path("m.json"), "rules": [{"action": "freeze", "match": {"type": "BatchNorm2d"}}]})
+        status, out, _ = ref.run("plan", self.path("m.pt"), "--config", config, "--json")
+        self.assertEqual({t["name"] for t in json.loads(out)["tensors"] if t["frozen"]}, of_type(torch.nn.BatchNorm2d))
+        # Without "types" the config is refused, naming the field.
+        write_json(config, {"rules": [{"action": "freeze", "match": {"type": "BatchNorm2d"}}]})
+        status, _, err = ref.run("plan", self.path("m.pt"), "--config", config)
+        self.assertEqual(status, 2)
+        self.assertIn("rules[0].match.type", err.decode())
+
     def test_bad_targets_give_one_line_and_exit_2(self):
         model = resnet18(num_classes=3)
         torch.save(model.state_dict(), self.path("m.pt"))
