@@ -134,6 +134,23 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
     return strides;
 }
 
+/// A computed tensor (cast, resized, added) is held in memory whole, with a float copy or
+/// two on the way: refuse one that would not fit, before anything is written.
+void checkComputedSizes(const Prepared &p, const RuleSet &rules)
+{
+    const uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGESIZE));
+    const uint64_t limit = memory / 2; // its float64 working copy
+    auto check = [&](const std::string &name, const std::vector<int64_t> &shape) {
+        long double elements = 1;
+        for (int64_t d : shape) elements *= (long double)d;
+        if (elements * 8 > (long double)limit)
+            throw std::runtime_error(name + ": computing a tensor of " + std::to_string(uint64_t(elements)) +
+                                     " elements needs more memory than this machine has; nothing was written");
+    };
+    for (const auto &[tensor, i] : p.edits) check(p.plan.tensors[i].name, plannedShape(p.inputs, p.plan, rules, i));
+    for (const auto &a : p.plan.added) check(a.name, rules.rules[size_t(a.rule)].shape);
+}
+
 Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 {
     Prepared p;
@@ -151,6 +168,7 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
         if (!p.plan.tensors[i].dropped &&
             (p.plan.tensors[i].dtype != p.inputs[i].dtype || p.plan.tensors[i].resizedBy >= 0))
             p.edits.emplace(c.entries()[p.inputs[i].entry].tensor, i);
+    checkComputedSizes(p, rules);
     Path base = p.inputs.front().path;
     base.pop_back();
     p.weights = c.root();
