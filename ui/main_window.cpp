@@ -311,6 +311,8 @@ void MainWindow::closeDocument()
 {
     m_document = {};
     m_model->setTree(nullptr, nullptr);
+    m_rules->setCheckpoint(nullptr);   // the rules stay; their plan and comparison empty
+    m_diff->setA(nullptr, QString());
     m_details->setCurrentIndex(3);
     m_banner->clear();
     setWindowTitle(tr("Checkpoint Studio"));

@@ -103,6 +103,22 @@ private Q_SLOTS:
         QVERIFY(w.diffPanel()->banner()->text().contains("same weights"));
     }
 
+    void closingTheDocumentEndsTheDiff()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(openAndWait(w, fixture("ok/tiny_vit.pt")));
+        QVERIFY(diffAndWait(w, fixture("compare/tiny_vit_tuned.pt")));
+        QSignalSpy finished(w.diffDocument(), &DiffDocument::finished);
+        QTest::keyClick(&w, Qt::Key_W, Qt::ControlModifier);
+        QVERIFY(finished.count() == 1 || finished.wait(5000));
+        QVERIFY(!w.diffDocument()->report());
+        QVERIFY(w.treeView()->isColumnHidden(DiffColumn));
+        QCOMPARE(w.diffPanel()->table()->model()->rowCount(), 0);
+        QVERIFY(w.rulesDocument()->inputs().empty());
+    }
+
     void anUnreadableSecondFileIsReported()
     {
         MainWindow w;
