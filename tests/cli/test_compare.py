@@ -189,6 +189,43 @@ class Compare(unittest.TestCase):
         self.assert_matches_pytorch(report, model, plain)
         self.assertEqual(len(report["defaulted"]), 20)
 
+    def test_a_grown_classifier_is_padded_and_new_tensors_filled(self):
+        source, model = resnet18(num_classes=5), resnet18(num_classes=8)
+        torch.save(source.state_dict(), self.path("r5.pt"))
+        torch.save(model.state_dict(), self.path("r8.pt"))
+        fixed, config = self.fix_and_load(self.path("r5.pt"), self.path("r8.pt"), model)
+        old = source.state_dict()
+        # Old rows kept; the bias grows with zeros, the weight with a normal draw of the rows' std.
+        self.assertTrue(torch.equal(fixed["fc.weight"][:5], old["fc.weight"]))
+        self.assertTrue(torch.equal(fixed["fc.bias"][:5], old["fc.bias"]))
+        self.assertTrue(torch.equal(fixed["fc.bias"][5:], torch.zeros(3)))
+        new_rows = fixed["fc.weight"][5:].double()
+        self.assertAlmostEqual(new_rows.mean().item(), 0.0, delta=0.1 * old["fc.weight"].double().std().item())
+        self.assertAlmostEqual(new_rows.std().item() / old["fc.weight"].double().std().item(), 1.0, delta=0.1)
+        fills = {r["match"]["name"]: r.get("fill") for r in config["rules"] if r["action"] == "resize"}
+        self.assertEqual(fills, {"fc.weight": "normal", "fc.bias": "zeros"})
+        # The mean row, asked for by hand, and tensors added with zeros, ones and a normal draw.
+        rules = {"rules": [{"action": "resize", "match": {"name": "fc.weight"}, "shape": [8, 512], "method": "rows", "fill": "mean"},
+                           {"action": "resize", "match": {"name": "fc.bias"}, "shape": [8], "method": "rows"},
+                           {"action": "add", "name": "extra.zeros", "shape": [2, 3], "fill": "zeros"},
+                           {"action": "add", "name": "extra.ones", "shape": [4], "dtype": "float16", "fill": "ones"},
+                           {"action": "add", "name": "extra.normal", "shape": [1000], "fill": "normal", "std": 0.5}]}
+        write_json(self.path("manual.json"), rules)
+        out = self.path("manual.pt")
+        r = subprocess.run([ref.CKPT, "apply", self.path("r5.pt"), "--config", self.path("manual.json"), "-o", out],
+                           capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        w = torch.load(out)
+        torch.testing.assert_close(w["fc.weight"][5:], old["fc.weight"].double().mean(0, keepdim=True).float().expand(3, 512),
+                                   rtol=1e-6, atol=1e-7)
+        self.assertTrue(torch.equal(w["extra.zeros"], torch.zeros(2, 3)))
+        self.assertTrue(torch.equal(w["extra.ones"], torch.ones(4, dtype=torch.float16)))
+        self.assertAlmostEqual(w["extra.normal"].std().item(), 0.5, delta=0.05)
+        # Reproducible: the same config writes the same draw.
+        r = subprocess.run([ref.CKPT, "apply", self.path("r5.pt"), "--config", self.path("manual.json"), "-o",
+                            self.path("again.pt")], capture_output=True, timeout=120)
+        self.assertTrue(torch.equal(torch.load(self.path("again.pt"))["extra.normal"], w["extra.normal"]))
+
     def test_renamed_layers_are_paired_by_shape_and_order(self):
         source = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
 
