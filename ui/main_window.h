@@ -117,6 +117,12 @@ private:
     void chooseTarget();
     void createDiffActions(QMenu *file, QMenu *view);
     void chooseDiff();
+    /// File > Close, before which the actions of documents' features go.
+    static QAction *closeAction(QMenu *file);
+    /// An open-file dialog that starts in the folder last used for `purpose`; "" if cancelled.
+    QString chooseFileFor(const QString &purpose, const QString &title, const QString &filter);
+    /// Shows a bottom dock in front, at least `fraction` of the window's height.
+    void raiseDock(QDockWidget *dock, double fraction);
 
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;

@@ -17,26 +17,16 @@ void MainWindow::createDiffActions(QMenu *file, QMenu *view)
     auto *diff = new QAction(tr("&Diff With Checkpoint..."), this);
     diff->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     connect(diff, &QAction::triggered, this, &MainWindow::chooseDiff);
-    QAction *close = nullptr;
-    for (QAction *a : file->actions())
-        if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_W)) close = a;
-    file->insertAction(close, diff);
-    view->addAction(tr("D&iff View"), QKeySequence(Qt::CTRL | Qt::Key_4), this, [this] {
-        m_diffDock->show();
-        m_diffDock->raise();
-    });
+    file->insertAction(closeAction(file), diff);
+    view->addAction(tr("D&iff View"), QKeySequence(Qt::CTRL | Qt::Key_4), this, [this] { raiseDock(m_diffDock, 0); });
     connect(m_diffPanel, &DiffPanel::chooseRequested, this, &MainWindow::chooseDiff);
 }
 
 void MainWindow::chooseDiff()
 {
-    QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Diff With Checkpoint"), settings.value("diff/lastFolder").toString(),
-        tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.safetensors *.json);;All files (*)"));
-    if (path.isEmpty()) return;
-    settings.setValue("diff/lastFolder", QFileInfo(path).absolutePath());
-    diffWith(path);
+    const QString path = chooseFileFor("diff", tr("Diff With Checkpoint"),
+                                       tr("Checkpoints (*.pt *.pth *.bin *.ckpt *.safetensors *.json);;All files (*)"));
+    if (!path.isEmpty()) diffWith(path);
 }
 
 void MainWindow::diffWith(const QString &path)
@@ -45,9 +35,7 @@ void MainWindow::diffWith(const QString &path)
         m_pendingDiff = path;
         return;
     }
-    m_diffDock->show();
-    m_diffDock->raise();
-    resizeDocks({m_diffDock}, {height() * 3 / 5}, Qt::Vertical);
+    raiseDock(m_diffDock, 0.6);
     m_diff->compareWith(path);
 }
 
@@ -61,6 +49,29 @@ bool MainWindow::selectDiffTensor(const QString &name)
             return true;
         }
     return false;
+}
+
+QAction *MainWindow::closeAction(QMenu *file)
+{
+    for (QAction *a : file->actions())
+        if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_W)) return a;
+    return nullptr;
+}
+
+QString MainWindow::chooseFileFor(const QString &purpose, const QString &title, const QString &filter)
+{
+    QSettings settings;
+    const QString key = purpose + "/lastFolder";
+    const QString path = QFileDialog::getOpenFileName(this, title, settings.value(key).toString(), filter);
+    if (!path.isEmpty()) settings.setValue(key, QFileInfo(path).absolutePath());
+    return path;
+}
+
+void MainWindow::raiseDock(QDockWidget *dock, double fraction)
+{
+    dock->show();
+    dock->raise();
+    if (fraction > 0) resizeDocks({dock}, {int(height() * fraction)}, Qt::Vertical);
 }
 
 } // namespace ckpt

@@ -31,9 +31,7 @@ namespace ckpt {
 void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
 {
     // Before File > Close, in a section of their own.
-    QAction *close = nullptr;
-    for (QAction *a : file->actions())
-        if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_W)) close = a;
+    QAction *close = closeAction(file);
     auto *load = new QAction(tr("&Load Rules..."), this);
     load->setShortcut(QKeySequence(tr("Ctrl+Shift+L")));
     connect(load, &QAction::triggered, this, [this] {

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "rules_on_weights.h"
 
 #include "model/checkpoint.h"
 #include "model/plan_report.h"
@@ -51,28 +52,10 @@ int runPlan(const CliArgs &args)
         std::cerr << "usage: ckpt plan PATH --config CFG [--json] [--step N]\n";
         return Unreadable;
     }
-    const std::string &path = args.positional.front();
-    auto rules = loadConfig(config->second);
-    if (!rules) {
-        printError(config->second, rules.error().message);
-        return Unreadable;
-    }
-    auto compiled = CompiledRules::compile(*rules);
-    if (!compiled) {
-        printError(config->second, compiled.error().message);
-        return Unreadable;
-    }
-    auto checkpoint = Checkpoint::open(path);
-    if (!checkpoint) {
-        printError(path, checkpoint.error().message);
-        return Unreadable;
-    }
-    keepUntilExit(checkpoint.value());
-    auto inputs = planInputs(**checkpoint, rules->weights);
-    if (!inputs) {
-        printError(config->second, inputs.error().message);
-        return Unreadable;
-    }
+    auto loaded = loadRulesOnWeights(args.positional.front(), &config->second);
+    if (!loaded) return Unreadable;
+    const RuleSet &rules = loaded->rules;
+    const std::vector<PlanInput> &inputs = loaded->inputs;
     std::optional<int64_t> step;
     if (const auto s = args.options.find("--step"); s != args.options.end()) {
         try {
@@ -82,14 +65,14 @@ int runPlan(const CliArgs &args)
             return Unreadable;
         }
     }
-    const Plan plan = (*compiled)->evaluate(*inputs, step);
+    const Plan plan = loaded->compiled->evaluate(inputs, step);
     if (const auto emit = args.options.find("--emit"); emit != args.options.end())
-        return emitConfig(args, emit->second, **checkpoint, *rules, *inputs, plan);
+        return emitConfig(args, emit->second, *loaded->checkpoint, rules, inputs, plan);
     if (args.has("--json")) {
-        writePlanJson(std::cout, *inputs, *rules, plan);
+        writePlanJson(std::cout, inputs, rules, plan);
         std::cout << "\n";
     } else {
-        std::cout << planText(*inputs, *rules, plan);
+        std::cout << planText(inputs, rules, plan);
     }
     std::cout << std::flush;
     return plan.hasErrors() ? Differs : Ok;

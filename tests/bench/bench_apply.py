@@ -13,7 +13,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_inspect import timed  # noqa: E402
 
 PYTHON = """
 import sys, torch
@@ -25,13 +27,10 @@ RULES = {"rules": [{"action": "rename", "prefix": "model.", "to": ""},
                    {"action": "drop", "match": {"name": "lm_head.weight"}}]}
 
 
-def timed(argv):
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        subprocess.run(["sync"], check=True)
-        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name, *argv], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall, rss = t.read().split()[-2:]
-    return float(wall), int(rss) / 1024
+def synced_timed(argv):
+    """bench_inspect.timed after `sync`: every run starts with nothing left to write back."""
+    subprocess.run(["sync"], check=True)
+    return timed(argv)
 
 
 def main():
@@ -50,9 +49,9 @@ def main():
     out_ckpt, out_py = os.path.join(args.dir, "out_ckpt.pt"), os.path.join(args.dir, "out_py.pt")
     ours, theirs = [], []
     for _ in range(args.repeat):
-        ours.append(timed([args.ckpt, "apply", source, "--config", config, "-o", out_ckpt]))
+        ours.append(synced_timed([args.ckpt, "apply", source, "--config", config, "-o", out_ckpt]))
         os.unlink(out_ckpt)
-        theirs.append(timed(["/usr/bin/python3", "-c", PYTHON, source, out_py]))
+        theirs.append(synced_timed(["/usr/bin/python3", "-c", PYTHON, source, out_py]))
         os.unlink(out_py)
     t_ours, t_theirs = statistics.median(t for t, _ in ours), statistics.median(t for t, _ in theirs)
     m_ours, m_theirs = max(m for _, m in ours), max(m for _, m in theirs)

@@ -17,13 +17,12 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_inspect import llama_state_dict  # noqa: E402
+from bench_inspect import llama_state_dict, timed  # noqa: E402
 
 PYTHON_DIFF = textwrap.dedent("""
     import sys, torch
@@ -59,16 +58,6 @@ def make_files(folder):
     return a, b
 
 
-def timed(argv):
-    """(wall seconds, peak RSS in MB) of a command, from GNU time."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name, *argv], stdout=subprocess.DEVNULL)
-        if r.returncode not in (0, 1):  # diff: 1 when the files differ
-            raise RuntimeError(f"{argv[0]} failed with {r.returncode}")
-        wall, rss = t.read().split()[-2:]
-    return float(wall), int(rss) / 1024
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ckpt", required=True)
@@ -78,8 +67,8 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
     a, b = make_files(args.dir)
     ckpt = os.path.abspath(args.ckpt)
-    timed([ckpt, "diff", "--json", a, b])  # warm the page cache for both
-    ours = [timed([ckpt, "diff", "--json", a, b]) for _ in range(args.repeat)]
+    timed([ckpt, "diff", "--json", a, b], ok=(0, 1))  # warm the page cache for both
+    ours = [timed([ckpt, "diff", "--json", a, b], ok=(0, 1)) for _ in range(args.repeat)]
     theirs = [timed(["/usr/bin/python3", "-c", PYTHON_DIFF, a, b]) for _ in range(args.repeat)]
     t_ours, m_ours = statistics.median(x[0] for x in ours), max(x[1] for x in ours)
     t_theirs, m_theirs = statistics.median(x[0] for x in theirs), max(x[1] for x in theirs)
