@@ -2,7 +2,6 @@
 
 #include "tree_walker.h"
 
-#include <unordered_map>
 
 namespace ckpt {
 
@@ -50,9 +49,7 @@ CompareReport compareWithTarget(const std::vector<PlanInput> &inputs, const Plan
                                 const TargetArchitecture &target, const ModuleVersions &versions)
 {
     CompareReport report;
-    std::unordered_map<std::string_view, size_t> byName;
-    byName.reserve(target.tensors.size());
-    for (size_t i = 0; i < target.tensors.size(); ++i) byName.emplace(target.tensors[i].name, i);
+    const auto &byName = target.byName;
     std::vector<bool> seen(target.tensors.size(), false);
 
     auto judge = [&](CompareEntry e) {

@@ -35,7 +35,7 @@ struct TargetArchitecture
     std::shared_ptr<const Checkpoint> values; ///< the file holding the tensors' values, if any
 
     const TargetTensor *find(const std::string &name) const;
-    std::unordered_map<std::string, size_t> byName; ///< filled by loadTarget
+    std::unordered_map<std::string, size_t> byName; ///< name -> index into tensors; filled by loadTarget
     /// Module name -> class, when the target knows it (TorchScript).
     std::vector<std::pair<std::string, std::string>> modules;
 };
