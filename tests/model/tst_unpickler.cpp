@@ -165,7 +165,7 @@ void TestUnpickler::objectCyclesAreKept()
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     // obj = Node(); obj.__dict__ = {'parent': obj}
-    f.write(QByteArray("\x80\x02" "c__main__\nNode\nq\x00)\x81q\x01}q\x02X\x06\x00\x00\x00parentq\x03h\x01sb.", 46));
+    f.write(QByteArray("\x80\x02" "c__main__\nNode\nq\x00)\x81q\x01}q\x02X\x06\x00\x00\x00parentq\x03h\x01sb.", 44));
     f.close();
     auto opened = Checkpoint::open(path.toStdString());
     QVERIFY2(opened.ok(), opened.ok() ? "" : opened.error().message.c_str());
