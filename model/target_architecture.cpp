@@ -2,6 +2,7 @@
 
 #include "compute_backend.h"
 #include "format_error.h"
+#include "helper_process.h"
 #include "mapped_file.h"
 #include "rule_engine.h"
 #include "zip_directory.h"
@@ -57,9 +58,15 @@ Result<bool> checkScriptCode(const std::string &path)
 Result<TargetArchitecture> fromScript(const std::string &path, std::shared_ptr<const Checkpoint> file)
 {
     if (auto safe = checkScriptCode(path); !safe) return safe.error();
-    auto backend = computeBackend();
-    if (!backend) return backend.error();
-    auto info = (*backend)->scriptModule(path);
+#ifdef CKPT_SCRIPT_READER
+    const std::string helper = findHelper("ckpt-script-reader", "CKPT_SCRIPT_READER", CKPT_SCRIPT_READER);
+#else
+    const std::string helper = findHelper("ckpt-script-reader", "CKPT_SCRIPT_READER", nullptr);
+#endif
+    if (helper.empty()) return Error{"the TorchScript reader (ckpt-script-reader) is not installed"};
+    auto text = runHelper({helper, path}, 120);
+    if (!text) return Error{"torch::jit::load: " + text.error().message};
+    auto info = parseScriptModuleJson(*text);
     if (!info) return Error{"torch::jit::load: " + info.error().message};
     TargetArchitecture t;
     t.path = path;
@@ -191,6 +198,37 @@ Result<std::shared_ptr<const ModuleTypes>> moduleTypes(const std::string &path)
     if (types->empty()) return Error{"it names no module classes (a TorchScript archive or a manifest with module_type does)"};
     cache.emplace(path, types);
     return std::shared_ptr<const ModuleTypes>(types);
+}
+
+std::string scriptModuleJson(const ScriptModuleInfo &info)
+{
+    json tensors = json::array(), modules = json::array();
+    for (const auto &t : info.tensors)
+        tensors.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", std::string(dtypeName(t.dtype))},
+                           {"parameter", t.parameter}, {"module_type", t.moduleType}});
+    for (const auto &[name, type] : info.modules) modules.push_back({name, type});
+    return json{{"tensors", tensors}, {"modules", modules}}.dump();
+}
+
+Result<ScriptModuleInfo> parseScriptModuleJson(const std::string &text)
+{
+    try {
+        const json j = json::parse(text);
+        ScriptModuleInfo info;
+        for (const auto &t : j.at("tensors")) {
+            ScriptTensor s;
+            s.name = t.at("name").get<std::string>();
+            s.shape = t.at("shape").get<std::vector<int64_t>>();
+            s.dtype = dtypeFromName(t.at("dtype").get<std::string>()).value_or(DType::Unknown);
+            s.parameter = t.at("parameter").get<bool>();
+            s.moduleType = t.at("module_type").get<std::string>();
+            info.tensors.push_back(std::move(s));
+        }
+        for (const auto &m : j.at("modules")) info.modules.emplace_back(m.at(0).get<std::string>(), m.at(1).get<std::string>());
+        return info;
+    } catch (const json::exception &e) {
+        return Error{std::string("the reader's answer is not readable: ") + e.what()};
+    }
 }
 
 std::string manifestJson(const TargetArchitecture &target)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "checkpoint.h"
+#include "compute_backend.h"
 #include "dtype.h"
 #include "result.h"
 
@@ -40,10 +41,16 @@ struct TargetArchitecture
     std::vector<std::pair<std::string, std::string>> modules;
 };
 
-/// Reads a target. A TorchScript archive goes through LibTorch's torch::jit::load (the
-/// compute plugin), after checking that it defines no __setstate__ code that loading would
-/// run. Errors are one line, without the path.
+/// Reads a target. A TorchScript archive goes through LibTorch's torch::jit::load, after
+/// checking that it defines no __setstate__ code that loading would run, in a helper process
+/// (ckpt-script-reader) so that a file that crashes or hangs the loader costs an error, not
+/// the app. Errors are one line, without the path.
 Result<TargetArchitecture> loadTarget(const std::string &path);
+
+/// The helper's side: what torch::jit::load says about a TorchScript archive, as JSON, and
+/// back.
+std::string scriptModuleJson(const ScriptModuleInfo &info);
+Result<ScriptModuleInfo> parseScriptModuleJson(const std::string &text);
 
 /// Module name -> class ("encoder.ln" -> "LayerNorm") of a TorchScript archive or a manifest
 /// with module_type entries, read once per file and shared (the "type" matchers ask it on

@@ -324,6 +324,24 @@ class Compare(unittest.TestCase):
         status, _, err = ref.run("compare", self.path("m.pt"), "--target", self.path("absent.pt"))
         self.assertEqual(status, 2)
 
+    def test_a_reader_that_crashes_or_fails_costs_one_line(self):
+        model = resnet18(num_classes=3).eval()
+        torch.save(model.state_dict(), self.path("m.pt"))
+        torch.jit.script(model).save(self.path("m.ts"))
+        for name, body in (("crash", "kill -SEGV $$"), ("fail", "echo 'bad archive' >&2; exit 2")):
+            reader = self.path(name + ".sh")
+            with open(reader, "w") as f:
+                f.write("#!/bin/sh\n" + body + "\n")
+            os.chmod(reader, 0o755)
+            r = subprocess.run([ref.CKPT, "compare", self.path("m.pt"), "--target", self.path("m.ts")],
+                               capture_output=True, timeout=60, env=dict(os.environ, CKPT_SCRIPT_READER=reader))
+            with self.subTest(reader=name):
+                self.assertEqual(r.returncode, 2)
+                lines = r.stderr.decode().splitlines()
+                self.assertEqual(len(lines), 1, lines)
+                self.assertIn("m.ts", lines[0])
+                self.assertIn("crashed" if name == "crash" else "bad archive", lines[0])
+
     def test_torchscript_that_would_run_setstate_code_is_refused(self):
         class Stateful(torch.nn.Module):
             def __init__(self):

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "result.h"
+
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+/// Runs a helper program (argv[0] a path) and returns what it wrote on stdout. LibTorch work
+/// on untrusted files that can crash or hang the loader (torch::jit::load) runs this way, so
+/// a hostile file costs a failed helper, never the app. Errors: the helper's last stderr
+/// line, how it died (signal), or that it took longer than `timeoutSeconds` (then killed).
+Result<std::string> runHelper(const std::vector<std::string> &argv, int timeoutSeconds);
+
+/// Where a helper executable is: $CKPT_<ENV>, next to the running executable, in
+/// ../lib/ckpt-studio, or at `buildTreePath`; empty when none exists.
+std::string findHelper(const std::string &name, const char *envVariable, const char *buildTreePath);
+
+} // namespace ckpt
