@@ -29,7 +29,7 @@ void MainWindow::chooseTarget()
 
 void MainWindow::openTarget(const QString &path)
 {
-    raiseDock(m_compareDock, 0.4);
+    raiseDock(m_compareDock, 0.5);
     m_compare->setTarget(path);
 }
 
