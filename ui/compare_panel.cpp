@@ -65,6 +65,13 @@ ComparePanel::ComparePanel(CompareDocument *doc, QWidget *parent)
     m_table->setColumnWidth(CompareTableModel::CheckpointColumn, 150);
     m_table->setColumnWidth(CompareTableModel::TargetColumn, 150);
 
+    connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
+        const CompareEntry *e = m_model->entryAt(index.row());
+        if (e && e->input >= 0 && size_t(e->input) < m_doc->inputs().size())
+            Q_EMIT entryActivated(int(m_doc->inputs()[size_t(e->input)].entry));
+    });
+    m_table->setToolTip(tr("Double-click a name to show it in the tree"));
+
     m_proposals->setHeaderLabels({tr("Fix"), tr("Sure"), tr("What it does")});
     m_proposals->setRootIsDecorated(false);
     m_proposals->setWordWrap(true);

@@ -29,6 +29,8 @@ public:
 
 Q_SIGNALS:
     void chooseTargetRequested();
+    /// A row was activated (double-click, Enter): the checkpoint entry it stands for.
+    void entryActivated(int entry);
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;

@@ -83,6 +83,12 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_table->setColumnWidth(DiffTableModel::AColumn, 130);
     m_table->setColumnWidth(DiffTableModel::BColumn, 130);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &DiffPanel::selectionChanged);
+    connect(m_table, &QTableView::activated, this, [this](const QModelIndex &index) {
+        const DiffReport *r = m_doc->report();
+        const int i = index.data(DiffTableModel::IndexRole).toInt();
+        if (r && i >= 0 && size_t(i) < r->tensors.size() && r->tensors[size_t(i)].a >= 0)
+            Q_EMIT entryActivated(r->tensors[size_t(i)].a);
+    });
 
     auto *top = new QHBoxLayout;
     top->addWidget(choose);

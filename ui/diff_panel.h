@@ -40,6 +40,8 @@ public:
 
 Q_SIGNALS:
     void chooseRequested();
+    /// A row was activated (double-click, Enter): A's checkpoint entry it stands for.
+    void entryActivated(int entry);
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;

@@ -397,6 +397,15 @@ bool MainWindow::selectFullName(const QString &fullName)
     return false;
 }
 
+bool MainWindow::selectEntry(int entry)
+{
+    if (!m_document.tree || entry < 0) return false;
+    for (size_t i = 1; i < m_document.tree->size(); ++i)
+        if (m_document.tree->node(int(i)).entry == entry)
+            return selectFullName(QString::fromStdString(m_document.tree->node(int(i)).fullName));
+    return false;
+}
+
 bool MainWindow::currentIsTensor() const
 {
     return m_tree->currentIndex().isValid() && m_tree->currentIndex().data(EntryRole).toInt() >= 0;

@@ -49,6 +49,8 @@ public:
 
     /// Selects the row with this full name ("state_dict/model.conv1.weight"); false if none.
     bool selectFullName(const QString &fullName);
+    /// Selects the tree row of checkpoint entry `entry` (a tensor); false when not shown.
+    bool selectEntry(int entry);
     /// Whether the current row is a tensor (its statistics are then being computed).
     bool currentIsTensor() const;
     void setFilter(const QString &pattern, int mode);

@@ -18,6 +18,7 @@ void MainWindow::createCompareActions(QMenu *file, QMenu *view)
     file->insertAction(closeAction(file), compare); // with the rules' actions
     view->addAction(tr("Compare &View"), QKeySequence(Qt::CTRL | Qt::Key_3), this, [this] { raiseDock(m_compareDock, 0); });
     connect(m_comparePanel, &ComparePanel::chooseTargetRequested, this, &MainWindow::chooseTarget);
+    connect(m_comparePanel, &ComparePanel::entryActivated, this, &MainWindow::selectEntry);
 }
 
 void MainWindow::chooseTarget()

@@ -20,6 +20,7 @@ void MainWindow::createDiffActions(QMenu *file, QMenu *view)
     file->insertAction(closeAction(file), diff);
     view->addAction(tr("D&iff View"), QKeySequence(Qt::CTRL | Qt::Key_4), this, [this] { raiseDock(m_diffDock, 0); });
     connect(m_diffPanel, &DiffPanel::chooseRequested, this, &MainWindow::chooseDiff);
+    connect(m_diffPanel, &DiffPanel::entryActivated, this, &MainWindow::selectEntry);
 }
 
 void MainWindow::chooseDiff()

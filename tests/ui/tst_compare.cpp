@@ -45,6 +45,11 @@ private Q_SLOTS:
         QCOMPARE(size_t(panel->table()->model()->rowCount()), doc->report().entries.size());
         QVERIFY(panel->banner()->text().contains("strict load would fail"));
 
+        // Activating a row shows that tensor in the tree.
+        Q_EMIT panel->table()->activated(panel->table()->model()->index(0, 0));
+        QCOMPARE(size_t(w.treeView()->currentIndex().data(EntryRole).toInt()),
+                 w.rulesDocument()->inputs()[size_t(doc->report().entries.front().input)].entry);
+
         // The filter shows one status at a time.
         QComboBox *filter = panel->statusFilter();
         filter->setCurrentIndex(filter->findText("missing"));

@@ -80,6 +80,12 @@ private Q_SLOTS:
         QVERIFY(!tree->isColumnHidden(DiffColumn));
         QVERIFY(w.selectFullName("encoder.layers.encoder_layer_0.mlp.0.weight"));
         QVERIFY(tree->currentIndex().siblingAtColumn(DiffColumn).data().toString().startsWith("changed"));
+
+        // Activating a row of the diff shows that tensor in the tree.
+        const QModelIndex row = panel->table()->model()->index(0, 0);
+        Q_EMIT panel->table()->activated(row);
+        const TensorDiff &shown = r.tensors[size_t(row.data(DiffTableModel::IndexRole).toInt())];
+        QCOMPARE(tree->currentIndex().data(EntryRole).toInt(), shown.a);
     }
 
     void theRulesRenamesAlignNames()
