@@ -78,28 +78,38 @@ std::vector<const CompareEntry *> withStatus(const CompareReport &r, CompareEntr
     return out;
 }
 
-/// The prefix (ending in '.') that, stripped from unexpected names or added to them, turns
-/// the most of them into missing ones.
+/// The prefix change that turns the most unexpected names into missing ones: strip one
+/// ("module."), add one ("model."), or replace one by another ("backbone." -> "encoder."), each
+/// prefix ending in '.'. Votes come from name pairs whose rest (at least "x.y") agrees.
 std::optional<FixProposal> prefixFix(const CompareReport &r)
 {
     const auto unexpected = withStatus(r, CompareEntry::Status::Unexpected);
     const auto missing = withStatus(r, CompareEntry::Status::Missing);
     if (unexpected.empty() || missing.empty()) return std::nullopt;
-    std::unordered_set<std::string_view> missingSet, unexpectedSet;
-    for (const auto *e : missing) missingSet.insert(e->name);
-    for (const auto *e : unexpected) unexpectedSet.insert(e->name);
-    std::map<std::pair<bool, std::string>, size_t> votes; ///< (strip?, prefix) -> names it fixes
+    // Missing names by each of their tails: rest -> the prefixes before it.
+    std::unordered_map<std::string_view, std::vector<std::string_view>> byRest;
+    auto tails = [](std::string_view name, auto &&fn) {
+        fn(std::string_view(), name); // no prefix at all
+        for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1))
+            if (name.find('.', dot + 1) != std::string_view::npos) // keep at least "x.y"
+                fn(name.substr(0, dot + 1), name.substr(dot + 1));
+    };
+    for (const auto *e : missing) tails(e->name, [&](std::string_view prefix, std::string_view rest) { byRest[rest].push_back(prefix); });
+    constexpr size_t kAmbiguous = 64; // a rest shared by more names says nothing about prefixes
+    std::map<std::pair<std::string, std::string>, size_t> votes; ///< (from, to) -> names it fixes
     for (const auto *e : unexpected)
-        for (size_t dot = e->name.find('.'); dot != std::string::npos; dot = e->name.find('.', dot + 1))
-            if (missingSet.contains(std::string_view(e->name).substr(dot + 1))) ++votes[{true, e->name.substr(0, dot + 1)}];
-    for (const auto *e : missing)
-        for (size_t dot = e->name.find('.'); dot != std::string::npos; dot = e->name.find('.', dot + 1))
-            if (unexpectedSet.contains(std::string_view(e->name).substr(dot + 1))) ++votes[{false, e->name.substr(0, dot + 1)}];
+        tails(e->name, [&](std::string_view from, std::string_view rest) {
+            const auto it = byRest.find(rest);
+            if (it == byRest.end() || it->second.size() > kAmbiguous) return;
+            for (std::string_view to : it->second)
+                if (from != to) ++votes[{std::string(from), std::string(to)}];
+        });
     if (votes.empty()) return std::nullopt;
     const auto best = std::max_element(votes.begin(), votes.end(), [](const auto &a, const auto &b) {
-        return a.second != b.second ? a.second < b.second : a.first.second.size() < b.first.second.size();
+        if (a.second != b.second) return a.second < b.second;
+        return a.first.first.size() + a.first.second.size() > b.first.first.size() + b.first.second.size();
     });
-    const auto &[strip, prefix] = best->first;
+    const auto &[from, to] = best->first;
     const size_t fixed = best->second;
     // One name fixed by chance is not a prefix; unless it is all there is.
     if (fixed < 2 && fixed < std::min(unexpected.size(), missing.size())) return std::nullopt;
@@ -107,27 +117,25 @@ std::optional<FixProposal> prefixFix(const CompareReport &r)
     p.kind = FixProposal::Kind::Prefix;
     Rule rule;
     rule.action = Rule::Action::Rename;
+    rule.prefix = from;
+    rule.to = to;
     size_t affected = 0;
-    if (strip) {
-        rule.prefix = prefix;
-        rule.to = "";
-        for (const auto &e : r.entries)
-            affected += e.status != CompareEntry::Status::Missing && e.name.starts_with(prefix);
-        p.reason = "strip '" + prefix + "': " + std::to_string(fixed) + " of " + std::to_string(affected) +
-                   " names with it then match the target";
-    } else {
-        rule.prefix = "";
-        rule.to = prefix;
+    if (from.empty()) { // add: only to names that do not have it yet
         Matcher notPrefixed;
         notPrefixed.kind = Matcher::Kind::Not;
         Matcher has;
         has.kind = Matcher::Kind::Prefix;
-        has.text = prefix;
+        has.text = to;
         notPrefixed.children.push_back(has);
         rule.match = notPrefixed;
         affected = unexpected.size();
-        p.reason = "add '" + prefix + "': " + std::to_string(fixed) + " of " + std::to_string(affected) +
+        p.reason = "add '" + to + "': " + std::to_string(fixed) + " of " + std::to_string(affected) +
                    " unexpected names then match the target";
+    } else {
+        for (const auto &e : r.entries)
+            affected += e.status != CompareEntry::Status::Missing && e.name.starts_with(from);
+        p.reason = (to.empty() ? "strip '" + from + "'" : "replace '" + from + "' by '" + to + "'") + ": " +
+                   std::to_string(fixed) + " of " + std::to_string(affected) + " names with it then match the target";
     }
     p.confidence = double(fixed) / double(std::max<size_t>(affected, 1));
     p.rules.push_back(rule);

@@ -163,6 +163,23 @@ class Compare(unittest.TestCase):
         model.eval()(torch.randn(1, 3, 64, 64))
         self.assertTrue(torch.equal(fixed["layer1.0.conv1.weight"], source.state_dict()["layer1.0.conv1.weight"]))
 
+    def test_a_prefix_replaced_by_another_is_one_rename(self):
+        class Wrapped(torch.nn.Module):
+            def __init__(self, name):
+                super().__init__()
+                self.add_module(name, resnet18(num_classes=3))
+
+        source, model = Wrapped("backbone"), Wrapped("encoder")
+        torch.save(source.state_dict(), self.path("b.pt"))
+        write_json(self.path("e.json"), manifest_of(model))
+        status, report = self.compare(self.path("b.pt"), self.path("e.json"))
+        self.assert_matches_pytorch(report, model, source.state_dict())
+        first = report["proposals"][0]
+        self.assertEqual(first["kind"], "prefix")
+        self.assertEqual(first["rules"], [{"action": "rename", "prefix": "backbone.", "to": "encoder."}])
+        self.assertEqual(len(report["proposals"]), 1)
+        self.fix_and_load(self.path("b.pt"), self.path("e.json"), model)
+
     def test_the_missing_are_filled_from_the_target_and_the_unexpected_dropped(self):
         source, model = resnet18(num_classes=4), resnet18(num_classes=4)
         # A real state_dict keeps its _metadata (BatchNorm version 2): PyTorch then reports the
