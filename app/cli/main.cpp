@@ -19,7 +19,7 @@ commands:
                              torch.load(weights_only=True) would accept the file
   plan PATH --config CFG [--json] [--step N] [--emit FORMAT [-o FILE]]
                              what a rules config (freeze, unfreeze, drop, rename, group,
-                             cast) does to the checkpoint's weights: per-rule counts,
+                             cast, resize, add) does to the checkpoint's weights: per-rule counts,
                              diagnostics, and every tensor's new name, frozen flag, groups
                              and dtype (--step applies the freeze schedule up to step N);
                              --emit json|yaml writes the config with its resolved result,
@@ -28,8 +28,9 @@ commands:
 
   apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]
         [--optimizer abort|drop] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
-                             write the checkpoint as the rules make it (renames, drops),
-                             streamed to a temporary file, verified, then renamed into place
+                             write the checkpoint as the rules make it (renames, drops,
+                             casts, resizes, added tensors), streamed to a temporary file,
+                             verified, then renamed into place
 
   compare PATH --target TARGET [--config CFG] [--json] [--suggest OUT.json]
                              would the checkpoint (after the config's rules) load into the
@@ -38,13 +39,15 @@ commands:
                              strict load_state_dict? Lists missing, unexpected, mis-shaped
                              and re-typed names and proposes fixes as rules; --suggest
                              writes the config plus every proposal
+
   diff A B [--config CFG] [--json] [--top N]
                              tensor by tensor: identical bytes, changed (max |a-b|, mean
                              |a-b|, ||a-b||/||a||, cosine, in float64), added, removed,
                              shape or dtype changed; the config's renames align the names
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
-dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail; diff: 1 when the files differ
+dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail;
+diff: 1 when the files differ
 )";
 
 } // namespace
