@@ -19,8 +19,8 @@ commands:
                              torch.load(weights_only=True) would accept the file
   plan PATH --config CFG [--json] [--step N] [--emit FORMAT [-o FILE]]
                              what a rules config (freeze, unfreeze, drop, rename, group,
-                             cast, resize, add) does to the checkpoint's weights: per-rule counts,
-                             diagnostics, and every tensor's new name, frozen flag, groups
+                             cast, resize, add) does to the checkpoint's weights: per-rule
+                             counts, diagnostics, and every tensor's new name, frozen flag, groups
                              and dtype (--step applies the freeze schedule up to step N);
                              --emit json|yaml writes the config with its resolved result,
                              python a function that applies it to an nn.Module; anemoi,
