@@ -7,7 +7,6 @@ reading the output back to verify it; torch.save does neither.
 
     bench_apply.py --ckpt build/release/app/ckpt [--dir /tmp/ckpt-bench] [--repeat 3]
 """
-import argparse
 import json
 import os
 import statistics
@@ -15,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_inspect import timed  # noqa: E402
+from bench_inspect import bench_arguments, timed  # noqa: E402
 
 PYTHON = """
 import sys, torch
@@ -34,11 +33,7 @@ def synced_timed(argv):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--dir", default="/tmp/ckpt-bench")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = bench_arguments(repeat=3).parse_args()
     source = os.path.join(args.dir, "llama.pt")
     if not os.path.exists(source):
         subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "bench_inspect.py"),

@@ -11,7 +11,6 @@ layer, the rest byte-identical). Then times, on a warm page cache, whole process
     writes: max |a-b|, mean |a-b|, ||a-b||/||a||, cosine), skipping torch.equal pairs;
 with the peak resident memory of each (GNU time's %M). Prints a Markdown table with ratios.
 """
-import argparse
 import json
 import os
 import statistics
@@ -22,7 +21,7 @@ import textwrap
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_inspect import llama_state_dict, timed  # noqa: E402
+from bench_inspect import bench_arguments, llama_state_dict, timed  # noqa: E402
 
 PYTHON_DIFF = textwrap.dedent("""
     import sys, torch
@@ -59,11 +58,7 @@ def make_files(folder):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--dir", default="/tmp/ckpt-bench")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = bench_arguments(repeat=3).parse_args()
     os.makedirs(args.dir, exist_ok=True)
     a, b = make_files(args.dir)
     ckpt = os.path.abspath(args.ckpt)

@@ -76,6 +76,15 @@ def timed(argv, ok=(0,)):
     return float(wall), int(rss) / 1024
 
 
+def bench_arguments(repeat):
+    """The options every benchmark takes: the ckpt binary, the folder of made files, repeats."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", required=True)
+    parser.add_argument("--dir", default="/tmp/ckpt-bench")
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser
+
+
 TORCH_LOAD = textwrap.dedent("""
     import sys, time, torch
     t = time.perf_counter()
@@ -107,10 +116,7 @@ def bench(ckpt, path, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--dir", default="/tmp/ckpt-bench")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser = bench_arguments(repeat=5)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
