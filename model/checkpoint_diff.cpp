@@ -74,6 +74,11 @@ const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
     return c.files()[size_t(s.file)].map->data() + s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8;
 }
 
+bool isMeta(const Checkpoint &c, int entry)
+{
+    return c.tensors()[size_t(c.entries()[size_t(entry)].tensor)].storage < 0;
+}
+
 void releaseTensor(const Checkpoint &c, int entry)
 {
     const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
@@ -147,7 +152,10 @@ Result<DiffReport> diffCheckpoints(const Checkpoint &a, const Checkpoint &b, con
             uint64_t sizeA = 0, sizeB = 0;
             const uint8_t *pa = contiguousBytes(a, d.a, sizeA);
             const uint8_t *pb = contiguousBytes(b, d.b, sizeB);
-            const bool sameBytes = d.dtypeA == d.dtypeB && pa && pb && sizeA == sizeB && std::memcmp(pa, pb, sizeA) == 0;
+            // Meta tensors have no bytes: equal when their shape and dtype are.
+            const bool bothMeta = isMeta(a, d.a) && isMeta(b, d.b);
+            const bool sameBytes = d.dtypeA == d.dtypeB &&
+                                   (bothMeta || (pa && pb && sizeA == sizeB && std::memcmp(pa, pb, sizeA) == 0));
             if (sameBytes) {
                 d.status = TensorDiff::Status::Identical;
                 ++report.identical;

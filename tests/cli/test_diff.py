@@ -149,6 +149,30 @@ class Diff(unittest.TestCase):
         safetensors_writer.save({k: v.contiguous() for k, v in self.before.items()}, self.path("before.safetensors"))
         self.diff(self.path("before.pt"), self.path("before.safetensors"), expect=0)
 
+    def test_tensors_without_values(self):
+        q = torch.quantize_per_tensor(torch.randn(4, 4), 0.1, 3, torch.qint8)
+        a = {"meta": torch.empty(3, 3, device="meta"), "q": q, "c": torch.randn(5, dtype=torch.complex64),
+             "flags": torch.tensor([True, False])}
+        torch.save(a, self.path("odd_a.pt"))
+        # Against itself: identical, meta tensors included (equal shape and dtype, no bytes).
+        report = self.diff(self.path("odd_a.pt"), self.path("odd_a.pt"), expect=0)
+        self.assertEqual({t["status"] for t in report["tensors"]}, {"identical"})
+        b = dict(a, c=a["c"] * 2, flags=torch.tensor([True, True]),
+                 q=torch.quantize_per_tensor(torch.randn(4, 4), 0.1, 3, torch.qint8))
+        torch.save(b, self.path("odd_b.pt"))
+        report = self.diff(self.path("odd_a.pt"), self.path("odd_b.pt"))
+        by_name = {t["name"]: t for t in report["tensors"]}
+        self.assertEqual(by_name["meta"]["status"], "identical")
+        # Quantized values are not compared (their integers mean nothing alone): said so.
+        self.assertEqual(by_name["q"]["status"], "changed")
+        self.assertIn("qint8", by_name["q"]["error"])
+        # Bool values compare as 0 and 1; complex ones by modulus: ||a - 2a|| / ||a|| = 1, and
+        # a . conj(2a) is real and positive (cosine 1).
+        flags = expected_metrics(a["flags"], b["flags"])
+        self.assertTrue(math.isclose(by_name["flags"]["cosine"], flags["cosine"], rel_tol=1e-6))
+        self.assertTrue(math.isclose(by_name["c"]["rel_l2"], 1.0, rel_tol=1e-6))
+        self.assertTrue(math.isclose(by_name["c"]["cosine"], 1.0, rel_tol=1e-6))
+
     def test_unreadable_input_gives_one_line_and_exit_2(self):
         with open(self.path("garbage.pt"), "wb") as f:
             f.write(b"\x00" * 64)
