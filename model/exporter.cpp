@@ -164,10 +164,14 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     if (!compiled) throw std::runtime_error(compiled.error().message);
     p.plan = (*compiled)->evaluate(p.inputs);
     if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
-    for (size_t i = 0; i < p.inputs.size(); ++i)
-        if (!p.plan.tensors[i].dropped &&
-            (p.plan.tensors[i].dtype != p.inputs[i].dtype || p.plan.tensors[i].resizedBy >= 0))
-            p.edits.emplace(c.entries()[p.inputs[i].entry].tensor, i);
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &t = p.plan.tensors[i];
+        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0)) continue;
+        const int tensor = c.entries()[p.inputs[i].entry].tensor;
+        if (c.tensors()[size_t(tensor)].storage < 0)
+            throw std::runtime_error(p.inputs[i].name + ": a meta tensor has no data to cast or resize");
+        p.edits.emplace(tensor, i);
+    }
     checkComputedSizes(p, rules);
     Path base = p.inputs.front().path;
     base.pop_back();

@@ -55,6 +55,20 @@ class Apply(unittest.TestCase):
                            capture_output=True, timeout=120, **run)
         return r.returncode, r.stdout.decode(), r.stderr.decode()
 
+    def test_a_meta_tensor_cannot_be_cast_or_resized(self):
+        path = os.path.join(self.dir.name, "meta.pt")
+        torch.save({"meta": torch.empty(3, 3, device="meta"), "w": torch.randn(3, 3)}, path)
+        out = os.path.join(self.dir.name, "out.pt")
+        for rule in ({"action": "cast", "match": {"name": "meta"}, "to": "float16"},
+                     {"action": "resize", "match": {"name": "meta"}, "shape": [4, 3], "method": "rows"}):
+            cfg = write_config(self.dir.name, {"rules": [rule]})
+            r = subprocess.run([ref.CKPT, "apply", path, "--config", cfg, "-o", out], capture_output=True, timeout=60)
+            with self.subTest(action=rule["action"]):
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stderr.decode().splitlines(),
+                                 [f"error: {out}: meta: a meta tensor has no data to cast or resize"])
+                self.assertFalse(os.path.exists(out))
+
     def test_untouched_round_trip_equals_the_source(self):
         for fixture in ("ok/resnet18.pt", "ok/lightning.ckpt", "ok/special.pt", "ok/dtypes.pt",
                         "ok/resnet18_legacy.pt", "ok/special_protocol4.pt", "ok/tiny_vit_module.pt",
