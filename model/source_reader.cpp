@@ -7,7 +7,9 @@ namespace ckpt {
 
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
 {
+    if (t.storage < 0) throw std::runtime_error("a meta tensor has no data");
     const StorageInfo &s = c.storages()[size_t(t.storage)];
+    if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in its file; not supported yet");
     const uint64_t item = uint64_t(dtypeBits(t.dtype)) / 8;
     std::vector<char> out(t.nbytes());
     if (out.empty()) return out;
