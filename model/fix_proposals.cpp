@@ -95,21 +95,32 @@ std::optional<FixProposal> prefixFix(const CompareReport &r)
                 fn(name.substr(0, dot + 1), name.substr(dot + 1));
     };
     for (const auto *e : missing) tails(e->name, [&](std::string_view prefix, std::string_view rest) { byRest[rest].push_back(prefix); });
-    constexpr size_t kAmbiguous = 64; // a rest shared by more names says nothing about prefixes
-    std::map<std::pair<std::string, std::string>, size_t> votes; ///< (from, to) -> names it fixes
+    constexpr size_t kAmbiguous = 8; // a rest shared by more names says little about prefixes
+    // Keys are views into the report's names: no string is built per vote (100k names vote
+    // several times each).
+    struct PairHash
+    {
+        size_t operator()(const std::pair<std::string_view, std::string_view> &p) const
+        {
+            return std::hash<std::string_view>{}(p.first) * 31 + std::hash<std::string_view>{}(p.second);
+        }
+    };
+    std::unordered_map<std::pair<std::string_view, std::string_view>, size_t, PairHash> votes; ///< (from, to) -> names it fixes
     for (const auto *e : unexpected)
         tails(e->name, [&](std::string_view from, std::string_view rest) {
             const auto it = byRest.find(rest);
             if (it == byRest.end() || it->second.size() > kAmbiguous) return;
             for (std::string_view to : it->second)
-                if (from != to) ++votes[{std::string(from), std::string(to)}];
+                if (from != to) ++votes[{from, to}];
         });
     if (votes.empty()) return std::nullopt;
-    const auto best = std::max_element(votes.begin(), votes.end(), [](const auto &a, const auto &b) {
-        if (a.second != b.second) return a.second < b.second;
-        return a.first.first.size() + a.first.second.size() > b.first.first.size() + b.first.second.size();
+    // Most names fixed; then the smaller change; then the first in text order (deterministic).
+    const auto best = std::min_element(votes.begin(), votes.end(), [](const auto &a, const auto &b) {
+        if (a.second != b.second) return a.second > b.second;
+        const size_t la = a.first.first.size() + a.first.second.size(), lb = b.first.first.size() + b.first.second.size();
+        return la != lb ? la < lb : a.first < b.first;
     });
-    const auto &[from, to] = best->first;
+    const std::string from(best->first.first), to(best->first.second);
     const size_t fixed = best->second;
     // One name fixed by chance is not a prefix; unless it is all there is.
     if (fixed < 2 && fixed < std::min(unexpected.size(), missing.size())) return std::nullopt;
