@@ -377,8 +377,9 @@ std::vector<FixProposal> castFixes(const std::vector<PlanInput> &inputs, const P
 
 } // namespace
 
-std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules,
-                                      const TargetArchitecture &target, const ModuleVersions &versions)
+std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
+                                      const CompareReport &report, const TargetArchitecture &target,
+                                      const ModuleVersions &versions)
 {
     std::vector<FixProposal> out;
     RuleSet working = rules;
@@ -388,21 +389,33 @@ std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, cons
             out.push_back(std::move(p));
         }
     };
-    State s = evaluate(inputs, working, target, versions);
+    // The plan and report for the rules taken so far: the caller's until a proposal adds a
+    // rule, then evaluated again only when one did.
+    const Plan *currentPlan = &plan;
+    const CompareReport *current = &report;
+    State latest;
+    size_t evaluated = working.rules.size();
+    auto refresh = [&] {
+        if (working.rules.size() == evaluated) return;
+        latest = evaluate(inputs, working, target, versions);
+        currentPlan = &latest.plan;
+        current = &latest.report;
+        evaluated = working.rules.size();
+    };
     for (int round = 0; round < 4; ++round) { // module. then _orig_mod., for example
-        auto p = prefixFix(s.report);
+        auto p = prefixFix(*current);
         if (!p) break;
         take({std::move(*p)});
-        s = evaluate(inputs, working, target, versions);
+        refresh();
     }
-    take(renameFixes(s.report));
-    s = evaluate(inputs, working, target, versions);
-    take(resizeFixes(inputs, s.report, target));
-    if (auto drop = dropFix(s.report)) take({std::move(*drop)});
-    s = evaluate(inputs, working, target, versions);
-    take(fillFixes(s.report, target));
-    s = evaluate(inputs, working, target, versions);
-    take(castFixes(inputs, s.plan, s.report));
+    take(renameFixes(*current));
+    refresh();
+    take(resizeFixes(inputs, *current, target));
+    if (auto drop = dropFix(*current)) take({std::move(*drop)});
+    refresh();
+    take(fillFixes(*current, target));
+    refresh();
+    take(castFixes(inputs, *currentPlan, *current));
     return out;
 }
 

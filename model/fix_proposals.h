@@ -25,8 +25,11 @@ std::string_view proposalKindName(FixProposal::Kind kind);
 /// it applied): prefixes, renames by shape and order, resizes (position embeddings, relative
 /// position tables, rows of a classifier or vocabulary), drops of what stays unexpected,
 /// fills of missing tensors from the target's own values, casts to the target's dtypes.
-std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules,
-                                      const TargetArchitecture &target, const ModuleVersions &versions = {});
+/// `plan` and `report` are what `rules` already give (the caller shows them); they are the
+/// starting point, not computed again.
+std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
+                                      const CompareReport &report, const TargetArchitecture &target,
+                                      const ModuleVersions &versions = {});
 
 /// `rules` with every proposal's rules appended.
 RuleSet withProposals(const RuleSet &rules, const std::vector<FixProposal> &proposals);

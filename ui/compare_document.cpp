@@ -83,7 +83,7 @@ void CompareDocument::recompute()
         auto result = std::make_shared<Result>();
         const ModuleVersions versions = checkpoint ? stateDictVersions(*checkpoint, inputs) : ModuleVersions{};
         result->report = compareWithTarget(inputs, plan, rules, *target, versions);
-        result->proposals = proposeFixes(inputs, rules, *target, versions);
+        result->proposals = proposeFixes(inputs, rules, plan, result->report, *target, versions);
         return result;
     }));
 }

@@ -33,7 +33,7 @@ int runCompare(const CliArgs &args)
         if (d.severity == Diagnostic::Severity::Error) std::cerr << "ckpt compare: config: " << d.message << "\n";
     const ModuleVersions versions = stateDictVersions(*loaded->checkpoint, inputs);
     const CompareReport report = compareWithTarget(inputs, plan, rules, *target, versions);
-    const std::vector<FixProposal> proposals = proposeFixes(inputs, rules, *target, versions);
+    const std::vector<FixProposal> proposals = proposeFixes(inputs, rules, plan, report, *target, versions);
     if (const auto suggest = args.options.find("--suggest"); suggest != args.options.end()) {
         const RuleSet suggested = withProposals(rules, proposals);
         if (auto written = writeFileAtomically(suggest->second, writeRules(suggested, configFormatFor(suggest->second)));
