@@ -1,6 +1,7 @@
 #include "checkpoint_diff.h"
 
 #include "rule_engine.h"
+#include "tensor_stats.h"
 
 #include <cmath>
 #include <cstring>
@@ -45,24 +46,6 @@ Result<std::vector<std::pair<std::string, PlanInput>>> alignedInputs(const Check
     return out;
 }
 
-/// A view of a tensor's bytes in its mapping, for the compute plugin.
-Result<StatsRequest> viewOf(const Checkpoint &c, int entry)
-{
-    const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
-    if (t.storage < 0) return Error{"a meta tensor has no data"};
-    const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (!s.mapped) return Error{"its record is compressed"};
-    StatsRequest r;
-    r.storage = c.files()[size_t(s.file)].map->data() + s.byteOffset;
-    r.storageBytes = s.byteLength;
-    r.dtype = t.dtype;
-    r.shape = t.shape;
-    r.strides = t.strides;
-    r.offset = t.storageOffset;
-    r.bins = 0;
-    return r;
-}
-
 /// The contiguous bytes of a view, or null when it is strided.
 const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
 {
@@ -87,24 +70,17 @@ void releaseTensor(const Checkpoint &c, int entry)
     if (s.mapped) c.files()[size_t(s.file)].map->release(s.byteOffset, s.byteLength);
 }
 
-std::string moduleOf(const std::string &name)
-{
-    const size_t dot = name.rfind('.');
-    return dot == std::string::npos ? std::string() : name.substr(0, dot);
-}
-
 } // namespace
 
 Result<TensorDelta> tensorDelta(const Checkpoint &a, int entryA, const Checkpoint &b, int entryB, int bins,
                                 const std::atomic<bool> *cancel)
 {
-    auto va = viewOf(a, entryA), vb = viewOf(b, entryB);
+    auto va = tensorView(a, size_t(entryA), bins), vb = tensorView(b, size_t(entryB), 0);
     if (!va) return va.error();
     if (!vb) return vb.error();
     auto backend = computeBackend();
     if (!backend) return backend.error();
-    DeltaRequest request{*va, *vb};
-    request.a.bins = bins;
+    const DeltaRequest request{*va, *vb};
     return (*backend)->delta(request, cancel);
 }
 
@@ -214,14 +190,17 @@ Result<DiffReport> diffCheckpoints(const Checkpoint &a, const Checkpoint &b, con
     // Per module, in the order modules first appear.
     std::map<std::string, size_t> moduleIndex;
     std::vector<std::pair<double, double>> sums; // sum of squares: diff, a
-    for (const auto &d : report.tensors) {
+    for (size_t i = 0; i < report.tensors.size(); ++i) {
+        TensorDiff &d = report.tensors[i];
         if (d.a < 0) continue;
-        const std::string module = moduleOf(d.name);
+        const std::string module(moduleOfName(d.name));
         auto [it, inserted] = moduleIndex.try_emplace(module, report.modules.size());
         if (inserted) {
             report.modules.push_back({module});
+            report.modules.back().firstTensor = int(i);
             sums.emplace_back(0.0, 0.0);
         }
+        d.module = int(it->second);
         ModuleChange &m = report.modules[it->second];
         m.parameters += d.numel;
         ++m.tensors;

@@ -26,6 +26,7 @@ struct TensorDiff
     double maxAbs = 0, meanAbs = 0, relL2 = 0, cosine = 1;
     double l2Diff = 0, l2A = 0;       ///< for the per-module totals
     int64_t changedElements = 0;
+    int module = -1;                  ///< index into DiffReport::modules (-1: only in B)
     std::string error;                ///< why values could not be compared (meta, quantized)
 };
 
@@ -36,6 +37,7 @@ struct ModuleChange
     int64_t parameters = 0;
     double relChange = 0;
     size_t changed = 0, tensors = 0;
+    int firstTensor = -1;             ///< index into DiffReport::tensors of its first tensor
 };
 
 struct DiffReport

@@ -1,5 +1,7 @@
 #include "tensor_stats.h"
 
+#include "helper_process.h"
+
 #include <dlfcn.h>
 #include <mutex>
 
@@ -10,20 +12,11 @@ using Factory = const ComputeBackend *(*)();
 
 std::vector<std::string> pluginCandidates()
 {
-    std::vector<std::string> out;
-    if (const char *env = std::getenv("CKPT_COMPUTE_PLUGIN")) out.emplace_back(env);
-    char exe[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        std::string dir(exe, size_t(n));
-        dir.resize(dir.rfind('/'));
-        out.push_back(dir + "/libckpt_compute.so");
-        out.push_back(dir + "/../lib/ckpt-studio/libckpt_compute.so");
-    }
 #ifdef CKPT_COMPUTE_PLUGIN
-    out.emplace_back(CKPT_COMPUTE_PLUGIN); // the build tree
+    return installedCandidates("libckpt_compute.so", "CKPT_COMPUTE_PLUGIN", CKPT_COMPUTE_PLUGIN);
+#else
+    return installedCandidates("libckpt_compute.so", "CKPT_COMPUTE_PLUGIN", nullptr);
 #endif
-    return out;
 }
 
 Result<const ComputeBackend *> load()
@@ -54,26 +47,32 @@ Result<const ComputeBackend *> computeBackend()
     return backend;
 }
 
-Result<TensorStats> tensorStats(const Checkpoint &c, size_t entry, int bins,
-                                const std::atomic<bool> *cancel, const ProgressFn &progress)
+Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
 {
     if (entry >= c.entries().size()) return Error{"no such tensor"};
     const TensorInfo &t = c.tensors()[size_t(c.entries()[entry].tensor)];
     if (t.storage < 0) return Error{"a meta tensor has no data"};
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) return Error{"its record is compressed and cannot be viewed in place"};
-    auto backend = computeBackend();
-    if (!backend) return backend.error();
-    const SourceFile &file = c.files()[size_t(s.file)];
     StatsRequest request;
-    request.storage = file.map->data() + s.byteOffset;
+    request.storage = c.files()[size_t(s.file)].map->data() + s.byteOffset;
     request.storageBytes = s.byteLength;
     request.dtype = t.dtype;
     request.shape = t.shape;
     request.strides = t.strides;
     request.offset = t.storageOffset;
     request.bins = bins;
-    return (*backend)->stats(request, cancel, progress);
+    return request;
+}
+
+Result<TensorStats> tensorStats(const Checkpoint &c, size_t entry, int bins,
+                                const std::atomic<bool> *cancel, const ProgressFn &progress)
+{
+    auto request = tensorView(c, entry, bins);
+    if (!request) return request.error();
+    auto backend = computeBackend();
+    if (!backend) return backend.error();
+    return (*backend)->stats(*request, cancel, progress);
 }
 
 } // namespace ckpt

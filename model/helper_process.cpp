@@ -14,7 +14,8 @@ extern char **environ;
 
 namespace ckpt {
 
-std::string findHelper(const std::string &name, const char *envVariable, const char *buildTreePath)
+std::vector<std::string> installedCandidates(const std::string &name, const char *envVariable,
+                                             const char *buildTreePath)
 {
     std::vector<std::string> candidates;
     if (const char *env = std::getenv(envVariable)) candidates.emplace_back(env);
@@ -27,7 +28,12 @@ std::string findHelper(const std::string &name, const char *envVariable, const c
         candidates.push_back(dir + "/../lib/ckpt-studio/" + name);
     }
     if (buildTreePath) candidates.emplace_back(buildTreePath);
-    for (const auto &c : candidates)
+    return candidates;
+}
+
+std::string findHelper(const std::string &name, const char *envVariable, const char *buildTreePath)
+{
+    for (const auto &c : installedCandidates(name, envVariable, buildTreePath))
         if (::access(c.c_str(), X_OK) == 0) return c;
     return {};
 }

@@ -13,8 +13,12 @@ namespace ckpt {
 /// line, how it died (signal), or that it took longer than `timeoutSeconds` (then killed).
 Result<std::string> runHelper(const std::vector<std::string> &argv, int timeoutSeconds);
 
-/// Where a helper executable is: $CKPT_<ENV>, next to the running executable, in
-/// ../lib/ckpt-studio, or at `buildTreePath`; empty when none exists.
+/// Where a file shipped beside the programs may be, in order: $`envVariable`, next to the
+/// running executable, in ../lib/ckpt-studio, at `buildTreePath` (may be null).
+std::vector<std::string> installedCandidates(const std::string &name, const char *envVariable,
+                                             const char *buildTreePath);
+
+/// The first of installedCandidates() that is an executable; empty when none is.
 std::string findHelper(const std::string &name, const char *envVariable, const char *buildTreePath);
 
 } // namespace ckpt

@@ -106,8 +106,7 @@ bool matches(const CompiledMatcher &c, const PlanInput &t, std::string_view name
         return name == m.text || (name.size() > m.text.size() && name.starts_with(m.text) &&
                                   name[m.text.size()] == '.');
     case Matcher::Kind::Type: {
-        const size_t dot = name.rfind('.');
-        const auto it = c.types->find(std::string(dot == std::string_view::npos ? std::string_view() : name.substr(0, dot)));
+        const auto it = c.types->find(std::string(moduleOfName(name)));
         return it != c.types->end() && it->second == m.text;
     }
     case Matcher::Kind::Ndim: return int64_t(t.shape.size()) == m.ndim;

@@ -192,8 +192,7 @@ Result<std::shared_ptr<const ModuleTypes>> moduleTypes(const std::string &path)
     for (const auto &[module, type] : target->modules) types->emplace(module, type);
     for (const auto &t : target->tensors) {
         if (t.moduleType.empty()) continue;
-        const size_t dot = t.name.rfind('.');
-        types->emplace(dot == std::string::npos ? std::string() : t.name.substr(0, dot), t.moduleType);
+        types->emplace(moduleOfName(t.name), t.moduleType);
     }
     if (types->empty()) return Error{"it names no module classes (a TorchScript archive or a manifest with module_type does)"};
     cache.emplace(path, types);

@@ -2,6 +2,12 @@
 
 namespace ckpt {
 
+std::string_view moduleOfName(std::string_view name)
+{
+    const size_t dot = name.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
+}
+
 std::string pathToString(const Path &path)
 {
     std::string out;

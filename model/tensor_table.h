@@ -16,6 +16,10 @@ using Path = std::vector<PathElement>;
 /// "state_dict/model.encoder.weight": elements joined with '/'.
 std::string pathToString(const Path &path);
 
+/// The module a dotted weight name belongs to: "encoder.ln.weight" -> "encoder.ln"; "" for a
+/// name without a dot.
+std::string_view moduleOfName(std::string_view name);
+
 /// A block of bytes that one or more tensors view. Its bytes are never read to list it.
 struct StorageInfo
 {

@@ -112,7 +112,8 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_tensorTitle->setText(tr("Select a tensor for its histograms."));
     m_difference->setMinimumPlotHeight(110);
     connect(m_change, &ChangePlot::clicked, this, [this](int module) {
-        if (module >= 0 && size_t(module) < m_moduleFirstTensor.size()) selectTensor(m_moduleFirstTensor[size_t(module)]);
+        const DiffReport *r = m_doc->report();
+        if (r && module >= 0 && size_t(module) < r->modules.size()) selectTensor(r->modules[size_t(module)].firstTensor);
     });
 
     auto *split = new QSplitter(Qt::Horizontal, this);
@@ -155,7 +156,6 @@ void DiffPanel::refresh()
     m_model->setReport(r);
     m_values->clear();
     m_difference->clear();
-    m_moduleFirstTensor.clear();
     if (!r) {
         m_sides->setText(m_doc->pathA().isEmpty() ? tr("Open a checkpoint, then compare it with another.")
                                                   : tr("A: %1 — choose B to compare with.").arg(QFileInfo(m_doc->pathA()).fileName()));
@@ -181,16 +181,9 @@ void DiffPanel::refresh()
         m_banner->showMessage(MessageBanner::Level::Info, tr("The two checkpoints hold the same weights, byte for byte."));
     std::vector<QString> labels;
     std::vector<double> values;
-    std::map<std::string, int> first;
-    for (size_t i = 0; i < r->tensors.size(); ++i) {
-        const std::string &name = r->tensors[i].name;
-        const size_t dot = name.rfind('.');
-        first.try_emplace(dot == std::string::npos ? std::string() : name.substr(0, dot), int(i));
-    }
     for (const auto &m : r->modules) {
         labels.push_back(QString::fromStdString(m.module.empty() ? std::string("(top level)") : m.module));
         values.push_back(m.relChange);
-        m_moduleFirstTensor.push_back(first[m.module]);
     }
     m_change->setValues(labels, values, tr("||a−b|| / ||a||"));
 }
@@ -213,11 +206,7 @@ void DiffPanel::selectionChanged()
     if (!current.isValid() || !r) return;
     const int index = current.data(DiffTableModel::IndexRole).toInt();
     const TensorDiff &d = r->tensors[size_t(index)];
-    // Highlight its module in the change plot.
-    const size_t dot = d.name.rfind('.');
-    const std::string module = dot == std::string::npos ? std::string() : d.name.substr(0, dot);
-    for (size_t k = 0; k < r->modules.size(); ++k)
-        if (r->modules[k].module == module) m_change->setHighlighted(int(k));
+    m_change->setHighlighted(d.module); // its module in the change plot
     m_values->clear();
     m_difference->clear();
     if (d.a < 0 || d.b < 0 || d.shapeA != d.shapeB) {

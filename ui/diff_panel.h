@@ -67,7 +67,6 @@ private:
     OverlayHistogramPlot *m_values;
     HistogramPlot *m_difference;
     QLabel *m_tensorTitle;
-    std::vector<int> m_moduleFirstTensor; ///< per plotted module: its first tensor's index
 };
 
 } // namespace ckpt
