@@ -28,8 +28,8 @@ std::string emitPythonFunction(const std::vector<PlanInput> &inputs, const RuleS
     for (size_t i = 0; i < inputs.size(); ++i) {
         const TensorPlan &t = plan.tensors[i];
         if (t.dropped) continue;
-        if (t.frozen) frozen.insert(t.name);
-        for (const auto &g : t.groups) members[g].insert(t.name);
+        if (t.frozen) frozen.emplace(t.name);
+        for (const auto &g : t.groups) members[g].emplace(t.name);
     }
     std::ostringstream py;
     py << "\"\"\"Freeze rules and parameter groups from " << configName
@@ -120,7 +120,7 @@ KeptNames kept(const std::vector<PlanInput> &inputs, const Plan &plan, Pred pred
     KeptNames k;
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (plan.tensors[i].dropped) continue;
-        k.names.push_back(plan.tensors[i].name);
+        k.names.emplace_back(plan.tensors[i].name);
         k.selected.push_back(pred(plan.tensors[i]));
     }
     return k;

@@ -147,7 +147,7 @@ void checkComputedSizes(const Prepared &p, const RuleSet &rules)
             throw std::runtime_error(name + ": computing a tensor of " + std::to_string(uint64_t(elements)) +
                                      " elements needs more memory than this machine has; nothing was written");
     };
-    for (const auto &[tensor, i] : p.edits) check(p.plan.tensors[i].name, plannedShape(p.inputs, p.plan, rules, i));
+    for (const auto &[tensor, i] : p.edits) check(std::string(p.plan.tensors[i].name), plannedShape(p.inputs, p.plan, rules, i));
     for (const auto &a : p.plan.added) check(a.name, rules.rules[size_t(a.rule)].shape);
 }
 
@@ -206,7 +206,7 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
             if (t.name != p.inputs[it->second].name) {
                 ++report.renamed;
                 key = arena.make(ValueKind::String);
-                key->text = arena.keep(t.name);
+                key->text = arena.keep(std::string(t.name));
             }
         }
         dict->items.push_back(key);
@@ -250,10 +250,11 @@ void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prep
         const TensorPlan &t = p.plan.tensors[i];
         if (t.dropped) continue;
         ++kept;
-        const auto it = written.find(t.name);
-        if (it == written.end()) throw std::runtime_error("verification: " + t.name + " is missing from the output");
+        const auto it = written.find(std::string(t.name));
+        if (it == written.end())
+            throw std::runtime_error("verification: " + std::string(t.name) + " is missing from the output");
         if (it->second->dtype != t.dtype || it->second->shape != plannedShape(p.inputs, p.plan, *p.rules, i))
-            throw std::runtime_error("verification: " + t.name + " has another dtype or shape than planned");
+            throw std::runtime_error("verification: " + std::string(t.name) + " has another dtype or shape than planned");
     }
     for (const auto &a : p.plan.added) {
         const Rule &r = p.rules->rules[size_t(a.rule)];
@@ -504,19 +505,20 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
             ++report.dropped;
             continue;
         }
+        const std::string name(plan.name);
         report.renamed += plan.renamed;
         const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
         if (safetensorsCode(plan.dtype).empty())
-            throw std::runtime_error(plan.name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
-        if (t.storage < 0) throw std::runtime_error(plan.name + ": a meta tensor has no data");
+            throw std::runtime_error(name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
+        if (t.storage < 0) throw std::runtime_error(name + ": a meta tensor has no data");
         if (o.tied == ExportOptions::Tied::Alias && plan.resizedBy < 0) {
-            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, plan.name);
+            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, name);
             if (!inserted) {
-                report.aliases.push_back(plan.name + "=" + it->second);
+                report.aliases.push_back(name + "=" + it->second);
                 continue;
             }
         }
-        outs.push_back({i, plan.name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
+        outs.push_back({i, name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
     }
     for (size_t k = 0; k < p.plan.added.size(); ++k) {
         const Rule &r = p.rules->rules[size_t(p.plan.added[k].rule)];

@@ -1,5 +1,8 @@
 #include "name_matcher.h"
 
+#include "name_bytes.h"
+#include "regex.h"
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -20,10 +23,10 @@ std::string lower(std::string_view s)
 /// last ends it, the ones between occur in order (leftmost first is always safe) in the rest.
 bool matchStarPieces(const std::vector<std::string> &pieces, std::string_view name)
 {
-    if (pieces.size() == 1) return name == pieces.front();
+    if (pieces.size() == 1) return sameName(name, pieces.front());
     const std::string &first = pieces.front();
     const std::string &last = pieces.back();
-    if (name.size() < first.size() + last.size() || !name.starts_with(first) || !name.ends_with(last))
+    if (name.size() < first.size() + last.size() || !startsWith(name, first) || !endsWith(name, last))
         return false;
     std::string_view middle = name.substr(first.size(), name.size() - first.size() - last.size());
     for (size_t i = 1; i + 1 < pieces.size(); ++i) {
@@ -90,8 +93,8 @@ std::string classToRegex(std::string_view body)
 
 struct NameMatcher::Compiled
 {
-    explicit Compiled(const std::string &regex, const RE2::Options &options) : re(regex, options) {}
-    RE2 re;
+    explicit Compiled(Regex regex) : re(std::move(regex)) {}
+    Regex re;
 };
 
 NameMatcher::NameMatcher(Mode mode, std::string pattern, std::unique_ptr<Compiled> compiled)
@@ -141,15 +144,13 @@ Result<NameMatcher> NameMatcher::create(Mode mode, const std::string &pattern)
         m.m_starPieces = splitStars(pattern);
         return m;
     }
-    RE2::Options options;
-    options.set_log_errors(false);
-    options.set_dot_nl(true);
-    const std::string regex = mode == Mode::Glob ? globToRegex(pattern) : pattern;
-    auto compiled = std::make_unique<Compiled>(regex, options);
-    if (!compiled->re.ok())
+    // fnmatch.translate's (?s): '*' and '?' cross newlines.
+    auto re = Regex::create(mode == Mode::Glob ? globToRegex(pattern) : pattern,
+                            {mode == Mode::Glob ? Regex::Mode::FullMatch : Regex::Mode::Search, true});
+    if (!re)
         return Error{std::string(mode == Mode::Glob ? "invalid glob: " : "invalid regular expression: ") +
-                     compiled->re.error()};
-    return NameMatcher(mode, pattern, std::move(compiled));
+                     re.error().message};
+    return NameMatcher(mode, pattern, std::make_unique<Compiled>(std::move(*re)));
 }
 
 bool NameMatcher::matches(std::string_view name) const
@@ -158,8 +159,8 @@ bool NameMatcher::matches(std::string_view name) const
     case Mode::Substring:
         return m_lowered.empty() || lower(name).find(m_lowered) != std::string::npos;
     case Mode::Glob:
-        return m_starPieces ? matchStarPieces(*m_starPieces, name) : RE2::FullMatch(name, m_compiled->re);
-    case Mode::Regex: return RE2::PartialMatch(name, m_compiled->re);
+        return m_starPieces ? matchStarPieces(*m_starPieces, name) : m_compiled->re.matches(name);
+    case Mode::Regex: return m_compiled->re.matches(name);
     }
     return false;
 }

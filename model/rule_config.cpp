@@ -536,10 +536,10 @@ std::string writeConfig(const RuleSet &rules, const Checkpoint &source, const st
             dropped.insert(inputs[i].name);
             continue;
         }
-        if (t.frozen) frozen.insert(t.name);
-        if (t.name != inputs[i].name) renamed[inputs[i].name] = t.name;
-        if (t.dtype != inputs[i].dtype) cast[t.name] = std::string(dtypeName(t.dtype));
-        for (const auto &g : t.groups) members[g].insert(t.name);
+        if (t.frozen) frozen.emplace(t.name);
+        if (t.name != inputs[i].name) renamed[inputs[i].name] = std::string(t.name);
+        if (t.dtype != inputs[i].dtype) cast[std::string(t.name)] = std::string(dtypeName(t.dtype));
+        for (const auto &g : t.groups) members[g].emplace(t.name);
     }
     json groups = json::object();
     for (const auto &r : rules.rules) {

@@ -5,7 +5,9 @@
 #include "rule_set.h"
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ckpt {
@@ -22,13 +24,16 @@ struct PlanInput
     size_t entry = 0;   ///< index into Checkpoint::entries()
 };
 
-/// What the rules make of one tensor.
+struct PlanStorage;
+
+/// What the rules make of one tensor. Its name and groups view the Plan's storage: keep the
+/// Plan (or a copy of it) while using them.
 struct TensorPlan
 {
-    std::string name;   ///< final name (empty when dropped)
+    std::string_view name;              ///< final name (empty when dropped)
     bool dropped = false;
     bool frozen = false;
-    std::vector<std::string> groups;
+    std::span<const std::string> groups; ///< in the order the rules added them
     DType dtype = DType::Unknown;
     bool renamed = false;
     int resizedBy = -1; ///< the resize rule that sets its shape (-1: the shape it has)
@@ -62,6 +67,7 @@ struct Plan
     std::vector<RuleOutcome> rules;      ///< parallel to RuleSet::rules
     std::vector<Diagnostic> diagnostics;
     std::vector<AddedTensor> added;      ///< in rule order
+    std::shared_ptr<const PlanStorage> storage; ///< the tensors' names and groups
     bool hasErrors() const;
 };
 

@@ -8,7 +8,7 @@ namespace ckpt {
 namespace {
 
 /// FNV-1a: a seed that stays the same across runs and builds.
-uint64_t seedFor(const std::string &name)
+uint64_t seedFor(std::string_view name)
 {
     uint64_t h = 1469598103934665603ull;
     for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
@@ -41,7 +41,7 @@ std::vector<char> plannedBytes(std::vector<char> bytes, const PlanInput &input, 
         request.stddev = r.stddev;
         request.seed = seedFor(plan.name);
         auto out = backend().resize(request);
-        if (!out) throw std::runtime_error(plan.name + ": resize: " + out.error().message);
+        if (!out) throw std::runtime_error(std::string(plan.name) + ": resize: " + out.error().message);
         bytes = std::move(*out);
         count = 1;
         for (int64_t d : r.shape) count *= d;

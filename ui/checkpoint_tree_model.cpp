@@ -175,7 +175,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (planned->frozen) parts << tr("frozen");
         for (const auto &g : planned->groups) parts << QStringLiteral("[%1]").arg(QString::fromStdString(g));
         if (planned->dtype != t->dtype) parts << QString::fromUtf8(dtypeName(planned->dtype).data());
-        if (planned->renamed) parts << QStringLiteral("→ %1").arg(QString::fromStdString(planned->name));
+        if (planned->renamed) parts << QStringLiteral("→ %1").arg(QString::fromUtf8(planned->name.data(), qsizetype(planned->name.size())));
         return parts.join(QStringLiteral("  "));
     }
     default: return {};

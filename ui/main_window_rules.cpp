@@ -156,7 +156,8 @@ bool MainWindow::addRuleForNode(int node, const QString &action, const QString &
     if (n.kind == NodeKind::Tensor) {
         const int input = m_rules->inputOfEntry(size_t(n.entry));
         if (input < 0 || m_rules->plan().tensors[size_t(input)].dropped) return false;
-        name = QString::fromStdString(m_rules->plan().tensors[size_t(input)].name);
+        const std::string_view planned = m_rules->plan().tensors[size_t(input)].name;
+        name = QString::fromUtf8(planned.data(), qsizetype(planned.size()));
     } else {
         const auto renamed = plannedModuleName(m_rules->inputs(), m_rules->plan(), name.toStdString());
         if (!renamed) return false;
