@@ -127,7 +127,8 @@ Result<Regex> Regex::create(const std::string &pattern, Options options)
     if (!impl->re2->ok()) return Error{impl->re2->error()};
 
     if (canUsePcre2(pattern)) {
-        uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
+        // RE2 (and Python): $ only at the very end; under (?m) ^ also after a final newline.
+        uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
         if (options.dotMatchesNewline) flags |= PCRE2_DOTALL;
         if (options.mode == Mode::FullMatch) flags |= PCRE2_ANCHORED | PCRE2_ENDANCHORED;
         int error = 0;

@@ -17,6 +17,9 @@ namespace ckpt {
 /// (~30 ns): an ASCII name and a pattern free of the few constructs the two read
 /// differently (see canUsePcre2 in regex.cpp). A PCRE2 match that exceeds its step budget
 /// (backtracking) is answered by RE2 instead, so no pattern takes more than linear time.
+/// One place where the engines part: the groups inside a loop whose body can match empty
+/// ("(a*)*" on "a": RE2 says group 1 is "a", PCRE2 and Python's re say it is the empty
+/// string after it). The PCRE2 path gives Python's answer there.
 class Regex final
 {
 public:

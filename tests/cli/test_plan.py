@@ -33,6 +33,22 @@ CASES = {
         {"action": "freeze", "match": {"name": "head.weight"}},
         {"action": "rename", "regex": r"\.(weight|bias)$", "to": r"._\g<1>", "match": {"prefix": "head."}},
     ]}),
+    # Regular expressions on names PCRE2's fast path takes (ASCII) and names RE2 takes
+    # (non-ASCII), and Python's template syntax: named groups, \\10 (group ten), octal.
+    "odd_names_regex": ("ok/odd_names.pt", {"rules": [
+        {"action": "rename", "regex": r"^module\.(.*)$", "to": r"\1"},
+        {"action": "rename", "regex": r"(?i)^encoder\.layer\.(\d+)\.", "to": r"enc.\g<1>."},
+        {"action": "rename", "regex": r"^(?P<blk>blocks)\.(?P<n>\d+)\.(attn|mlp)\.", "to": r"\g<n>.\3.\g<blk>."},
+        {"action": "rename", "regex": r"^(a)\.(b)\.(c)\.(d)\.(e)\.(f)\.(g)\.(h)\.(i)\.(j)\.(k)$", "to": r"\10\11-\101"},
+        {"action": "freeze", "match": {"regex": r".\.layer"}},
+        {"action": "freeze", "match": {"regex": r"^[^.]{2}\.layer"}},
+        {"action": "group", "group": "w", "match": {"regex": r"(?i)weight$"}},
+        {"action": "drop", "match": {"regex": r"\t"}},
+        {"action": "rename", "regex": r"(?s)line.break", "to": "line_break"},
+        {"action": "rename", "regex": r"x*", "to": "-", "match": {"prefix": "UPPER"}},
+        {"action": "unfreeze", "match": {"regex": r"(?i)^CAF"}},
+        {"action": "rename", "regex": r"\.", "to": "/"},
+    ]}),
     "resnet_aliases_numel": ("ok/resnet18.pt", {
         "aliases": {"stem": ["conv1.*", "bn1.*"], "deep": ["layer4.*"]},
         "rules": [
