@@ -53,25 +53,30 @@ inline bool endsWith(std::string_view name, std::string_view suffix)
     return name.size() >= suffix.size() && sameBytes(name.data() + name.size() - suffix.size(), suffix.data(), suffix.size());
 }
 
-/// A 64-bit hash of a name (8 bytes at a time, multiply and fold): equal names, equal hashes.
+/// A 64-bit hash of a name, 16 bytes per multiply (wyhash's mixing): equal names, equal
+/// hashes; the multiplies of a long name do not wait on each other's full latency chain.
 inline uint64_t hashName(std::string_view name)
 {
-    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull, k2 = 0x8ebc6af09c88c6e3ull;
     auto mix = [](uint64_t a, uint64_t b) {
         const __uint128_t product = __uint128_t(a) * b;
         return uint64_t(product) ^ uint64_t(product >> 64);
     };
     const char *p = name.data();
-    const size_t n = name.size();
-    uint64_t h = n * kMul;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) h = mix(h ^ loadWord(p + i), kMul);
-    if (i < n) {
-        uint64_t tail = 0;
-        std::memcpy(&tail, p + i, n - i);
-        h = mix(h ^ tail, kMul ^ 0xa0761d6478bd642full);
+    size_t n = name.size();
+    uint64_t seed = k0 ^ n;
+    for (; n > 16; n -= 16, p += 16) seed = mix(loadWord(p) ^ k1, loadWord(p + 8) ^ seed);
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = loadWord(p);
+        b = loadWord(p + n - 8);
+    } else if (n >= 4) {
+        a = loadHalf(p);
+        b = loadHalf(p + n - 4);
+    } else if (n > 0) {
+        a = (uint64_t(uint8_t(p[0])) << 16) | (uint64_t(uint8_t(p[n / 2])) << 8) | uint8_t(p[n - 1]);
     }
-    return mix(h, 0xe7037ed1a0b428dbull);
+    return mix(k1 ^ name.size(), mix(a ^ k1, b ^ seed ^ k2));
 }
 
 } // namespace ckpt

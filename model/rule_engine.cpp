@@ -80,7 +80,10 @@ namespace {
 /// cannot take, added names that are already taken.
 void addTensors(const RuleSet &set, const std::vector<PlanInput> &inputs, Plan &plan, std::vector<bool> &visible)
 {
-    for (size_t i = 0; i < inputs.size(); ++i) {
+    const bool anyResize = std::any_of(set.rules.begin(), set.rules.end(), [](const Rule &r) {
+        return r.enabled && r.action == Rule::Action::Resize;
+    });
+    for (size_t i = 0; anyResize && i < inputs.size(); ++i) {
         const TensorPlan &t = plan.tensors[i];
         if (t.dropped || t.resizedBy < 0) continue;
         const Rule &r = set.rules[size_t(t.resizedBy)];
