@@ -2,6 +2,7 @@
 
 #include "checkpoint_summary.h"
 #include "rule_config.h"
+#include "terminal_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -80,7 +81,7 @@ std::string compareText(const CompareReport &r, const TargetArchitecture &target
             if (e.status != status) continue;
             if (first) out << title << "\n";
             first = false;
-            out << "  " << e.name;
+            out << "  " << terminalText(e.name);
             if (status == CompareEntry::Status::ShapeMismatch)
                 out << "  checkpoint " << shapeText(e.checkpointShape) << ", target " << shapeText(e.targetShape);
             if (status == CompareEntry::Status::DtypeDiffers)

@@ -1,6 +1,7 @@
 #include "diff_report.h"
 
 #include "checkpoint_summary.h"
+#include "terminal_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -85,13 +86,13 @@ std::string diffText(const DiffReport &r, size_t top)
             std::string detail;
             if (d.status == TensorDiff::Status::ShapeChanged) detail = shapeText(d.shapeA) + " -> " + shapeText(d.shapeB);
             if (d.hasMetrics)
-                std::snprintf(line, sizeof line, "%-48s %-13s %10s %10s %10s %10s\n", d.name.c_str(),
+                std::snprintf(line, sizeof line, " %-13s %10s %10s %10s %10s\n",
                               std::string(diffStatusName(d.status)).c_str(), fmt(d.relL2).c_str(),
                               fmt(d.maxAbs).c_str(), fmt(d.meanAbs).c_str(), fmt(d.cosine, "%.6f").c_str());
             else
-                std::snprintf(line, sizeof line, "%-48s %-13s %s\n", d.name.c_str(),
-                              std::string(diffStatusName(d.status)).c_str(), (detail.empty() ? d.error : detail).c_str());
-            out << line;
+                std::snprintf(line, sizeof line, " %-13s %s\n", std::string(diffStatusName(d.status)).c_str(),
+                              (detail.empty() ? d.error : detail).c_str());
+            out << padToWidth(terminalText(d.name), 48) << line;
         }
         if (moved.size() > top) out << "... " << moved.size() - top << " more (--top N, or --json for all)\n";
     }

@@ -2,6 +2,7 @@
 
 #include "checkpoint_summary.h"
 #include "json_writer.h"
+#include "terminal_text.h"
 
 #include <sstream>
 
@@ -89,12 +90,12 @@ std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules,
         const bool changed = t.dropped || t.frozen || t.renamed || !t.groups.empty() || t.dtype != inputs[i].dtype;
         if (!changed) continue;
         ++shown;
-        out << "  " << inputs[i].name;
+        out << "  " << terminalText(inputs[i].name);
         if (t.dropped) {
             out << "  dropped\n";
             continue;
         }
-        if (t.renamed) out << " -> " << t.name;
+        if (t.renamed) out << " -> " << terminalText(t.name);
         if (t.frozen) out << "  frozen";
         if (t.dtype != inputs[i].dtype) out << "  " << dtypeName(inputs[i].dtype) << "->" << dtypeName(t.dtype);
         for (const auto &g : t.groups) out << "  [" << g << "]";

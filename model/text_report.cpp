@@ -1,6 +1,7 @@
 #include "text_report.h"
 
 #include "checkpoint_summary.h"
+#include "terminal_text.h"
 
 #include <algorithm>
 #include <sstream>
@@ -9,16 +10,8 @@
 namespace ckpt {
 namespace {
 
-std::string pad(std::string s, size_t width)
-{
-    if (s.size() < width) s.append(width - s.size(), ' ');
-    return s;
-}
-
-std::string padLeft(const std::string &s, size_t width)
-{
-    return s.size() < width ? std::string(width - s.size(), ' ') + s : s;
-}
+std::string pad(std::string s, size_t width) { return padToWidth(std::move(s), width); }
+std::string padLeft(std::string s, size_t width) { return padToWidth(std::move(s), width, true); }
 
 std::string verdictText(const WeightsOnlyVerdict &v)
 {
@@ -76,7 +69,7 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
     size_t nameWidth = 4, shapeWidth = 5, dtypeWidth = 5;
     for (const auto &e : c.entries()) {
         const auto &t = c.tensors()[size_t(e.tensor)];
-        nameWidth = std::max(nameWidth, pathToString(e.path).size());
+        nameWidth = std::max(nameWidth, terminalWidth(terminalText(pathToString(e.path))));
         shapeWidth = std::max(shapeWidth, shapeText(t.shape).size());
         dtypeWidth = std::max(dtypeWidth, dtypeName(t.dtype).size());
     }
@@ -88,7 +81,7 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
         const auto &e = c.entries()[i];
         const auto &t = c.tensors()[size_t(e.tensor)];
         const bool shared = c.sharesStorage(i);
-        out << pad(pathToString(e.path), nameWidth) << "  "
+        out << pad(terminalText(pathToString(e.path)), nameWidth) << "  "
             << pad(std::string(dtypeName(t.dtype)), dtypeWidth + 2)
             << pad(shapeText(t.shape), shapeWidth) << "  " << padLeft(std::to_string(t.numel()), 10)
             << "  " << padLeft(humanBytes(t.nbytes()), 10) << (shared ? " *" : "") << "\n";

@@ -1,6 +1,7 @@
 """`ckpt inspect --json` against torch.load (and the safetensors spec) on real fixtures."""
 import json
 import os
+import unicodedata
 import unittest
 
 import torch
@@ -176,6 +177,22 @@ class InspectAgainstTorchLoad(unittest.TestCase):
         self.assertIn("state_dict/model.conv1.weight", text)
         self.assertIn("[64, 3, 7, 7]", text)
         self.assertIn("weights     state_dict:", text)
+
+    def test_text_table_keeps_odd_names_on_one_aligned_line(self):
+        status, out, _ = ref.run("inspect", ref.fixture("ok/odd_names.pt"))
+        self.assertEqual(status, 0)
+        lines = out.decode().splitlines()
+        table = lines[1:lines.index("")]
+        names = list(torch.load(ref.fixture("ok/odd_names.pt")).keys())
+        self.assertEqual(len(table), len(names))  # a newline in a name does not break the table
+        self.assertIn("line\\nbreak.weight", table[names.index("line\nbreak.weight")])
+        self.assertIn("tab\\x0bbed.bias", table[names.index("tab\vbed.bias")])
+        self.assertIn("\u5c42.4.bias", table[names.index("\u5c42.4.bias")])  # other scripts as they are
+
+        def columns(text):  # what a terminal gives it: CJK takes two columns
+            return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+                       for c in text)
+        self.assertEqual(len({columns(line[:line.index("float32")]) for line in table}), 1)
 
 
 if __name__ == "__main__":
