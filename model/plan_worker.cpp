@@ -28,18 +28,33 @@ PlanWorker::PlanWorker(const std::vector<CompiledRule> &rules)
     m_groupKey.resize((m_groupRules.size() + 63) / 64);
 }
 
+template <typename Fn> void PlanWorker::forEachBlock(size_t n, std::atomic<size_t> &next, Fn &&fn)
+{
+    constexpr size_t kChunk = 2048; // a multiple of kBlock: blocks start at multiples of 64
+    for (size_t begin; (begin = next.fetch_add(kChunk)) < n;)
+        for (size_t b = begin, end = std::min(n, begin + kChunk); b < end; b += kBlock)
+            fn(b, int(std::min<size_t>(kBlock, end - b)));
+}
+
 void PlanWorker::run(const std::vector<PlanInput> &inputs, std::atomic<size_t> &next, Plan &plan,
                      std::vector<int> *renamedBy, std::vector<uint64_t> *hashes)
 {
-    constexpr size_t kChunk = 2048;
-    const size_t n = inputs.size();
-    for (size_t begin; (begin = next.fetch_add(kChunk)) < n;)
-        for (size_t b = begin, end = std::min(n, begin + kChunk); b < end; b += kBlock)
-            runBlock(inputs.data() + b, int(std::min<size_t>(kBlock, end - b)), plan.tensors.data() + b,
-                     renamedBy ? renamedBy->data() + b : nullptr, hashes ? hashes->data() + b : nullptr);
+    forEachBlock(inputs.size(), next, [&](size_t b, int count) {
+        runBlock(inputs.data() + b, count, plan.tensors.data() + b, renamedBy ? renamedBy->data() + b : nullptr,
+                 hashes ? hashes->data() + b : nullptr);
+    });
 }
 
-void PlanWorker::runBlock(const PlanInput *inputs, int count, TensorPlan *plans, int *renamedBy, uint64_t *hashes)
+void PlanWorker::runUpTo(const std::vector<PlanInput> &inputs, std::atomic<size_t> &next, size_t rule,
+                         std::vector<uint64_t> &selected)
+{
+    forEachBlock(inputs.size(), next, [&](size_t b, int count) {
+        applyRules(inputs.data() + b, count, rule);
+        selected[b / kBlock] = rule < m_selected.size() ? m_selected[rule] : 0;
+    });
+}
+
+void PlanWorker::applyRules(const PlanInput *inputs, int count, size_t last)
 {
     const uint64_t all = count == kBlock ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
     for (int i = 0; i < count; ++i) {
@@ -52,8 +67,10 @@ void PlanWorker::runBlock(const PlanInput *inputs, int count, TensorPlan *plans,
     m_resizedBy.fill(-1);
     m_next.fill(0);
     m_dropped = m_frozen = m_renamed = 0;
+    std::fill(m_selected.begin(), m_selected.end(), 0);
 
     for (size_t k : m_active) {
+        if (k > last) break;
         const CompiledRule &c = m_rules[k];
         const Rule &r = *c.rule;
         uint64_t selected = all & ~m_dropped; // a dropped tensor is seen by no later rule
@@ -81,6 +98,14 @@ void PlanWorker::runBlock(const PlanInput *inputs, int count, TensorPlan *plans,
         case Rule::Action::Add: break;
         }
         m_selected[k] = selected;
+    }
+}
+
+void PlanWorker::runBlock(const PlanInput *inputs, int count, TensorPlan *plans, int *renamedBy, uint64_t *hashes)
+{
+    applyRules(inputs, count, SIZE_MAX);
+    for (size_t k : m_active) {
+        const uint64_t selected = m_selected[k];
         if (!selected) continue;
         RuleOutcome &o = outcomes[k];
         o.tensors += size_t(__builtin_popcountll(selected));
@@ -88,8 +113,8 @@ void PlanWorker::runBlock(const PlanInput *inputs, int count, TensorPlan *plans,
             o.parameters += inputs[i].numel;
             o.bytes += inputs[i].bytes;
         });
+        noteVisible(k, selected);
     }
-    for (size_t k : m_active) noteVisible(k, m_selected[k]);
 
     for (int i = 0; i < count; ++i) {
         const size_t u = size_t(i);

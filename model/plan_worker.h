@@ -29,6 +29,10 @@ public:
     /// needs. Chunks balance the threads when rules cost more on some tensors than others.
     void run(const std::vector<PlanInput> &inputs, std::atomic<size_t> &next, Plan &plan,
              std::vector<int> *renamedBy, std::vector<uint64_t> *hashes);
+    /// Runs the rules up to `rule` only, and sets bit i % 64 of selected[i / 64] when `rule`
+    /// selects tensor i: the preview of a rule being edited, without a plan.
+    void runUpTo(const std::vector<PlanInput> &inputs, std::atomic<size_t> &next, size_t rule,
+                 std::vector<uint64_t> &selected);
 
     std::vector<RuleOutcome> outcomes; ///< parallel to the rules
     std::vector<char> visible;         ///< rule k shows in some tensor's result
@@ -37,6 +41,10 @@ public:
 private:
     static constexpr int kBlock = 64;
 
+    /// Takes the chunks, in blocks: fn(first tensor, count).
+    template <typename Fn> void forEachBlock(size_t n, std::atomic<size_t> &next, Fn &&fn);
+    /// The rules up to and including `last` over one block, from the tensors' own names.
+    void applyRules(const PlanInput *inputs, int count, size_t last);
     void runBlock(const PlanInput *inputs, int count, TensorPlan *plans, int *renamedBy, uint64_t *hashes);
     /// Renames the selected tensors; returns those the rule renamed (a prefix rename skips
     /// names without the prefix, a regex rename names it does not match).

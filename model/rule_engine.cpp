@@ -15,6 +15,18 @@
 #include <unordered_set>
 
 namespace ckpt {
+namespace {
+
+/// Runs fn(0) .. fn(threads - 1), each on its own thread but the first.
+template <typename Fn> void onThreads(size_t threads, Fn &&fn)
+{
+    std::vector<std::thread> pool;
+    for (size_t w = 1; w < threads; ++w) pool.emplace_back(fn, w);
+    fn(size_t(0));
+    for (auto &th : pool) th.join();
+}
+
+} // namespace
 
 struct CompiledRules::Impl
 {
@@ -27,6 +39,16 @@ struct CompiledRules::Impl
     bool usesRe2 = false;
     mutable std::mutex copiesMutex;
     mutable std::vector<std::unique_ptr<const std::vector<CompiledRule>>> copies;
+
+    /// One worker per thread: one for a small job, up to 8 (and the cores there are) for a large one.
+    std::vector<std::unique_ptr<PlanWorker>> workersFor(size_t tensors) const
+    {
+        const size_t threads =
+            tensors < 20000 ? 1 : std::min<size_t>(8, std::max(1u, std::thread::hardware_concurrency()));
+        std::vector<std::unique_ptr<PlanWorker>> workers;
+        for (size_t w = 0; w < threads; ++w) workers.push_back(std::make_unique<PlanWorker>(rulesForWorker(w)));
+        return workers;
+    }
 
     const std::vector<CompiledRule> &rulesForWorker(size_t worker) const
     {
@@ -69,9 +91,15 @@ Result<std::shared_ptr<const CompiledRules>> CompiledRules::compile(const RuleSe
     return std::shared_ptr<const CompiledRules>(new CompiledRules(std::move(impl)));
 }
 
-bool CompiledRules::ruleMatches(size_t rule, const PlanInput &input, std::string_view name) const
+std::vector<bool> CompiledRules::selectedBy(size_t rule, const std::vector<PlanInput> &inputs) const
 {
-    return rule < m_impl->rules.size() && selects(m_impl->rules[rule], input, name, nullptr);
+    auto workers = m_impl->workersFor(inputs.size());
+    std::vector<uint64_t> bits((inputs.size() + 63) / 64);
+    std::atomic<size_t> next{0};
+    onThreads(workers.size(), [&](size_t w) { workers[w]->runUpTo(inputs, next, rule, bits); });
+    std::vector<bool> selected(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) selected[i] = bits[i / 64] >> (i % 64) & 1;
+    return selected;
 }
 
 namespace {
@@ -155,15 +183,6 @@ void checkCollisions(const std::vector<PlanInput> &inputs, Plan &plan, const std
                                         (c.second > 1 ? " (and " + std::to_string(c.second - 1) + " more)" : "")});
 }
 
-/// Runs fn(0) .. fn(threads - 1), each on its own thread but the first.
-template <typename Fn> void onThreads(size_t threads, Fn &&fn)
-{
-    std::vector<std::thread> pool;
-    for (size_t w = 1; w < threads; ++w) pool.emplace_back(fn, w);
-    fn(size_t(0));
-    for (auto &th : pool) th.join();
-}
-
 } // namespace
 
 Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional<int64_t> step) const
@@ -184,12 +203,9 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
     std::vector<int> renamedBy(anyRename ? n : 0);
     std::vector<uint64_t> hashes(anyRename ? n : 0);
 
-    const size_t threads = n < 20000 ? 1 : std::min<size_t>(8, std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::unique_ptr<PlanWorker>> workers;
-    for (size_t w = 0; w < threads; ++w)
-        workers.push_back(std::make_unique<PlanWorker>(d.rulesForWorker(w)));
+    auto workers = d.workersFor(n);
     std::atomic<size_t> next{0};
-    onThreads(threads, [&](size_t w) {
+    onThreads(workers.size(), [&](size_t w) {
         workers[w]->run(inputs, next, plan, anyRename ? &renamedBy : nullptr, anyRename ? &hashes : nullptr);
     });
     auto storage = std::make_shared<PlanStorage>();
@@ -248,21 +264,16 @@ Result<RulePreview> previewRule(const RuleSet &rules, size_t position, const Rul
     RuleSet before = rules;
     before.rules.resize(std::min(position, rules.rules.size()));
     before.schedule.clear();
-    RuleSet with = before;
+    RuleSet &with = before;
     Rule enabled = candidate;
     enabled.enabled = true;
     with.rules.push_back(enabled);
     auto compiled = CompiledRules::compile(with);
     if (!compiled) return compiled.error();
-    auto prefix = CompiledRules::compile(before);
-    if (!prefix) return prefix.error();
-    const Plan names = (*prefix)->evaluate(inputs);
     RulePreview p;
-    p.selected.assign(inputs.size(), false);
+    p.selected = (*compiled)->selectedBy(with.rules.size() - 1, inputs);
     for (size_t i = 0; i < inputs.size(); ++i) {
-        if (names.tensors[i].dropped || !(*compiled)->ruleMatches(with.rules.size() - 1, inputs[i], names.tensors[i].name))
-            continue;
-        p.selected[i] = true;
+        if (!p.selected[i]) continue;
         ++p.tensors;
         p.parameters += inputs[i].numel;
     }

@@ -86,8 +86,9 @@ public:
     /// The plan for these tensors. `step` (optional) also applies the schedule's stages that
     /// start at or before it.
     Plan evaluate(const std::vector<PlanInput> &inputs, std::optional<int64_t> step = {}) const;
-    /// Whether a matcher of rule `rule` selects `input` under the name `name` (the preview).
-    bool ruleMatches(size_t rule, const PlanInput &input, std::string_view name) const;
+    /// Which tensors rule `rule` selects once the rules before it ran (the live preview of a
+    /// rule being edited): the tensors its count in the plan counts.
+    std::vector<bool> selectedBy(size_t rule, const std::vector<PlanInput> &inputs) const;
     const RuleSet &rules() const;
 
     ~CompiledRules();

@@ -53,6 +53,22 @@ void EvaluateTenRulesOn100kNames(benchmark::State &state)
 }
 BENCHMARK(EvaluateTenRulesOn100kNames)->Unit(benchmark::kMillisecond);
 
+// What one keystroke in the rule editor costs: the rules before the edited one, then what the
+// candidate (a regular expression being typed) selects among the names they produce.
+void PreviewEleventhRuleOn100kNames(benchmark::State &state)
+{
+    const auto inputs = moeNames();
+    auto rules = parseConfig(kTenRules, ConfigFormat::Json);
+    Rule candidate;
+    candidate.action = Rule::Action::Freeze;
+    candidate.match = Matcher{};
+    candidate.match->kind = Matcher::Kind::Regex;
+    candidate.match->text = "moe\\.experts\\.4\\d+\\.w[13]";
+    for (auto _ : state) benchmark::DoNotOptimize(previewRule(*rules, rules->rules.size(), candidate, inputs));
+    state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(inputs.size()));
+}
+BENCHMARK(PreviewEleventhRuleOn100kNames)->Unit(benchmark::kMillisecond);
+
 } // namespace
 
 BENCHMARK_MAIN();
