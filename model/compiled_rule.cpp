@@ -148,32 +148,31 @@ CompiledRule compileRule(const Rule &r, const RuleSet &set, const std::string &f
     return c;
 }
 
-bool substitute(const Regex &re, const Replacement &replacement, std::string_view text, std::string *out)
+bool substitute(const Regex &re, const Replacement &replacement, std::string_view text, std::string &out)
 {
     Regex::Span groups[Regex::kMaxGroups];
-    const std::span<Regex::Span> wanted(groups, out ? replacement.groupsNeeded() : 1);
+    const std::span<Regex::Span> wanted(groups, replacement.groupsNeeded());
     size_t pos = 0;
     bool any = false;
-    if (out) out->clear();
+    out.clear();
     while (pos <= text.size() && re.find(text, pos, wanted)) {
         const size_t begin = groups[0].begin;
         const size_t end = groups[0].end;
         any = true;
-        if (!out) return true;
-        out->append(text.substr(pos, begin - pos));
-        replacement.appendTo(*out, text, wanted);
+        out.append(text.substr(pos, begin - pos));
+        replacement.appendTo(out, text, wanted);
         if (re.anchoredAtStart()) {
             pos = end;
             break;
         }
         if (end == begin) { // an empty match: keep the next character and move past it
-            if (end < text.size()) out->push_back(text[end]);
+            if (end < text.size()) out.push_back(text[end]);
             pos = end + 1;
         } else {
             pos = end;
         }
     }
-    if (out && any && pos < text.size()) out->append(text.substr(pos));
+    if (any && pos < text.size()) out.append(text.substr(pos));
     return any;
 }
 
@@ -181,20 +180,6 @@ bool mayUseRe2(const Matcher &m)
 {
     if (m.kind == Matcher::Kind::Regex || m.kind == Matcher::Kind::Glob || m.kind == Matcher::Kind::Alias) return true;
     return std::any_of(m.children.begin(), m.children.end(), mayUseRe2);
-}
-
-bool selects(const CompiledRule &c, const PlanInput &t, std::string_view name, std::string *renamed)
-{
-    if (c.match && !selectTensors(*c.match, &t, &name, 1)) return false;
-    const Rule &r = *c.rule;
-    if (r.action != Rule::Action::Rename) return true;
-    if (c.renameRegex) return substitute(*c.renameRegex, *c.replacement, name, renamed);
-    if (!name.starts_with(r.prefix)) return false;
-    if (renamed) {
-        renamed->assign(r.to);
-        renamed->append(name.substr(r.prefix.size()));
-    }
-    return true;
 }
 
 } // namespace ckpt

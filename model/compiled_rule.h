@@ -46,13 +46,9 @@ CompiledRule compileRule(const Rule &r, const RuleSet &set, const std::string &f
 uint64_t selectTensors(const CompiledMatcher &c, const PlanInput *inputs, const std::string_view *names,
                        uint64_t candidates);
 
-/// Python's re.sub in one pass: false when nothing matches; otherwise *out (reused, no
-/// allocation once warm) receives every non-overlapping match replaced. A null `out` only
-/// asks whether anything matches.
-bool substitute(const Regex &re, const Replacement &replacement, std::string_view text, std::string *out);
-
-/// Whether rule c selects tensor t under its current name; for a rename, also the new name.
-bool selects(const CompiledRule &c, const PlanInput &t, std::string_view name, std::string *renamed);
+/// Python's re.sub in one pass: false when nothing matches; otherwise `out` (reused, no
+/// allocation once warm) receives every non-overlapping match replaced.
+bool substitute(const Regex &re, const Replacement &replacement, std::string_view text, std::string &out);
 
 /// Whether matching may run RE2 (regular expressions; globs with '?' or '[').
 bool mayUseRe2(const Matcher &m);

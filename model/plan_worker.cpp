@@ -150,7 +150,7 @@ uint64_t PlanWorker::rename(const CompiledRule &c, uint64_t selected)
         }
         std::string &out = m_buffers[m_next[u]][u];
         if (c.renameRegex) {
-            if (!substitute(*c.renameRegex, *c.replacement, name, &out)) return;
+            if (!substitute(*c.renameRegex, *c.replacement, name, out)) return;
         } else {
             out.assign(r.to);
             out.append(name.substr(r.prefix.size()));

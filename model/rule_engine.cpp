@@ -7,11 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace ckpt {
@@ -248,7 +246,7 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
                 if (!c.rule->enabled) continue;
                 for (size_t i = 0; i < n; ++i) {
                     TensorPlan &t = plan.tensors[i];
-                    if (!t.dropped && selects(c, inputs[i], t.name, nullptr))
+                    if (!t.dropped && (!c.match || selectTensors(*c.match, &inputs[i], &t.name, 1)))
                         t.frozen = c.rule->action == Rule::Action::Freeze;
                 }
             }
