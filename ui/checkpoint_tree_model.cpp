@@ -2,7 +2,7 @@
 
 #include "diff_document.h"
 #include "diff_table_model.h"
-
+#include "display_name.h"
 #include "roles.h"
 #include "rules_document.h"
 
@@ -127,8 +127,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
             return sharedTooltip(n.entry);
         if (index.column() == ShapeColumn && n.value && !t)
             return QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 2000));
-        if (index.column() == NameColumn || index.column() == ShapeColumn)
-            return QString::fromStdString(n.fullName);
+        if (index.column() == NameColumn || index.column() == ShapeColumn) return displayName(n.fullName);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == ParamsColumn || index.column() == SizeColumn)
@@ -149,7 +148,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
     default: return {};
     }
     switch (index.column()) {
-    case NameColumn: return QString::fromStdString(n.name);
+    case NameColumn: return displayName(n.name);
     case ShapeColumn:
         if (t) return QString::fromStdString(shapeText(t->shape));
         if (n.kind == NodeKind::Value) return QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 160));
@@ -175,7 +174,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (planned->frozen) parts << tr("frozen");
         for (const auto &g : planned->groups) parts << QStringLiteral("[%1]").arg(QString::fromStdString(g));
         if (planned->dtype != t->dtype) parts << QString::fromUtf8(dtypeName(planned->dtype).data());
-        if (planned->renamed) parts << QStringLiteral("→ %1").arg(QString::fromUtf8(planned->name.data(), qsizetype(planned->name.size())));
+        if (planned->renamed) parts << QStringLiteral("→ %1").arg(displayName(planned->name));
         return parts.join(QStringLiteral("  "));
     }
     default: return {};

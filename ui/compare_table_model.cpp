@@ -1,5 +1,6 @@
 #include "compare_table_model.h"
 
+#include "display_name.h"
 #include "model/checkpoint_summary.h"
 
 namespace ckpt {
@@ -79,9 +80,9 @@ QVariant CompareTableModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case StatusColumn: return statusText(e->status);
         case NameColumn:
-            if (e->input >= 0 && size_t(e->input) < m_names.size()) return QString::fromStdString(m_names[size_t(e->input)]);
-            return e->added >= 0 ? tr("(added: %1)").arg(QString::fromStdString(e->name)) : QString();
-        case TargetNameColumn: return hasTarget ? QString::fromStdString(e->name) : QString();
+            if (e->input >= 0 && size_t(e->input) < m_names.size()) return displayName(m_names[size_t(e->input)]);
+            return e->added >= 0 ? tr("(added: %1)").arg(displayName(e->name)) : QString();
+        case TargetNameColumn: return hasTarget ? displayName(e->name) : QString();
         case CheckpointColumn:
             return hasCheckpoint ? QString::fromStdString(std::string(dtypeName(e->checkpointDtype)) + " " + shapeText(e->checkpointShape))
                                  : QString();
@@ -93,7 +94,7 @@ QVariant CompareTableModel::data(const QModelIndex &index, int role) const
     if (role == Qt::ForegroundRole && (index.column() == StatusColumn || e->status != CompareEntry::Status::Match))
         return statusColor(e->status);
     if (role == Qt::ToolTipRole && index.column() == NameColumn && e->input >= 0)
-        return tr("after the rules: %1").arg(QString::fromStdString(e->name));
+        return tr("after the rules: %1").arg(displayName(e->name));
     return {};
 }
 

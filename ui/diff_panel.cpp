@@ -2,6 +2,7 @@
 
 #include "diff_document.h"
 #include "diff_table_model.h"
+#include "display_name.h"
 
 #include "model/checkpoint_summary.h"
 #include "widgets/change_plot.h"
@@ -182,7 +183,7 @@ void DiffPanel::refresh()
     std::vector<QString> labels;
     std::vector<double> values;
     for (const auto &m : r->modules) {
-        labels.push_back(QString::fromStdString(m.module.empty() ? std::string("(top level)") : m.module));
+        labels.push_back(m.module.empty() ? tr("(top level)") : displayName(m.module));
         values.push_back(m.relChange);
     }
     m_change->setValues(labels, values, tr("||a−b|| / ||a||"));
@@ -210,10 +211,10 @@ void DiffPanel::selectionChanged()
     m_values->clear();
     m_difference->clear();
     if (d.a < 0 || d.b < 0 || d.shapeA != d.shapeB) {
-        m_tensorTitle->setText(tr("%1: %2, no values to compare").arg(QString::fromStdString(d.name), DiffTableModel::statusText(d.status)));
+        m_tensorTitle->setText(tr("%1: %2, no values to compare").arg(displayName(d.name), DiffTableModel::statusText(d.status)));
         return;
     }
-    m_tensorTitle->setText(tr("%1: computing histograms…").arg(QString::fromStdString(d.name)));
+    m_tensorTitle->setText(tr("%1: computing histograms…").arg(displayName(d.name)));
     m_doc->requestDelta(index);
 }
 
@@ -221,7 +222,7 @@ void DiffPanel::showDelta(int index, const TensorDelta &delta)
 {
     const DiffReport *r = m_doc->report();
     if (!r || size_t(index) >= r->tensors.size()) return;
-    m_tensorTitle->setText(tr("<b>%1</b>: A and B overlaid (left), a − b (right)").arg(QString::fromStdString(r->tensors[size_t(index)].name)));
+    m_tensorTitle->setText(tr("<b>%1</b>: A and B overlaid (left), a − b (right)").arg(displayName(r->tensors[size_t(index)].name).toHtmlEscaped()));
     m_values->setSeries({{tr("A"), QColor(66, 133, 244), {delta.histogramA.begin(), delta.histogramA.end()}},
                          {tr("B"), QColor(234, 67, 53), {delta.histogramB.begin(), delta.histogramB.end()}}},
                         delta.valueMin, delta.valueMax, tr("value"));

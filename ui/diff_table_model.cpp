@@ -1,5 +1,6 @@
 #include "diff_table_model.h"
 
+#include "display_name.h"
 #include "model/checkpoint_summary.h"
 
 #include <cmath>
@@ -90,7 +91,7 @@ QVariant DiffTableModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-        case NameColumn: return QString::fromStdString(d.name);
+        case NameColumn: return displayName(d.name);
         case StatusColumn: return statusText(d.status);
         case RelColumn: return metrics ? number(d.relL2) : QVariant();
         case MaxAbsColumn: return metrics ? number(d.maxAbs) : QVariant();

@@ -1,5 +1,6 @@
 #include "node_page.h"
 
+#include "display_name.h"
 #include "roles.h"
 
 #include "model/checkpoint.h"
@@ -39,7 +40,7 @@ NodePage::NodePage(QWidget *parent)
 void NodePage::showNode(const Checkpoint &c, const CheckpointTree &tree, int node)
 {
     const TreeNode &n = tree.node(node);
-    m_title->setText(breakableName(QString::fromStdString(n.fullName.empty() ? n.name : n.fullName)));
+    m_title->setText(breakableName(displayName(n.fullName.empty() ? n.name : n.fullName)));
     QString info = n.value ? tr("%1").arg(QString::fromStdString(typeName(n.value))) : tr("module");
     if (n.tensors)
         info += tr(" · %1 tensors, %2 parameters, %3")
@@ -51,7 +52,7 @@ void NodePage::showNode(const Checkpoint &c, const CheckpointTree &tree, int nod
     for (int child : n.children) {
         const TreeNode &ch = tree.node(child);
         if (ch.bytes > 0)
-            bars.push_back({QString::fromStdString(ch.name), double(ch.bytes),
+            bars.push_back({displayName(ch.name), double(ch.bytes),
                             QString::fromStdString(humanBytes(ch.bytes))});
     }
     m_children->setVisible(!bars.empty());

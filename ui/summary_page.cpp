@@ -1,5 +1,6 @@
 #include "summary_page.h"
 
+#include "display_name.h"
 #include "model/checkpoint.h"
 #include "model/checkpoint_summary.h"
 #include "model/checkpoint_tree.h"
@@ -91,7 +92,7 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
         weights = tree.node(weights).children.front();
     for (int child : tree.node(weights).children) {
         const TreeNode &n = tree.node(child);
-        if (n.parameters > 0) bars.push_back({q(n.name), double(n.parameters), q(humanCount(n.parameters))});
+        if (n.parameters > 0) bars.push_back({displayName(n.name), double(n.parameters), q(humanCount(n.parameters))});
     }
     m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
 

@@ -65,6 +65,7 @@ private Q_SLOTS:
     void selectingAnotherTensorCancelsTheFirst();
     void unreadableFileKeepsWhatWasOpen();
     void flatListAndCopy();
+    void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
     void shortcuts();
 };
@@ -199,6 +200,27 @@ void TestMainWindow::flatListAndCopy()
     for (QAction *a : w.findChildren<QAction *>())
         if (a->shortcut() == QKeySequence(QStringLiteral("Ctrl+Shift+C"))) a->trigger();
     QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("[1000, 512]"));
+}
+
+void TestMainWindow::oddNamesShowEscapedAndCopyAsTheyAre()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/odd_names.pt")));
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    w.setFlat(true);
+    QVERIFY(opened.wait(20000));
+    QAbstractItemModel *m = w.treeView()->model();
+    QMap<QString, QString> shown; // full name -> what the row shows
+    for (int r = 0; r < m->rowCount(); ++r)
+        shown[m->index(r, 0).data(FullNameRole).toString()] = m->index(r, 0).data().toString();
+    QCOMPARE(shown.value(QStringLiteral("line\nbreak.weight")), QStringLiteral("line\\nbreak.weight"));
+    QCOMPARE(shown.value(QStringLiteral("tab\vbed.bias")), QStringLiteral("tab\\x0bbed.bias"));
+    QCOMPARE(shown.value(QStringLiteral("caf\u00e9.\u00c9t\u00e9")), QStringLiteral("caf\u00e9.\u00c9t\u00e9"));
+    QCOMPARE(shown.value(QString()), QStringLiteral("''"));
+    QVERIFY(w.selectFullName(QStringLiteral("line\nbreak.weight")));
+    for (QAction *a : w.findChildren<QAction *>())
+        if (a->shortcut() == QKeySequence(QKeySequence::Copy)) a->trigger();
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("line\nbreak.weight")); // the key itself
 }
 
 void TestMainWindow::dropOpensAndRecentRemembers()
