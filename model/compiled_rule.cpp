@@ -152,27 +152,22 @@ bool substitute(const Regex &re, const Replacement &replacement, std::string_vie
 {
     Regex::Span groups[Regex::kMaxGroups];
     const std::span<Regex::Span> wanted(groups, replacement.groupsNeeded());
-    size_t pos = 0;
-    bool any = false;
+    // As Python's sub does it: the next search starts where the match ended; after an empty
+    // match it must not find that empty match again (it may find a longer one there).
+    size_t copied = 0, pos = 0;
+    bool any = false, afterEmpty = false;
     out.clear();
-    while (pos <= text.size() && re.find(text, pos, wanted)) {
+    while (pos <= text.size() && re.find(text, pos, wanted, afterEmpty)) {
         const size_t begin = groups[0].begin;
         const size_t end = groups[0].end;
         any = true;
-        out.append(text.substr(pos, begin - pos));
+        out.append(text.substr(copied, begin - copied));
         replacement.appendTo(out, text, wanted);
-        if (re.anchoredAtStart()) {
-            pos = end;
-            break;
-        }
-        if (end == begin) { // an empty match: keep the next character and move past it
-            if (end < text.size()) out.push_back(text[end]);
-            pos = end + 1;
-        } else {
-            pos = end;
-        }
+        copied = pos = end;
+        afterEmpty = end == begin;
+        if (re.anchoredAtStart() && !afterEmpty) break; // it cannot match anywhere but at 0
     }
-    if (any && pos < text.size()) out.append(text.substr(pos));
+    if (any) out.append(text.substr(copied));
     return any;
 }
 

@@ -1,5 +1,7 @@
 #include "regex.h"
 
+#include "terminal_text.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <re2/re2.h>
@@ -33,27 +35,37 @@ bool isAscii(std::string_view s)
     return (any & 0x8080808080808080ull) == 0;
 }
 
-/// Whether PCRE2 reads this RE2 pattern the way RE2 does, on ASCII text. RE2 has already
-/// accepted it, which rules out everything PCRE2 has and RE2 lacks (backreferences,
-/// lookaround, possessive and atomic groups, \K, \R, \h, \N, (*VERBS), ...). What is left
-/// that the two read differently, and sends the pattern to RE2 alone:
+/// Whether the pattern has a backslash escape of one of `letters` (\\ is not one).
+bool hasEscape(std::string_view pattern, std::string_view letters)
+{
+    for (size_t i = 0; i + 1 < pattern.size(); ++i)
+        if (pattern[i] == '\\' && letters.find(pattern[++i]) != std::string_view::npos) return true;
+    return false;
+}
+
+/// Whether PCRE2 reads this RE2 pattern the way RE2 does. RE2 has already accepted it, which
+/// rules out everything PCRE2 has and RE2 lacks (backreferences, lookaround, possessive and
+/// atomic groups, \K, \R, \h, \N, (*VERBS), ...). What is left that the two read
+/// differently, and sends the pattern to RE2 alone:
 /// - \v: a vertical tab in RE2, any vertical space in PCRE2;
 /// - \s, \S: RE2 leaves out the vertical tab, PCRE2 counts it;
 /// - \1 to \7 (with more digits): octal in RE2, back references in PCRE2;
 /// - \p, \P: Unicode classes, folded by case differently under (?i);
+/// - \C: one byte, which can leave a match inside a character;
 /// - "{,n}": literal text in RE2, a repetition in newer PCRE2;
-/// - any byte beyond ASCII: RE2 reads UTF-8, PCRE2 (without UTF) bytes.
+/// - any byte beyond ASCII in the pattern.
+/// Names are read as RE2 reads them: ASCII names as bytes, other names as UTF-8 (PCRE2's UTF
+/// mode, without Unicode properties: \w, \d, \b stay ASCII as in RE2); names that are not
+/// valid UTF-8 go to RE2.
 bool canUsePcre2(std::string_view pattern)
 {
-    if (!isAscii(pattern) || pattern.find("{,") != std::string_view::npos) return false;
-    for (size_t i = 0; i + 1 < pattern.size(); ++i) {
-        if (pattern[i] != '\\') continue;
-        const char next = pattern[++i];
-        if ((next >= '0' && next <= '9') || next == 'v' || next == 's' || next == 'S' || next == 'p' || next == 'P')
-            return false;
-    }
-    return true;
+    return isAscii(pattern) && pattern.find("{,") == std::string_view::npos && !hasEscape(pattern, "0123456789vsSpPC");
 }
+
+/// Whether PCRE2's UTF mode reads the pattern as RE2 reads UTF-8 names. \B does not: RE2
+/// tests it between bytes, so it holds inside a multi-byte character; PCRE2 between
+/// characters.
+bool canUsePcre2OnUtf8(std::string_view pattern) { return !hasEscape(pattern, "B"); }
 
 /// One match data per thread (PCRE2 writes the match into it), freed when the thread ends.
 /// The pointer is a plain thread_local, so the hot path has no initialisation guard.
@@ -74,36 +86,61 @@ pcre2_match_data *threadMatchData()
 
 } // namespace
 
+/// One compiled PCRE2 pattern, JIT-compiled when the platform allows.
+struct Pcre2Code
+{
+    pcre2_code *code = nullptr;
+    bool jit = false;
+
+    Pcre2Code() = default;
+    Pcre2Code(const Pcre2Code &) = delete;
+    Pcre2Code &operator=(const Pcre2Code &) = delete;
+    ~Pcre2Code() { pcre2_code_free(code); }
+
+    void compile(const std::string &pattern, uint32_t flags)
+    {
+        int error = 0;
+        PCRE2_SIZE offset = 0;
+        // Anything PCRE2 refuses (\x{100} without UTF, say) stays with RE2.
+        code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &error, &offset,
+                             nullptr);
+        jit = code && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    }
+};
+
 struct Regex::Impl
 {
     std::string pattern;
     Options options;
     std::unique_ptr<RE2> re2;
-    pcre2_code *code = nullptr;
+    Pcre2Code bytes; ///< for ASCII names
+    Pcre2Code utf;   ///< for other names that are valid UTF-8
     pcre2_match_context *context = nullptr;
-    bool jit = false;
     bool anchored = false;
     mutable std::atomic<int> overBudget{0};
 
-    ~Impl()
-    {
-        pcre2_code_free(code);
-        pcre2_match_context_free(context);
-    }
+    ~Impl() { pcre2_match_context_free(context); }
 
-    bool pcre2Usable(std::string_view text) const
+    /// The PCRE2 pattern that reads `text` (searched from `from`) the way RE2 does, or null:
+    /// RE2 answers.
+    const Pcre2Code *pcre2For(std::string_view text, size_t from) const
     {
-        return code && overBudget.load(std::memory_order_relaxed) < kOverBudgetLimit && isAscii(text);
+        if (!bytes.code || overBudget.load(std::memory_order_relaxed) >= kOverBudgetLimit) return nullptr;
+        if (isAscii(text)) return &bytes;
+        const bool atCharacter = from >= text.size() || (uint8_t(text[from]) & 0xc0) != 0x80;
+        return utf.code && atCharacter && isValidUtf8(text) ? &utf : nullptr;
     }
 
     /// PCRE2's answer: the number of groups set (0: more than the match data holds), or
     /// PCRE2_ERROR_NOMATCH, or kNoAnswer (over budget: RE2 decides).
     static constexpr int kNoAnswer = -1000;
-    int pcre2Match(std::string_view text, size_t from, pcre2_match_data *data) const
+    int pcre2Match(const Pcre2Code &c, std::string_view text, size_t from, pcre2_match_data *data,
+                   uint32_t flags = 0) const
     {
         const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
-        const int rc = jit ? pcre2_jit_match(code, subject, text.size(), from, 0, data, context)
-                           : pcre2_match(code, subject, text.size(), from, 0, data, context);
+        if (&c == &utf) flags |= PCRE2_NO_UTF_CHECK; // checked by pcre2For
+        const int rc = c.jit ? pcre2_jit_match(c.code, subject, text.size(), from, flags, data, context)
+                             : pcre2_match(c.code, subject, text.size(), from, flags, data, context);
         if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH) return rc;
         overBudget.fetch_add(1, std::memory_order_relaxed);
         return kNoAnswer;
@@ -128,19 +165,15 @@ Result<Regex> Regex::create(const std::string &pattern, Options options)
 
     if (canUsePcre2(pattern)) {
         // RE2 (and Python): $ only at the very end; under (?m) ^ also after a final newline.
-        uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
+        uint32_t flags = PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX | PCRE2_NEVER_UCP;
         if (options.dotMatchesNewline) flags |= PCRE2_DOTALL;
         if (options.mode == Mode::FullMatch) flags |= PCRE2_ANCHORED | PCRE2_ENDANCHORED;
-        int error = 0;
-        PCRE2_SIZE offset = 0;
-        // Anything PCRE2 refuses (\x{100} without UTF, say) stays with RE2.
-        impl->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), flags, &error,
-                                   &offset, nullptr);
-        if (impl->code) {
+        impl->bytes.compile(pattern, flags | PCRE2_NEVER_UTF);
+        if (impl->bytes.code && canUsePcre2OnUtf8(pattern)) impl->utf.compile(pattern, flags | PCRE2_UTF);
+        if (impl->bytes.code) {
             uint32_t all = 0;
-            pcre2_pattern_info(impl->code, PCRE2_INFO_ALLOPTIONS, &all);
+            pcre2_pattern_info(impl->bytes.code, PCRE2_INFO_ALLOPTIONS, &all);
             impl->anchored = options.mode == Mode::Search && (all & PCRE2_ANCHORED);
-            impl->jit = pcre2_jit_compile(impl->code, PCRE2_JIT_COMPLETE) == 0;
             impl->context = pcre2_match_context_create(nullptr);
             pcre2_set_match_limit(impl->context, kStepBudget);
             pcre2_set_depth_limit(impl->context, kStepBudget);
@@ -158,19 +191,20 @@ Regex Regex::copy() const
 bool Regex::matches(std::string_view text) const
 {
     const Impl &d = *m_impl;
-    if (d.pcre2Usable(text))
-        if (const int rc = d.pcre2Match(text, 0, threadMatchData()); rc != Impl::kNoAnswer) return rc >= 0;
+    if (const Pcre2Code *c = d.pcre2For(text, 0))
+        if (const int rc = d.pcre2Match(*c, text, 0, threadMatchData()); rc != Impl::kNoAnswer) return rc >= 0;
     return d.options.mode == Mode::FullMatch ? RE2::FullMatch(text, *d.re2) : RE2::PartialMatch(text, *d.re2);
 }
 
-bool Regex::find(std::string_view text, size_t from, std::span<Span> groups) const
+bool Regex::find(std::string_view text, size_t from, std::span<Span> groups, bool notEmptyAtFrom) const
 {
     const Impl &d = *m_impl;
     const size_t wanted = std::min<size_t>(groups.size(), kMaxGroups);
     std::fill(groups.begin(), groups.end(), kUnset);
-    if (d.pcre2Usable(text)) {
+    if (const Pcre2Code *c = d.pcre2For(text, from)) {
         pcre2_match_data *data = threadMatchData();
-        if (const int rc = d.pcre2Match(text, from, data); rc != Impl::kNoAnswer) {
+        if (const int rc = d.pcre2Match(*c, text, from, data, notEmptyAtFrom ? PCRE2_NOTEMPTY_ATSTART : 0);
+            rc != Impl::kNoAnswer) {
             if (rc < 0) return false;
             const PCRE2_SIZE *ovector = pcre2_get_ovector_pointer(data);
             const size_t pairs = std::min<size_t>(wanted, rc > 0 ? size_t(rc) : pcre2_get_ovector_count(data));
@@ -180,9 +214,14 @@ bool Regex::find(std::string_view text, size_t from, std::span<Span> groups) con
         }
     }
     re2::StringPiece pieces[kMaxGroups];
-    const int n = int(std::min<size_t>(wanted, size_t(d.re2->NumberOfCapturingGroups()) + 1));
-    if (!d.re2->Match(re2::StringPiece(text.data(), text.size()), from, text.size(), RE2::UNANCHORED, pieces, n))
-        return false;
+    const int n = int(std::max<size_t>(1, std::min<size_t>(wanted, size_t(d.re2->NumberOfCapturingGroups()) + 1)));
+    const re2::StringPiece subject(text.data(), text.size());
+    if (!d.re2->Match(subject, from, text.size(), RE2::UNANCHORED, pieces, n)) return false;
+    if (notEmptyAtFrom && pieces[0].empty() && size_t(pieces[0].data() - text.data()) == from) {
+        size_t next = from + 1; // the next character: past UTF-8 continuation bytes
+        while (next < text.size() && (uint8_t(text[next]) & 0xc0) == 0x80) ++next;
+        if (next > text.size() || !d.re2->Match(subject, next, text.size(), RE2::UNANCHORED, pieces, n)) return false;
+    }
     for (int k = 0; k < n; ++k)
         if (pieces[k].data())
             groups[size_t(k)] = {size_t(pieces[k].data() - text.data()), size_t(pieces[k].data() - text.data()) + pieces[k].size()};
@@ -199,6 +238,6 @@ int Regex::groupIndex(std::string_view name) const
 }
 const std::string &Regex::pattern() const { return m_impl->pattern; }
 bool Regex::anchoredAtStart() const { return m_impl->anchored; }
-bool Regex::usesPcre2() const { return m_impl->code != nullptr; }
+bool Regex::usesPcre2() const { return m_impl->bytes.code != nullptr; }
 
 } // namespace ckpt

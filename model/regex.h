@@ -53,7 +53,11 @@ public:
     /// The first match starting at or after `from` (the text before `from` still counts for
     /// ^ and \b, as in Python's pattern.search(text, from)); groups[0] is the match, groups[k]
     /// group k, for as many as `groups` holds (at most kMaxGroups). Search mode only.
-    bool find(std::string_view text, size_t from, std::span<Span> groups) const;
+    /// `notEmptyAtFrom`: an empty match at `from` does not count (what re.sub asks after an
+    /// empty match), so a non-empty match at `from` or any match after it is found. RE2 has
+    /// no such search: on its path the search goes on from the next character instead, and
+    /// misses a non-empty match at `from` that a lazy or optional pattern could make there.
+    bool find(std::string_view text, size_t from, std::span<Span> groups, bool notEmptyAtFrom = false) const;
 
     int groupCount() const;
     /// The number of the group named `name` ((?P<name>...)), or -1.

@@ -74,6 +74,16 @@ std::string terminalText(std::string_view s)
     return out;
 }
 
+bool isValidUtf8(std::string_view s)
+{
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = decode(s, i).second;
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
 size_t terminalWidth(std::string_view s)
 {
     size_t width = 0;

@@ -14,6 +14,10 @@ std::string terminalText(std::string_view s);
 /// ones (CJK, Hangul, full-width forms), none for combining marks.
 size_t terminalWidth(std::string_view s);
 
+/// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+/// U+10FFFF).
+bool isValidUtf8(std::string_view s);
+
 /// `s` with spaces after it (or before it: `right`) to fill `width` columns.
 std::string padToWidth(std::string s, size_t width, bool right = false);
 

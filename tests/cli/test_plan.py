@@ -49,6 +49,16 @@ CASES = {
         {"action": "unfreeze", "match": {"regex": r"(?i)^CAF"}},
         {"action": "rename", "regex": r"\.", "to": "/"},
     ]}),
+    # Patterns that can match empty, replaced the way re.sub does it (after an empty match,
+    # a longer one at the same place still counts).
+    "resnet_empty_matches": ("ok/resnet18.pt", {"rules": [
+        {"action": "rename", "regex": r"^(.*?)", "to": r"\g<0>.", "match": {"prefix": "fc."}},
+        {"action": "rename", "regex": r"a??", "to": "-", "match": {"prefix": "bn1."}},
+        {"action": "rename", "regex": r"(\d*)", "to": r"<\1>", "match": {"prefix": "layer1.0.bn1"}},
+        {"action": "rename", "regex": r"x*", "to": "_", "match": {"name": "conv1.weight"}},
+        {"action": "rename", "regex": r"(.*?)*(.*?)*", "to": r"y\g<0>", "match": {"prefix": "layer4.1.bn2.r"}},
+        {"action": "rename", "regex": r"\b", "to": "|", "match": {"prefix": "layer3.0.downsample"}},
+    ]}),
     "resnet_aliases_numel": ("ok/resnet18.pt", {
         "aliases": {"stem": ["conv1.*", "bn1.*"], "deep": ["layer4.*"]},
         "rules": [

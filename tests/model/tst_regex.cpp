@@ -25,7 +25,7 @@ const char *const kPatterns[] = {
     "(?P<layer>\\d+)\\.(?P<part>\\w+)", "^(?:blocks|layers)\\.(\\d+)\\.(attn|mlp)\\.", "(\\.)(\\.)?", "\\x41",
     "\\.$", "^$", "(|a)+", "(a|)+b", "((a)|b)+", "(a)|(b)", "[\\d.]+", "\\A\\w", "(?i)[A-Z]+\\d", "norm\\d?\\.",
     "(?m)$", "(?m)a$", "(?m)^\\w+$", "\\b\\w", "[\\n]", "(?s).+", ".+", "a|b|", "(a)?b", "(?:a|b)+?b", "[]a]", "[^]a]",
-    "(?i)[^a]", "\\x{41}", "\\t", "[\\t\\n\\r\\f]", "\\C", "(?i:A)b", "a(?i)B", "(?-s:.)", "x{0}", "(?:)", "\\.{2,}",
+    "(?i)[^a]", "\\x{41}", "\\t", "[\\t\\n\\r\\f]", "(?i:A)b", "a(?i)B", "(?-s:.)", "x{0}", "(?:)", "\\.{2,}",
 };
 
 const char *const kNames[] = {
@@ -34,6 +34,9 @@ const char *const kNames[] = {
     "a\nb", "a\n", "\nb", "b\n", "ENCODER.x", "encoder.y", "K", "k", "..", "...weight", "x.y", "A1", "aBc9",
     "norm.bias", "norm1.weight", "head.fc.weight", "12.weight", "axb", "a.b", " a b ", "a\tb", "z", "a\r\nb",
     "a\fb", "\n", "]a", "Ab", "aB", "AB",
+    // UTF-8 names (PCRE2's UTF mode): accents, Greek, CJK, a 4-byte character, case pairs.
+    "encod\xc3\xa9r.layer.2.weight", "\xce\xb1\xce\xb2.1.w", "\xe5\xb1\x82.4.bias", "a\xf0\x9f\x98\x80b",
+    "caf\xc3\xa9.\xc3\x89t\xc3\xa9", "\xc3\xa9", "K\xe2\x84\xaa", "\xc5\xbfs", "x\xc2\xa0y",
 };
 
 /// RE2's own answer for a search from `from`: the groups' spans, or nothing.
@@ -125,7 +128,8 @@ private Q_SLOTS:
             default: return pick({"(?i)", "(?s)", "(?m)", "(?U)", ""}) + make(depth + 1);
             }
         };
-        const std::string names[] = {"", "a", "ab", "ba.", "a.b\n1", "xAb", "\nab\n", "11.a", "aaa.bbb", "B.A", "x1x."};
+        const std::string names[] = {"", "a", "ab", "ba.", "a.b\n1", "xAb", "\nab\n", "11.a", "aaa.bbb", "B.A", "x1x.",
+                                     "\xc3\xa9a.b", "a\xce\xb1\n1", "\xe5\xb1\x82x1"};
         int compared = 0;
         for (int p = 0; p < 3000; ++p) {
             const std::string pattern = make(0);
@@ -145,6 +149,34 @@ private Q_SLOTS:
                 }
         }
         QVERIFY(compared > 100000);
+    }
+
+    void afterAnEmptyMatchTheSearchMovesOn()
+    {
+        // What re.sub asks after an empty match: never that empty match again, on both paths
+        // (ASCII names take PCRE2's, the others RE2's), and a match at or after the position.
+        const std::string_view nonAscii[] = {"\xc3\xa9t\xc3\xa9", "a\xc3\xa9b", "\xce\xb1.1.b"};
+        for (const std::string pattern : kPatterns) {
+            auto re = Regex::create(pattern, {});
+            for (const std::string_view name : kNames)
+                for (size_t from = 0; from <= name.size(); ++from) {
+                    std::vector<Regex::Span> got(1);
+                    if (!re->find(name, from, got, true)) continue;
+                    QVERIFY2(got[0].begin >= from && !(got[0].begin == from && got[0].end == from),
+                             describe(pattern, name, from).c_str());
+                }
+            for (const std::string_view name : nonAscii) {
+                std::vector<Regex::Span> got(1);
+                if (!re->find(name, 0, got, true)) continue;
+                QVERIFY2(!(got[0].begin == 0 && got[0].end == 0), describe(pattern, name, 0).c_str());
+            }
+        }
+        // PCRE2's path finds the longer match at the same place, as Python's re does.
+        auto lazy = Regex::create("^(.*?)", {});
+        std::vector<Regex::Span> got(1);
+        QVERIFY(lazy->find("abc", 0, got, true));
+        QCOMPARE(got[0].begin, size_t(0));
+        QCOMPARE(got[0].end, size_t(1));
     }
 
     void fullMatchIsTheWholeName()
@@ -180,7 +212,7 @@ private Q_SLOTS:
         QVERIFY(!brace->matches("aa"));
     }
 
-    void nonAsciiNamesGoToRe2()
+    void nonAsciiNamesAreCharacters()
     {
         auto dot = Regex::create("^a.b$", {});
         QVERIFY(dot->usesPcre2());
@@ -190,6 +222,11 @@ private Q_SLOTS:
         auto fold = Regex::create("(?i)^\xc3\xa9$", {}); // a non-ASCII pattern: RE2 only
         QVERIFY(!fold->usesPcre2());
         QVERIFY(fold->matches("\xc3\x89")); // É
+        // Not UTF-8: RE2 answers (PCRE2's UTF mode would refuse the name).
+        auto any = Regex::create("^a.b$", {});
+        QCOMPARE(any->matches("a\xff" "b"), RE2::PartialMatch("a\xff" "b", RE2("^a.b$")));
+        auto bytes = Regex::create("^a\\Cb$", {}); // \C: one byte, RE2 only
+        QVERIFY(!bytes->usesPcre2());
     }
 
     void runawayBacktrackingIsAnsweredByRe2()
