@@ -2,6 +2,7 @@
 
 #include "compare_document.h"
 #include "compare_table_model.h"
+#include "report_panel_layout.h"
 
 #include "widgets/message_banner.h"
 
@@ -11,7 +12,6 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPushButton>
-#include <QSplitter>
 #include <QTableView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
@@ -54,11 +54,7 @@ ComparePanel::ComparePanel(CompareDocument *doc, QWidget *parent)
     top->addWidget(m_filter);
 
     m_table->setModel(m_model);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setTextElideMode(Qt::ElideMiddle);
-    m_table->setWordWrap(false);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    setUpReportTable(m_table);
     m_table->horizontalHeader()->setSectionResizeMode(CompareTableModel::NameColumn, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(CompareTableModel::TargetNameColumn, QHeaderView::Stretch);
     m_table->horizontalHeader()->setSectionResizeMode(CompareTableModel::StatusColumn, QHeaderView::ResizeToContents);
@@ -98,17 +94,7 @@ ComparePanel::ComparePanel(CompareDocument *doc, QWidget *parent)
     buttons->addWidget(m_acceptAll);
     rightLayout->addLayout(buttons);
 
-    auto *split = new QSplitter(Qt::Horizontal, this);
-    split->addWidget(m_table);
-    split->addWidget(right);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(top);
-    layout->addWidget(m_banner);
-    layout->addWidget(split, 1);
+    layOutReportPanel(this, top, {m_banner}, m_table, right);
 
     connect(m_doc, &CompareDocument::changed, this, &ComparePanel::refresh);
     connect(m_doc, &CompareDocument::busyChanged, m_busy, &QLabel::setVisible);

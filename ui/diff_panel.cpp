@@ -3,6 +3,7 @@
 #include "diff_document.h"
 #include "diff_table_model.h"
 #include "display_name.h"
+#include "report_panel_layout.h"
 
 #include "model/checkpoint_summary.h"
 #include "widgets/change_plot.h"
@@ -21,7 +22,6 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
-#include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -72,12 +72,8 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_table->setModel(m_proxy);
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(DiffTableModel::NameColumn, Qt::AscendingOrder);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    setUpReportTable(m_table);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_table->setTextElideMode(Qt::ElideMiddle);
-    m_table->setWordWrap(false);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->setColumnWidth(DiffTableModel::NameColumn, 230);
     for (int c = DiffTableModel::StatusColumn; c < DiffTableModel::ColumnCount; ++c) m_table->setColumnWidth(c, 78);
     m_table->setColumnWidth(DiffTableModel::CosineColumn, 92);
@@ -117,17 +113,7 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
         if (r && module >= 0 && size_t(module) < r->modules.size()) selectTensor(r->modules[size_t(module)].firstTensor);
     });
 
-    auto *split = new QSplitter(Qt::Horizontal, this);
-    split->addWidget(m_table);
-    split->addWidget(plots);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(top);
-    layout->addWidget(m_banner);
-    layout->addWidget(m_summary);
-    layout->addWidget(split, 1);
+    layOutReportPanel(this, top, {m_banner, m_summary}, m_table, plots);
 
     connect(m_doc, &DiffDocument::started, this, [this] {
         m_banner->clear();
