@@ -182,12 +182,6 @@ Result<Regex> Regex::create(const std::string &pattern, Options options)
     return Regex(std::move(impl));
 }
 
-Regex Regex::copy() const
-{
-    auto again = create(m_impl->pattern, m_impl->options);
-    return std::move(again.value()); // it compiled once, so it compiles again
-}
-
 bool Regex::matches(std::string_view text) const
 {
     const Impl &d = *m_impl;

@@ -13,10 +13,12 @@ namespace ckpt {
 ///
 /// RE2 is the authority: it parses every pattern, and its errors are the ones users see. RE2
 /// spends ~100 ns of fixed cost on every call, though, which is most of a live preview over
-/// 100k names; so where the answer is provably the same, the match runs in PCRE2's JIT
-/// (~30 ns): an ASCII name and a pattern free of the few constructs the two read
-/// differently (see canUsePcre2 in regex.cpp). A PCRE2 match that exceeds its step budget
-/// (backtracking) is answered by RE2 instead, so no pattern takes more than linear time.
+/// 100k names; so where the two read a pattern the same way, the match runs in PCRE2's JIT
+/// (~30 ns): a pattern free of the few constructs they read differently (see canUsePcre2 in
+/// regex.cpp), on an ASCII name (as bytes) or a UTF-8 one (as characters; names that are not
+/// UTF-8 go to RE2). tests/model/tst_regex.cpp holds the two to the same answers. A PCRE2
+/// match that exceeds its step budget (backtracking) is answered by RE2 instead, so no
+/// pattern takes more than linear time.
 /// One place where the engines part: the groups inside a loop whose body can match empty
 /// ("(a*)*" on "a": RE2 says group 1 is "a", PCRE2 and Python's re say it is the empty
 /// string after it). The PCRE2 path gives Python's answer there.
@@ -44,9 +46,6 @@ public:
 
     /// An invalid pattern gives RE2's message ("missing ): layer(").
     static Result<Regex> create(const std::string &pattern, Options options);
-    /// The same pattern, compiled again: RE2 serialises matches on one object, so each
-    /// thread of a large job uses its own copy.
-    Regex copy() const;
 
     /// Whether the pattern matches `text` (anywhere, or all of it for FullMatch).
     bool matches(std::string_view text) const;
