@@ -1,5 +1,6 @@
 #include "regex.h"
 
+#include "name_bytes.h"
 #include "terminal_text.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 
 namespace ckpt {
 namespace {
@@ -20,15 +20,10 @@ constexpr int kOverBudgetLimit = 32;
 
 bool isAscii(std::string_view s)
 {
-    auto word = [&](size_t at) {
-        uint64_t w;
-        std::memcpy(&w, s.data() + at, 8);
-        return w;
-    };
     uint64_t any = 0;
     if (s.size() >= 8) {
-        for (size_t i = 0; i + 8 <= s.size(); i += 8) any |= word(i);
-        any |= word(s.size() - 8); // the tail, overlapping
+        for (size_t i = 0; i + 8 <= s.size(); i += 8) any |= loadWord(s.data() + i);
+        any |= loadWord(s.data() + s.size() - 8); // the tail, overlapping
     } else {
         for (char c : s) any |= uint8_t(c);
     }
