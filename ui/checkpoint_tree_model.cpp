@@ -6,10 +6,10 @@
 #include "roles.h"
 #include "rules_document.h"
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_summary.h"
-#include "model/checkpoint_tree.h"
-#include "model/value_format.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/pickle/value_format.h"
 
 #include <QColor>
 #include <QFont>

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "model/architecture_compare.h"
-#include "model/fix_proposals.h"
-#include "model/target_architecture.h"
+#include "model/compare/architecture_compare.h"
+#include "model/compare/fix_proposals.h"
+#include "model/rules/target_architecture.h"
 
 #include <QFutureWatcher>
 #include <QObject>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/architecture_compare.h"
+#include "model/compare/architecture_compare.h"
 
 #include <QAbstractTableModel>
 #include <QColor>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_diff.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/diff/checkpoint_diff.h"
 
 #include <QFutureWatcher>
 #include <QObject>

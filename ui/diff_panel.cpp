@@ -5,7 +5,7 @@
 #include "display_name.h"
 #include "report_panel_layout.h"
 
-#include "model/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_summary.h"
 #include "widgets/change_plot.h"
 #include "widgets/histogram_plot.h"
 #include "widgets/message_banner.h"

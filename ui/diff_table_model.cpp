@@ -1,7 +1,7 @@
 #include "diff_table_model.h"
 
 #include "display_name.h"
-#include "model/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_summary.h"
 
 #include <cmath>
 

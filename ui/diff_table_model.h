@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/checkpoint_diff.h"
+#include "model/diff/checkpoint_diff.h"
 
 #include <QAbstractTableModel>
 #include <QColor>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/terminal_text.h"
+#include "model/base/terminal_text.h"
 
 #include <QString>
 

@@ -1,7 +1,7 @@
 #include "document_loader.h"
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_tree.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_tree.h"
 
 #include <QElapsedTimer>
 #include <QtConcurrent>

@@ -1,9 +1,9 @@
 #include "export_dialog.h"
 
-#include "model/atomic_file.h"
-#include "model/checkpoint.h"
-#include "model/rule_config.h"
-#include "model/rule_engine.h"
+#include "model/base/atomic_file.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/rule_engine.h"
 
 #include <QCheckBox>
 #include <QComboBox>

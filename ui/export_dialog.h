@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/exporter.h"
+#include "model/export/exporter.h"
 
 #include <QDialog>
 #include <QFutureWatcher>

@@ -13,10 +13,10 @@
 #include "tensor_page.h"
 #include "tree_filter_proxy.h"
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_summary.h"
-#include "model/checkpoint_tree.h"
-#include "model/name_matcher.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/match/name_matcher.h"
 #include "widgets/filter_bar.h"
 #include "widgets/message_banner.h"
 

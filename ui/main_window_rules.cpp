@@ -9,11 +9,11 @@
 #include "rules_document.h"
 #include "rules_panel.h"
 
-#include "model/atomic_file.h"
-#include "model/checkpoint.h"
-#include "model/checkpoint_tree.h"
-#include "model/config_dialects.h"
-#include "model/rule_config.h"
+#include "model/base/atomic_file.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/rules/config_dialects.h"
+#include "model/rules/rule_config.h"
 #include "widgets/message_banner.h"
 
 #include <QAction>

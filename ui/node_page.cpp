@@ -3,10 +3,10 @@
 #include "display_name.h"
 #include "roles.h"
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_summary.h"
-#include "model/checkpoint_tree.h"
-#include "model/value_format.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/pickle/value_format.h"
 #include "widgets/bar_chart.h"
 
 #include <QFontDatabase>

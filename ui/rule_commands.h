@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/rule_set.h"
+#include "model/rules/rule_set.h"
 
 #include <QUndoCommand>
 

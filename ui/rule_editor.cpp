@@ -1,6 +1,6 @@
 #include "rule_editor.h"
 
-#include "model/rule_config.h"
+#include "model/rules/rule_config.h"
 
 #include <QComboBox>
 #include <QFormLayout>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "model/result.h"
-#include "model/rule_set.h"
+#include "model/base/result.h"
+#include "model/rules/rule_set.h"
 
 #include <QWidget>
 

@@ -2,7 +2,7 @@
 
 #include "rule_commands.h"
 
-#include "model/checkpoint.h"
+#include "model/checkpoint/checkpoint.h"
 
 #include <QUndoStack>
 

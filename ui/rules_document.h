@@ -1,7 +1,7 @@
 #pragma once
 
-#include "model/rule_engine.h"
-#include "model/rule_set.h"
+#include "model/rules/rule_engine.h"
+#include "model/rules/rule_set.h"
 
 #include <QObject>
 #include <QString>

@@ -3,7 +3,7 @@
 #include "rule_editor.h"
 #include "rules_document.h"
 
-#include "model/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_summary.h"
 
 #include <QHBoxLayout>
 #include <QLabel>

@@ -1,6 +1,6 @@
 #include "stats_job.h"
 
-#include "model/checkpoint.h"
+#include "model/checkpoint/checkpoint.h"
 
 #include <QPromise>
 #include <QtConcurrent>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/tensor_stats.h"
+#include "model/checkpoint/tensor_stats.h"
 
 #include <QFuture>
 #include <QString>

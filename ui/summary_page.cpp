@@ -1,9 +1,9 @@
 #include "summary_page.h"
 
 #include "display_name.h"
-#include "model/checkpoint.h"
-#include "model/checkpoint_summary.h"
-#include "model/checkpoint_tree.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint_tree.h"
 #include "widgets/bar_chart.h"
 #include "widgets/message_banner.h"
 

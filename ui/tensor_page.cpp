@@ -2,8 +2,8 @@
 
 #include "roles.h"
 
-#include "model/checkpoint.h"
-#include "model/checkpoint_summary.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_summary.h"
 #include "widgets/histogram_plot.h"
 
 #include <QFormLayout>

@@ -1,10 +1,10 @@
 #include "commands.h"
 
-#include "model/checkpoint.h"
-#include "model/atomic_file.h"
-#include "model/exporter.h"
-#include "model/rule_config.h"
-#include "model/rule_engine.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/base/atomic_file.h"
+#include "model/export/exporter.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/rule_engine.h"
 
 #include <filesystem>
 #include <iostream>

@@ -1,11 +1,11 @@
 #include "commands.h"
 #include "rules_on_weights.h"
 
-#include "model/atomic_file.h"
-#include "model/compare_report.h"
-#include "model/fix_proposals.h"
-#include "model/rule_config.h"
-#include "model/target_architecture.h"
+#include "model/base/atomic_file.h"
+#include "model/report/compare_report.h"
+#include "model/compare/fix_proposals.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/target_architecture.h"
 
 #include <iostream>
 

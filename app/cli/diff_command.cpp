@@ -1,7 +1,7 @@
 #include "commands.h"
 
-#include "model/diff_report.h"
-#include "model/rule_config.h"
+#include "model/report/diff_report.h"
+#include "model/rules/rule_config.h"
 
 #include <iostream>
 

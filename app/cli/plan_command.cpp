@@ -1,12 +1,12 @@
 #include "commands.h"
 #include "rules_on_weights.h"
 
-#include "model/checkpoint.h"
-#include "model/plan_report.h"
-#include "model/rule_config.h"
-#include "model/rule_engine.h"
-#include "model/config_dialects.h"
-#include "model/atomic_file.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/report/plan_report.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/rule_engine.h"
+#include "model/rules/config_dialects.h"
+#include "model/base/atomic_file.h"
 
 #include <filesystem>
 

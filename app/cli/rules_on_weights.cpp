@@ -2,7 +2,7 @@
 
 #include "cli_args.h"
 
-#include "model/rule_config.h"
+#include "model/rules/rule_config.h"
 
 namespace ckpt::cli {
 

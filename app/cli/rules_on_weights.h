@@ -1,8 +1,8 @@
 #pragma once
 
-#include "model/checkpoint.h"
-#include "model/rule_engine.h"
-#include "model/rule_set.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/rules/rule_engine.h"
+#include "model/rules/rule_set.h"
 
 #include <memory>
 #include <optional>

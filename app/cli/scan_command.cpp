@@ -1,8 +1,8 @@
 #include "commands.h"
 
-#include "model/checkpoint.h"
-#include "model/json_report.h"
-#include "model/text_report.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/report/json_report.h"
+#include "model/report/text_report.h"
 
 #include <iostream>
 

@@ -2,8 +2,8 @@
 // the compute plugin) and prints its parameters, buffers and module classes as JSON. It runs
 // as a process of its own so that an archive that crashes or hangs the loader cannot take
 // the app or the CLI with it. Usage: ckpt-script-reader ARCHIVE
-#include "model/compute_backend.h"
-#include "model/target_architecture.h"
+#include "model/compute/compute_backend.h"
+#include "model/rules/target_architecture.h"
 
 #include <iostream>
 

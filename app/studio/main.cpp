@@ -7,7 +7,7 @@
 #include "ui/rule_editor.h"
 #include "ui/rules_panel.h"
 
-#include "model/rule_config.h"
+#include "model/rules/rule_config.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

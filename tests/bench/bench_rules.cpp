@@ -2,8 +2,8 @@
 // over 100,000 tensor names must take well under a frame (the budget: 20 ms; 14 ms
 // median on the 2-core machine).
 //   build/release/tests/bench/bench_rules
-#include "model/rule_config.h"
-#include "model/rule_engine.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/rule_engine.h"
 
 #include <benchmark/benchmark.h>
 

@@ -1,6 +1,6 @@
 // diffCheckpoints at the model level: cancel stops it with nothing half-made, progress is
 // monotone and reaches 1, and a tensor compared with itself has exact metrics.
-#include "model/checkpoint_diff.h"
+#include "model/diff/checkpoint_diff.h"
 
 #include <QTest>
 

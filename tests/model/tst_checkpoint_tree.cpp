@@ -1,7 +1,7 @@
 // The inspector's tree and filter, on real fixtures, and glob/regex semantics against Python.
-#include "model/checkpoint.h"
-#include "model/checkpoint_tree.h"
-#include "model/name_matcher.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/match/name_matcher.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,7 +1,7 @@
 // Export edge cases that need the library, not the CLI: cancelling in the middle.
-#include "model/checkpoint.h"
-#include "model/exporter.h"
-#include "model/rule_config.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/export/exporter.h"
+#include "model/rules/rule_config.h"
 
 #include <QDir>
 #include <QTemporaryDir>

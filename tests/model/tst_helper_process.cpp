@@ -1,6 +1,6 @@
 // runHelper: what a helper prints comes back; a helper that fails, crashes or hangs is one
 // error line, and a hung one is killed.
-#include "model/helper_process.h"
+#include "model/base/helper_process.h"
 
 #include <QElapsedTimer>
 #include <QTest>

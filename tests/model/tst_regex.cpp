@@ -2,8 +2,8 @@
 // patterns and names chosen where the two engines could part; the constructs they read
 // differently, non-ASCII names and runaway backtracking go to RE2; the rename template is
 // Python's.
-#include "model/regex.h"
-#include "model/replacement.h"
+#include "model/match/regex.h"
+#include "model/match/replacement.h"
 
 #include <QTest>
 

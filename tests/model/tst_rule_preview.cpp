@@ -1,8 +1,8 @@
 // previewRule (what a rule being edited selects) agrees with the plan the same rule makes once
 // it is added: the same tensors, counted the same way, wherever the rule stands, on a table
 // large enough to be split between threads.
-#include "model/rule_config.h"
-#include "model/rule_engine.h"
+#include "model/rules/rule_config.h"
+#include "model/rules/rule_engine.h"
 
 #include <QTest>
 

@@ -1,5 +1,5 @@
 // Classification of globals: what a Python unpickler would do with each name.
-#include "model/safety_report.h"
+#include "model/pickle/safety_report.h"
 
 #include <QtTest>
 

@@ -1,7 +1,7 @@
 // Tensor statistics from the LibTorch plugin against PyTorch's own computation (stats.json,
 // written by make_fixtures.py with python3-torch) on real fixtures of many dtypes and layouts.
-#include "model/checkpoint.h"
-#include "model/tensor_stats.h"
+#include "model/checkpoint/checkpoint.h"
+#include "model/checkpoint/tensor_stats.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,8 +1,9 @@
 // Our zip reader against LibTorch's PyTorchStreamReader, the reader torch.load uses: on every
 // fixture both accept or both refuse, list the same records, and place every record's data at
 // the same offset (getRecordOffset). This test links LibTorch; the application does not.
-#include "model/format_error.h"
-#include "model/zip_directory.h"
+#include "model/base/format_error.h"
+#include "model/formats/zip_directory.h"
+#include "model/sources/memory_source.h"
 
 #include <caffe2/serialize/inline_container.h>
 
@@ -49,7 +50,7 @@ void TestZipDirectory::agreesWithLibTorch()
 
     std::optional<ZipDirectory> ours;
     try {
-        ours = ZipDirectory::parse(data, uint64_t(bytes.size()));
+        ours = ZipDirectory::parse(MemorySource(path.toStdString(), ByteView(data, size_t(bytes.size()))));
     } catch (const FormatError &) {
     }
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> theirs;

@@ -8,7 +8,7 @@
 #include "ui/rules_document.h"
 #include "widgets/message_banner.h"
 
-#include "model/rule_config.h"
+#include "model/rules/rule_config.h"
 
 #include <QComboBox>
 #include <QTableView>

@@ -9,8 +9,8 @@
 #include "ui/rules_document.h"
 #include "ui/rules_panel.h"
 
-#include "model/checkpoint_tree.h"
-#include "model/rule_config.h"
+#include "model/checkpoint/checkpoint_tree.h"
+#include "model/rules/rule_config.h"
 
 #include <QComboBox>
 #include <QLabel>

@@ -1,0 +1,55 @@
+#include "model/base/tensor_table.h"
+
+namespace ckpt {
+
+std::string_view moduleOfName(std::string_view name)
+{
+    const size_t dot = name.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
+}
+
+std::string pathToString(const Path &path)
+{
+    std::string out;
+    for (const auto &e : path) {
+        if (!out.empty()) out += '/';
+        if (const auto *s = std::get_if<std::string>(&e)) out += *s;
+        else out += std::to_string(std::get<int64_t>(e));
+    }
+    return out;
+}
+
+bool checkedNumel(const std::vector<int64_t> &shape, int64_t &out)
+{
+    int64_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0) return false;
+        if (d != 0 && n > INT64_MAX / d) return false;
+        n *= d;
+    }
+    out = n;
+    return true;
+}
+
+int64_t TensorInfo::numel() const
+{
+    int64_t n = 0;
+    return checkedNumel(shape, n) ? n : 0;
+}
+
+uint64_t TensorInfo::nbytes() const
+{
+    return (uint64_t(numel()) * uint64_t(dtypeBits(dtype)) + 7) / 8;
+}
+
+bool TensorInfo::contiguous() const
+{
+    int64_t expected = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+        if (shape[i] != 1 && strides[i] != expected) return false;
+        expected *= shape[i];
+    }
+    return true;
+}
+
+} // namespace ckpt

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "model/base/dtype.h"
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ckpt {
+
+/// One step from the root object: a string key, or an integer key / list position.
+using PathElement = std::variant<std::string, int64_t>;
+using Path = std::vector<PathElement>;
+
+/// "state_dict/model.encoder.weight": elements joined with '/'.
+std::string pathToString(const Path &path);
+
+/// The module a dotted weight name belongs to: "encoder.ln.weight" -> "encoder.ln"; "" for a
+/// name without a dot.
+std::string_view moduleOfName(std::string_view name);
+
+/// A block of bytes that one or more tensors view. Its bytes are never read to list it.
+struct StorageInfo
+{
+    std::string key;          ///< record key ("0") or, for safetensors, the tensor name
+    DType dtype = DType::Unknown;
+    std::string location;     ///< "cpu", "cuda:0", ...
+    int64_t numel = 0;        ///< elements of dtype
+    int file = 0;             ///< index into Checkpoint::files()
+    std::string record;       ///< zip record name ("archive/data/0"), empty otherwise
+    uint64_t byteOffset = 0;  ///< absolute offset of the first byte in the file
+    uint64_t byteLength = 0;  ///< bytes available there
+    bool mapped = true;       ///< false when the bytes are compressed (cannot be viewed)
+};
+
+/// One tensor as its rebuild describes it.
+struct TensorInfo
+{
+    DType dtype = DType::Unknown;
+    std::vector<int64_t> shape;
+    std::vector<int64_t> strides;  ///< in elements
+    int64_t storageOffset = 0;     ///< in elements
+    int storage = -1;              ///< index into storages(); -1 for meta tensors
+    bool requiresGrad = false;
+    bool parameter = false;        ///< nn.Parameter rather than a plain tensor
+    std::string_view rebuild;      ///< the rebuild function ("_rebuild_tensor_v2", ...)
+
+    int64_t numel() const;
+    uint64_t nbytes() const;
+    bool contiguous() const;
+};
+
+/// A place in the object tree where a tensor sits. A tensor object referenced from two
+/// places gives two entries with the same tensor index.
+struct TensorEntry
+{
+    Path path;
+    int tensor = -1;
+};
+
+/// Products over a shape, with a false return instead of overflow.
+bool checkedNumel(const std::vector<int64_t> &shape, int64_t &out);
+
+} // namespace ckpt

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "model/base/result.h"
+#include "model/formats/checkpoint_data.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+/// An opened checkpoint: the object tree, the tensor table and the safety report, built from
+/// metadata alone. Immutable once opened; share it freely between threads.
+class Checkpoint final
+{
+public:
+    /// Opens a file (any supported format, detected from its bytes), an index.json of a
+    /// sharded model, or a folder holding one. Errors are one line, without the path.
+    static Result<std::shared_ptr<const Checkpoint>> open(const std::string &path);
+
+    explicit Checkpoint(CheckpointData data);
+
+    /// What the file is ("pytorch-zip", "safetensors", ...; see CheckpointData::format).
+    const std::string &format() const { return m_d.format; }
+    /// The reader that took the file, and why (its recognition).
+    const std::string &reader() const { return m_d.reader; }
+    const std::string &recognition() const { return m_d.recognition; }
+    const std::vector<SourceFile> &files() const { return m_d.files; }
+    uint64_t totalFileSize() const;
+    const Value *root() const { return m_d.root; }
+    const std::vector<StorageInfo> &storages() const { return m_d.storages; }
+    const std::vector<TensorInfo> &tensors() const { return m_d.tensors; }
+    const std::vector<TensorEntry> &entries() const { return m_d.entries; }
+    const SafetyReport &safety() const { return m_d.safety; }
+    const std::vector<WeightsCandidate> &weightsCandidates() const { return m_d.candidates; }
+    const std::map<std::string, std::string> &metadata() const { return m_d.metadata; }
+    const std::vector<std::string> &warnings() const { return m_d.warnings; }
+    int archiveVersion() const { return m_d.archiveVersion; }
+
+    /// Entries (indices into entries()) whose tensors view the same storage as entry i.
+    std::vector<size_t> storagePartners(size_t entry) const;
+    /// Per storage: how many distinct tensor objects view it (> 1: tied weights or views).
+    const std::vector<int> &storageViewers() const { return m_viewers; }
+    /// Whether entry i's tensor shares its storage with another tensor object.
+    bool sharesStorage(size_t entry) const;
+    /// Sum of numel over entries, counting a tensor object once.
+    int64_t totalParameters() const;
+    /// Bytes the tensors' storages occupy, each storage once.
+    uint64_t totalStorageBytes() const;
+
+private:
+    CheckpointData m_d;
+    std::vector<int> m_viewers;
+};
+
+} // namespace ckpt

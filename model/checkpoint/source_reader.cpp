@@ -1,0 +1,48 @@
+#include "model/checkpoint/source_reader.h"
+
+#include "model/checkpoint/tensor_stats.h"
+
+namespace ckpt {
+
+
+std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
+{
+    if (t.storage < 0) throw std::runtime_error("a meta tensor has no data");
+    const StorageInfo &s = c.storages()[size_t(t.storage)];
+    if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in its file; not supported yet");
+    const uint64_t item = uint64_t(dtypeBits(t.dtype)) / 8;
+    std::vector<char> out(t.nbytes());
+    if (out.empty()) return out;
+    if (t.contiguous()) {
+        src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, out.data(), out.size());
+        return out;
+    }
+    // Strided: read the span the view touches, then gather element by element.
+    uint64_t last = uint64_t(t.storageOffset);
+    for (size_t i = 0; i < t.shape.size(); ++i) last += uint64_t(t.shape[i] - 1) * uint64_t(t.strides[i]);
+    std::vector<char> span((last - uint64_t(t.storageOffset) + 1) * item);
+    src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, span.data(), span.size());
+    std::vector<int64_t> index(t.shape.size(), 0);
+    for (uint64_t k = 0, n = uint64_t(t.numel()); k < n; ++k) {
+        uint64_t at = 0;
+        for (size_t d = 0; d < index.size(); ++d) at += uint64_t(index[d]) * uint64_t(t.strides[d]);
+        std::memcpy(out.data() + k * item, span.data() + at * item, item);
+        for (size_t d = index.size(); d-- > 0;) {
+            if (++index[d] < t.shape[d]) break;
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+std::vector<char> convertedBytes(const std::vector<char> &bytes, DType from, DType to, int64_t count)
+{
+    auto backend = computeBackend();
+    if (!backend) throw std::runtime_error(backend.error().message);
+    std::vector<char> out(size_t((uint64_t(count) * uint64_t(dtypeBits(to)) + 7) / 8));
+    auto done = (*backend)->convert(bytes.data(), from, out.data(), to, size_t(count));
+    if (!done) throw std::runtime_error(done.error().message);
+    return out;
+}
+
+} // namespace ckpt

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "model/checkpoint/checkpoint.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace ckpt {
+
+/// Reads a checkpoint's files with pread (no mapping touched: bounded memory, and a file
+/// replaced underneath gives an error, not a SIGBUS).
+class SourceReader final
+{
+public:
+    explicit SourceReader(const Checkpoint &c)
+    {
+        for (const auto &f : c.files()) {
+            const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) throw std::runtime_error(f.path + ": " + std::strerror(errno));
+            m_fds.push_back(fd);
+        }
+    }
+    ~SourceReader()
+    {
+        for (int fd : m_fds) ::close(fd);
+    }
+    /// Throws std::runtime_error on a short read.
+    void read(int file, uint64_t offset, void *buffer, size_t size) const
+    {
+        for (size_t done = 0; done < size;) {
+            const ssize_t n = ::pread(m_fds[size_t(file)], static_cast<char *>(buffer) + done, size - done,
+                                      off_t(offset + done));
+            if (n <= 0) throw std::runtime_error(std::string("read failed: ") + (n == 0 ? "unexpected end" : std::strerror(errno)));
+            done += size_t(n);
+        }
+    }
+
+private:
+    std::vector<int> m_fds;
+};
+
+/// A tensor's own bytes, contiguous, from its storage (gathering strided views). Throws for a
+/// meta tensor and a compressed record.
+std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t);
+
+/// A tensor's bytes converted to another dtype by the LibTorch plugin (throws on failure).
+std::vector<char> convertedBytes(const std::vector<char> &bytes, DType from, DType to, int64_t count);
+
+} // namespace ckpt

@@ -1,0 +1,33 @@
+#include "model/checkpoint/tensor_stats.h"
+
+namespace ckpt {
+
+Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
+{
+    if (entry >= c.entries().size()) return Error{"no such tensor"};
+    const TensorInfo &t = c.tensors()[size_t(c.entries()[entry].tensor)];
+    if (t.storage < 0) return Error{"a meta tensor has no data"};
+    const StorageInfo &s = c.storages()[size_t(t.storage)];
+    if (!s.mapped) return Error{"its record is compressed and cannot be viewed in place"};
+    StatsRequest request;
+    request.storage = c.files()[size_t(s.file)].source->view(s.byteOffset, s.byteLength).data();
+    request.storageBytes = s.byteLength;
+    request.dtype = t.dtype;
+    request.shape = t.shape;
+    request.strides = t.strides;
+    request.offset = t.storageOffset;
+    request.bins = bins;
+    return request;
+}
+
+Result<TensorStats> tensorStats(const Checkpoint &c, size_t entry, int bins,
+                                const std::atomic<bool> *cancel, const ProgressFn &progress)
+{
+    auto request = tensorView(c, entry, bins);
+    if (!request) return request.error();
+    auto backend = computeBackend();
+    if (!backend) return backend.error();
+    return (*backend)->stats(*request, cancel, progress);
+}
+
+} // namespace ckpt

@@ -1,0 +1,63 @@
+#pragma once
+
+// What the exporter's writers share: the prepared plan, progress and cancel, and read-back
+// checks. Internal to model/export.
+
+#include "model/checkpoint/checkpoint.h"
+#include "model/export/exporter.h"
+#include "model/rules/rule_engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ckpt::exporting {
+
+constexpr size_t kChunk = size_t(8) << 20; // bytes copied at a time: the export's memory bound
+
+/// Thrown by Progress::advance when the caller cancels.
+struct Cancelled
+{
+};
+
+/// Progress over the bytes an export writes; checks the cancel flag at every step.
+struct Progress
+{
+    const std::atomic<bool> *cancel;
+    const std::function<void(double)> &report;
+    uint64_t total = 1;
+    uint64_t done = 0;
+    void advance(uint64_t n)
+    {
+        done += n;
+        if (cancel && cancel->load()) throw Cancelled{};
+        if (report) report(double(done) / double(std::max<uint64_t>(total, 1)));
+    }
+};
+
+/// The plan an export writes, with what it edits.
+struct Prepared
+{
+    std::vector<PlanInput> inputs;
+    Plan plan;
+    const Value *weights = nullptr;
+    std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
+    const RuleSet *rules = nullptr;
+};
+
+bool isOptimizerKey(std::string_view key);
+/// CRC-32 of [offset, offset + size) of a written file, read back with pread.
+uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size);
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
+
+/// The plan for `c` under `rules`, checked (no errors, computed tensors that fit in memory).
+Prepared prepare(const Checkpoint &c, const RuleSet &rules);
+
+ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
+ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
+
+} // namespace ckpt::exporting

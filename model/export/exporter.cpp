@@ -1,0 +1,163 @@
+#include "model/export/exporter.h"
+
+#include "model/export/export_job.h"
+#include "model/formats/tree_walker.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <fcntl.h>
+#include <filesystem>
+#include <unistd.h>
+
+namespace ckpt {
+namespace exporting {
+namespace {
+
+/// A computed tensor (cast, resized, added) is held in memory whole, with a float copy or
+/// two on the way: refuse one that would not fit, before anything is written.
+void checkComputedSizes(const Prepared &p, const RuleSet &rules)
+{
+    const uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGESIZE));
+    const uint64_t limit = memory / 2; // its float64 working copy
+    auto check = [&](const std::string &name, const std::vector<int64_t> &shape) {
+        long double elements = 1;
+        for (int64_t d : shape) elements *= (long double)d;
+        if (elements * 8 > (long double)limit)
+            throw std::runtime_error(name + ": computing a tensor of " + std::to_string(uint64_t(elements)) +
+                                     " elements needs more memory than this machine has; nothing was written");
+    };
+    for (const auto &[tensor, i] : p.edits) check(std::string(p.plan.tensors[i].name), plannedShape(p.inputs, p.plan, rules, i));
+    for (const auto &a : p.plan.added) check(a.name, rules.rules[size_t(a.rule)].shape);
+}
+
+} // namespace
+
+bool isOptimizerKey(std::string_view k)
+{
+    return k == "optimizer_states" || k == "optimizer" || k == "optimizer_state_dict" || k == "optim";
+}
+
+uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot read the output back");
+    std::vector<char> buffer(std::min<uint64_t>(size, kChunk));
+    uint32_t crc = uint32_t(crc32(0, nullptr, 0));
+    for (uint64_t done = 0; done < size;) {
+        const ssize_t n = ::pread(fd, buffer.data(), std::min<uint64_t>(buffer.size(), size - done), off_t(offset + done));
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("the output is shorter than written");
+        }
+        crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(buffer.data()), uInt(n)));
+        done += uint64_t(n);
+    }
+    ::close(fd);
+    return crc;
+}
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
+{
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<int64_t>(shape[i], 1);
+    return strides;
+}
+
+Prepared prepare(const Checkpoint &c, const RuleSet &rules)
+{
+    Prepared p;
+    p.rules = &rules;
+    auto inputs = planInputs(c, rules.weights);
+    // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to edit.
+    if (!inputs && rules.rules.empty() && !rules.weights) return p;
+    if (!inputs) throw std::runtime_error(inputs.error().message);
+    p.inputs = std::move(inputs.value());
+    auto compiled = CompiledRules::compile(rules);
+    if (!compiled) throw std::runtime_error(compiled.error().message);
+    p.plan = (*compiled)->evaluate(p.inputs);
+    if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &t = p.plan.tensors[i];
+        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0)) continue;
+        const int tensor = c.entries()[p.inputs[i].entry].tensor;
+        if (c.tensors()[size_t(tensor)].storage < 0)
+            throw std::runtime_error(p.inputs[i].name + ": a meta tensor has no data to cast or resize");
+        p.edits.emplace(tensor, i);
+    }
+    checkComputedSizes(p, rules);
+    Path base = p.inputs.front().path;
+    base.pop_back();
+    p.weights = c.root();
+    for (const auto &e : base) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
+    if (!p.weights || p.weights->kind != ValueKind::Dict)
+        throw std::runtime_error("the weights are not a dict the export can edit");
+    return p;
+}
+
+} // namespace exporting
+
+std::string ExportReport::summary() const
+{
+    std::string out = std::to_string(tensors) + " weights (" + std::to_string(renamed) + " renamed, " +
+                      std::to_string(dropped) + " dropped";
+    if (resized) out += ", " + std::to_string(resized) + " resized";
+    if (cast) out += ", " + std::to_string(cast) + " cast";
+    if (added) out += ", " + std::to_string(added) + " added";
+    out += ")";
+    if (optimizerDropped) out += ", optimizer state dropped";
+    if (optimizerRemapped) out += ", optimizer state remapped";
+    if (!aliases.empty()) out += ", " + std::to_string(aliases.size()) + " aliases";
+    return out;
+}
+
+std::optional<uint64_t> parseByteSize(const std::string &text)
+{
+    size_t end = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &end);
+    } catch (const std::exception &) {
+        return std::nullopt;
+    }
+    std::string unit = text.substr(end);
+    for (auto &ch : unit) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    static const std::pair<const char *, double> kUnits[] = {
+        {"", 1}, {"B", 1}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+        {"KIB", 1024.0}, {"MIB", 1048576.0}, {"GIB", 1073741824.0}, {"TIB", 1099511627776.0}};
+    for (const auto &[name, scale] : kUnits)
+        if (unit == name && value > 0) return uint64_t(value * scale);
+    return std::nullopt;
+}
+
+Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules, const ExportOptions &options,
+                                      const std::atomic<bool> *cancel, const std::function<void(double)> &progress)
+{
+    using namespace exporting;
+    namespace fs = std::filesystem;
+    try {
+        std::error_code ec;
+        for (const auto &f : source.files())
+            if (fs::exists(options.output, ec) && fs::equivalent(f.path, options.output, ec))
+                return Error{"the output would overwrite the input"};
+        const Prepared p = prepare(source, rules);
+        Progress state{cancel, progress};
+        ExportReport report = options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
+                                                                               : writeSafetensors(source, p, options, state);
+        for (size_t i = 0; i < p.inputs.size(); ++i) {
+            const TensorPlan &t = p.plan.tensors[i];
+            report.resized += !t.dropped && t.resizedBy >= 0;
+            report.cast += !t.dropped && t.dtype != p.inputs[i].dtype;
+        }
+        report.added = p.plan.added.size();
+        return report;
+    } catch (const Cancelled &) {
+        return Error{"cancelled; nothing was written"};
+    } catch (const std::bad_alloc &) {
+        return Error{"out of memory; nothing was written"};
+    } catch (const std::exception &e) {
+        return Error{e.what()};
+    }
+}
+
+} // namespace ckpt

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "model/checkpoint/checkpoint.h"
+#include "model/base/result.h"
+#include "model/rules/rule_engine.h"
+#include "model/rules/rule_set.h"
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace ckpt {
+
+struct ExportOptions
+{
+    enum class Format { PyTorch, Safetensors };
+    enum class Optimizer { Abort, Drop };  ///< when drops make optimizer state uncertain
+    enum class Tied { Duplicate, Alias };  ///< safetensors: tensors that share storage
+
+    std::string output;
+    Format format = Format::PyTorch;
+    bool weightsOnly = false;             ///< just the (edited) weights dict
+    Optimizer optimizer = Optimizer::Abort;
+    Tied tied = Tied::Duplicate;
+    std::string configName;               ///< recorded in safetensors __metadata__
+    uint64_t shardSize = 0;               ///< safetensors: > 0 splits into shards + index.json
+};
+
+/// "5GB", "500MB", "2GiB", "1048576" -> bytes; nullopt when not a size.
+std::optional<uint64_t> parseByteSize(const std::string &text);
+
+struct ExportReport
+{
+    size_t tensors = 0;          ///< written
+    size_t storages = 0;         ///< PyTorch: storage records written
+    uint64_t bytes = 0;          ///< tensor bytes copied
+    size_t dropped = 0;
+    size_t renamed = 0;
+    bool optimizerDropped = false;
+    bool optimizerRemapped = false; ///< entries of dropped parameters removed, the rest renumbered
+    std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
+    std::vector<std::string> files;   ///< written, the index last when sharded
+    size_t resized = 0;               ///< tensors whose shape a resize rule changed
+    size_t cast = 0;                  ///< tensors written in another dtype
+    size_t added = 0;                 ///< tensors add rules created
+
+    /// "32 weights (30 renamed, 2 dropped, 3 resized, 1 added), optimizer state remapped"
+    std::string summary() const;
+};
+
+/// Writes the checkpoint as the rules make it: renames and drops applied to the weights dict,
+/// everything else kept as it was (PyTorch format) or the weights alone (safetensors).
+/// Tensor bytes are copied from the source file in chunks (memory stays bounded), into a
+/// temporary file in the destination folder that is flushed and renamed into place only when
+/// complete; then the output is opened again and every tensor's name, dtype, shape and bytes
+/// (CRC-32) are checked. On any failure or cancel the temporary file is removed; the source is
+/// never written. Errors are one line.
+Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules,
+                                      const ExportOptions &options,
+                                      const std::atomic<bool> *cancel = nullptr,
+                                      const std::function<void(double)> &progress = {});
+
+} // namespace ckpt

@@ -1,0 +1,268 @@
+#include "model/export/export_job.h"
+#include "model/export/optimizer_remap.h"
+#include "model/export/temp_file.h"
+#include "model/export/tensor_edits.h"
+#include "model/export/zip_writer.h"
+#include "model/checkpoint/source_reader.h"
+#include "model/pickle/pickler.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <unordered_map>
+
+// torch.save's zip layout written from the plan: the edited pickle, then each storage copied
+// from the source or computed, read back and checked.
+namespace ckpt::exporting {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// The weights dict as the plan makes it: new keys, dropped entries gone, the rest shared.
+Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, ExportReport &report,
+                     std::unordered_map<const Value *, size_t> &added)
+{
+    std::map<std::string, size_t> byName;
+    for (size_t i = 0; i < p.inputs.size(); ++i) byName.emplace(p.inputs[i].name, i);
+    Value *dict = arena.make(ValueKind::Dict);
+    dict->callable = p.weights->callable;
+    dict->args = p.weights->args;
+    dict->how = p.weights->how;
+    dict->state = p.weights->state;
+    for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
+        Value *key = p.weights->items[k];
+        Value *value = p.weights->items[k + 1];
+        const auto it = key->kind == ValueKind::String ? byName.find(std::string(key->text)) : byName.end();
+        if (it != byName.end() && value->kind == ValueKind::Tensor) {
+            const TensorPlan &t = p.plan.tensors[it->second];
+            if (t.dropped) {
+                ++report.dropped;
+                continue;
+            }
+            if (t.name != p.inputs[it->second].name) {
+                ++report.renamed;
+                key = arena.make(ValueKind::String);
+                key->text = arena.keep(std::string(t.name));
+            }
+        }
+        dict->items.push_back(key);
+        dict->items.push_back(value);
+    }
+    for (size_t k = 0; k < p.plan.added.size(); ++k) {
+        Value *key = arena.make(ValueKind::String);
+        key->text = arena.keep(p.plan.added[k].name);
+        Value *value = arena.make(ValueKind::Tensor);
+        value->index = -1;
+        added.emplace(value, k);
+        dict->items.push_back(key);
+        dict->items.push_back(value);
+    }
+    (void)c;
+    return dict;
+}
+
+void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prepared &p, const Path &weights,
+                   const std::map<std::string, uint32_t> &crcByKey)
+{
+    auto out = Checkpoint::open(path);
+    if (!out) throw std::runtime_error("the written file does not read back: " + out.error().message);
+    if (p.inputs.empty()) { // a faithful copy: the same tensors, byte for byte
+        if ((*out)->entries().size() != source.entries().size())
+            throw std::runtime_error("verification: the copy lists other tensors than the source");
+    }
+    for (const auto &s : (*out)->storages()) {
+        const auto it = crcByKey.find(s.key);
+        if (it == crcByKey.end()) throw std::runtime_error("verification: unexpected storage " + s.key);
+        if (crcOfFile(path, s.byteOffset, s.byteLength) != it->second)
+            throw std::runtime_error("verification: the bytes of storage " + s.key + " differ from the source");
+    }
+    if (p.inputs.empty()) return;
+    auto inputs = planInputs(**out, weights);
+    if (!inputs) throw std::runtime_error("the written file lost its weights: " + inputs.error().message);
+    std::map<std::string, const PlanInput *> written;
+    for (const auto &in : *inputs) written.emplace(in.name, &in);
+    size_t kept = 0;
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &t = p.plan.tensors[i];
+        if (t.dropped) continue;
+        ++kept;
+        const auto it = written.find(std::string(t.name));
+        if (it == written.end())
+            throw std::runtime_error("verification: " + std::string(t.name) + " is missing from the output");
+        if (it->second->dtype != t.dtype || it->second->shape != plannedShape(p.inputs, p.plan, *p.rules, i))
+            throw std::runtime_error("verification: " + std::string(t.name) + " has another dtype or shape than planned");
+    }
+    for (const auto &a : p.plan.added) {
+        const Rule &r = p.rules->rules[size_t(a.rule)];
+        const auto it = written.find(a.name);
+        if (it == written.end() || it->second->dtype != r.castTo || it->second->shape != r.shape)
+            throw std::runtime_error("verification: the added " + a.name + " is missing or misshapen");
+        ++kept;
+    }
+    if (kept != written.size()) throw std::runtime_error("verification: the output has unexpected weights");
+}
+
+} // namespace
+
+ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
+{
+    ExportReport report;
+    ValueArena scratch;
+    std::unordered_map<const Value *, size_t> added; ///< new tensor values -> Plan::added index
+    Value *weights = p.weights ? editedWeights(scratch, c, p, report, added) : nullptr;
+    std::unordered_map<const Value *, const Value *> replace;
+    if (weights) replace.emplace(p.weights, weights);
+    if (o.weightsOnly && !weights) throw std::runtime_error("there is no dict of weights to write alone");
+    const Value *root = o.weightsOnly ? weights : c.root();
+    // Dropping weights shifts the optimizer's parameter indices: remap them when the mapping is
+    // certain, otherwise never leave that silently.
+    if (!o.weightsOnly && report.dropped && c.root() && c.root()->kind == ValueKind::Dict) {
+        bool hasOptimizer = false, allRemapped = true;
+        std::unordered_map<const Value *, const Value *> remapped;
+        for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
+            if (!isOptimizerKey(c.root()->items[k]->text)) continue;
+            hasOptimizer = true;
+            const Value *v = c.root()->items[k + 1];
+            // Lightning keeps a list of optimizer state dicts; plain scripts keep one.
+            std::vector<const Value *> states;
+            if (v->kind == ValueKind::List) states.assign(v->items.begin(), v->items.end());
+            else states.push_back(v);
+            for (const Value *s : states) {
+                const Value *r = remapOptimizerState(scratch, s, p.inputs, p.plan, c.tensors());
+                if (r) remapped.emplace(s, r);
+                else allRemapped = false;
+            }
+        }
+        if (hasOptimizer && allRemapped) {
+            replace.insert(remapped.begin(), remapped.end());
+            report.optimizerRemapped = true;
+            hasOptimizer = false; // handled
+        }
+        if (hasOptimizer && o.optimizer == ExportOptions::Optimizer::Abort)
+            throw std::runtime_error("dropping these weights makes the optimizer state inconsistent and its "
+                                     "parameters cannot be matched for certain: export --weights-only, or drop "
+                                     "the optimizer state (--optimizer drop)");
+        if (hasOptimizer) {
+            Value *newRoot = scratch.make(ValueKind::Dict);
+            *newRoot = *c.root();
+            newRoot->items.clear();
+            for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
+                if (isOptimizerKey(c.root()->items[k]->text)) continue;
+                newRoot->items.push_back(c.root()->items[k]);
+                newRoot->items.push_back(c.root()->items[k + 1]);
+            }
+            replace[c.root()] = newRoot;
+            report.optimizerDropped = true;
+        }
+    }
+
+    // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
+    // A tensor whose data changes (a cast, a resize) and an added one get a storage of their own.
+    enum class Kind { Storage, Edited, Added };
+    std::vector<std::pair<Kind, int>> order;
+    std::map<std::pair<Kind, int>, std::string> keys;
+    auto keyFor = [&](Kind kind, int index) {
+        auto [it, inserted] = keys.try_emplace({kind, index}, std::to_string(keys.size()));
+        if (inserted) order.emplace_back(kind, index);
+        return it->second;
+    };
+    auto fresh = [](DType dtype, const std::vector<int64_t> &shape, bool parameter, bool requiresGrad) {
+        TensorInfo t;
+        t.dtype = dtype;
+        t.shape = shape;
+        t.strides = contiguousStrides(shape);
+        t.parameter = parameter;
+        t.requiresGrad = requiresGrad;
+        return t;
+    };
+    std::string pickle;
+    Pickler writer(pickle);
+    writer.setReplacements(&replace);
+    writer.setStorageKeys([&](int storage) { return keyFor(Kind::Storage, storage); });
+    writer.setCanonicalTensors([&](const Value *v) -> std::optional<Pickler::CanonicalTensor> {
+        if (const auto a = added.find(v); a != added.end()) {
+            const Rule &r = p.rules->rules[size_t(p.plan.added[a->second].rule)];
+            const TensorInfo t = fresh(r.castTo, r.shape, false, false);
+            return Pickler::CanonicalTensor{keyFor(Kind::Added, int(a->second)), t.dtype, t.numel(), "cpu", t};
+        }
+        if (const auto edit = p.edits.find(v->index); edit != p.edits.end()) {
+            const TensorInfo &source = c.tensors()[size_t(v->index)];
+            const TensorInfo t = fresh(p.plan.tensors[edit->second].dtype,
+                                       plannedShape(p.inputs, p.plan, *p.rules, edit->second), source.parameter,
+                                       source.requiresGrad);
+            const std::string location = c.storages()[size_t(source.storage)].location;
+            return Pickler::CanonicalTensor{keyFor(Kind::Edited, v->index), t.dtype, t.numel(),
+                                            location.empty() ? "cpu" : location, t};
+        }
+        if (v->callable) return std::nullopt; // repeat the original rebuild call
+        const TensorInfo &t = c.tensors()[size_t(v->index)];
+        const StorageInfo &s = c.storages()[size_t(t.storage)];
+        return Pickler::CanonicalTensor{keyFor(Kind::Storage, t.storage), s.dtype, s.numel,
+                                        s.location.empty() ? "cpu" : s.location, t};
+    });
+    writer.dump(root);
+
+    for (const auto &[kind, index] : order)
+        if (kind == Kind::Storage)
+            progress.total += (uint64_t(c.storages()[size_t(index)].numel) * uint64_t(dtypeBits(c.storages()[size_t(index)].dtype)) + 7) / 8;
+    TempFile temp(o.output);
+    const std::string folder = fs::path(o.output).stem().string().empty() ? "archive" : fs::path(o.output).stem().string();
+    ZipWriter zip(temp.file(), folder);
+    zip.addRecord("data.pkl", pickle.data(), pickle.size());
+    const SourceReader src(c);
+    AddedTensorBytes addedBytes;
+    std::vector<char> buffer;
+    std::map<std::string, uint32_t> crcByKey;
+    for (const auto &item : order) {
+        const auto [kind, index] = item;
+        const std::string &key = keys[item];
+        if (kind != Kind::Storage) { // computed bytes, a storage of their own
+            std::vector<char> bytes;
+            if (kind == Kind::Added) {
+                bytes = addedBytes.bytes(p.rules->rules[size_t(p.plan.added[size_t(index)].rule)]);
+            } else {
+                const size_t i = p.edits.at(index);
+                bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);
+            }
+            zip.addRecord("data/" + key, bytes.data(), bytes.size());
+            crcByKey[key] = zip.lastCrc();
+            report.bytes += bytes.size();
+            progress.advance(bytes.size());
+            continue;
+        }
+        const StorageInfo &s = c.storages()[size_t(index)];
+        if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in the source; not supported yet");
+        const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
+        zip.beginRecord("data/" + key, size);
+        for (uint64_t done = 0; done < size;) {
+            const size_t n = size_t(std::min<uint64_t>(kChunk, size - done));
+            buffer.resize(n);
+            src.read(s.file, s.byteOffset + done, buffer.data(), n);
+            zip.write(buffer.data(), n);
+            done += n;
+            progress.advance(n);
+        }
+        zip.endRecord();
+        crcByKey[key] = zip.lastCrc();
+        report.bytes += size;
+    }
+    zip.addRecord("version", "3\n", 2);
+    zip.finish();
+    temp.close();
+    Path weightsPath;
+    if (!p.inputs.empty()) {
+        weightsPath = p.inputs.front().path;
+        weightsPath.pop_back();
+    }
+    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey);
+    temp.commit(o.output);
+    report.files.push_back(o.output);
+    report.storages = order.size();
+    for (const auto &t : p.plan.tensors) report.tensors += !t.dropped;
+    report.tensors += p.plan.added.size();
+    return report;
+}
+
+} // namespace ckpt::exporting

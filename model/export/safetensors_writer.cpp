@@ -1,0 +1,189 @@
+#include "model/export/export_job.h"
+#include "model/export/temp_file.h"
+#include "model/export/tensor_edits.h"
+#include "model/checkpoint/source_reader.h"
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+// safetensors written from the plan, in shards when asked, each read back and checked.
+namespace ckpt::exporting {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SafeOut
+{
+    size_t input;               ///< index into the inputs, or into Plan::added when t is null
+    std::string name;
+    const TensorInfo *t;        ///< the source tensor; null for an added one
+    DType dtype;                ///< as written (after a cast)
+    std::vector<int64_t> shape; ///< as written (after a resize)
+    uint64_t nbytes() const
+    {
+        int64_t n = 1;
+        for (int64_t d : shape) n *= d;
+        return (uint64_t(n) * uint64_t(dtypeBits(dtype)) + 7) / 8;
+    }
+};
+
+/// One safetensors file of `outs` into a temporary file, verified; returns it uncommitted.
+std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepared &p, const SourceReader &src,
+                                               const std::vector<SafeOut> &outs, const nlohmann::ordered_json &meta,
+                                               const std::string &destination, Progress &progress, ExportReport &report)
+{
+    using json = nlohmann::ordered_json;
+    json header;
+    header["__metadata__"] = meta;
+    uint64_t offset = 0;
+    for (const SafeOut &out : outs) {
+        const uint64_t n = out.nbytes();
+        header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
+                            {"shape", out.shape},
+                            {"data_offsets", {offset, offset + n}}};
+        offset += n;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    auto temp = std::make_unique<TempFile>(destination);
+    const uint64_t headerSize = text.size();
+    auto put = [&](const void *data, size_t size) {
+        if (size && std::fwrite(data, 1, size, temp->file()) != size)
+            throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    };
+    put(&headerSize, 8);
+    put(text.data(), text.size());
+    std::vector<uint32_t> crcs;
+    AddedTensorBytes added;
+    for (const SafeOut &out : outs) {
+        std::vector<char> bytes =
+            out.t ? plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules)
+                  : added.bytes(p.rules->rules[size_t(p.plan.added[out.input].rule)]);
+        put(bytes.data(), bytes.size());
+        crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
+        report.bytes += bytes.size();
+        progress.advance(bytes.size());
+    }
+    temp->close();
+    auto back = Checkpoint::open(temp->path());
+    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
+    std::map<std::string, const StorageInfo *> written;
+    for (const auto &s : (*back)->storages()) written.emplace(s.key, &s);
+    for (size_t k = 0; k < outs.size(); ++k) {
+        const auto it = written.find(outs[k].name);
+        if (it == written.end()) throw std::runtime_error("verification: " + outs[k].name + " is missing");
+        if (it->second->dtype != outs[k].dtype ||
+            crcOfFile(temp->path(), it->second->byteOffset, it->second->byteLength) != crcs[k])
+            throw std::runtime_error("verification: " + outs[k].name + " differs from the source");
+    }
+    return temp;
+}
+
+} // namespace
+
+ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
+{
+    using json = nlohmann::ordered_json;
+    if (p.inputs.empty()) throw std::runtime_error("safetensors holds a dict of tensors; this file has none");
+    ExportReport report;
+    std::vector<SafeOut> outs;
+    std::map<std::tuple<int, int64_t, std::vector<int64_t>, std::vector<int64_t>, DType>, std::string> firstView;
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+        const TensorPlan &plan = p.plan.tensors[i];
+        if (plan.dropped) {
+            ++report.dropped;
+            continue;
+        }
+        const std::string name(plan.name);
+        report.renamed += plan.renamed;
+        const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
+        if (safetensorsCode(plan.dtype).empty())
+            throw std::runtime_error(name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
+        if (t.storage < 0) throw std::runtime_error(name + ": a meta tensor has no data");
+        if (o.tied == ExportOptions::Tied::Alias && plan.resizedBy < 0) {
+            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, name);
+            if (!inserted) {
+                report.aliases.push_back(name + "=" + it->second);
+                continue;
+            }
+        }
+        outs.push_back({i, name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
+    }
+    for (size_t k = 0; k < p.plan.added.size(); ++k) {
+        const Rule &r = p.rules->rules[size_t(p.plan.added[k].rule)];
+        if (safetensorsCode(r.castTo).empty())
+            throw std::runtime_error(r.name + ": safetensors has no " + std::string(dtypeName(r.castTo)));
+        outs.push_back({k, r.name, nullptr, r.castTo, r.shape});
+    }
+    // The reference writer's order: larger elements first, then by name.
+    std::stable_sort(outs.begin(), outs.end(), [](const SafeOut &a, const SafeOut &b) {
+        const int ia = dtypeBits(a.dtype), ib = dtypeBits(b.dtype);
+        return ia != ib ? ia > ib : a.name < b.name;
+    });
+    json meta = {{"format", "pt"}, {"producer", "Checkpoint Studio"}};
+    if (!o.configName.empty()) meta["config"] = o.configName;
+    if (!report.aliases.empty()) {
+        json aliases = json::object();
+        for (const auto &a : report.aliases) aliases[a.substr(0, a.find('='))] = a.substr(a.find('=') + 1);
+        meta["aliases"] = aliases.dump();
+    }
+    uint64_t total = 0;
+    for (const auto &out : outs) total += out.nbytes();
+    progress.total = std::max<uint64_t>(total, 1);
+    const SourceReader src(c);
+    if (o.shardSize == 0) {
+        auto temp = writeSafetensorsFile(c, p, src, outs, meta, o.output, progress, report);
+        temp->commit(o.output);
+        report.files.push_back(o.output);
+        report.tensors = outs.size();
+        return report;
+    }
+    // Shards of at most shardSize bytes (a larger tensor gets one of its own), then the index.
+    std::vector<std::vector<SafeOut>> shards(1);
+    uint64_t inShard = 0;
+    for (const auto &out : outs) {
+        if (!shards.back().empty() && inShard + out.nbytes() > o.shardSize) {
+            shards.emplace_back();
+            inShard = 0;
+        }
+        shards.back().push_back(out);
+        inShard += out.nbytes();
+    }
+    const fs::path target(o.output);
+    std::string stem = target.filename().string();
+    if (stem.ends_with(".safetensors")) stem.resize(stem.size() - 12);
+    std::vector<std::unique_ptr<TempFile>> temps;
+    std::vector<std::string> names;
+    json weightMap = json::object();
+    for (size_t k = 0; k < shards.size(); ++k) {
+        char name[64];
+        std::snprintf(name, sizeof name, "-%05zu-of-%05zu.safetensors", k + 1, shards.size());
+        names.push_back(stem + name);
+        const std::string path = (target.parent_path() / names.back()).string();
+        temps.push_back(writeSafetensorsFile(c, p, src, shards[k], meta, path, progress, report));
+        for (const auto &out : shards[k]) weightMap[out.name] = names.back();
+    }
+    json index = {{"metadata", {{"total_size", total}, {"producer", "Checkpoint Studio"}}}, {"weight_map", weightMap}};
+    const std::string indexPath = (target.parent_path() / (stem + ".safetensors.index.json")).string();
+    TempFile indexFile(indexPath);
+    const std::string text = index.dump(2) + "\n";
+    if (std::fwrite(text.data(), 1, text.size(), indexFile.file()) != text.size())
+        throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    indexFile.close();
+    for (size_t k = 0; k < temps.size(); ++k) {
+        const std::string path = (target.parent_path() / names[k]).string();
+        temps[k]->commit(path);
+        report.files.push_back(path);
+    }
+    indexFile.commit(indexPath); // last: a reader never sees an index before its shards
+    report.files.push_back(indexPath);
+    report.tensors = outs.size();
+    return report;
+}
+
+} // namespace ckpt::exporting

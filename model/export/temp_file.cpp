@@ -1,0 +1,51 @@
+#include "model/export/temp_file.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ckpt {
+
+namespace fs = std::filesystem;
+
+TempFile::TempFile(const std::string &destination)
+{
+    const fs::path target(destination);
+    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    m_path = (folder / ("." + target.filename().string() + ".partial-XXXXXX")).string();
+    const int fd = ::mkstemp(m_path.data());
+    if (fd < 0) throw std::runtime_error(std::string("cannot create a file there: ") + std::strerror(errno));
+    m_file = ::fdopen(fd, "w+b");
+    if (!m_file) {
+        ::close(fd);
+        ::unlink(m_path.c_str());
+        throw std::runtime_error("cannot open the temporary file");
+    }
+}
+
+TempFile::~TempFile()
+{
+    if (m_file) std::fclose(m_file);
+    if (!m_committed) ::unlink(m_path.c_str());
+}
+
+void TempFile::close()
+{
+    if (std::fflush(m_file) != 0 || ::fsync(::fileno(m_file)) != 0 || ::fchmod(::fileno(m_file), 0644) != 0)
+        throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+    const int rc = std::fclose(m_file);
+    m_file = nullptr;
+    if (rc != 0) throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+}
+
+void TempFile::commit(const std::string &destination)
+{
+    if (::rename(m_path.c_str(), destination.c_str()) != 0)
+        throw std::runtime_error(std::string("cannot rename into place: ") + std::strerror(errno));
+    m_committed = true;
+}
+
+} // namespace ckpt

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+namespace ckpt {
+
+/// An export's output while it is written: a temporary file beside the destination, removed
+/// unless committed (renamed into place). Errors throw std::runtime_error.
+class TempFile final
+{
+public:
+    explicit TempFile(const std::string &destination);
+    ~TempFile();
+    TempFile(const TempFile &) = delete;
+    TempFile &operator=(const TempFile &) = delete;
+
+    std::FILE *file() { return m_file; }
+    const std::string &path() const { return m_path; }
+
+    /// Flushes to disk and closes; the file can then be read back before it is renamed.
+    void close();
+    void commit(const std::string &destination);
+
+private:
+    std::string m_path;
+    std::FILE *m_file = nullptr;
+    bool m_committed = false;
+};
+
+} // namespace ckpt

@@ -1,0 +1,182 @@
+#include "model/formats/format_registry.h"
+
+#include "model/base/format_error.h"
+#include "model/formats/legacy_reader.h"
+#include "model/formats/pickle_run.h"
+#include "model/formats/preview_archive_reader.h"
+#include "model/formats/safetensors_reader.h"
+#include "model/formats/sharded_index_reader.h"
+#include "model/formats/tar_archive_reader.h"
+#include "model/formats/tree_walker.h"
+#include "model/formats/zip_checkpoint_reader.h"
+#include "model/sources/mapped_file.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace ckpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+template<typename Probe>
+std::pair<const FormatReader *, Recognition>
+best(const std::vector<std::unique_ptr<FormatReader>> &readers, const Probe &probe)
+{
+    std::pair<const FormatReader *, Recognition> chosen{nullptr, {}};
+    for (const auto &reader : readers) {
+        Recognition r;
+        if constexpr (std::is_same_v<Probe, FileProbe>)
+            r = reader->recogniseFile(probe);
+        else
+            r = reader->recogniseFolder(probe);
+        if (r.confidence > chosen.second.confidence) chosen = {reader.get(), std::move(r)};
+    }
+    return chosen;
+}
+
+void finish(CheckpointData &d)
+{
+    walkTree(d);
+    finishSafetyReport(d.safety);
+}
+
+template<typename Fn>
+Result<CheckpointData> guarded(Fn &&read)
+{
+    try {
+        return read();
+    } catch (const FormatError &e) {
+        return Error{e.what()};
+    } catch (const std::bad_alloc &) {
+        return Error{"out of memory while reading the metadata"};
+    } catch (const std::exception &e) {
+        return Error{e.what()};
+    }
+}
+
+} // namespace
+
+const FormatRegistry &FormatRegistry::builtin()
+{
+    static const FormatRegistry registry = [] {
+        FormatRegistry r;
+        r.add(std::make_unique<ZipCheckpointReader>());
+        r.add(std::make_unique<LegacyReader>());
+        r.add(std::make_unique<SafetensorsReader>());
+        r.add(std::make_unique<ShardedIndexReader>());
+        r.add(std::make_unique<TarArchiveReader>());
+        r.add(std::make_unique<PreviewArchiveReader>());
+        return r;
+    }();
+    return registry;
+}
+
+void FormatRegistry::add(std::unique_ptr<FormatReader> reader)
+{
+    m_readers.push_back(std::move(reader));
+}
+
+std::pair<const FormatReader *, Recognition> FormatRegistry::recognise(const FileProbe &probe) const
+{
+    return best(m_readers, probe);
+}
+
+std::pair<const FormatReader *, Recognition> FormatRegistry::recognise(const FolderProbe &probe) const
+{
+    return best(m_readers, probe);
+}
+
+Result<CheckpointData> FormatRegistry::read(const std::string &path) const
+{
+    return guarded([&] { return readPath(path, false); });
+}
+
+Result<CheckpointData> FormatRegistry::readNested(const std::string &path) const
+{
+    return guarded([&] { return readPath(path, true); });
+}
+
+CheckpointData FormatRegistry::readPath(const std::string &path, bool nested) const
+{
+    std::error_code ec;
+    if (!nested && fs::is_directory(path, ec)) return readFolder(path);
+    return readFile(path, nested);
+}
+
+CheckpointData FormatRegistry::readFile(const std::string &path, bool nested) const
+{
+    auto map = MappedFile::open(path);
+    if (!map) throw FormatError(map.error().message);
+    const std::shared_ptr<const ByteSource> source = std::move(map.value());
+    FileProbe probe{path, source->view(0, std::min(source->size(), kHeadBytes)), source->size(), nested};
+    auto [reader, recognition] = recognise(probe);
+    if (!reader)
+        throw FormatError(source->size() == 0 ? "empty file"
+                                              : "not a checkpoint (neither zip, pickle nor safetensors)");
+    if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
+    CheckpointData d = reader->readFile(SourceFile{path, source->size(), source}, *this);
+    d.reader = std::string(reader->name());
+    d.recognition = std::move(recognition.why);
+    finish(d);
+    return d;
+}
+
+CheckpointData FormatRegistry::readFolder(const std::string &path) const
+{
+    FolderProbe probe{path, {}};
+    std::error_code ec;
+    for (const auto &entry : fs::directory_iterator(path, ec))
+        if (entry.is_regular_file()) probe.files.push_back(entry.path().filename().string());
+    if (ec) throw FormatError(ec.message());
+    std::sort(probe.files.begin(), probe.files.end());
+
+    if (auto [reader, recognition] = recognise(probe); reader) {
+        if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
+        CheckpointData d;
+        if (!recognition.standsFor.empty()) {
+            d = readFile((fs::path(path) / recognition.standsFor).string(), false);
+            d.recognition = "the folder " + recognition.why + "; " + d.recognition;
+            return d;
+        }
+        d = reader->readFolder(path, *this);
+        d.reader = std::string(reader->name());
+        d.recognition = std::move(recognition.why);
+        finish(d);
+        return d;
+    }
+    // Otherwise a folder stands for the one checkpoint file in it.
+    std::vector<std::string> checkpoints;
+    for (const auto &file : probe.files) {
+        const bool matches = std::any_of(m_readers.begin(), m_readers.end(), [&](const auto &reader) {
+            const auto filters = reader->nameFilters();
+            return std::any_of(filters.begin(), filters.end(),
+                               [&](std::string_view f) { return nameEndsWith(file, f); });
+        });
+        if (matches) checkpoints.push_back(file);
+    }
+    if (checkpoints.size() == 1) {
+        CheckpointData d = readFile((fs::path(path) / checkpoints.front()).string(), false);
+        d.recognition = "the folder's one checkpoint file; " + d.recognition;
+        return d;
+    }
+    throw FormatError(checkpoints.empty() ? "folder holds no checkpoint or index.json"
+                                          : "folder holds several checkpoints and no index.json; name one");
+}
+
+CheckpointData FormatReader::readFile(SourceFile, const FormatRegistry &) const
+{
+    throw FormatError(std::string(name()) + " does not read files");
+}
+
+CheckpointData FormatReader::readFolder(const std::string &, const FormatRegistry &) const
+{
+    throw FormatError(std::string(name()) + " does not read folders");
+}
+
+bool nameEndsWith(std::string_view name, std::string_view suffix)
+{
+    return name.ends_with(suffix);
+}
+
+} // namespace ckpt

@@ -1,0 +1,97 @@
+#include "model/formats/legacy_reader.h"
+
+#include "model/base/format_error.h"
+#include "model/formats/pickle_run.h"
+#include "model/formats/tensor_resolver.h"
+
+#include <cstring>
+#include <unordered_map>
+
+namespace ckpt {
+namespace {
+
+// 0x1950a86a20f9469cfc6c as LONG1 bytes, little-endian.
+constexpr char kMagic[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+
+bool isMagic(const Value *v)
+{
+    return v->kind == ValueKind::BigInt && !v->bigIntIsDecimal() &&
+           v->text == std::string_view(kMagic, 10);
+}
+
+} // namespace
+
+Recognition LegacyReader::recogniseFile(const FileProbe &probe) const
+{
+    // Protocol 2+ starts with PROTO; protocols 0 and 1 with MARK, an empty container or
+    // GLOBAL in practice.
+    if (probe.head.empty()) return {};
+    const uint8_t first = probe.head[0];
+    if (first == 0x80) return {50, "starts with a pickle's PROTO opcode", {}, {}};
+    if (first == '(' || first == ']' || first == '}' || first == 'c')
+        return {50, "starts like a protocol 0/1 pickle", {}, {}};
+    return {};
+}
+
+// torch.save(..., _use_new_zipfile_serialization=False): five pickles (magic number, protocol
+// version, sys_info, the object, the storage keys) and then, per key, an int64 element count
+// followed by the storage's raw bytes.
+CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &) const
+{
+    CheckpointData d;
+    d.format = "pytorch-legacy";
+    // The pickles come first and their lengths are known only once they have run.
+    const uint64_t size = file.size;
+    const uint8_t *data = file.source->view(0, size).data();
+    d.files.push_back(std::move(file));
+
+    uint64_t pos = 0;
+    const Value *magic = runPickle(d, data, size, pos, "pickle", &pos);
+    if (!isMagic(magic)) {
+        // A bare pickle, not torch.save's: show it as it is (and scan it), tensors or not.
+        d.format = "pickle";
+        // No persistent_load exists for it, so it holds no tensors to resolve.
+        d.root = const_cast<Value *>(magic);
+        return d;
+    }
+    const Value *protocol = runPickle(d, data, size, pos, "protocol", &pos);
+    if (protocol->kind != ValueKind::Int || protocol->integer != 1001)
+        throw FormatError("unsupported legacy protocol version");
+    d.archiveVersion = int(protocol->integer);
+    const Value *sysInfo = runPickle(d, data, size, pos, "sys_info", &pos);
+    for (size_t i = 0; sysInfo->kind == ValueKind::Dict && i + 1 < sysInfo->items.size(); i += 2)
+        if (sysInfo->items[i]->text == "little_endian" && sysInfo->items[i + 1]->integer == 0)
+            d.warnings.push_back("saved on a big-endian machine");
+    d.root = runPickle(d, data, size, pos, "object", &pos);
+    const Value *keys = runPickle(d, data, size, pos, "storage keys", &pos);
+    if (keys->kind != ValueKind::List) throw FormatError("storage keys: not a list");
+
+    resolveTensors(d);
+    std::unordered_map<std::string, size_t> byKey;
+    for (size_t i = 0; i < d.storages.size(); ++i) byKey.emplace(d.storages[i].key, i);
+    for (const Value *key : keys->items) {
+        if (key->kind != ValueKind::String) throw FormatError("storage keys: not a string");
+        const auto it = byKey.find(std::string(key->text));
+        if (it == byKey.end())
+            throw FormatError("storage " + std::string(key->text) + " is never used");
+        StorageInfo &s = d.storages[it->second];
+        if (size - pos < 8) throw FormatError("storage " + s.key + ": truncated file");
+        int64_t numel = 0;
+        std::memcpy(&numel, data + pos, 8);
+        if (numel != s.numel)
+            throw FormatError("storage " + s.key + ": " + std::to_string(numel) +
+                              " elements stored, " + std::to_string(s.numel) + " expected");
+        const unsigned __int128 bytes =
+            (static_cast<unsigned __int128>(uint64_t(numel)) * unsigned(dtypeBits(s.dtype)) + 7) / 8;
+        if (bytes > size - pos - 8) throw FormatError("storage " + s.key + ": truncated file");
+        s.byteOffset = pos + 8;
+        s.byteLength = uint64_t(bytes);
+        pos += 8 + uint64_t(bytes);
+        byKey.erase(it);
+    }
+    if (!byKey.empty()) throw FormatError("storage " + byKey.begin()->first + " has no data");
+    checkTensorBounds(d);
+    return d;
+}
+
+} // namespace ckpt

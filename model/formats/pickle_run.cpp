@@ -1,0 +1,77 @@
+#include "model/formats/pickle_run.h"
+
+#include "model/base/format_error.h"
+#include "model/pickle/weights_only_check.h"
+
+#include <unordered_map>
+
+namespace ckpt {
+namespace {
+
+class TwoObservers final : public UnpickleObserver
+{
+public:
+    TwoObservers(UnpickleObserver &a, UnpickleObserver &b) : m_a(a), m_b(b) {}
+    void opcodesUsed(const std::array<bool, 256> &u) override { m_a.opcodesUsed(u), m_b.opcodesUsed(u); }
+    void global(const Value *g, bool s) override { m_a.global(g, s), m_b.global(g, s); }
+    void reduce(const Value *c, const Value *a) override { m_a.reduce(c, a), m_b.reduce(c, a); }
+    void newObject(const Value *c) override { m_a.newObject(c), m_b.newObject(c); }
+    void build(const Value *t) override { m_a.build(t), m_b.build(t); }
+    void append(const Value *t) override { m_a.append(t), m_b.append(t); }
+    void setItem(const Value *t) override { m_a.setItem(t), m_b.setItem(t); }
+    void persistentId(const Value *p) override { m_a.persistentId(p), m_b.persistentId(p); }
+
+private:
+    UnpickleObserver &m_a;
+    UnpickleObserver &m_b;
+};
+
+} // namespace
+
+Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t start,
+                 const std::string &label, uint64_t *end)
+{
+    WeightsOnlyCheck old(WeightsOnlyCheck::Policy::Torch113);
+    WeightsOnlyCheck modern(WeightsOnlyCheck::Policy::Torch2);
+    TwoObservers both(old, modern);
+    auto out = unpickle(*d.arena, data, size, start, &both, {}, /*borrowData=*/true);
+    if (!out) // the unpickler's messages start with "pickle:" already
+        throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
+    old.mergeInto(d.safety.torch113);
+    modern.mergeInto(d.safety.torch2);
+    // Index the census by (module, name, file) so a pickle naming many globals stays linear.
+    std::unordered_map<std::string, size_t> index;
+    auto keyOf = [](const std::string &m, const std::string &n, const std::string &f) {
+        return m + '\n' + n + '\n' + f;
+    };
+    for (size_t i = 0; i < d.safety.globals.size(); ++i) {
+        const auto &u = d.safety.globals[i];
+        index.emplace(keyOf(u.module, u.name, u.file), i);
+    }
+    for (auto &g : out->globals) {
+        auto [it, inserted] = index.try_emplace(keyOf(g.module, g.name, label),
+                                                d.safety.globals.size());
+        if (inserted) {
+            GlobalUse use;
+            use.module = std::move(g.module);
+            use.name = std::move(g.name);
+            use.file = label;
+            use.firstOffset = g.offset;
+            d.safety.globals.push_back(std::move(use));
+        }
+        ++d.safety.globals[it->second].count;
+    }
+    if (end) *end = out->end;
+    return out->root;
+}
+
+void finishSafetyReport(SafetyReport &report)
+{
+    report.dangerous = false;
+    for (auto &g : report.globals) {
+        g.category = classifyGlobal(g.module, g.name, &g.reason);
+        report.dangerous = report.dangerous || g.category == GlobalCategory::Dangerous;
+    }
+}
+
+} // namespace ckpt

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "model/formats/checkpoint_data.h"
+
+namespace ckpt {
+
+/// Interprets the object tree's rebuild calls by name (nothing is called): persistent ids of
+/// storages become StorageInfo rows, _rebuild_tensor*/_rebuild_parameter*/Parameter/meta
+/// rebuilds become Tensor nodes with TensorInfo rows. Storage byte locations are left for
+/// the format reader to fill. Throws FormatError for malformed rebuilds.
+void resolveTensors(CheckpointData &d);
+
+/// After the reader has located every storage: each storage fits its bytes and each tensor
+/// fits its storage, as torch.load would insist. Throws FormatError.
+void checkTensorBounds(const CheckpointData &d);
+
+} // namespace ckpt

@@ -1,0 +1,226 @@
+#include "model/formats/tree_walker.h"
+
+#include "model/base/format_error.h"
+#include "model/pickle/value_format.h"
+
+#include <algorithm>
+#include <array>
+#include <unordered_set>
+
+namespace ckpt {
+namespace {
+
+// Dict keys that usually hold the model's weights, best first.
+constexpr std::array<std::string_view, 12> kWeightsKeys{
+    "state_dict", "model_state_dict", "model", "module", "net", "network",
+    "weights",    "params",           "ema",   "model_ema", "state_dict_ema", "ema_state_dict"};
+
+// Keys under which training state, not weights, is kept.
+constexpr std::array<std::string_view, 7> kTrainingStateKeys{
+    "optimizer", "optimizer_states", "optimizer_state_dict", "optim", "lr_schedulers",
+    "scheduler", "optimizer_state"};
+
+// Per-parameter slots of torch.optim optimizers.
+constexpr std::array<std::string_view, 9> kOptimizerSlots{
+    "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer", "square_avg",
+    "acc_delta", "sum", "mu"};
+
+template <size_t N>
+bool contains(const std::array<std::string_view, N> &a, std::string_view s)
+{
+    return std::find(a.begin(), a.end(), s) != a.end();
+}
+
+struct Ranked
+{
+    WeightsCandidate candidate;
+    int score = 0;
+};
+
+class Walker final
+{
+public:
+    Walker(CheckpointData &d, uint32_t maxDepth) : m_d(d), m_maxDepth(maxDepth) {}
+
+    void run()
+    {
+        if (m_d.root) visit(m_d.root);
+        std::stable_sort(m_ranked.begin(), m_ranked.end(), [](const Ranked &a, const Ranked &b) {
+            if (a.score != b.score) return a.score > b.score;
+            return a.candidate.parameters > b.candidate.parameters;
+        });
+        for (auto &r : m_ranked) m_d.candidates.push_back(std::move(r.candidate));
+    }
+
+private:
+    void visit(const Value *v)
+    {
+        if (v->kind == ValueKind::Tensor) {
+            m_d.entries.push_back({m_path, v->index});
+            return;
+        }
+        if (!v->isContainer()) return;
+        if (m_onPath.count(v)) {
+            refuseSelfReference(v);
+            return;
+        }
+        if (!m_expanded.insert(v).second) return;
+        if (m_ancestors.size() >= m_maxDepth)
+            throw FormatError("nesting deeper than " + std::to_string(m_maxDepth) + " levels");
+        m_ancestors.push_back(v);
+        m_onPath.insert(v);
+        expand(v);
+        m_onPath.erase(v);
+        m_ancestors.pop_back();
+    }
+
+    // A container that holds itself through plain lists/dicts/tuples only cannot come from a
+    // real checkpoint; cycles through objects' state (parent links) are normal and skipped.
+    void refuseSelfReference(const Value *v) const
+    {
+        auto it = std::find(m_ancestors.begin(), m_ancestors.end(), v);
+        for (; it != m_ancestors.end(); ++it)
+            if ((*it)->kind == ValueKind::Object) return;
+        throw FormatError("self-referencing container at " +
+                          (m_path.empty() ? std::string("the root") : pathToString(m_path)));
+    }
+
+    void expand(const Value *v)
+    {
+        switch (v->kind) {
+        case ValueKind::Dict:
+            expandDict(v);
+            if (v->state) visitChildAsState(v->state);
+            return;
+        case ValueKind::List:
+        case ValueKind::Tuple:
+            expandSequence(v);
+            return;
+        case ValueKind::Object:
+            if (v->state) visitChildAsState(v->state);
+            expandSequence(v);
+            if (v->dictItems) expandDict(v->dictItems);
+            return;
+        default:
+            return;
+        }
+    }
+
+    void visitChildAsState(const Value *state)
+    {
+        // BUILD state: a dict of attributes, or (dict, slots) as pickle's default reduce gives.
+        if (state->kind == ValueKind::Dict) {
+            expandDict(state);
+        } else if (state->kind == ValueKind::Tuple && state->items.size() == 2) {
+            for (const Value *part : state->items)
+                if (part->kind == ValueKind::Dict) expandDict(part);
+        }
+    }
+
+    void expandSequence(const Value *v)
+    {
+        for (size_t i = 0; i < v->items.size(); ++i) {
+            m_path.emplace_back(int64_t(i));
+            visit(v->items[i]);
+            m_path.pop_back();
+        }
+    }
+
+    void expandDict(const Value *dict)
+    {
+        const size_t entriesBefore = m_d.entries.size();
+        size_t tensorValues = 0;
+        bool stringKeys = true;
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            const Value *key = dict->items[i];
+            const Value *value = dict->items[i + 1];
+            stringKeys = stringKeys && key->kind == ValueKind::String;
+            tensorValues += value->kind == ValueKind::Tensor;
+            m_path.push_back(keyToPathElement(key));
+            visit(value);
+            m_path.pop_back();
+        }
+        if (stringKeys && tensorValues > 0 && tensorValues * 2 >= dict->dictSize())
+            consider(dict, entriesBefore);
+    }
+
+    void consider(const Value *dict, size_t entriesBefore)
+    {
+        for (const auto &e : m_path)
+            if (const auto *s = std::get_if<std::string>(&e); s && contains(kTrainingStateKeys, *s))
+                return;
+        bool allSlots = true;
+        for (size_t i = 0; i < dict->items.size(); i += 2)
+            allSlots = allSlots && contains(kOptimizerSlots, dict->items[i]->text);
+        if (allSlots) return;
+
+        Ranked r;
+        r.candidate.path = m_path;
+        std::vector<bool> seen(m_d.tensors.size(), false);
+        for (size_t e = entriesBefore; e < m_d.entries.size(); ++e) {
+            const auto &entry = m_d.entries[e];
+            if (entry.path.size() != m_path.size() + 1 || seen[size_t(entry.tensor)])
+                continue;
+            seen[size_t(entry.tensor)] = true;
+            const auto &t = m_d.tensors[size_t(entry.tensor)];
+            ++r.candidate.tensors;
+            r.candidate.parameters += t.numel();
+            r.candidate.bytes += t.nbytes();
+        }
+        if (m_path.empty()) {
+            r.score = 80;
+        } else if (const auto *s = std::get_if<std::string>(&m_path.back())) {
+            const auto it = std::find(kWeightsKeys.begin(), kWeightsKeys.end(), *s);
+            if (it != kWeightsKeys.end()) r.score = 100 - int(it - kWeightsKeys.begin()) * 4;
+        }
+        if (r.score > 0 && m_path.size() > 1) r.score -= 10; // nested deeper: less likely
+        m_ranked.push_back(std::move(r));
+    }
+
+    CheckpointData &m_d;
+    uint32_t m_maxDepth;
+    Path m_path;
+    std::vector<const Value *> m_ancestors;
+    std::unordered_set<const Value *> m_onPath;
+    std::unordered_set<const Value *> m_expanded;
+    std::vector<Ranked> m_ranked;
+};
+
+} // namespace
+
+PathElement keyToPathElement(const Value *key)
+{
+    switch (key->kind) {
+    case ValueKind::String: return std::string(key->text);
+    case ValueKind::Int:
+    case ValueKind::Bool: return key->integer;
+    default: return formatValue(key, nullptr, 120);
+    }
+}
+
+void walkTree(CheckpointData &d, uint32_t maxDepth)
+{
+    Walker(d, maxDepth).run();
+}
+
+const Value *childAt(const Value *v, const PathElement &e)
+{
+    const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
+    if (dict && dict->kind == ValueKind::Dict) {
+        for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+            const Value *k = dict->items[i];
+            if (const auto *s = std::get_if<std::string>(&e); s && k->kind == ValueKind::String && k->text == *s)
+                return dict->items[i + 1];
+            if (const auto *n = std::get_if<int64_t>(&e); n && k->kind == ValueKind::Int && k->integer == *n)
+                return dict->items[i + 1];
+        }
+        return nullptr;
+    }
+    if ((v->kind == ValueKind::List || v->kind == ValueKind::Tuple) && std::holds_alternative<int64_t>(e)) {
+        const int64_t i = std::get<int64_t>(e);
+        return i >= 0 && size_t(i) < v->items.size() ? v->items[size_t(i)] : nullptr;
+    }
+    return nullptr;
+}
+
+} // namespace ckpt

@@ -1,0 +1,20 @@
+#pragma once
+
+#include "model/formats/checkpoint_data.h"
+
+namespace ckpt {
+
+/// Walks the object tree once from the root: records a TensorEntry for every place a tensor
+/// sits (containers reached twice are expanded at their first path only), refuses trees
+/// deeper than the limit and containers that contain themselves, and ranks the dicts that
+/// look like model weights. Throws FormatError.
+void walkTree(CheckpointData &d, uint32_t maxDepth = 400);
+
+/// The path element a dict key becomes: strings as they are, integers as integers, other
+/// keys as their Python repr.
+PathElement keyToPathElement(const Value *key);
+
+/// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
+const Value *childAt(const Value *v, const PathElement &e);
+
+} // namespace ckpt

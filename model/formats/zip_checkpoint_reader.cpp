@@ -1,0 +1,111 @@
+// torch.save's zip container, read from the mapping with our own checked central-directory
+// reader. LibTorch's PyTorchStreamReader is deliberately not on this path: merely loading
+// libtorch_cpu costs ~0.6 s of static initialisation, more than opening should cost. The
+// tests check this reader against PyTorchStreamReader record by record (tst_zip_directory).
+#include "model/formats/zip_checkpoint_reader.h"
+
+#include "model/base/format_error.h"
+#include "model/base/key_index.h"
+#include "model/formats/pickle_run.h"
+#include "model/formats/tensor_resolver.h"
+#include "model/formats/zip_directory.h"
+
+#include <zlib.h>
+
+#include <charconv>
+
+namespace ckpt {
+namespace {
+
+constexpr uint64_t kMaxPickleBytes = uint64_t(512) << 20; // 1M tensors take ~150 MB
+// PyTorch 1.13 reads archive versions 1 to 10 (caffe2/serialize/versions.h).
+constexpr int kMinVersion = 1;
+constexpr int kMaxVersion = 10;
+
+std::string_view recordText(const ByteSource &source, const ZipEntry &e)
+{
+    if (e.method != 0 || e.size > 64) throw FormatError("zip: record " + std::string(e.name) + " is malformed");
+    const ByteView bytes = source.view(e.dataOffset, e.size);
+    return {reinterpret_cast<const char *>(bytes.data()), bytes.size()};
+}
+
+int archiveVersion(const ByteSource &source, const ZipDirectory &dir, const std::string &prefix)
+{
+    const ZipEntry *e = dir.find(prefix + ".data/version");
+    if (!e) e = dir.find(prefix + "version");
+    if (!e) throw FormatError("zip: not a PyTorch archive (no version record)");
+    std::string_view text = recordText(source, *e);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    int v = 0;
+    const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size())
+        throw FormatError("zip: the version record is not a number");
+    if (v < kMinVersion || v > kMaxVersion)
+        throw FormatError("zip: archive version " + std::to_string(v) + " is not supported");
+    return v;
+}
+
+} // namespace
+
+Recognition ZipCheckpointReader::recogniseFile(const FileProbe &probe) const
+{
+    const ByteView h = probe.head;
+    if (h.size() < 4 || h[0] != 'P' || h[1] != 'K') return {};
+    if (h[2] == 3 && h[3] == 4) return {90, "starts with PK\\3\\4 (a zip archive)", {}, {}};
+    if (h[2] == 5 && h[3] == 6) return {90, "starts with PK\\5\\6 (an empty zip archive)", {}, {}};
+    return {};
+}
+
+CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegistry &) const
+{
+    const ByteSource &source = *file.source;
+    const ZipDirectory dir = ZipDirectory::parse(source);
+    if (dir.entries().empty()) throw FormatError("zip: the archive holds no records");
+    const std::string_view first = dir.entries().front().name;
+    const auto slash = first.find('/');
+    if (slash == std::string::npos) throw FormatError("zip: not a PyTorch archive (no folder)");
+    const std::string prefix(first.substr(0, slash + 1));
+    const ZipEntry *pkl = dir.find(prefix + "data.pkl");
+    if (!pkl) throw FormatError("zip: not a PyTorch archive (no data.pkl)");
+    if (pkl->size > kMaxPickleBytes) throw FormatError("zip: data.pkl is larger than 512 MiB");
+
+    CheckpointData d;
+    d.format = dir.find(prefix + "constants.pkl") ? "torchscript" : "pytorch-zip";
+    d.archiveVersion = archiveVersion(source, dir, prefix);
+    if (const ZipEntry *order = dir.find(prefix + "byteorder"); order && recordText(source, *order) == "big")
+        d.warnings.push_back("tensor bytes are stored big-endian");
+    const uint8_t *pickle = nullptr;
+    if (pkl->method == 0) {
+        pickle = source.view(pkl->dataOffset, pkl->size).data();
+    } else if (pkl->method == 8) {
+        d.buffers.push_back(inflateRecord(source, *pkl));
+        pickle = d.buffers.back().data();
+    } else if (pkl->method != 0) {
+        throw FormatError("zip: data.pkl uses compression method " + std::to_string(pkl->method));
+    }
+
+    d.files.push_back(std::move(file));
+    d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
+    resolveTensors(d);
+    // Storage records by key, in one pass over the directory.
+    KeyIndex records;
+    const std::string dataPrefix = prefix + "data/";
+    for (size_t i = 0; i < dir.entries().size(); ++i) {
+        const std::string_view name = dir.entries()[i].name;
+        if (name.starts_with(dataPrefix))
+            records.findOrInsert(name.substr(dataPrefix.size()), int(i));
+    }
+    for (auto &s : d.storages) {
+        const int found = records.find(s.key);
+        if (found < 0) throw FormatError("storage record data/" + s.key + " is missing");
+        const ZipEntry *rec = &dir.entries()[size_t(found)];
+        s.record = std::string(rec->name);
+        s.byteOffset = rec->dataOffset;
+        s.byteLength = rec->size;
+        s.mapped = rec->method == 0;
+    }
+    checkTensorBounds(d);
+    return d;
+}
+
+} // namespace ckpt

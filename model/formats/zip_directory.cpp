@@ -1,0 +1,147 @@
+#include "model/formats/zip_directory.h"
+
+#include <zlib.h>
+
+#include "model/base/format_error.h"
+
+#include <cstring>
+
+namespace ckpt {
+namespace {
+
+class Reader final
+{
+public:
+    explicit Reader(const ByteSource &source) : m_source(source), m_size(source.size()) {}
+
+    void need(uint64_t offset, uint64_t n, const char *what) const
+    {
+        if (offset > m_size || n > m_size - offset)
+            throw FormatError(std::string("zip: ") + what + " lies past the end of the file");
+    }
+
+    template <class T>
+    T at(uint64_t offset) const
+    {
+        need(offset, sizeof(T), "a header");
+        T v{};
+        std::memcpy(&v, m_source.view(offset, sizeof(T)).data(), sizeof(T));
+        return v;
+    }
+
+    /// n bytes at offset, checked with need() first.
+    const uint8_t *bytes(uint64_t offset, uint64_t n) const { return m_source.view(offset, n).data(); }
+    uint64_t size() const { return m_size; }
+
+private:
+    const ByteSource &m_source;
+    uint64_t m_size;
+};
+
+constexpr uint32_t kEocd = 0x06054b50;
+constexpr uint32_t kZip64Locator = 0x07064b50;
+constexpr uint32_t kZip64Eocd = 0x06064b50;
+constexpr uint32_t kCentral = 0x02014b50;
+constexpr uint32_t kLocal = 0x04034b50;
+
+uint64_t findEocd(const Reader &r)
+{
+    if (r.size() < 22) throw FormatError("zip: file too short for an end-of-directory record");
+    // The record sits in the last 22 + 65535 (comment) bytes: scan one view of them.
+    const uint64_t lowest = r.size() > 22 + 65535 ? r.size() - 22 - 65535 : 0;
+    const uint8_t *tail = r.bytes(lowest, r.size() - lowest);
+    for (uint64_t pos = r.size() - 22 + 1; pos-- > lowest;) {
+        uint32_t magic = 0;
+        std::memcpy(&magic, tail + (pos - lowest), 4);
+        if (magic == kEocd) return pos;
+    }
+    throw FormatError("zip: no end-of-directory record (truncated file?)");
+}
+
+} // namespace
+
+ZipDirectory ZipDirectory::parse(const ByteSource &source)
+{
+    const Reader r(source);
+    const uint64_t eocd = findEocd(r);
+    uint64_t count = r.at<uint16_t>(eocd + 10);
+    uint64_t cdSize = r.at<uint32_t>(eocd + 12);
+    uint64_t cdOffset = r.at<uint32_t>(eocd + 16);
+    if ((count == 0xFFFF || cdSize == 0xFFFFFFFF || cdOffset == 0xFFFFFFFF) && eocd >= 20 &&
+        r.at<uint32_t>(eocd - 20) == kZip64Locator) {
+        const uint64_t z64 = r.at<uint64_t>(eocd - 20 + 8);
+        if (r.at<uint32_t>(z64) != kZip64Eocd) throw FormatError("zip: bad zip64 end record");
+        count = r.at<uint64_t>(z64 + 32);
+        cdSize = r.at<uint64_t>(z64 + 40);
+        cdOffset = r.at<uint64_t>(z64 + 48);
+    }
+    r.need(cdOffset, cdSize, "the central directory");
+    if (count > cdSize / 46) throw FormatError("zip: central directory too small for its entries");
+
+    ZipDirectory dir;
+    dir.m_entries.reserve(count);
+    uint64_t pos = cdOffset;
+    for (uint64_t i = 0; i < count; ++i) {
+        if (r.at<uint32_t>(pos) != kCentral) throw FormatError("zip: corrupt central directory");
+        ZipEntry e;
+        e.method = r.at<uint16_t>(pos + 10);
+        e.compressedSize = r.at<uint32_t>(pos + 20);
+        e.size = r.at<uint32_t>(pos + 24);
+        const uint16_t nameLen = r.at<uint16_t>(pos + 28);
+        const uint16_t extraLen = r.at<uint16_t>(pos + 30);
+        const uint16_t commentLen = r.at<uint16_t>(pos + 32);
+        e.localHeaderOffset = r.at<uint32_t>(pos + 42);
+        r.need(pos + 46, uint64_t(nameLen) + extraLen + commentLen, "a central directory entry");
+        e.name = std::string_view(reinterpret_cast<const char *>(r.bytes(pos + 46, nameLen)), nameLen);
+        // zip64 extra field: the 64-bit values, in order, for each field that overflowed.
+        for (uint64_t x = pos + 46 + nameLen; x + 4 <= pos + 46 + nameLen + extraLen;) {
+            const uint16_t id = r.at<uint16_t>(x);
+            const uint16_t len = r.at<uint16_t>(x + 2);
+            uint64_t f = x + 4;
+            if (id == 0x0001) {
+                if (e.size == 0xFFFFFFFF && f + 8 <= x + 4 + len) e.size = r.at<uint64_t>(f), f += 8;
+                if (e.compressedSize == 0xFFFFFFFF && f + 8 <= x + 4 + len)
+                    e.compressedSize = r.at<uint64_t>(f), f += 8;
+                if (e.localHeaderOffset == 0xFFFFFFFF && f + 8 <= x + 4 + len)
+                    e.localHeaderOffset = r.at<uint64_t>(f);
+            }
+            x += 4 + uint64_t(len);
+        }
+        if (r.at<uint32_t>(e.localHeaderOffset) != kLocal)
+            throw FormatError("zip: record " + std::string(e.name) + " has no local header");
+        e.dataOffset = e.localHeaderOffset + 30 + r.at<uint16_t>(e.localHeaderOffset + 26) +
+                       r.at<uint16_t>(e.localHeaderOffset + 28);
+        r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
+        if (e.method == 0 && e.size != e.compressedSize)
+            throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");
+        dir.m_entries.push_back(std::move(e));
+        pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
+    }
+    return dir;
+}
+
+const ZipEntry *ZipDirectory::find(std::string_view name) const
+{
+    for (const auto &e : m_entries)
+        if (e.name == name) return &e;
+    return nullptr;
+}
+
+std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e)
+{
+    const uint8_t *in = source.view(e.dataOffset, e.compressedSize).data();
+    std::vector<uint8_t> out(size_t(e.size));
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw FormatError("zip: cannot inflate");
+    z.next_in = const_cast<Bytef *>(in);
+    z.avail_in = uInt(std::min<uint64_t>(e.compressedSize, UINT32_MAX));
+    z.next_out = out.data();
+    z.avail_out = uInt(out.size());
+    const int rc = inflate(&z, Z_FINISH);
+    const bool complete = rc == Z_STREAM_END && z.total_out == e.size;
+    inflateEnd(&z);
+    if (!complete) throw FormatError("zip: record " + std::string(e.name) + " does not inflate to its size");
+    return out;
+}
+
+} // namespace ckpt

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "model/compare/architecture_compare.h"
+#include "model/compare/fix_proposals.h"
+
+#include <string>
+#include <vector>
+
+namespace ckpt {
+
+/// `ckpt compare --json`: strict_ok, verdict, counts, missing, unexpected, mismatched
+/// ({name, checkpoint_shape, target_shape}), dtype_differs ({name, checkpoint_dtype,
+/// target_dtype}), and the proposals with their rules.
+std::string compareJson(const CompareReport &report, const TargetArchitecture &target,
+                        const std::vector<FixProposal> &proposals);
+
+/// The same for a terminal: the verdict, then each list, then the proposals.
+std::string compareText(const CompareReport &report, const TargetArchitecture &target,
+                        const std::vector<FixProposal> &proposals);
+
+} // namespace ckpt

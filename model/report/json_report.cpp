@@ -1,0 +1,160 @@
+#include "model/report/json_report.h"
+
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/base/json_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <sstream>
+
+namespace ckpt {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+void writePath(JsonWriter &w, const Path &path)
+{
+    w.beginArray();
+    for (const auto &e : path) {
+        if (const auto *s = std::get_if<std::string>(&e)) w.value(*s);
+        else w.value(std::get<int64_t>(e));
+    }
+    w.endArray();
+}
+
+std::string dump(const json &j)
+{
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string storageId(const Checkpoint &c, const StorageInfo &s)
+{
+    if (c.files().size() <= 1) return s.key;
+    return std::filesystem::path(c.files()[size_t(s.file)].path).filename().string() + ":" + s.key;
+}
+
+void writeInts(JsonWriter &w, const std::vector<int64_t> &v)
+{
+    w.beginArray();
+    for (int64_t i : v) w.value(i);
+    w.endArray();
+}
+
+void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
+{
+    const TensorEntry &e = c.entries()[entryIndex];
+    const TensorInfo &t = c.tensors()[size_t(e.tensor)];
+    w.beginObject();
+    w.key("path");
+    writePath(w, e.path);
+    w.field("name", pathToString(e.path));
+    w.field("dtype", dtypeName(t.dtype));
+    w.key("shape");
+    writeInts(w, t.shape);
+    w.key("strides");
+    writeInts(w, t.strides);
+    w.field("numel", t.numel());
+    w.field("nbytes", t.nbytes());
+    w.field("requires_grad", t.requiresGrad);
+    w.field("parameter", t.parameter);
+    if (t.storage < 0) {
+        w.key("storage").null();
+        w.field("offset", int64_t(0));
+        w.endObject();
+        return;
+    }
+    const StorageInfo &s = c.storages()[size_t(t.storage)];
+    w.field("storage", storageId(c, s));
+    w.field("offset", t.storageOffset);
+    w.field("storage_nbytes", s.byteLength);
+    w.field("byte_offset",
+            s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+    if (c.files().size() > 1) w.field("file", c.files()[size_t(s.file)].path);
+    if (!s.record.empty()) w.field("record", s.record);
+    w.field("device", s.location);
+    w.field("shares_storage", c.sharesStorage(entryIndex));
+    w.endObject();
+}
+
+json verdictJson(const WeightsOnlyVerdict &v)
+{
+    json j;
+    j["applicable"] = v.applicable;
+    j["ok"] = v.applicable && v.ok;
+    j["blockers"] = v.blockers;
+    return j;
+}
+
+} // namespace
+
+std::string inspectJson(const Checkpoint &c, const std::string &path)
+{
+    std::ostringstream out;
+    writeInspectJson(out, c, path);
+    return out.str();
+}
+
+void writeInspectJson(std::ostream &out, const Checkpoint &c, const std::string &path)
+{
+    const CheckpointSummary s = summarize(c);
+    JsonWriter w(&out);
+    w.beginObject();
+    w.field("file", path);
+    w.field("format", s.format);
+    w.field("file_size", s.fileSize);
+    if (c.archiveVersion()) w.field("archive_version", c.archiveVersion());
+    w.field("tensor_count", s.tensorCount);
+    w.field("parameters", s.parameters);
+    w.field("nbytes", s.tensorBytes);
+    w.field("storage_nbytes", s.storageBytes);
+    w.key("bytes_by_dtype").beginObject();
+    for (const auto &[dtype, bytes] : s.bytesByDtype) w.field(dtype, bytes);
+    w.endObject();
+    w.key("weights_candidates").beginArray();
+    for (const auto &cand : c.weightsCandidates()) {
+        w.beginObject().key("path");
+        writePath(w, cand.path);
+        w.field("tensors", cand.tensors).field("parameters", cand.parameters);
+        w.field("nbytes", cand.bytes).endObject();
+    }
+    w.endArray();
+    if (c.files().size() > 1) {
+        w.key("files").beginArray();
+        for (const auto &f : c.files())
+            w.beginObject().field("path", f.path).field("size", f.size).endObject();
+        w.endArray();
+    }
+    w.key("metadata").beginObject();
+    for (const auto &[k, v] : c.metadata()) w.field(k, v);
+    w.endObject();
+    w.key("warnings").beginArray();
+    for (const auto &warning : c.warnings()) w.value(warning);
+    w.endArray();
+    w.field("dangerous", c.safety().dangerous);
+    w.key("tensors").beginArray();
+    for (size_t i = 0; i < c.entries().size(); ++i) writeTensor(w, c, i);
+    w.endArray();
+    w.endObject();
+}
+
+std::string scanJson(const Checkpoint &c, const std::string &path)
+{
+    const SafetyReport &r = c.safety();
+    json j;
+    j["file"] = path;
+    j["format"] = c.format();
+    j["dangerous"] = r.dangerous;
+    json globals = json::array();
+    for (const auto &g : r.globals)
+        globals.push_back({{"module", g.module}, {"name", g.name},
+                           {"category", categoryName(g.category)}, {"reason", g.reason},
+                           {"count", g.count}, {"file", g.file}, {"offset", g.firstOffset}});
+    j["globals"] = globals;
+    j["weights_only"] = {{"torch_1_13", verdictJson(r.torch113)},
+                         {"torch_2_6", verdictJson(r.torch2)}};
+    return dump(j);
+}
+
+
+} // namespace ckpt

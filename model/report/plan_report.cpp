@@ -1,0 +1,109 @@
+#include "model/report/plan_report.h"
+
+#include "model/checkpoint/checkpoint_summary.h"
+#include "model/base/json_writer.h"
+#include "model/base/terminal_text.h"
+
+#include <sstream>
+
+namespace ckpt {
+namespace {
+
+const char *severityName(Diagnostic::Severity s)
+{
+    return s == Diagnostic::Severity::Error ? "error" : "warning";
+}
+
+} // namespace
+
+void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, const RuleSet &rules,
+                   const Plan &plan)
+{
+    JsonWriter w(&out);
+    w.beginObject();
+    w.key("tensors").beginArray();
+    int64_t frozenParams = 0, trainableParams = 0;
+    size_t dropped = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const TensorPlan &t = plan.tensors[i];
+        w.beginObject().key("path").beginArray();
+        for (const auto &e : inputs[i].path) {
+            if (const auto *s = std::get_if<std::string>(&e)) w.value(*s);
+            else w.value(std::get<int64_t>(e));
+        }
+        w.endArray();
+        w.field("source_name", inputs[i].name);
+        if (t.dropped) w.key("name").null();
+        else w.field("name", t.name);
+        w.field("frozen", t.frozen);
+        w.key("groups").beginArray();
+        for (const auto &g : t.groups) w.value(g);
+        w.endArray();
+        w.field("dtype", dtypeName(t.dtype));
+        w.endObject();
+        dropped += t.dropped;
+        if (!t.dropped) (t.frozen ? frozenParams : trainableParams) += inputs[i].numel;
+    }
+    w.endArray();
+    w.key("rules").beginArray();
+    for (size_t k = 0; k < rules.rules.size(); ++k) {
+        const RuleOutcome &o = plan.rules[k];
+        w.beginObject().field("index", k).field("action", actionName(rules.rules[k].action));
+        w.field("rule", describeRule(rules.rules[k])).field("enabled", rules.rules[k].enabled);
+        w.field("tensors", o.tensors).field("parameters", o.parameters).field("bytes", o.bytes);
+        w.endObject();
+    }
+    w.endArray();
+    w.key("diagnostics").beginArray();
+    for (const auto &d : plan.diagnostics) {
+        w.beginObject().field("severity", severityName(d.severity));
+        if (d.rule >= 0) w.field("rule", d.rule);
+        else w.key("rule").null();
+        w.field("message", d.message).endObject();
+    }
+    w.endArray();
+    w.key("totals").beginObject();
+    w.field("tensors", inputs.size()).field("dropped", dropped);
+    w.field("frozen_parameters", frozenParams).field("trainable_parameters", trainableParams);
+    w.endObject();
+    w.endObject();
+}
+
+std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan)
+{
+    std::ostringstream out;
+    out << "rules\n";
+    for (size_t k = 0; k < rules.rules.size(); ++k) {
+        const RuleOutcome &o = plan.rules[k];
+        out << "  [" << k << "] " << describeRule(rules.rules[k])
+            << (rules.rules[k].enabled ? "" : " (disabled)") << ": " << o.tensors << " tensors, "
+            << humanCount(o.parameters) << " parameters, " << humanBytes(o.bytes) << "\n";
+    }
+    for (const auto &d : plan.diagnostics)
+        out << severityName(d.severity) << ": " << d.message << "\n";
+    out << "tensors (changed ones)\n";
+    int64_t frozen = 0, trainable = 0;
+    size_t shown = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const TensorPlan &t = plan.tensors[i];
+        if (!t.dropped) (t.frozen ? frozen : trainable) += inputs[i].numel;
+        const bool changed = t.dropped || t.frozen || t.renamed || !t.groups.empty() || t.dtype != inputs[i].dtype;
+        if (!changed) continue;
+        ++shown;
+        out << "  " << terminalText(inputs[i].name);
+        if (t.dropped) {
+            out << "  dropped\n";
+            continue;
+        }
+        if (t.renamed) out << " -> " << terminalText(t.name);
+        if (t.frozen) out << "  frozen";
+        if (t.dtype != inputs[i].dtype) out << "  " << dtypeName(inputs[i].dtype) << "->" << dtypeName(t.dtype);
+        for (const auto &g : t.groups) out << "  [" << g << "]";
+        out << "\n";
+    }
+    if (!shown) out << "  (none)\n";
+    out << "frozen " << humanCount(frozen) << " parameters, trainable " << humanCount(trainable) << "\n";
+    return out.str();
+}
+
+} // namespace ckpt

@@ -1,0 +1,73 @@
+#include "model/rules/rule_set.h"
+
+#include "model/checkpoint/checkpoint_summary.h"
+
+namespace ckpt {
+
+std::string_view actionName(Rule::Action a)
+{
+    switch (a) {
+    case Rule::Action::Freeze: return "freeze";
+    case Rule::Action::Unfreeze: return "unfreeze";
+    case Rule::Action::Drop: return "drop";
+    case Rule::Action::Rename: return "rename";
+    case Rule::Action::Group: return "group";
+    case Rule::Action::Cast: return "cast";
+    case Rule::Action::Resize: return "resize";
+    case Rule::Action::Add: return "add";
+    }
+    return "?";
+}
+
+std::string describeMatcher(const Matcher &m)
+{
+    auto list = [&](const char *name) {
+        std::string out = std::string(name) + "(";
+        for (size_t i = 0; i < m.children.size(); ++i)
+            out += (i ? ", " : "") + describeMatcher(m.children[i]);
+        return out + ")";
+    };
+    switch (m.kind) {
+    case Matcher::Kind::Glob: return "glob '" + m.text + "'";
+    case Matcher::Kind::Regex: return "regex '" + m.text + "'";
+    case Matcher::Kind::Name: return "name '" + m.text + "'";
+    case Matcher::Kind::Prefix: return "prefix '" + m.text + "'";
+    case Matcher::Kind::Suffix: return "suffix '" + m.text + "'";
+    case Matcher::Kind::Module: return "module '" + m.text + "'";
+    case Matcher::Kind::Alias: return "alias '" + m.text + "'";
+    case Matcher::Kind::Type: return "type '" + m.text + "'";
+    case Matcher::Kind::Ndim: return "ndim " + std::to_string(m.ndim);
+    case Matcher::Kind::Dtype: return "dtype " + std::string(dtypeName(m.dtype));
+    case Matcher::Kind::Shape: {
+        std::string out = "shape [";
+        for (size_t i = 0; i < m.shape.size(); ++i)
+            out += (i ? ", " : "") + (m.shape[i] ? std::to_string(*m.shape[i]) : std::string("*"));
+        return out + "]";
+    }
+    case Matcher::Kind::Numel:
+        return "numel " + (m.min ? std::to_string(*m.min) : std::string()) + ".." +
+               (m.max ? std::to_string(*m.max) : std::string());
+    case Matcher::Kind::All: return list("all");
+    case Matcher::Kind::Any: return list("any");
+    case Matcher::Kind::Not: return list("not");
+    }
+    return "?";
+}
+
+std::string describeRule(const Rule &r)
+{
+    std::string out(actionName(r.action));
+    if (r.action == Rule::Action::Rename)
+        out += r.regex.empty() ? " prefix '" + r.prefix + "' to '" + r.to + "'"
+                               : " regex '" + r.regex + "' to '" + r.to + "'";
+    if (r.action == Rule::Action::Group) out += " '" + r.group + "'";
+    if (r.match) out += " " + describeMatcher(*r.match);
+    if (r.action == Rule::Action::Cast) out += " to " + std::string(dtypeName(r.castTo));
+    if (r.action == Rule::Action::Resize)
+        out += " to " + shapeText(r.shape) + " (" + r.method + (r.fill.empty() ? "" : ", " + r.fill) + ")";
+    if (r.action == Rule::Action::Add)
+        out += " '" + r.name + "' " + shapeText(r.shape) + " " + std::string(dtypeName(r.castTo)) + " (" + r.fill + ")";
+    return out;
+}
+
+} // namespace ckpt

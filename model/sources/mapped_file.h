@@ -1,0 +1,47 @@
+#pragma once
+
+#include "model/base/result.h"
+#include "model/sources/byte_source.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ckpt {
+
+/// A local file mapped read-only. Opening costs nothing per byte: pages are read only when
+/// something touches them, so tensor bytes that nobody asks for are never read. Views are
+/// pointers into the mapping.
+class MappedFile final : public ByteSource
+{
+public:
+    static Result<std::shared_ptr<MappedFile>> open(const std::string &path);
+    ~MappedFile() override;
+    MappedFile(const MappedFile &) = delete;
+    MappedFile &operator=(const MappedFile &) = delete;
+
+    const std::string &name() const override { return m_path; }
+    uint64_t size() const override { return m_size; }
+    ByteView view(uint64_t offset, uint64_t length) const override
+    {
+        checkRange(offset, length, m_size);
+        return {m_data + offset, size_t(length)};
+    }
+    /// Drops the pages of [offset, offset + length) from this process's memory (they stay in
+    /// the page cache).
+    void release(uint64_t offset, uint64_t length) const override;
+
+    const std::string &path() const { return m_path; }
+
+private:
+    MappedFile(std::string path, const uint8_t *data, uint64_t size)
+        : m_path(std::move(path)), m_data(data), m_size(size)
+    {
+    }
+
+    std::string m_path;
+    const uint8_t *m_data = nullptr;
+    uint64_t m_size = 0;
+};
+
+} // namespace ckpt
