@@ -19,6 +19,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QStandardPaths>
@@ -68,6 +70,7 @@ private Q_SLOTS:
     void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
     void shortcuts();
+    void menusListEveryControllersActionsInOrder();
 };
 
 void TestMainWindow::modelPassesTheTester()
@@ -256,6 +259,39 @@ void TestMainWindow::shortcuts()
     auto *help = w.findChild<QMessageBox *>("helpBox");
     QVERIFY(help);
     QVERIFY(help->text().contains("Ctrl+F"));
+}
+
+/// The menus as the controllers fill them, separators as "-": each controller's actions in
+/// their place, and no shortcut given to two actions (Qt would then run neither).
+void TestMainWindow::menusListEveryControllersActionsInOrder()
+{
+    MainWindow w;
+    QMap<QString, QStringList> menus;
+    for (QAction *top : w.menuBar()->actions()) {
+        QStringList items;
+        for (QAction *a : top->menu()->actions()) items << (a->isSeparator() ? "-" : a->text().remove('&'));
+        menus[top->text().remove('&')] = items;
+    }
+    QCOMPARE(menus["File"], QStringList({"Open...", "Open Folder (sharded model)...", "Open Recent", "Open Sample", "-",
+                                         "Load Rules...", "Save Rules...", "Export Config for Training...",
+                                         "Export Checkpoint...", "-", "Compare with Target...",
+                                         "Diff With Checkpoint...", "Close", "Quit"}));
+    QCOMPARE(menus["Edit"], QStringList({"Undo", "Redo", "-", "Copy Name", "Copy Shape", "Copy Path (JSON)", "-",
+                                         "New Rule"}));
+    QCOMPARE(menus["View"], QStringList({"Filter...", "Flat List", "Expand All", "Collapse All", "File Summary",
+                                         "Only Affected by Rules", "Compare View", "Diff View"}));
+    QCOMPARE(menus["Help"], QStringList({"Keyboard Shortcuts"}));
+    QMap<QString, QString> owner;
+    for (QAction *top : w.menuBar()->actions())
+        for (QAction *a : top->menu()->actions()) {
+            if (a->shortcut().isEmpty()) continue;
+            const QString key = a->shortcut().toString();
+            QVERIFY2(!owner.contains(key), qPrintable(key + " is on " + owner[key] + " and " + a->text()));
+            owner[key] = a->text();
+        }
+    for (const char *k : {"Ctrl+Shift+O", "Ctrl+Shift+L", "Ctrl+S", "Ctrl+Shift+S", "Ctrl+T", "Ctrl+D", "Ctrl+Z",
+                          "Ctrl+Shift+Z", "Ctrl+N", "Ctrl+Shift+A", "Ctrl+1", "Ctrl+3", "Ctrl+4", "Ctrl+E"})
+        QVERIFY2(owner.contains(k), k);
 }
 
 QTEST_MAIN(TestMainWindow)

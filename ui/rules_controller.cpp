@@ -1,13 +1,9 @@
-// MainWindow's rule actions: load, save and export configs, undo/redo, "only affected", and
-// the tree's context menu that turns a row into a rule. Kept apart from main_window.cpp so
-// each file stays about one concern.
-#include "main_window.h"
+#include "rules_controller.h"
 
-#include "checkpoint_tree_model.h"
-#include "export_dialog.h"
-#include "roles.h"
+#include "file_controller.h"
 #include "rules_document.h"
 #include "rules_panel.h"
+#include "window_helpers.h"
 
 #include "model/base/atomic_file.h"
 #include "model/checkpoint/checkpoint.h"
@@ -23,26 +19,32 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
-#include <QTreeView>
 #include <QUndoStack>
 
 namespace ckpt {
 
-void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
+RulesController::RulesController(QWidget *window, FileController *files, RulesDocument *rules, RulesPanel *panel,
+                                 MessageBanner *banner, QLabel *status)
+    : QObject(window), m_window(window), m_files(files), m_rules(rules), m_panel(panel), m_banner(banner),
+      m_status(status)
+{
+}
+
+void RulesController::addActions(QMenu *file, QMenu *edit)
 {
     // Before File > Close, in a section of their own.
     QAction *close = closeAction(file);
     auto *load = new QAction(tr("&Load Rules..."), this);
     load->setShortcut(QKeySequence(tr("Ctrl+Shift+L")));
     connect(load, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Load rules"), QString(),
+        const QString path = QFileDialog::getOpenFileName(m_window, tr("Load rules"), QString(),
                                                           tr("Rule configs (*.json *.yaml *.yml)"));
         if (!path.isEmpty()) loadRules(path);
     });
     auto *save = new QAction(tr("Save &Rules..."), this);
     save->setShortcut(QKeySequence(tr("Ctrl+S")));
     connect(save, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save rules"), QStringLiteral("rules.json"),
+        const QString path = QFileDialog::getSaveFileName(m_window, tr("Save rules"), QStringLiteral("rules.json"),
                                                           tr("JSON (*.json);;YAML (*.yaml)"));
         if (!path.isEmpty()) exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
     });
@@ -50,7 +52,7 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
     connect(exportConfig, &QAction::triggered, this, [this] {
         QString filter;
         const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export config"), QStringLiteral("rules.config.json"),
+            m_window, tr("Export config"), QStringLiteral("rules.config.json"),
             tr("Config with resolved result, JSON (*.json);;Config with resolved result, YAML (*.yaml);;"
                "Python function (*.py);;anemoi-training block (*.yaml);;KempnerForge freeze specs (*.toml);;"
                "linnaeus metadata and filters (*.yaml)"),
@@ -64,11 +66,7 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
                                                                  : "config-json";
         exportRules(path, format);
     });
-    auto *exportCheckpoint = new QAction(tr("E&xport Checkpoint..."), this);
-    exportCheckpoint->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
-    connect(exportCheckpoint, &QAction::triggered, this, &MainWindow::showExportDialog);
-    for (QAction *a : {load, save, exportConfig, exportCheckpoint}) file->insertAction(close, a);
-    file->insertSeparator(close);
+    for (QAction *a : {load, save, exportConfig}) file->insertAction(close, a);
 
     edit->addSeparator();
     QAction *undo = m_rules->undoStack()->createUndoAction(this, tr("&Undo"));
@@ -78,30 +76,14 @@ void MainWindow::createRuleActions(QMenu *file, QMenu *edit, QMenu *view)
     edit->insertAction(edit->actions().value(0), redo);
     edit->insertAction(redo, undo);
     edit->insertSeparator(edit->actions().value(2));
-    edit->addAction(tr("&New Rule"), QKeySequence(tr("Ctrl+N")), m_rulesPanel, &RulesPanel::newRule);
-
-    m_affectedAction = view->addAction(tr("Only &Affected by Rules"), QKeySequence(tr("Ctrl+Shift+A")));
-    m_affectedAction->setCheckable(true);
-    connect(m_affectedAction, &QAction::toggled, this, [this] { applyFilter(); });
+    edit->addAction(tr("&New Rule"), QKeySequence(tr("Ctrl+N")), m_panel, &RulesPanel::newRule);
 }
 
-void MainWindow::setOnlyAffected(bool on) { m_affectedAction->setChecked(on); }
-
-ExportDialog *MainWindow::showExportDialog()
-{
-    if (!m_document.checkpoint) return nullptr;
-    auto *dialog = new ExportDialog(m_document.checkpoint, m_rules->rules(), m_document.path, this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &ExportDialog::openRequested, this, &MainWindow::openPath);
-    dialog->open();
-    return dialog;
-}
-
-bool MainWindow::loadRules(const QString &path)
+bool RulesController::loadRules(const QString &path)
 {
     auto rules = loadConfig(path.toStdString());
     if (!rules) {
-        QMessageBox::warning(this, tr("Cannot load rules"),
+        QMessageBox::warning(m_window, tr("Cannot load rules"),
                              tr("%1: %2").arg(path, QString::fromStdString(rules.error().message)));
         return false;
     }
@@ -109,13 +91,13 @@ bool MainWindow::loadRules(const QString &path)
     return true;
 }
 
-bool MainWindow::exportRules(const QString &path, const QString &format)
+bool RulesController::exportRules(const QString &path, const QString &format)
 {
     const RuleSet &rules = m_rules->rules();
     std::string text;
     if (format == "json" || format == "yaml") {
         text = writeRules(rules, format == "json" ? ConfigFormat::Json : ConfigFormat::Yaml);
-    } else if (!m_document.checkpoint || m_rules->inputs().empty()) {
+    } else if (!m_files->document().checkpoint || m_rules->inputs().empty()) {
         m_banner->showMessage(MessageBanner::Level::Error, tr("Open a checkpoint with weights first."));
         return false;
     } else if (format == "python") {
@@ -127,7 +109,7 @@ bool MainWindow::exportRules(const QString &path, const QString &format)
     } else if (format == "linnaeus") {
         text = emitLinnaeusYaml(m_rules->inputs(), rules, m_rules->plan());
     } else {
-        text = writeConfig(rules, *m_document.checkpoint, m_document.path.toStdString(), m_rules->inputs(),
+        text = writeConfig(rules, *m_files->document().checkpoint, m_files->document().path.toStdString(), m_rules->inputs(),
                            m_rules->plan(), format == "config-yaml" ? ConfigFormat::Yaml : ConfigFormat::Json);
     }
     auto written = writeFileAtomically(path.toStdString(), text);
@@ -140,10 +122,10 @@ bool MainWindow::exportRules(const QString &path, const QString &format)
     return true;
 }
 
-bool MainWindow::addRuleForNode(int node, const QString &action, const QString &argument)
+bool RulesController::addRuleForNode(int node, const QString &action, const QString &argument)
 {
-    if (!m_document.tree || node <= 0) return false;
-    const TreeNode &n = m_document.tree->node(node);
+    if (!m_files->document().tree || node <= 0) return false;
+    const TreeNode &n = m_files->document().tree->node(node);
     // Rules speak the weights dict's names: strip the dict's own path from the row's.
     const QString prefix = m_rules->weightsPrefix();
     QString name = QString::fromStdString(n.fullName);
@@ -193,31 +175,31 @@ bool MainWindow::addRuleForNode(int node, const QString &action, const QString &
     return true;
 }
 
-void MainWindow::addRuleMenu(QMenu &menu, int node)
+void RulesController::addRuleMenu(QMenu *menu, int node)
 {
-    if (!m_document.tree) return;
-    const TreeNode &n = m_document.tree->node(node);
+    if (!m_files->document().tree) return;
+    const TreeNode &n = m_files->document().tree->node(node);
     if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) return;
     const QString prefix = m_rules->weightsPrefix();
     if (!prefix.isEmpty() && !QString::fromStdString(n.fullName).startsWith(prefix + "/")) return;
-    menu.addSeparator();
+    menu->addSeparator();
     const QString what = n.kind == NodeKind::Module ? tr("Module") : tr("Tensor");
-    menu.addAction(tr("Freeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "freeze"); });
-    menu.addAction(tr("Unfreeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "unfreeze"); });
-    menu.addAction(tr("Drop This %1").arg(what), this, [this, node] { addRuleForNode(node, "drop"); });
-    menu.addAction(tr("Rename This Prefix..."), this, [this, node] {
+    menu->addAction(tr("Freeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "freeze"); });
+    menu->addAction(tr("Unfreeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "unfreeze"); });
+    menu->addAction(tr("Drop This %1").arg(what), this, [this, node] { addRuleForNode(node, "drop"); });
+    menu->addAction(tr("Rename This Prefix..."), this, [this, node] {
         bool ok = false;
-        const QString to = QInputDialog::getText(this, tr("Rename prefix"), tr("New prefix (empty to strip it):"),
+        const QString to = QInputDialog::getText(m_window, tr("Rename prefix"), tr("New prefix (empty to strip it):"),
                                                  QLineEdit::Normal, QString(), &ok);
         if (ok) addRuleForNode(node, "rename", to);
     });
-    menu.addAction(tr("Add to Group..."), this, [this, node] {
+    menu->addAction(tr("Add to Group..."), this, [this, node] {
         bool ok = false;
-        const QString group = QInputDialog::getText(this, tr("Add to group"), tr("Group name:"),
+        const QString group = QInputDialog::getText(m_window, tr("Add to group"), tr("Group name:"),
                                                     QLineEdit::Normal, QStringLiteral("no_decay"), &ok);
         if (ok) addRuleForNode(node, "group", group);
     });
-    QMenu *cast = menu.addMenu(tr("Cast To"));
+    QMenu *cast = menu->addMenu(tr("Cast To"));
     for (const char *d : {"bfloat16", "float16", "float32"})
         cast->addAction(QString::fromLatin1(d), this, [this, node, d] { addRuleForNode(node, "cast", d); });
 }

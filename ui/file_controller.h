@@ -1,0 +1,68 @@
+#pragma once
+
+#include "document_loader.h"
+
+#include <QFutureWatcher>
+#include <QObject>
+#include <QStringList>
+
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QWidget;
+
+namespace ckpt {
+
+class MessageBanner;
+
+/// The File menu's opening side: Open, Open Folder, Open Recent, Open Sample, Close, Quit.
+/// Owns the open document and the background loader; a failure shows the core's one-line
+/// error and leaves what was open as it was.
+class FileController final : public QObject
+{
+    Q_OBJECT
+public:
+    FileController(QWidget *window, MessageBanner *banner, QLabel *status, QProgressBar *busy);
+    ~FileController() override;
+
+    void addActions(QMenu *file);
+
+    /// Starts opening a file or model folder (see documentInstalled / openFailed).
+    void openPath(const QString &path);
+    /// Re-lays the open document's tree flat or by modules (in the background).
+    void setFlat(bool flat);
+    void closeDocument();
+
+    const LoadedDocument &document() const { return m_document; }
+    bool isOpening() const { return m_loader.isRunning(); }
+    QStringList recentFiles() const;
+
+Q_SIGNALS:
+    /// A document (or its re-laid tree) is in document(): show it.
+    void documentInstalled();
+    /// Nothing is open any more.
+    void documentClosed();
+    void documentOpened(const QString &path);
+    void openFailed(const QString &path, const QString &error);
+
+private:
+    void onLoaded();
+    void chooseFile();
+    void chooseFolder();
+    void rememberRecent(const QString &path);
+    void refreshRecentMenu();
+
+    QWidget *m_window;
+    MessageBanner *m_banner;
+    QLabel *m_status;
+    QProgressBar *m_busy;
+    QMenu *m_recentMenu = nullptr;
+    LoadedDocument m_document;
+    QFutureWatcher<LoadedDocument> m_loader;
+    bool m_flat = false;
+};
+
+/// Where the bundled sample checkpoint is (next to the executable or in the source tree).
+QString sampleCheckpointPath();
+
+} // namespace ckpt

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QObject>
+
+class QLabel;
+class QMenu;
+class QWidget;
+
+namespace ckpt {
+
+class FileController;
+class MessageBanner;
+class RulesDocument;
+class RulesPanel;
+
+/// The rules' actions: load, save and export configs (File), undo, redo and New Rule (Edit),
+/// and the tree's context menu section that turns a row into a rule.
+class RulesController final : public QObject
+{
+    Q_OBJECT
+public:
+    RulesController(QWidget *window, FileController *files, RulesDocument *rules, RulesPanel *panel,
+                    MessageBanner *banner, QLabel *status);
+
+    void addActions(QMenu *file, QMenu *edit);
+
+    /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
+    bool loadRules(const QString &path);
+    /// Writes the rules (".json"/".yaml"), the full config with its resolved result
+    /// (".config.json"/".config.yaml"), the Python function (".py") or a trainer's block
+    /// ("anemoi", "kempnerforge", "linnaeus").
+    bool exportRules(const QString &path, const QString &format);
+    /// The tree row's rule actions, as the context menu offers them: "freeze", "unfreeze",
+    /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).
+    bool addRuleForNode(int node, const QString &action, const QString &argument = {});
+    /// Adds the rule actions for tree node `node` to a context menu.
+    void addRuleMenu(QMenu *menu, int node);
+
+private:
+    QWidget *m_window;
+    FileController *m_files;
+    RulesDocument *m_rules;
+    RulesPanel *m_panel;
+    MessageBanner *m_banner;
+    QLabel *m_status;
+};
+
+} // namespace ckpt
