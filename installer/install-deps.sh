@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(
-  # build
-  cmake ninja-build g++ pkg-config
+  # build (git: the inspect baseline test builds an earlier commit with git archive)
+  cmake ninja-build g++ pkg-config git
   # libraries
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev nlohmann-json3-dev libre2-dev libpcre2-dev libyaml-cpp-dev libbenchmark-dev
   libgl-dev zlib1g-dev

@@ -19,10 +19,8 @@ CompareController::CompareController(QMainWindow *window, CompareDocument *compa
 
 void CompareController::addActions(QMenu *file, QMenu *view)
 {
-    auto *compare = new QAction(tr("Compare with &Target..."), this);
-    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    QAction *compare = insertFileAction(file, tr("Compare with &Target..."), QKeySequence(Qt::CTRL | Qt::Key_T), this);
     connect(compare, &QAction::triggered, this, &CompareController::chooseTarget);
-    file->insertAction(closeAction(file), compare);
     view->addAction(tr("Compare &View"), QKeySequence(Qt::CTRL | Qt::Key_3), this,
                     [this] { raiseDock(m_window, m_dock, 0); });
 }

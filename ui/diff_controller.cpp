@@ -20,10 +20,8 @@ DiffController::DiffController(QMainWindow *window, FileController *files, DiffD
 
 void DiffController::addActions(QMenu *file, QMenu *view)
 {
-    auto *diff = new QAction(tr("&Diff With Checkpoint..."), this);
-    diff->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    QAction *diff = insertFileAction(file, tr("&Diff With Checkpoint..."), QKeySequence(Qt::CTRL | Qt::Key_D), this);
     connect(diff, &QAction::triggered, this, &DiffController::chooseDiff);
-    file->insertAction(closeAction(file), diff);
     view->addAction(tr("D&iff View"), QKeySequence(Qt::CTRL | Qt::Key_4), this,
                     [this] { raiseDock(m_window, m_dock, 0); });
 }

@@ -17,10 +17,8 @@ ExportController::ExportController(QWidget *window, FileController *files, Rules
 
 void ExportController::addActions(QMenu *file)
 {
-    auto *exportCheckpoint = new QAction(tr("E&xport Checkpoint..."), this);
-    exportCheckpoint->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    QAction *exportCheckpoint = insertFileAction(file, tr("E&xport Checkpoint..."), QKeySequence(tr("Ctrl+Shift+S")), this);
     connect(exportCheckpoint, &QAction::triggered, this, &ExportController::showExportDialog);
-    file->insertAction(closeAction(file), exportCheckpoint);
 }
 
 ExportDialog *ExportController::showExportDialog()

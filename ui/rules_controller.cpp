@@ -32,23 +32,19 @@ RulesController::RulesController(QWidget *window, FileController *files, RulesDo
 
 void RulesController::addActions(QMenu *file, QMenu *edit)
 {
-    // Before File > Close, in a section of their own.
-    QAction *close = closeAction(file);
-    auto *load = new QAction(tr("&Load Rules..."), this);
-    load->setShortcut(QKeySequence(tr("Ctrl+Shift+L")));
+    QAction *load = insertFileAction(file, tr("&Load Rules..."), QKeySequence(tr("Ctrl+Shift+L")), this);
     connect(load, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(m_window, tr("Load rules"), QString(),
                                                           tr("Rule configs (*.json *.yaml *.yml)"));
         if (!path.isEmpty()) loadRules(path);
     });
-    auto *save = new QAction(tr("Save &Rules..."), this);
-    save->setShortcut(QKeySequence(tr("Ctrl+S")));
+    QAction *save = insertFileAction(file, tr("Save &Rules..."), QKeySequence(tr("Ctrl+S")), this);
     connect(save, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getSaveFileName(m_window, tr("Save rules"), QStringLiteral("rules.json"),
                                                           tr("JSON (*.json);;YAML (*.yaml)"));
         if (!path.isEmpty()) exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
     });
-    auto *exportConfig = new QAction(tr("&Export Config for Training..."), this);
+    QAction *exportConfig = insertFileAction(file, tr("&Export Config for Training..."), QKeySequence(), this);
     connect(exportConfig, &QAction::triggered, this, [this] {
         QString filter;
         const QString path = QFileDialog::getSaveFileName(
@@ -66,7 +62,6 @@ void RulesController::addActions(QMenu *file, QMenu *edit)
                                                                  : "config-json";
         exportRules(path, format);
     });
-    for (QAction *a : {load, save, exportConfig}) file->insertAction(close, a);
 
     edit->addSeparator();
     QAction *undo = m_rules->undoStack()->createUndoAction(this, tr("&Undo"));

@@ -18,6 +18,14 @@ QAction *closeAction(QMenu *file)
     return nullptr;
 }
 
+QAction *insertFileAction(QMenu *file, const QString &text, const QKeySequence &shortcut, QObject *owner)
+{
+    auto *action = new QAction(text, owner);
+    if (!shortcut.isEmpty()) action->setShortcut(shortcut);
+    file->insertAction(closeAction(file), action);
+    return action;
+}
+
 QString chooseFileFor(QWidget *parent, const QString &purpose, const QString &title, const QString &filter)
 {
     QSettings settings;

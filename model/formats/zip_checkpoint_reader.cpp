@@ -51,8 +51,8 @@ Recognition ZipCheckpointReader::recogniseFile(const FileProbe &probe) const
 {
     const ByteView h = probe.head;
     if (h.size() < 4 || h[0] != 'P' || h[1] != 'K') return {};
-    if (h[2] == 3 && h[3] == 4) return {90, "starts with PK\\3\\4 (a zip archive)", {}, {}};
-    if (h[2] == 5 && h[3] == 6) return {90, "starts with PK\\5\\6 (an empty zip archive)", {}, {}};
+    if (h[2] == 3 && h[3] == 4) return {90, "starts with PK\\3\\4, a zip archive's magic", {}, {}};
+    if (h[2] == 5 && h[3] == 6) return {90, "starts with PK\\5\\6, an empty zip archive's magic", {}, {}};
     return {};
 }
 

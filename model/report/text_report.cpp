@@ -35,6 +35,7 @@ std::string summaryText(const Checkpoint &c, const std::string &path)
     out << "format      " << s.format;
     if (c.archiveVersion()) out << " (version " << c.archiveVersion() << ")";
     out << "\n";
+    if (!c.reader().empty()) out << "read by     " << c.reader() << " (" << c.recognition() << ")\n";
     out << "tensors     " << s.tensorCount;
     if (s.entryCount != s.tensorCount) out << " (referenced from " << s.entryCount << " places)";
     out << ", " << humanCount(s.parameters) << " parameters, " << humanBytes(s.tensorBytes);

@@ -178,6 +178,17 @@ class InspectAgainstTorchLoad(unittest.TestCase):
         self.assertIn("[64, 3, 7, 7]", text)
         self.assertIn("weights     state_dict:", text)
 
+    def test_text_says_which_reader_took_the_file_and_why(self):
+        for fixture, line in [("ok/lightning.ckpt", "read by     pytorch-zip (starts with PK\\3\\4"),
+                              ("ok/tiny_vit.safetensors", "read by     safetensors (named *.safetensors)"),
+                              ("ok/resnet18_legacy.pt", "read by     pytorch-legacy (starts with a pickle's"),
+                              ("ok/sharded_bin", "read by     sharded-index (the folder holds "
+                                                 "pytorch_model.bin.index.json; named *.json)")]:
+            with self.subTest(fixture=fixture):
+                status, out, _ = ref.run("inspect", ref.fixture(fixture))
+                self.assertEqual(status, 0)
+                self.assertIn(line, out.decode())
+
     def test_text_table_keeps_odd_names_on_one_aligned_line(self):
         status, out, _ = ref.run("inspect", ref.fixture("ok/odd_names.pt"))
         self.assertEqual(status, 0)
