@@ -56,7 +56,7 @@ public:
 
     /// A short lowercase name ("pytorch-zip"), shown by `ckpt inspect`.
     virtual std::string_view name() const = 0;
-    /// Name endings a folder's files are matched against (".safetensors"), lowercase.
+    /// Name endings (".safetensors") by which a folder's one checkpoint file is found.
     virtual std::vector<std::string_view> nameFilters() const { return {}; }
 
     virtual Recognition recogniseFile(const FileProbe &probe) const { return {}; }
@@ -67,8 +67,5 @@ public:
     /// Reads a folder this reader recognised without naming a file that stands for it.
     virtual CheckpointData readFolder(const std::string &folder, const FormatRegistry &registry) const;
 };
-
-/// True when `name` ends with `suffix` (byte-wise; names are case-sensitive like the files).
-bool nameEndsWith(std::string_view name, std::string_view suffix);
 
 } // namespace ckpt

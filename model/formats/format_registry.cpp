@@ -151,7 +151,7 @@ CheckpointData FormatRegistry::readFolder(const std::string &path) const
         const bool matches = std::any_of(m_readers.begin(), m_readers.end(), [&](const auto &reader) {
             const auto filters = reader->nameFilters();
             return std::any_of(filters.begin(), filters.end(),
-                               [&](std::string_view f) { return nameEndsWith(file, f); });
+                               [&](std::string_view f) { return file.ends_with(f); });
         });
         if (matches) checkpoints.push_back(file);
     }
@@ -172,11 +172,6 @@ CheckpointData FormatReader::readFile(SourceFile, const FormatRegistry &) const
 CheckpointData FormatReader::readFolder(const std::string &, const FormatRegistry &) const
 {
     throw FormatError(std::string(name()) + " does not read folders");
-}
-
-bool nameEndsWith(std::string_view name, std::string_view suffix)
-{
-    return name.ends_with(suffix);
 }
 
 } // namespace ckpt

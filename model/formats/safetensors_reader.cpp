@@ -96,7 +96,7 @@ json parseHeader(const char *begin, const char *end)
 
 Recognition SafetensorsReader::recogniseFile(const FileProbe &probe) const
 {
-    if (nameEndsWith(probe.path, ".safetensors")) return {100, "named *.safetensors", {}, {}};
+    if (probe.path.ends_with(".safetensors")) return {100, "named *.safetensors", {}, {}};
     if (probe.head.size() < 9 || probe.head[8] != '{') return {};
     uint64_t n = 0;
     std::memcpy(&n, probe.head.data(), 8);

@@ -67,7 +67,7 @@ bool looksLikeJson(ByteView head)
 
 Recognition ShardedIndexReader::recogniseFile(const FileProbe &probe) const
 {
-    if (!probe.nested && nameEndsWith(probe.path, ".json")) return {100, "named *.json", {}, {}};
+    if (!probe.nested && probe.path.ends_with(".json")) return {100, "named *.json", {}, {}};
     if (looksLikeJson(probe.head))
         return {30, "holds JSON", "a JSON file; give an index.json of a sharded model", {}};
     return {};
@@ -80,7 +80,7 @@ Recognition ShardedIndexReader::recogniseFolder(const FolderProbe &probe) const
             return {100, std::string("holds ") + name, {}, name};
     std::vector<std::string> indexes;
     for (const auto &file : probe.files)
-        if (nameEndsWith(file, ".index.json")) indexes.push_back(file);
+        if (file.ends_with(".index.json")) indexes.push_back(file);
     if (indexes.size() > 1)
         return {90, "holds several index.json files", "folder holds several index.json files; name one", {}};
     if (indexes.size() == 1) return {90, "holds " + indexes.front(), {}, indexes.front()};
