@@ -1,23 +1,30 @@
 #include "model/formats/safetensors_reader.h"
 
 #include "model/base/format_error.h"
-
-#include <nlohmann/json.hpp>
+#include "model/base/json_document.h"
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_set>
+#include <unordered_map>
+
+// The header is read as the reference implementation (the safetensors crate: serde_json into
+// a struct with a flattened map) reads it, so that exactly the files it accepts open and list
+// what it lists: any JSON whitespace around the object, nesting up to 127 levels, unknown
+// fields ignored, an entry written as a [dtype, shape, data_offsets] list, a dtype written as
+// {"F32": null}, "__metadata__": null; a tensor named twice counts by its last entry, a field
+// named twice or "__metadata__" given twice is an error. One linear pass (JsonDocument).
 
 namespace ckpt {
 namespace {
 
-using json = nlohmann::ordered_json;
+constexpr uint64_t kReferenceMaxHeader = 100'000'000; // the reference refuses larger headers
+constexpr uint64_t kMaxHeader = uint64_t(1) << 30;    // ours: the parsed header takes ~3x its size
 
-constexpr uint64_t kMaxHeader = 100'000'000; // the reference implementation's limit
+using Kind = JsonDocument::Kind;
 
 struct Item
 {
-    std::string name;
+    std::string_view name;
     DType dtype = DType::Unknown;
     std::vector<int64_t> shape;
     uint64_t begin = 0;
@@ -29,67 +36,102 @@ struct Item
     throw FormatError("safetensors: " + what);
 }
 
-uint64_t unsignedField(const json &v, const std::string &name, const char *field)
+uint64_t whole(const JsonDocument::Node &v, std::string_view name, const char *field)
 {
-    if (!v.is_number_unsigned()) bad("tensor " + name + ": " + field + " must be whole numbers");
-    return v.get<uint64_t>();
+    if (v.kind != Kind::UInt)
+        bad("tensor " + std::string(name) + ": " + field + " must be whole numbers, not " +
+            std::string(jsonKindName(v.kind)));
+    return v.value;
 }
 
-Item parseItem(const std::string &name, const json &v)
+DType parseDtype(const JsonDocument &doc, const JsonDocument::Node &v, std::string_view name)
 {
-    if (!v.is_object()) bad("tensor " + name + " is not an object");
+    std::string_view code;
+    if (v.kind == Kind::String) {
+        code = doc.string(v);
+    } else if (v.kind == Kind::Object && v.count == 1 && doc.node(doc.children(v)[1]).kind == Kind::Null) {
+        code = doc.string(doc.node(doc.children(v)[0])); // serde's other spelling of a unit variant
+    } else {
+        bad("tensor " + std::string(name) + " has no dtype");
+    }
+    const auto dtype = dtypeFromSafetensors(code);
+    if (!dtype) bad("tensor " + std::string(name) + " has unknown dtype " + std::string(code));
+    return *dtype;
+}
+
+std::vector<int64_t> parseShape(const JsonDocument &doc, const JsonDocument::Node &v, std::string_view name)
+{
+    if (v.kind != Kind::Array) bad("tensor " + std::string(name) + " has no shape");
+    std::vector<int64_t> shape;
+    shape.reserve(v.count);
+    for (uint32_t c : doc.children(v)) {
+        const uint64_t d = whole(doc.node(c), name, "shape");
+        // The reference takes any u64; a PyTorch size cannot hold one past 2^63 - 1.
+        if (d > uint64_t(INT64_MAX)) bad("tensor " + std::string(name) + ": dimension " + std::to_string(d) + " is larger than a PyTorch size holds");
+        shape.push_back(int64_t(d));
+    }
+    return shape;
+}
+
+void parseOffsets(const JsonDocument &doc, const JsonDocument::Node &v, Item &item)
+{
+    if (v.kind != Kind::Array || v.count != 2)
+        bad("tensor " + std::string(item.name) + " needs data_offsets [begin, end]");
+    item.begin = whole(doc.node(doc.children(v)[0]), item.name, "data_offsets");
+    item.end = whole(doc.node(doc.children(v)[1]), item.name, "data_offsets");
+}
+
+Item parseItem(const JsonDocument &doc, std::string_view name, const JsonDocument::Node &v)
+{
     Item item;
     item.name = name;
-    const auto dt = v.find("dtype");
-    if (dt == v.end() || !dt->is_string()) bad("tensor " + name + " has no dtype");
-    const auto dtype = dtypeFromSafetensors(dt->get<std::string>());
-    if (!dtype) bad("tensor " + name + " has unknown dtype " + dt->get<std::string>());
-    item.dtype = *dtype;
-    const auto shape = v.find("shape");
-    if (shape == v.end() || !shape->is_array()) bad("tensor " + name + " has no shape");
-    for (const auto &dim : *shape) {
-        const uint64_t d = unsignedField(dim, name, "shape");
-        if (d > uint64_t(INT64_MAX)) bad("tensor " + name + ": impossible shape");
-        item.shape.push_back(int64_t(d));
+    const auto fields = doc.children(v);
+    if (v.kind == Kind::Array) {
+        if (v.count != 3) bad("tensor " + std::string(name) + " is a list of " + std::to_string(v.count) + " values, not [dtype, shape, data_offsets]");
+        item.dtype = parseDtype(doc, doc.node(fields[0]), name);
+        item.shape = parseShape(doc, doc.node(fields[1]), name);
+        parseOffsets(doc, doc.node(fields[2]), item);
+    } else if (v.kind == Kind::Object) {
+        bool seen[3] = {false, false, false};
+        for (size_t i = 0; i < fields.size(); i += 2) {
+            const std::string_view key = doc.string(doc.node(fields[i]));
+            const JsonDocument::Node &value = doc.node(fields[i + 1]);
+            const int field = key == "dtype" ? 0 : key == "shape" ? 1 : key == "data_offsets" ? 2 : -1;
+            if (field < 0) continue; // unknown fields are ignored, as by the reference
+            if (seen[field]) bad("tensor " + std::string(name) + ": " + std::string(key) + " is given twice");
+            seen[field] = true;
+            if (field == 0) item.dtype = parseDtype(doc, value, name);
+            else if (field == 1) item.shape = parseShape(doc, value, name);
+            else parseOffsets(doc, value, item);
+        }
+        if (!seen[0]) bad("tensor " + std::string(name) + " has no dtype");
+        if (!seen[1]) bad("tensor " + std::string(name) + " has no shape");
+        if (!seen[2]) bad("tensor " + std::string(name) + " needs data_offsets [begin, end]");
+    } else {
+        bad("tensor " + std::string(name) + " is not an object");
     }
-    const auto offsets = v.find("data_offsets");
-    if (offsets == v.end() || !offsets->is_array() || offsets->size() != 2)
-        bad("tensor " + name + " needs data_offsets [begin, end]");
-    item.begin = unsignedField((*offsets)[0], name, "data_offsets");
-    item.end = unsignedField((*offsets)[1], name, "data_offsets");
-    if (item.end < item.begin) bad("tensor " + name + ": data_offsets end before they begin");
-    int64_t numel = 0;
-    if (!checkedNumel(item.shape, numel)) bad("tensor " + name + ": impossible shape");
-    const unsigned __int128 bits = static_cast<unsigned __int128>(numel) * unsigned(dtypeBits(item.dtype));
-    if (bits % 8) bad("tensor " + name + ": shape does not fill whole bytes");
+    if (item.end < item.begin) bad("tensor " + std::string(name) + ": data_offsets end before they begin");
+    unsigned __int128 numel = 1;
+    for (int64_t d : item.shape) {
+        numel *= uint64_t(d);
+        if (numel > UINT64_MAX) bad("tensor " + std::string(name) + ": impossible shape");
+    }
+    const unsigned __int128 bits = numel * unsigned(dtypeBits(item.dtype));
+    if (bits > UINT64_MAX) bad("tensor " + std::string(name) + ": impossible shape");
+    if (bits % 8) bad("tensor " + std::string(name) + ": shape does not fill whole bytes");
     if (bits / 8 != item.end - item.begin)
-        bad("tensor " + name + ": " + std::to_string(item.end - item.begin) +
+        bad("tensor " + std::string(name) + ": " + std::to_string(item.end - item.begin) +
             " bytes given, shape and dtype need " + std::to_string(uint64_t(bits / 8)));
     return item;
 }
 
-json parseHeader(const char *begin, const char *end)
+JsonDocument parseHeader(std::string_view text)
 {
-    if (begin == end || *begin != '{') bad("header does not start with '{'");
-    std::unordered_set<std::string> keys;
-    std::string duplicate;
-    json::parser_callback_t onEvent = [&](int depth, json::parse_event_t event, json &parsed) {
-        if (event == json::parse_event_t::key && depth == 1 && duplicate.empty() &&
-            !keys.insert(parsed.get<std::string>()).second)
-            duplicate = parsed.get<std::string>();
-        return true;
-    };
-    json header;
     try {
-        header = json::parse(begin, end, onEvent);
-    } catch (const json::exception &e) {
-        std::string msg = e.what();
-        if (const auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-        bad("header is not valid JSON (" + msg + ")");
+        return JsonDocument::parse(text);
+    } catch (const JsonDocument::Error &e) {
+        bad(std::string("header is not valid JSON (") + e.what() + " at byte " + std::to_string(e.offset()) + ")");
     }
-    if (!duplicate.empty()) bad("tensor name " + duplicate + " appears twice");
-    if (!header.is_object()) bad("header is not a JSON object");
-    return header;
 }
 
 } // namespace
@@ -112,32 +154,60 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
     if (size < 8) bad("file is shorter than the 8-byte header length");
     uint64_t n = 0;
     std::memcpy(&n, source.view(0, 8).data(), 8);
-    if (n > kMaxHeader) bad("header length " + std::to_string(n) + " exceeds 100,000,000 bytes");
+    if (n > kMaxHeader) bad("header length " + std::to_string(n) + " exceeds 1 GiB");
     if (n > size - 8) bad("header length " + std::to_string(n) + " runs past the end of the file");
-    const auto *text = reinterpret_cast<const char *>(source.view(8, n).data());
-    const json header = parseHeader(text, text + n);
+    const ByteView headerBytes = source.view(8, n);
+    const JsonDocument header = parseHeader({reinterpret_cast<const char *>(headerBytes.data()), headerBytes.size()});
+    if (header.root().kind != Kind::Object) bad("header is not a JSON object");
 
     CheckpointData d;
     d.format = "safetensors";
+    if (n > kReferenceMaxHeader)
+        d.warnings.push_back("the header is " + std::to_string(n) +
+                             " bytes: the reference safetensors refuses headers over 100,000,000 bytes");
     std::vector<Item> items;
-    for (const auto &[name, value] : header.items()) {
+    std::unordered_map<std::string_view, size_t> byName;
+    bool metadataSeen = false;
+    size_t repeated = 0;
+    const auto members = header.children(header.root());
+    byName.reserve(members.size() / 2);
+    items.reserve(members.size() / 2);
+    for (size_t i = 0; i < members.size(); i += 2) {
+        const std::string_view name = header.string(header.node(members[i]));
+        const JsonDocument::Node &value = header.node(members[i + 1]);
         if (name == "__metadata__") {
-            if (!value.is_object()) bad("__metadata__ is not an object");
-            for (const auto &[k, v] : value.items()) {
-                if (!v.is_string()) bad("__metadata__ value of " + k + " is not a string");
-                d.metadata[k] = v.get<std::string>();
+            if (metadataSeen) bad("__metadata__ is given twice");
+            metadataSeen = true;
+            if (value.kind == Kind::Null) continue;
+            if (value.kind != Kind::Object) bad("__metadata__ is not an object");
+            const auto entries = header.children(value);
+            for (size_t k = 0; k < entries.size(); k += 2) {
+                const std::string key(header.string(header.node(entries[k])));
+                const JsonDocument::Node &v = header.node(entries[k + 1]);
+                if (v.kind != Kind::String) bad("__metadata__ value of " + key + " is not a string");
+                d.metadata[key] = std::string(header.string(v)); // a key given twice: the last counts
             }
             continue;
         }
-        items.push_back(parseItem(name, value));
+        Item item = parseItem(header, name, value);
+        const auto [it, fresh] = byName.try_emplace(name, items.size());
+        if (fresh) {
+            items.push_back(std::move(item));
+        } else {
+            items[it->second] = std::move(item);
+            ++repeated;
+        }
     }
-    std::sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
+    if (repeated)
+        d.warnings.push_back(std::to_string(repeated) + " tensor names are given twice in the header; "
+                             "the last entry of each counts, as in the reference");
+    std::stable_sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
         return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
     });
     uint64_t expected = 0;
     for (const auto &item : items) {
-        if (item.begin > expected) bad("gap in the data before tensor " + item.name);
-        if (item.begin < expected) bad("tensor " + item.name + " overlaps the one before it");
+        if (item.begin > expected) bad("gap in the data before tensor " + std::string(item.name));
+        if (item.begin < expected) bad("tensor " + std::string(item.name) + " overlaps the one before it");
         expected = item.end;
     }
     if (expected != size - 8 - n)
@@ -148,7 +218,7 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
     d.root = d.arena->make(ValueKind::Dict);
     for (auto &item : items) {
         StorageInfo s;
-        s.key = item.name;
+        s.key = std::string(item.name);
         s.dtype = item.dtype;
         s.location = "cpu";
         checkedNumel(item.shape, s.numel);
@@ -165,7 +235,7 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
         d.tensors.push_back(std::move(t));
 
         Value *key = d.arena->make(ValueKind::String);
-        key->text = d.arena->keep(item.name);
+        key->text = d.arena->keep(std::string(item.name));
         Value *tensor = d.arena->make(ValueKind::Tensor);
         tensor->index = int(d.tensors.size() - 1);
         d.root->items.push_back(key);

@@ -36,8 +36,9 @@ class UnreadableInput(unittest.TestCase):
             "bad/view_past_storage.pt": "past the end of storage",
             "bad/st_overlap.safetensors": "overlaps",
             "bad/st_gap.safetensors": "gap",
-            "bad/st_duplicate.safetensors": "appears twice",
-            "bad/st_header_too_big.safetensors": "100,000,000",
+            # A name given twice counts by its last entry, as in the reference: here [4, 8].
+            "bad/st_duplicate.safetensors": "gap in the data before tensor a",
+            "bad/st_header_too_big.safetensors": "runs past the end",
             "bad/escaping_shard/model.safetensors.index.json": "outside its folder",
             "bad/no_such_file.pt": "no such file",
         }
