@@ -1,6 +1,7 @@
 #include "model/formats/sharded_index_reader.h"
 
 #include "model/base/format_error.h"
+#include "model/base/json_document.h"
 #include "model/formats/format_registry.h"
 
 #include <nlohmann/json.hpp>
@@ -12,22 +13,48 @@
 namespace ckpt {
 namespace {
 
-using json = nlohmann::ordered_json;
+using Kind = JsonDocument::Kind;
 namespace fs = std::filesystem;
 
 constexpr uint64_t kMaxIndexBytes = 256u << 20;
 
-json readIndex(const ByteSource &source)
+/// The index read in one linear pass (nlohmann's ordered_json inserts by linear search: 17 s
+/// for 91k names).
+JsonDocument readIndex(std::string_view text)
 {
-    if (source.size() > kMaxIndexBytes) throw FormatError("index is larger than 256 MiB");
-    const ByteView text = source.view(0, source.size());
+    if (text.size() > kMaxIndexBytes) throw FormatError("index is larger than 256 MiB");
     try {
-        return json::parse(text.begin(), text.end());
-    } catch (const json::exception &e) {
-        std::string msg = e.what();
-        if (const auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-        throw FormatError("index is not valid JSON (" + msg + ")");
+        return JsonDocument::parse(text, 1000);
+    } catch (const JsonDocument::Error &e) {
+        throw FormatError(std::string("index is not valid JSON (") + e.what() + " at byte " +
+                          std::to_string(e.offset()) + ")");
     }
+}
+
+/// An object's members as Python's json.load leaves them: a key given twice keeps its first
+/// place and its last value (what transformers reads).
+std::vector<std::pair<std::string_view, uint32_t>> members(const JsonDocument &doc, const JsonDocument::Node &object)
+{
+    std::vector<std::pair<std::string_view, uint32_t>> out;
+    std::unordered_map<std::string_view, size_t> at;
+    const auto slots = doc.children(object);
+    out.reserve(slots.size() / 2);
+    at.reserve(slots.size() / 2);
+    for (size_t i = 0; i < slots.size(); i += 2) {
+        const std::string_view key = doc.string(doc.node(slots[i]));
+        const auto [it, fresh] = at.try_emplace(key, out.size());
+        if (fresh) out.emplace_back(key, slots[i + 1]);
+        else out[it->second].second = slots[i + 1];
+    }
+    return out;
+}
+
+const JsonDocument::Node *member(const JsonDocument &doc, const std::vector<std::pair<std::string_view, uint32_t>> &m,
+                                 std::string_view key)
+{
+    for (const auto &[k, v] : m)
+        if (k == key) return &doc.node(v);
+    return nullptr;
 }
 
 /// A shard must be a file beside (or below) the index: no absolute paths, no "..".
@@ -90,22 +117,27 @@ Recognition ShardedIndexReader::recogniseFolder(const FolderProbe &probe) const
 CheckpointData ShardedIndexReader::readFile(SourceFile file, const FormatRegistry &registry) const
 {
     const std::string indexPath = file.path;
-    const json index = readIndex(*file.source);
-    if (!index.is_object()) throw FormatError("index is not a JSON object");
-    const auto map = index.find("weight_map");
-    if (map == index.end() || !map->is_object())
-        throw FormatError("index has no weight_map object");
+    const ByteView bytes = file.source->view(0, file.source->size());
+    const JsonDocument index = readIndex({reinterpret_cast<const char *>(bytes.data()), bytes.size()});
+    if (index.root().kind != Kind::Object) throw FormatError("index is not a JSON object");
+    const auto top = members(index, index.root());
+    const JsonDocument::Node *map = member(index, top, "weight_map");
+    if (!map || map->kind != Kind::Object) throw FormatError("index has no weight_map object");
 
     CheckpointData d;
     d.format = "sharded-safetensors";
-    if (const auto meta = index.find("metadata"); meta != index.end() && meta->is_object())
-        for (const auto &[k, v] : meta->items())
-            d.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    if (const JsonDocument::Node *meta = member(index, top, "metadata"); meta && meta->kind == Kind::Object)
+        for (const auto &[k, v] : members(index, *meta)) {
+            const JsonDocument::Node &value = index.node(v);
+            // Non-strings as compact JSON, the way they were always shown.
+            d.metadata[std::string(k)] = value.kind == Kind::String
+                                             ? std::string(index.string(value))
+                                             : nlohmann::ordered_json::parse(index.source(value)).dump();
+        }
 
     const fs::path folder = fs::path(indexPath).parent_path();
     struct Shard
     {
-        CheckpointData data;
         std::unordered_map<std::string, int> names;
         int file = 0;
         int storageBase = 0;
@@ -116,41 +148,45 @@ CheckpointData ShardedIndexReader::readFile(SourceFile file, const FormatRegistr
     std::vector<std::string> shardOrder;
     d.root = d.arena->make(ValueKind::Dict);
 
-    for (const auto &[name, shardValue] : map->items()) {
-        if (!shardValue.is_string()) throw FormatError("weight_map entry " + name + " is not a file name");
-        const std::string shardName = shardValue.get<std::string>();
+    for (const auto &[nameView, shardSlot] : members(index, *map)) {
+        const std::string name(nameView);
+        const JsonDocument::Node &shardValue = index.node(shardSlot);
+        if (shardValue.kind != Kind::String) throw FormatError("weight_map entry " + name + " is not a file name");
+        const std::string shardName(index.string(shardValue));
         auto it = shards.find(shardName);
         if (it == shards.end()) {
             checkShardName(shardName);
             auto loaded = registry.readNested((folder / shardName).string());
             if (!loaded) throw FormatError(shardName + ": " + loaded.error().message);
+            // The shard's own tree, arena and inflated pickles go when this block ends: only
+            // its names, storages and tensors stay, so shards are not all held at once.
+            const CheckpointData data = std::move(loaded.value());
             Shard s;
-            s.data = std::move(loaded.value());
-            if (s.data.format != "safetensors") d.format = "sharded-pytorch";
-            s.names = namesOf(s.data);
+            if (data.format != "safetensors") d.format = "sharded-pytorch";
+            s.names = namesOf(data);
             s.file = int(d.files.size());
             s.storageBase = int(d.storages.size());
             s.tensorBase = int(d.tensors.size());
-            for (auto &f : s.data.files) d.files.push_back(f);
-            for (auto st : s.data.storages) {
+            for (auto &f : data.files) d.files.push_back(f);
+            for (auto st : data.storages) {
                 st.file = s.file;
                 d.storages.push_back(std::move(st));
             }
-            for (auto t : s.data.tensors) {
+            for (auto t : data.tensors) {
                 if (t.storage >= 0) t.storage += s.storageBase;
                 d.tensors.push_back(std::move(t));
             }
-            for (auto g : s.data.safety.globals) {
+            for (auto g : data.safety.globals) {
                 g.file = shardName + ":" + g.file;
                 d.safety.globals.push_back(std::move(g));
             }
-            for (auto *v : {&s.data.safety.torch113, &s.data.safety.torch2}) {
-                auto &into = v == &s.data.safety.torch113 ? d.safety.torch113 : d.safety.torch2;
+            for (auto *v : {&data.safety.torch113, &data.safety.torch2}) {
+                auto &into = v == &data.safety.torch113 ? d.safety.torch113 : d.safety.torch2;
                 into.applicable = into.applicable && v->applicable;
                 for (const auto &b : v->blockers) into.blockers.push_back(shardName + ": " + b);
                 into.ok = into.blockers.empty();
             }
-            for (const auto &w : s.data.warnings) d.warnings.push_back(shardName + ": " + w);
+            for (const auto &w : data.warnings) d.warnings.push_back(shardName + ": " + w);
             shardOrder.push_back(shardName);
             it = shards.emplace(shardName, std::move(s)).first;
         }
