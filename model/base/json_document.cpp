@@ -71,12 +71,12 @@ private:
     {
         Node n;
         n.kind = kind;
-        n.begin = uint64_t(begin - m_begin);
+        n.begin = uint32_t(begin - m_begin);
         m_doc.m_nodes.push_back(n);
         return uint32_t(m_doc.m_nodes.size() - 1);
     }
 
-    void close(uint32_t index) { m_doc.m_nodes[index].end = uint64_t(m_p - m_begin); }
+    void close(uint32_t index) { m_doc.m_nodes[index].end = uint32_t(m_p - m_begin); }
 
     uint32_t value(uint32_t depth)
     {
@@ -294,9 +294,10 @@ private:
 
 JsonDocument JsonDocument::parse(std::string_view text, uint32_t maxDepth)
 {
+    if (text.size() >= (uint64_t(1) << 32)) throw Error("a JSON text of 4 GiB or more", 0);
     JsonDocument doc;
     doc.m_text = text;
-    doc.m_nodes.reserve(text.size() / 12 + 4);
+    doc.m_nodes.reserve(text.size() / 16 + 4);
     Parser(doc, text, maxDepth).run();
     return doc;
 }

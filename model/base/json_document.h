@@ -25,8 +25,8 @@ public:
         Kind kind = Kind::Null;
         uint32_t count = 0;  ///< elements of an array, members of an object
         uint64_t value = 0;  ///< UInt: the number; Array/Object: first child slot; String: escaped index + 1 (0: none)
-        uint64_t begin = 0;  ///< where the value's text starts and ends, [begin, end)
-        uint64_t end = 0;
+        uint32_t begin = 0;  ///< where the value's text starts and ends, [begin, end)
+        uint32_t end = 0;
     };
 
     /// Why a text is not JSON, and the byte offset where that shows.
@@ -40,7 +40,8 @@ public:
         uint64_t m_offset;
     };
 
-    /// Throws Error. `maxDepth` arrays and objects may nest (serde_json allows 127).
+    /// Throws Error. `maxDepth` arrays and objects may nest (serde_json allows 127). Texts of
+    /// 4 GiB and more are refused.
     static JsonDocument parse(std::string_view text, uint32_t maxDepth = 127);
 
     const Node &root() const { return m_nodes[m_root]; }

@@ -2,10 +2,10 @@
 
 #include "model/base/format_error.h"
 #include "model/base/json_document.h"
+#include "model/base/name_index.h"
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 
 // The header is read as the reference implementation (the safetensors crate: serde_json into
 // a struct with a flattened map) reads it, so that exactly the files it accepts open and list
@@ -166,11 +166,10 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
         d.warnings.push_back("the header is " + std::to_string(n) +
                              " bytes: the reference safetensors refuses headers over 100,000,000 bytes");
     std::vector<Item> items;
-    std::unordered_map<std::string_view, size_t> byName;
+    const auto members = header.children(header.root());
+    NameIndex byName(members.size() / 2);
     bool metadataSeen = false;
     size_t repeated = 0;
-    const auto members = header.children(header.root());
-    byName.reserve(members.size() / 2);
     items.reserve(members.size() / 2);
     for (size_t i = 0; i < members.size(); i += 2) {
         const std::string_view name = header.string(header.node(members[i]));
@@ -190,11 +189,11 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
             continue;
         }
         Item item = parseItem(header, name, value);
-        const auto [it, fresh] = byName.try_emplace(name, items.size());
-        if (fresh) {
+        const uint32_t at = byName.findOrInsert(name, uint32_t(items.size()), [&](uint32_t i) { return items[i].name; });
+        if (at == items.size()) {
             items.push_back(std::move(item));
         } else {
-            items[it->second] = std::move(item);
+            items[at] = std::move(item);
             ++repeated;
         }
     }
