@@ -28,6 +28,36 @@ private:
 
 } // namespace
 
+namespace {
+
+/// Adds the globals a pickle named to the census, indexed by (module, name, file) so that a
+/// pickle naming many globals stays linear.
+void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const std::string &label)
+{
+    std::unordered_map<std::string, size_t> index;
+    auto keyOf = [](const std::string &m, const std::string &n, const std::string &f) {
+        return m + '\n' + n + '\n' + f;
+    };
+    for (size_t i = 0; i < safety.globals.size(); ++i) {
+        const auto &u = safety.globals[i];
+        index.emplace(keyOf(u.module, u.name, u.file), i);
+    }
+    for (auto &g : globals) {
+        auto [it, inserted] = index.try_emplace(keyOf(g.module, g.name, label), safety.globals.size());
+        if (inserted) {
+            GlobalUse use;
+            use.module = std::move(g.module);
+            use.name = std::move(g.name);
+            use.file = label;
+            use.firstOffset = g.offset;
+            safety.globals.push_back(std::move(use));
+        }
+        ++safety.globals[it->second].count;
+    }
+}
+
+} // namespace
+
 Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t start,
                  const std::string &label, uint64_t *end)
 {
@@ -39,30 +69,17 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
         throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
     modern.mergeInto(d.safety.torch2);
-    // Index the census by (module, name, file) so a pickle naming many globals stays linear.
-    std::unordered_map<std::string, size_t> index;
-    auto keyOf = [](const std::string &m, const std::string &n, const std::string &f) {
-        return m + '\n' + n + '\n' + f;
-    };
-    for (size_t i = 0; i < d.safety.globals.size(); ++i) {
-        const auto &u = d.safety.globals[i];
-        index.emplace(keyOf(u.module, u.name, u.file), i);
-    }
-    for (auto &g : out->globals) {
-        auto [it, inserted] = index.try_emplace(keyOf(g.module, g.name, label),
-                                                d.safety.globals.size());
-        if (inserted) {
-            GlobalUse use;
-            use.module = std::move(g.module);
-            use.name = std::move(g.name);
-            use.file = label;
-            use.firstOffset = g.offset;
-            d.safety.globals.push_back(std::move(use));
-        }
-        ++d.safety.globals[it->second].count;
-    }
+    recordGlobals(d.safety, out->globals, label);
     if (end) *end = out->end;
     return out->root;
+}
+
+void scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label)
+{
+    ValueArena scratch; // its values are not kept
+    auto out = unpickle(scratch, data, size, 0, nullptr, {}, /*borrowData=*/true);
+    if (!out) throw FormatError(out.error().message);
+    recordGlobals(d.safety, out->globals, label);
 }
 
 void finishSafetyReport(SafetyReport &report)

@@ -22,11 +22,16 @@ constexpr uint64_t kMaxPickleBytes = uint64_t(512) << 20; // 1M tensors take ~15
 constexpr int kMinVersion = 1;
 constexpr int kMaxVersion = 10;
 
-std::string_view recordText(const ByteSource &source, const ZipEntry &e)
+/// A short text record (version, byteorder), stored or deflated: PyTorch reads either.
+std::string recordText(const ByteSource &source, const ZipEntry &e)
 {
-    if (e.method != 0 || e.size > 64) throw FormatError("zip: record " + std::string(e.name) + " is malformed");
+    if ((e.method != 0 && e.method != 8) || e.size > 64) throw FormatError("zip: record " + std::string(e.name) + " is malformed");
+    if (e.method == 8) {
+        const std::vector<uint8_t> text = inflateRecord(source, e);
+        return {text.begin(), text.end()};
+    }
     const ByteView bytes = source.view(e.dataOffset, e.size);
-    return {reinterpret_cast<const char *>(bytes.data()), bytes.size()};
+    return {bytes.begin(), bytes.end()};
 }
 
 int archiveVersion(const ByteSource &source, const ZipDirectory &dir, const std::string &prefix)
@@ -34,7 +39,8 @@ int archiveVersion(const ByteSource &source, const ZipDirectory &dir, const std:
     const ZipEntry *e = dir.find(prefix + ".data/version");
     if (!e) e = dir.find(prefix + "version");
     if (!e) throw FormatError("zip: not a PyTorch archive (no version record)");
-    std::string_view text = recordText(source, *e);
+    const std::string record = recordText(source, *e);
+    std::string_view text = record;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     int v = 0;
     const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -43,6 +49,36 @@ int archiveVersion(const ByteSource &source, const ZipDirectory &dir, const std:
     if (v < kMinVersion || v > kMaxVersion)
         throw FormatError("zip: archive version " + std::to_string(v) + " is not supported");
     return v;
+}
+
+/// Records whose names compare equal without case: PyTorch reads one of each (the one
+/// ZipDirectory::find gives), so the listing follows it, a warning names them, and every other
+/// data.pkl among them is scanned too, so that a second pickle cannot hide code from `ckpt scan`.
+void reportSameNames(CheckpointData &d, const ZipDirectory &dir, const ZipEntry &pickle, const std::string &prefix)
+{
+    const ByteSource &source = *d.files.front().source;
+    const auto groups = dir.sameNames();
+    for (const auto &group : groups) {
+        const ZipEntry &first = dir.entries()[group.front()];
+        d.warnings.push_back("zip: " + std::to_string(group.size()) + " records are named " + std::string(first.name) +
+                             " (names compare without case, as in PyTorch's reader); the listing shows the one "
+                             "PyTorch reads");
+        if (compareNamesWithoutCase(first.name, prefix + "data.pkl") != 0) continue;
+        for (uint32_t i : group) {
+            const ZipEntry &other = dir.entries()[i];
+            if (&other == &pickle) continue;
+            const std::string label = "data.pkl (another record of that name, at byte " + std::to_string(other.localHeaderOffset) + ")";
+            try {
+                std::vector<uint8_t> inflated;
+                if (other.method == 8) inflated = inflateRecord(source, other);
+                else if (other.method != 0) throw FormatError("compression method " + std::to_string(other.method));
+                const ByteView bytes = other.method == 8 ? ByteView(inflated) : source.view(other.dataOffset, other.size);
+                scanPickle(d, bytes.data(), bytes.size(), label);
+            } catch (const std::exception &e) {
+                d.warnings.push_back(label + " could not be scanned: " + e.what());
+            }
+        }
+    }
 }
 
 } // namespace
@@ -86,19 +122,28 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
 
     d.files.push_back(std::move(file));
     d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
+    reportSameNames(d, dir, *pkl, prefix);
     resolveTensors(d);
-    // Storage records by key, in one pass over the directory.
+    // Storage records as PyTorch finds them: by exact name in one pass (dense for its "0",
+    // "1", ...) while no two names compare equal without case, else, and on a miss, by asking
+    // the directory.
     KeyIndex records;
-    const std::string dataPrefix = prefix + "data/";
-    for (size_t i = 0; i < dir.entries().size(); ++i) {
-        const std::string_view name = dir.entries()[i].name;
-        if (name.starts_with(dataPrefix))
-            records.findOrInsert(name.substr(dataPrefix.size()), int(i));
-    }
+    std::string recordName = prefix + "data/";
+    const size_t keyAt = recordName.size();
+    if (!dir.hasSameNames())
+        for (size_t i = 0; i < dir.entries().size(); ++i) {
+            const std::string_view name = dir.entries()[i].name;
+            if (name.starts_with(recordName)) records.findOrInsert(name.substr(keyAt), int(i));
+        }
     for (auto &s : d.storages) {
-        const int found = records.find(s.key);
-        if (found < 0) throw FormatError("storage record data/" + s.key + " is missing");
-        const ZipEntry *rec = &dir.entries()[size_t(found)];
+        const int exact = dir.hasSameNames() ? -1 : records.find(s.key);
+        const ZipEntry *rec = exact >= 0 ? &dir.entries()[size_t(exact)] : nullptr;
+        if (!rec) {
+            recordName.resize(keyAt);
+            recordName += s.key;
+            rec = dir.find(recordName);
+        }
+        if (!rec) throw FormatError("storage record data/" + s.key + " is missing");
         s.record = std::string(rec->name);
         s.byteOffset = rec->dataOffset;
         s.byteLength = rec->size;

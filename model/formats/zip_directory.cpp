@@ -4,6 +4,7 @@
 
 #include "model/base/format_error.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ckpt {
@@ -117,14 +118,124 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
         dir.m_entries.push_back(std::move(e));
         pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
     }
+    dir.indexNames();
     return dir;
+}
+
+namespace {
+
+unsigned char lower(char c)
+{
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 'A' && u <= 'Z' ? u - 'A' + 'a' : u;
+}
+
+} // namespace
+
+int compareNamesWithoutCase(std::string_view a, std::string_view b)
+{
+    const size_t n = std::min(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i)
+        if (lower(a[i]) != lower(b[i])) return int(lower(a[i])) - int(lower(b[i]));
+    return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+
+namespace {
+
+uint64_t hashWithoutCase(std::string_view name)
+{
+    uint64_t h = 1469598103934665603ull; // FNV-1a
+    for (char c : name) h = (h ^ lower(c)) * 1099511628211ull;
+    return h | 1; // 0 marks an empty slot
+}
+
+} // namespace
+
+void ZipDirectory::indexNames()
+{
+    size_t capacity = 16;
+    while (capacity < m_entries.size() * 2) capacity *= 2;
+    m_slots.assign(capacity, Slot{});
+    for (uint32_t e = 0; e < m_entries.size(); ++e) {
+        const uint64_t h = hashWithoutCase(m_entries[e].name);
+        for (size_t i = h & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
+            if (m_slots[i].hash == 0) {
+                m_slots[i] = {h, e};
+                break;
+            }
+            if (m_slots[i].hash == h && compareNamesWithoutCase(m_entries[m_slots[i].entry].name, m_entries[e].name) == 0) {
+                m_sameNames = true;
+                break;
+            }
+        }
+    }
+    if (m_sameNames) sortLikeMiniz();
+}
+
+// The same heap sort as miniz's reader (build the heap from the middle down, then move the
+// largest to the end): with names that compare equal its order is not the directory's, and
+// which of them the binary search finds depends on exactly this order.
+void ZipDirectory::sortLikeMiniz()
+{
+    const size_t size = m_entries.size();
+    m_sorted.resize(size);
+    for (size_t i = 0; i < size; ++i) m_sorted[i] = uint32_t(i);
+    if (size <= 1) return;
+    auto less = [&](uint32_t l, uint32_t r) { return compareNamesWithoutCase(m_entries[l].name, m_entries[r].name) < 0; };
+    auto siftDown = [&](size_t root, size_t end) {
+        for (;;) {
+            size_t child = 2 * root + 1;
+            if (child >= end) break;
+            if (child + 1 < end && less(m_sorted[child], m_sorted[child + 1])) ++child;
+            if (!less(m_sorted[root], m_sorted[child])) break;
+            std::swap(m_sorted[root], m_sorted[child]);
+            root = child;
+        }
+    };
+    for (size_t start = (size - 2) / 2 + 1; start-- > 0;) siftDown(start, size);
+    for (size_t end = size - 1; end > 0; --end) {
+        std::swap(m_sorted[end], m_sorted[0]);
+        siftDown(0, end);
+    }
 }
 
 const ZipEntry *ZipDirectory::find(std::string_view name) const
 {
-    for (const auto &e : m_entries)
-        if (e.name == name) return &e;
+    if (!m_sameNames) {
+        if (m_slots.empty()) return nullptr;
+        const uint64_t h = hashWithoutCase(name);
+        const size_t mask = m_slots.size() - 1;
+        for (size_t i = h & mask; m_slots[i].hash != 0; i = (i + 1) & mask)
+            if (m_slots[i].hash == h && compareNamesWithoutCase(m_entries[m_slots[i].entry].name, name) == 0)
+                return &m_entries[m_slots[i].entry];
+        return nullptr;
+    }
+    int64_t low = 0, high = int64_t(m_sorted.size()) - 1;
+    while (low <= high) {
+        const int64_t middle = low + (high - low) / 2;
+        const uint32_t index = m_sorted[size_t(middle)];
+        const int c = compareNamesWithoutCase(m_entries[index].name, name);
+        if (c == 0) return &m_entries[index];
+        if (c < 0) low = middle + 1;
+        else high = middle - 1;
+    }
     return nullptr;
+}
+
+std::vector<std::vector<uint32_t>> ZipDirectory::sameNames() const
+{
+    std::vector<std::vector<uint32_t>> groups;
+    if (!m_sameNames) return groups;
+    for (size_t i = 0; i + 1 < m_sorted.size(); ++i) {
+        if (compareNamesWithoutCase(m_entries[m_sorted[i]].name, m_entries[m_sorted[i + 1]].name) != 0) continue;
+        std::vector<uint32_t> group{m_sorted[i]};
+        while (i + 1 < m_sorted.size() && compareNamesWithoutCase(m_entries[m_sorted[i]].name, m_entries[m_sorted[i + 1]].name) == 0)
+            group.push_back(m_sorted[++i]);
+        std::sort(group.begin(), group.end());
+        groups.push_back(std::move(group));
+    }
+    return groups;
 }
 
 std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e)

@@ -31,12 +31,37 @@ public:
     static ZipDirectory parse(const ByteSource &source);
 
     const std::vector<ZipEntry> &entries() const { return m_entries; }
-    /// Linear: for the handful of named records (data.pkl, version); index storages yourself.
+    /// The record PyTorch's reader (miniz) finds under `name`: names compare without ASCII
+    /// case, by binary search over the directory heap-sorted by name, so that of several
+    /// records whose names compare equal it takes the one that search lands on. Null if none.
     const ZipEntry *find(std::string_view name) const;
+    /// Indices of records whose names compare equal without case, a group per name, in
+    /// directory order: what a reader could take for another record.
+    std::vector<std::vector<uint32_t>> sameNames() const;
+    /// Whether any two names compare equal without case (else a name's exact match is the
+    /// record PyTorch reads).
+    bool hasSameNames() const { return m_sameNames; }
 
 private:
+    void indexNames();
+    void sortLikeMiniz();
+
     std::vector<ZipEntry> m_entries;
+    /// Names without case -> entry, open addressing: a lookup costs a hash when no two names
+    /// compare equal, the common case.
+    struct Slot
+    {
+        uint64_t hash = 0;
+        uint32_t entry = 0;
+    };
+    std::vector<Slot> m_slots;
+    bool m_sameNames = false;
+    std::vector<uint32_t> m_sorted; ///< with m_sameNames: entries in miniz's heap-sorted order
 };
+
+/// <0, 0 or >0 as PyTorch's zip reader orders record names: byte by byte without ASCII case,
+/// then the shorter first.
+int compareNamesWithoutCase(std::string_view a, std::string_view b);
 
 /// A deflated record's bytes (throws FormatError when they do not inflate to its size).
 std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e);
