@@ -189,9 +189,39 @@ void Pickler::saveTuple(const std::vector<const Value *> &items)
     else op(uint8_t(0x85 + items.size() - 1)); // TUPLE1..3
 }
 
-// An object made by a call: callable, arguments, the call; then what was added to it.
+void Pickler::saveTupleValue(const Value *v)
+{
+    if (v->items.empty()) {
+        op(')');
+        return;
+    }
+    int &depth = m_building[v];
+    if (depth >= 2) throw std::runtime_error("a tuple that contains itself cannot be written");
+    ++depth;
+    const size_t n = v->items.size();
+    if (n > 3) op('(');
+    for (const Value *item : v->items) save(item);
+    if (--m_building[v] == 0) m_building.erase(v);
+    if (m_memo.count(v)) { // the items wrote this tuple already: drop them, take that one
+        if (n > 3) op('1'); // POP_MARK
+        else
+            for (size_t i = 0; i < n; ++i) op('0'); // POP
+        fromMemo(v);
+        return;
+    }
+    if (n > 3) op('t');
+    else op(uint8_t(0x85 + n - 1)); // TUPLE1..3
+    memoize(v);
+}
+
+// An object made by a call: callable, arguments, the call; then what was added to it. When
+// the arguments reached the object again, the inner write made it whole: its result is
+// popped and the memo's copy fetched, as CPython's save_reduce does.
 void Pickler::saveCallResult(const Value *v)
 {
+    int &depth = m_building[v];
+    if (depth >= 2) throw std::runtime_error("an object made from itself cannot be written");
+    ++depth;
     save(v->callable);
     if (v->how == BuildKind::NewObjEx && v->args && v->args->items.size() == 2) {
         save(v->args->items[0]);
@@ -200,6 +230,12 @@ void Pickler::saveCallResult(const Value *v)
     } else {
         save(v->args);
         op(v->how == BuildKind::NewObj ? 0x81 : 'R');
+    }
+    if (--m_building[v] == 0) m_building.erase(v);
+    if (m_memo.count(v)) {
+        op('0'); // POP
+        fromMemo(v);
+        return;
     }
     memoize(v);
     if (v->kind == ValueKind::Dict) saveItems(v->items, true);
@@ -265,14 +301,9 @@ void Pickler::save(const Value *v)
         memoize(v);
         saveItems(v->items, true);
         return;
-    case ValueKind::Tuple: {
-        if (m_building.count(v)) throw std::runtime_error("a tuple that contains itself cannot be written");
-        m_building[v] = true;
-        saveTuple(std::vector<const Value *>(v->items.begin(), v->items.end()));
-        m_building.erase(v);
-        if (!v->items.empty()) memoize(v);
+    case ValueKind::Tuple:
+        saveTupleValue(v);
         return;
-    }
     case ValueKind::Set:
     case ValueKind::FrozenSet:
         saveGlobal("builtins", v->kind == ValueKind::Set ? "set" : "frozenset");

@@ -52,6 +52,10 @@ private:
     void saveBytes(std::string_view bytes);
     void saveGlobal(std::string_view module, std::string_view name);
     void saveTuple(const std::vector<const Value *> &items);
+    /// A tuple, as CPython's pickle writes one that its own items reach again (through an
+    /// object or container memoized before its contents): when writing the items memoized
+    /// the tuple, they are popped and the memo's copy fetched.
+    void saveTupleValue(const Value *v);
     void saveItems(std::span<Value *const> items, bool pairs);
     void saveCallResult(const Value *v);
     void savePersistent(const Value *ref);
@@ -70,7 +74,10 @@ private:
     StorageKeyFn m_keys;
     CanonicalFn m_canonical;
     std::unordered_map<const Value *, uint32_t> m_memo;
-    std::unordered_map<const Value *, bool> m_building; ///< tuples being written
+    /// How deep each tuple or object is being written within itself: once is a cycle pickle
+    /// can write (the inner write completes at a memoized object); twice, a graph no pickle
+    /// made.
+    std::unordered_map<const Value *, int> m_building;
 };
 
 } // namespace ckpt

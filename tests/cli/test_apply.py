@@ -55,6 +55,40 @@ class Apply(unittest.TestCase):
                            capture_output=True, timeout=120, **run)
         return r.returncode, r.stdout.decode(), r.stderr.decode()
 
+    def test_object_graphs_with_cycles_are_written_back(self):
+        """A Lightning-style checkpoint with OneCycleLR state: torch 1.13 keeps its bound
+        `anneal_func`, whose scheduler holds the optimizer, so the pickle reaches a tuple again
+        from inside it. Export writes it as pickle does, and torch reads it back."""
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+        model(torch.randn(2, 4)).sum().backward()
+        opt.step()
+        sched.step()
+        path = os.path.join(self.dir.name, "onecycle.ckpt")
+        torch.save({"state_dict": {"model." + k: v for k, v in model.state_dict().items()},
+                    "optimizer_states": [opt.state_dict()], "lr_schedulers": [sched.state_dict()]}, path)
+        cfg = write_config(self.dir.name, {"weights": ["state_dict"],
+                                           "rules": [{"action": "rename", "prefix": "model.", "to": ""}]})
+        out = os.path.join(self.dir.name, "out.ckpt")
+        r = subprocess.run([ref.CKPT, "apply", path, "--config", cfg, "-o", out], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        a, b = torch.load(path), torch.load(out)
+        self.assertEqual(sorted(b["state_dict"]), ["bias", "weight"])
+        sa, sb = a["lr_schedulers"][0], b["lr_schedulers"][0]
+        self.assertEqual(type(sb["anneal_func"]).__name__, "method")
+        self.assertEqual(sb["anneal_func"].__func__, sa["anneal_func"].__func__)
+        self.assertIsInstance(sb["anneal_func"].__self__, torch.optim.lr_scheduler.OneCycleLR)
+        self.assertEqual({k: v for k, v in sa.items() if k != "anneal_func"},
+                         {k: v for k, v in sb.items() if k != "anneal_func"})
+        oa, ob = a["optimizer_states"][0], b["optimizer_states"][0]
+        self.assertEqual(oa["param_groups"], ob["param_groups"])
+        self.assertEqual(sorted(oa["state"]), sorted(ob["state"]))
+        for k in oa["state"]:
+            for name, v in oa["state"][k].items():
+                self.assertTrue(torch.equal(v, ob["state"][k][name]), (k, name))
+
     def test_a_meta_tensor_cannot_be_cast_or_resized(self):
         path = os.path.join(self.dir.name, "meta.pt")
         torch.save({"meta": torch.empty(3, 3, device="meta"), "w": torch.randn(3, 3)}, path)
