@@ -37,6 +37,9 @@ public:
     const std::map<std::string, std::string> &metadata() const { return m_d.metadata; }
     const std::vector<std::string> &warnings() const { return m_d.warnings; }
     int archiveVersion() const { return m_d.archiveVersion; }
+    /// Tensor bytes are stored big-endian (saved on such a machine): tensorBytes() gives them
+    /// in this machine's order; a PyTorch export keeps them as they are.
+    bool bigEndian() const { return m_d.bigEndian; }
 
     /// Entries (indices into entries()) whose tensors view the same storage as entry i.
     std::vector<size_t> storagePartners(size_t entry) const;

@@ -1,5 +1,7 @@
 #include "model/checkpoint/source_reader.h"
 
+#include "model/base/byte_order.h"
+
 #include "model/checkpoint/tensor_stats.h"
 
 namespace ckpt {
@@ -15,6 +17,7 @@ std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, cons
     if (out.empty()) return out;
     if (t.contiguous()) {
         src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, out.data(), out.size());
+        if (c.bigEndian()) swapByteOrder(out.data(), out.size(), t.dtype);
         return out;
     }
     // Strided: read the span the view touches, then gather element by element.
@@ -32,6 +35,7 @@ std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, cons
             index[d] = 0;
         }
     }
+    if (c.bigEndian()) swapByteOrder(out.data(), out.size(), t.dtype);
     return out;
 }
 

@@ -45,8 +45,8 @@ private:
     std::vector<int> m_fds;
 };
 
-/// A tensor's own bytes, contiguous, from its storage (gathering strided views). Throws for a
-/// meta tensor and a compressed record.
+/// A tensor's own bytes, contiguous, from its storage (gathering strided views), in this
+/// machine's byte order. Throws for a meta tensor and a compressed record.
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t);
 
 /// A tensor's bytes converted to another dtype by the LibTorch plugin (throws on failure).

@@ -1,3 +1,4 @@
+#include "model/base/byte_order.h"
 #include "model/export/export_job.h"
 #include "model/export/optimizer_remap.h"
 #include "model/export/temp_file.h"
@@ -220,12 +221,18 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         const std::string &key = keys[item];
         if (kind != Kind::Storage) { // computed bytes, a storage of their own
             std::vector<char> bytes;
+            DType dtype = DType::Unknown;
             if (kind == Kind::Added) {
-                bytes = addedBytes.bytes(p.rules->rules[size_t(p.plan.added[size_t(index)].rule)]);
+                const Rule &rule = p.rules->rules[size_t(p.plan.added[size_t(index)].rule)];
+                bytes = addedBytes.bytes(rule);
+                dtype = rule.castTo;
             } else {
                 const size_t i = p.edits.at(index);
                 bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);
+                dtype = p.plan.tensors[i].dtype;
             }
+            // Computed in this machine's order; the copied storages keep the source's.
+            if (c.bigEndian()) swapByteOrder(bytes.data(), bytes.size(), dtype);
             zip.addRecord("data/" + key, bytes.data(), bytes.size());
             crcByKey[key] = zip.lastCrc();
             report.bytes += bytes.size();
@@ -248,6 +255,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         crcByKey[key] = zip.lastCrc();
         report.bytes += size;
     }
+    if (c.bigEndian()) zip.addRecord("byteorder", "big", 3);
     zip.addRecord("version", "3\n", 2);
     zip.finish();
     temp.close();

@@ -48,6 +48,7 @@ struct CheckpointData
     std::map<std::string, std::string> metadata; ///< safetensors __metadata__, index metadata
     std::vector<std::string> warnings;
     int archiveVersion = 0;                      ///< zip "version" record, legacy protocol
+    bool bigEndian = false;                      ///< tensor bytes stored big-endian (byteorder record)
     std::vector<std::vector<uint8_t>> buffers;   ///< inflated records the tree points into
 };
 

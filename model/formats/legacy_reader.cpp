@@ -60,8 +60,10 @@ CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &) c
     d.archiveVersion = int(protocol->integer);
     const Value *sysInfo = runPickle(d, data, size, pos, "sys_info", &pos);
     for (size_t i = 0; sysInfo->kind == ValueKind::Dict && i + 1 < sysInfo->items.size(); i += 2)
-        if (sysInfo->items[i]->text == "little_endian" && sysInfo->items[i + 1]->integer == 0)
+        if (sysInfo->items[i]->text == "little_endian" && sysInfo->items[i + 1]->integer == 0) {
+            d.bigEndian = true;
             d.warnings.push_back("saved on a big-endian machine");
+        }
     d.root = runPickle(d, data, size, pos, "object", &pos);
     const Value *keys = runPickle(d, data, size, pos, "storage keys", &pos);
     if (keys->kind != ValueKind::List) throw FormatError("storage keys: not a list");

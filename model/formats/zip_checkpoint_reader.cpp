@@ -108,8 +108,10 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
     CheckpointData d;
     d.format = dir.find(prefix + "constants.pkl") ? "torchscript" : "pytorch-zip";
     d.archiveVersion = archiveVersion(source, dir, prefix);
-    if (const ZipEntry *order = dir.find(prefix + "byteorder"); order && recordText(source, *order) == "big")
+    if (const ZipEntry *order = dir.find(prefix + "byteorder"); order && recordText(source, *order) == "big") {
+        d.bigEndian = true;
         d.warnings.push_back("tensor bytes are stored big-endian");
+    }
     const uint8_t *pickle = nullptr;
     if (pkl->method == 0) {
         pickle = source.view(pkl->dataOffset, pkl->size).data();
