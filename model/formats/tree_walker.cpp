@@ -61,7 +61,7 @@ private:
         }
         if (!v->isContainer()) return;
         if (m_onPath.count(v)) {
-            refuseSelfReference(v);
+            noteSelfReference(v);
             return;
         }
         if (!m_expanded.insert(v).second) return;
@@ -74,15 +74,16 @@ private:
         m_ancestors.pop_back();
     }
 
-    // A container that holds itself through plain lists/dicts/tuples only cannot come from a
-    // real checkpoint; cycles through objects' state (parent links) are normal and skipped.
-    void refuseSelfReference(const Value *v) const
+    // A list or dict that holds itself: torch.load reads it, so it is listed, once, and the
+    // cycle named (cycles through objects' state, parent links, are normal and not named).
+    void noteSelfReference(const Value *v)
     {
         auto it = std::find(m_ancestors.begin(), m_ancestors.end(), v);
         for (; it != m_ancestors.end(); ++it)
             if ((*it)->kind == ValueKind::Object) return;
-        throw FormatError("self-referencing container at " +
-                          (m_path.empty() ? std::string("the root") : pathToString(m_path)));
+        if (m_d.warnings.size() < 100)
+            m_d.warnings.push_back("the container at " + (m_path.empty() ? std::string("the root") : pathToString(m_path)) +
+                                   " is one that holds it (a cycle); it is listed once");
     }
 
     void expand(const Value *v)

@@ -5,9 +5,9 @@
 namespace ckpt {
 
 /// Walks the object tree once from the root: records a TensorEntry for every place a tensor
-/// sits (containers reached twice are expanded at their first path only), refuses trees
-/// deeper than the limit and containers that contain themselves, and ranks the dicts that
-/// look like model weights. Throws FormatError.
+/// sits (containers reached twice are expanded at their first path only; a list or dict that
+/// contains itself gets a warning), refuses trees deeper than the limit, and ranks the dicts
+/// that look like model weights. Throws FormatError.
 void walkTree(CheckpointData &d, uint32_t maxDepth = 400);
 
 /// The path element a dict key becomes: strings as they are, integers as integers, other

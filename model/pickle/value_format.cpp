@@ -65,7 +65,9 @@ private:
             return;
         }
         if (depth > kMaxDepth || (v->isContainer() && m_onPath.count(v))) {
-            m_out += "...";
+            // A list or dict reached inside itself reads as Python's repr writes it.
+            const bool plain = !v->callable && depth <= kMaxDepth;
+            m_out += plain && v->kind == ValueKind::List ? "[...]" : plain && v->kind == ValueKind::Dict ? "{...}" : "...";
             return;
         }
         m_onPath.insert(v);
