@@ -83,6 +83,15 @@ constexpr std::array kAliases{
 std::string_view dtypeName(DType dtype) { return row(dtype).name; }
 int dtypeBits(DType dtype) { return row(dtype).bits; }
 
+bool isPackedQuantized(DType dtype) { return dtype == DType::QUInt4x2 || dtype == DType::QUInt2x4; }
+
+int elementBits(DType dtype)
+{
+    if (dtype == DType::QUInt4x2) return 4;
+    if (dtype == DType::QUInt2x4) return 2;
+    return dtypeBits(dtype);
+}
+
 std::optional<DType> dtypeFromName(std::string_view name)
 {
     if (name.starts_with("torch.")) name.remove_prefix(6);

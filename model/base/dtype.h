@@ -46,6 +46,11 @@ enum class DType : uint8_t {
 std::string_view dtypeName(DType dtype);
 /// Bits one element occupies in storage (sub-byte types of safetensors give 4 or 6).
 int dtypeBits(DType dtype);
+/// Bits one element of a tensor view takes in its storage: dtypeBits(), except for quint4x2 and
+/// quint2x4, which pack two and four elements into each byte of a storage counted in bytes.
+int elementBits(DType dtype);
+/// Whether a tensor of this dtype packs several elements into a byte (quint4x2, quint2x4).
+bool isPackedQuantized(DType dtype);
 /// Accepts PyTorch names and their aliases ("float", "half", "long", "torch.float32").
 std::optional<DType> dtypeFromName(std::string_view name);
 /// From a legacy typed storage class name such as "FloatStorage" or "BFloat16Storage".

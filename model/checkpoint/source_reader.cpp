@@ -12,6 +12,8 @@ std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, cons
     if (t.storage < 0) throw std::runtime_error("a meta tensor has no data");
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in its file; not supported yet");
+    if (isPackedQuantized(t.dtype))
+        throw std::runtime_error(std::string(dtypeName(t.dtype)) + " values are packed several to a byte; reading them is not supported");
     const uint64_t item = uint64_t(dtypeBits(t.dtype)) / 8;
     std::vector<char> out(t.nbytes());
     if (out.empty()) return out;

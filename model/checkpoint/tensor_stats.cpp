@@ -9,6 +9,7 @@ Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
     if (t.storage < 0) return Error{"a meta tensor has no data"};
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) return Error{"its record is compressed and cannot be viewed in place"};
+    if (isPackedQuantized(t.dtype)) return Error{"its values are packed several to a byte (" + std::string(dtypeName(t.dtype)) + "); reading them is not supported"};
     StatsRequest request;
     request.storage = c.files()[size_t(s.file)].source->view(s.byteOffset, s.byteLength).data();
     request.storageBytes = s.byteLength;

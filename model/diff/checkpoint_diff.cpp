@@ -53,9 +53,12 @@ const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
     if (t.storage < 0 || !t.contiguous()) return nullptr;
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) return nullptr;
-    size = t.nbytes();
-    const uint64_t offset = s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8;
-    return c.files()[size_t(s.file)].source->view(offset, size).data();
+    // In bits: packed quantized elements (quint4x2) take less than a byte each.
+    const uint64_t bits = uint64_t(elementBits(t.dtype));
+    const uint64_t startBits = uint64_t(t.storageOffset) * bits;
+    if (startBits % 8) return nullptr;
+    size = (uint64_t(t.numel()) * bits + 7) / 8;
+    return c.files()[size_t(s.file)].source->view(s.byteOffset + startBits / 8, size).data();
 }
 
 bool isMeta(const Checkpoint &c, int entry)

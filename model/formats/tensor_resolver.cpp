@@ -287,7 +287,7 @@ void checkTensorBounds(const CheckpointData &d)
         for (size_t i = 0; i < t.shape.size(); ++i)
             last += static_cast<unsigned __int128>(uint64_t(t.shape[i] - 1)) * uint64_t(t.strides[i]);
         const auto &s = d.storages[size_t(t.storage)];
-        const unsigned __int128 endBits = (last + 1) * unsigned(dtypeBits(t.dtype));
+        const unsigned __int128 endBits = (last + 1) * unsigned(elementBits(t.dtype));
         const unsigned __int128 haveBits =
             static_cast<unsigned __int128>(uint64_t(s.numel)) * unsigned(dtypeBits(s.dtype));
         if (endBits > haveBits)
