@@ -69,6 +69,15 @@ CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &) c
     if (keys->kind != ValueKind::List) throw FormatError("storage keys: not a list");
 
     resolveTensors(d);
+    // torch 2.x's legacy loader reads each storage type's dtype: an UntypedStorage (what
+    // torch.save writes there for float8, uint16, ...) has none, and loading fails.
+    for (const auto &g : d.safety.globals)
+        if (g.module == "torch.storage" && g.name == "UntypedStorage") {
+            d.safety.torch2.blockers.push_back("torch 2.x cannot load an UntypedStorage from the legacy layout "
+                                              "(it looks for the storage type's dtype)");
+            d.safety.torch2.ok = false;
+            break;
+        }
     std::unordered_map<std::string, size_t> byKey;
     for (size_t i = 0; i < d.storages.size(); ++i) byKey.emplace(d.storages[i].key, i);
     for (const Value *key : keys->items) {
