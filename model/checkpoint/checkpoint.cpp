@@ -15,12 +15,15 @@ Result<std::shared_ptr<const Checkpoint>> Checkpoint::open(const std::string &pa
     return std::shared_ptr<const Checkpoint>(std::make_shared<Checkpoint>(std::move(d.value())));
 }
 
-Checkpoint::Checkpoint(CheckpointData data) : m_d(std::move(data)), m_viewers(m_d.storages.size(), 0)
+Checkpoint::Checkpoint(CheckpointData data)
+    : m_d(std::move(data)), m_viewers(m_d.storages.size(), 0), m_places(m_d.storages.size(), 0)
 {
     std::vector<bool> seen(m_d.tensors.size(), false);
     for (const auto &e : m_d.entries) {
         const TensorInfo &t = m_d.tensors[size_t(e.tensor)];
-        if (seen[size_t(e.tensor)] || t.storage < 0) continue;
+        if (t.storage < 0) continue;
+        ++m_places[size_t(t.storage)];
+        if (seen[size_t(e.tensor)]) continue;
         seen[size_t(e.tensor)] = true;
         ++m_viewers[size_t(t.storage)];
     }
@@ -29,7 +32,7 @@ Checkpoint::Checkpoint(CheckpointData data) : m_d(std::move(data)), m_viewers(m_
 bool Checkpoint::sharesStorage(size_t entry) const
 {
     const int storage = m_d.tensors[size_t(m_d.entries[entry].tensor)].storage;
-    return storage >= 0 && m_viewers[size_t(storage)] > 1;
+    return storage >= 0 && m_places[size_t(storage)] > 1;
 }
 
 uint64_t Checkpoint::totalFileSize() const

@@ -45,7 +45,8 @@ public:
     std::vector<size_t> storagePartners(size_t entry) const;
     /// Per storage: how many distinct tensor objects view it (> 1: tied weights or views).
     const std::vector<int> &storageViewers() const { return m_viewers; }
-    /// Whether entry i's tensor shares its storage with another tensor object.
+    /// Whether entry i's bytes are those of another place too: another tensor object views
+    /// its storage, or the same tensor object (a tied Parameter) sits at another place.
     bool sharesStorage(size_t entry) const;
     /// Sum of numel over entries, counting a tensor object once.
     int64_t totalParameters() const;
@@ -55,6 +56,7 @@ public:
 private:
     CheckpointData m_d;
     std::vector<int> m_viewers;
+    std::vector<int> m_places; ///< per storage: entries whose tensors view it
 };
 
 } // namespace ckpt

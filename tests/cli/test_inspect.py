@@ -108,6 +108,21 @@ class InspectAgainstTorchLoad(unittest.TestCase):
         self.assertEqual(middle["storage"], rows[("views", "base")]["storage"])
         self.assertEqual(middle["offset"], 2)
 
+    def test_one_parameter_at_two_places_is_tied(self):
+        """The same Parameter object saved under two names (a tied embedding and head written
+        from a dict of parameters): torch.load gives one object; both places are marked."""
+        import tempfile
+        emb = torch.nn.Parameter(torch.randn(5, 3))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tied.pt")
+            torch.save({"embed.weight": emb, "head.weight": emb, "bias": torch.zeros(5)}, path)
+            loaded = torch.load(path)
+            self.assertIs(loaded["embed.weight"], loaded["head.weight"])
+            rows = {t["name"]: t for t in ref.inspect_json(path)["tensors"]}
+            self.assertTrue(rows["embed.weight"]["shares_storage"])
+            self.assertTrue(rows["head.weight"]["shares_storage"])
+            self.assertFalse(rows["bias"]["shares_storage"])
+
     def test_safetensors_single_and_sharded(self):
         path = ref.fixture("ok/tiny_vit.safetensors")
         ours = ref.inspect_json(path)
