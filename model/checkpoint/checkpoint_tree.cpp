@@ -134,7 +134,7 @@ private:
         case ValueKind::FrozenSet: expandSequence(node, v->items, path); return;
         case ValueKind::Object:
             if (v->state) expandState(node, v->state, path);
-            expandSequence(node, v->items, path);
+            expandSequence(node, sequenceItems(v), path);
             if (v->dictItems) expandDict(node, v->dictItems, path);
             return;
         default: return;

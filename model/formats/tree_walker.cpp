@@ -120,9 +120,10 @@ private:
 
     void expandSequence(const Value *v)
     {
-        for (size_t i = 0; i < v->items.size(); ++i) {
+        const auto items = sequenceItems(v);
+        for (size_t i = 0; i < items.size(); ++i) {
             m_path.emplace_back(int64_t(i));
-            visit(v->items[i]);
+            visit(items[i]);
             m_path.pop_back();
         }
     }
@@ -217,11 +218,27 @@ const Value *childAt(const Value *v, const PathElement &e)
         }
         return nullptr;
     }
-    if ((v->kind == ValueKind::List || v->kind == ValueKind::Tuple) && std::holds_alternative<int64_t>(e)) {
-        const int64_t i = std::get<int64_t>(e);
-        return i >= 0 && size_t(i) < v->items.size() ? v->items[size_t(i)] : nullptr;
+    if (const auto *i = std::get_if<int64_t>(&e)) {
+        const auto items = sequenceItems(v);
+        return *i >= 0 && size_t(*i) < items.size() ? items[size_t(*i)] : nullptr;
     }
     return nullptr;
+}
+
+std::span<Value *const> sequenceItems(const Value *v)
+{
+    if (v->kind == ValueKind::List || v->kind == ValueKind::Tuple) return v->items;
+    if (v->kind != ValueKind::Object) return {};
+    if (!v->items.empty()) return v->items;
+    if ((v->how != BuildKind::Reduce && v->how != BuildKind::NewObj) || v->state || v->dictItems || !v->args || v->args->kind != ValueKind::Tuple ||
+        !v->callable || v->callable->kind != ValueKind::Global)
+        return {};
+    if (v->callable->module() == "torch.return_types") {
+        const auto &args = v->args->items;
+        if (!args.empty() && (args[0]->kind == ValueKind::Tuple || args[0]->kind == ValueKind::List)) return args[0]->items;
+        return {};
+    }
+    return v->args->items;
 }
 
 } // namespace ckpt

@@ -2,6 +2,8 @@
 
 #include "model/formats/checkpoint_data.h"
 
+#include <span>
+
 namespace ckpt {
 
 /// Walks the object tree once from the root: records a TensorEntry for every place a tensor
@@ -13,6 +15,12 @@ void walkTree(CheckpointData &d, uint32_t maxDepth = 400);
 /// The path element a dict key becomes: strings as they are, integers as integers, other
 /// keys as their Python repr.
 PathElement keyToPathElement(const Value *key);
+
+/// What a sequence holds, walked by position: a list's or tuple's items, a list subclass's
+/// appended items, and the fields of a tuple subclass, which the pickle passes to its class:
+/// a namedtuple (its class called on the fields, no state) or a torch.return_types
+/// structseq (called on one sequence of them). torch.load's result is walked the same way.
+std::span<Value *const> sequenceItems(const Value *v);
 
 /// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
 const Value *childAt(const Value *v, const PathElement &e);
