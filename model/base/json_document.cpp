@@ -1,5 +1,7 @@
 #include "model/base/json_document.h"
 
+#include "model/base/text_escapes.h"
+
 #include <cstring>
 
 namespace ckpt {
@@ -146,14 +148,6 @@ private:
         return index;
     }
 
-    static int hexDigit(char c)
-    {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
-
     uint32_t hex4()
     {
         if (m_end - m_p < 4) fail("unexpected end of hex escape");
@@ -165,25 +159,6 @@ private:
         }
         m_p += 4;
         return v;
-    }
-
-    static void appendUtf8(std::string &out, uint32_t cp)
-    {
-        if (cp < 0x80) {
-            out += char(cp);
-        } else if (cp < 0x800) {
-            out += char(0xC0 | (cp >> 6));
-            out += char(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18));
-            out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F));
-            out += char(0x80 | (cp & 0x3F));
-        }
     }
 
     uint32_t string()
