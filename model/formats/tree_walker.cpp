@@ -233,11 +233,15 @@ std::span<Value *const> sequenceItems(const Value *v)
     if ((v->how != BuildKind::Reduce && v->how != BuildKind::NewObj) || v->state || v->dictItems || !v->args || v->args->kind != ValueKind::Tuple ||
         !v->callable || v->callable->kind != ValueKind::Global)
         return {};
-    if (v->callable->module() == "torch.return_types") {
+    const std::string_view module = v->callable->module();
+    if (module == "torch.return_types") {
         const auto &args = v->args->items;
         if (!args.empty() && (args[0]->kind == ValueKind::Tuple || args[0]->kind == ValueKind::List)) return args[0]->items;
         return {};
     }
+    // PyTorch's own rebuild calls (sparse tensors, tensor subclasses, torch.Size) take their
+    // parts as arguments: those are no tuple's fields.
+    if (module == "torch" || module.starts_with("torch.")) return {};
     return v->args->items;
 }
 

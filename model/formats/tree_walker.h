@@ -18,8 +18,9 @@ PathElement keyToPathElement(const Value *key);
 
 /// What a sequence holds, walked by position: a list's or tuple's items, a list subclass's
 /// appended items, and the fields of a tuple subclass, which the pickle passes to its class:
-/// a namedtuple (its class called on the fields, no state) or a torch.return_types
-/// structseq (called on one sequence of them). torch.load's result is walked the same way.
+/// a namedtuple (its class, not one of PyTorch's, called on the fields, no state) or a
+/// torch.return_types structseq (called on one sequence of them). torch.load's result is
+/// walked the same way.
 std::span<Value *const> sequenceItems(const Value *v);
 
 /// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
