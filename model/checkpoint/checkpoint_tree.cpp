@@ -133,6 +133,8 @@ private:
         case ValueKind::Set:
         case ValueKind::FrozenSet: expandSequence(node, v->items, path); return;
         case ValueKind::Object:
+            for (const auto &[name, part] : sparseParts(v))
+                visit(node, std::string(name), join(path, std::string(name)), part);
             if (v->state) expandState(node, v->state, path);
             expandSequence(node, sequenceItems(v), path);
             if (v->dictItems) expandDict(node, v->dictItems, path);

@@ -98,6 +98,11 @@ private:
             expandSequence(v);
             return;
         case ValueKind::Object:
+            for (const auto &[name, part] : sparseParts(v)) {
+                m_path.emplace_back(std::string(name));
+                visit(part);
+                m_path.pop_back();
+            }
             if (v->state) visitChildAsState(v->state);
             expandSequence(v);
             if (v->dictItems) expandDict(v->dictItems);
@@ -207,6 +212,9 @@ void walkTree(CheckpointData &d, uint32_t maxDepth)
 
 const Value *childAt(const Value *v, const PathElement &e)
 {
+    if (const auto *s = std::get_if<std::string>(&e))
+        for (const auto &[name, part] : sparseParts(v))
+            if (name == *s) return part;
     const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
     if (dict && dict->kind == ValueKind::Dict) {
         for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
@@ -223,6 +231,39 @@ const Value *childAt(const Value *v, const PathElement &e)
         return *i >= 0 && size_t(*i) < items.size() ? items[size_t(*i)] : nullptr;
     }
     return nullptr;
+}
+
+std::vector<std::pair<std::string_view, const Value *>> sparseParts(const Value *v)
+{
+    if (v->kind != ValueKind::Object || !v->callable || v->callable->kind != ValueKind::Global ||
+        v->callable->module() != "torch._utils" || !v->args || v->args->kind != ValueKind::Tuple ||
+        v->args->items.size() < 2)
+        return {};
+    const std::string_view rebuild = v->callable->name();
+    if (rebuild != "_rebuild_sparse_tensor" && rebuild != "_rebuild_sparse_csr_tensor") return {};
+    const Value *layout = v->args->items[0];
+    const Value *data = v->args->items[1];
+    if (data->kind != ValueKind::Tuple) return {};
+    // The layout: torch.serialization._get_layout("torch.sparse_coo"), or a global.
+    std::string_view kind;
+    if (layout->kind == ValueKind::Global) {
+        kind = layout->name();
+    } else if (layout->kind == ValueKind::Object && layout->qualifiedName() == "torch.serialization._get_layout" &&
+               layout->args && layout->args->items.size() == 1 && layout->args->items[0]->kind == ValueKind::String) {
+        kind = layout->args->items[0]->text;
+        if (kind.starts_with("torch.")) kind.remove_prefix(6);
+    }
+    static const std::vector<std::string_view> coo{"indices", "values"};
+    static const std::vector<std::string_view> rows{"crow_indices", "col_indices", "values"};
+    static const std::vector<std::string_view> columns{"ccol_indices", "row_indices", "values"};
+    const auto &names = kind == "sparse_coo"                             ? coo
+                        : kind == "sparse_csr" || kind == "sparse_bsr" ? rows
+                        : kind == "sparse_csc" || kind == "sparse_bsc" ? columns
+                                                                       : coo;
+    if (kind != "sparse_coo" && &names == &coo) return {};
+    std::vector<std::pair<std::string_view, const Value *>> parts;
+    for (size_t i = 0; i < names.size() && i < data->items.size(); ++i) parts.emplace_back(names[i], data->items[i]);
+    return parts;
 }
 
 std::span<Value *const> sequenceItems(const Value *v)

@@ -3,6 +3,9 @@
 #include "model/formats/checkpoint_data.h"
 
 #include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ckpt {
 
@@ -22,6 +25,11 @@ PathElement keyToPathElement(const Value *key);
 /// torch.return_types structseq (called on one sequence of them). torch.load's result is
 /// walked the same way.
 std::span<Value *const> sequenceItems(const Value *v);
+
+/// A sparse tensor's parts, named as torch names them (indices and values; crow_indices,
+/// col_indices and values; ...): torch.save writes one as a rebuild call on (layout, (parts...,
+/// size)). Empty for anything else.
+std::vector<std::pair<std::string_view, const Value *>> sparseParts(const Value *v);
 
 /// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
 const Value *childAt(const Value *v, const PathElement &e);

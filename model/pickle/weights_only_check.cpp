@@ -81,15 +81,17 @@ bool WeightsOnlyCheck::allowedGlobal(std::string_view module, std::string_view n
             return true;
     }
     if (module == "torch._utils") {
-        static constexpr std::array<std::string_view, 6> k113{
-            "_rebuild_parameter", "_rebuild_tensor", "_rebuild_tensor_v2",
-            "_rebuild_sparse_tensor", "_rebuild_meta_tensor_no_storage",
-            "_rebuild_sparse_csr_tensor"};
-        if (std::find(k113.begin(), k113.end(), name) != k113.end()) return true;
-        static constexpr std::array<std::string_view, 7> kModern{
+        static constexpr std::array<std::string_view, 5> kBoth{
+            "_rebuild_parameter", "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_sparse_tensor",
+            "_rebuild_meta_tensor_no_storage"};
+        if (std::find(kBoth.begin(), kBoth.end(), name) != kBoth.end()) return true;
+        // 1.13's CSR rebuild; torch 2.x rebuilds every sparse layout with _rebuild_sparse_tensor
+        // and no longer allows this one (nor nested tensors).
+        if (!modern && name == "_rebuild_sparse_csr_tensor") return true;
+        static constexpr std::array<std::string_view, 6> kModern{
             "_rebuild_parameter_with_state", "_rebuild_qtensor", "_rebuild_tensor_v3",
             "_rebuild_wrapper_subclass", "_rebuild_device_tensor_from_numpy",
-            "_rebuild_device_tensor_from_cpu_tensor", "_rebuild_nested_tensor"};
+            "_rebuild_device_tensor_from_cpu_tensor"};
         if (modern && std::find(kModern.begin(), kModern.end(), name) != kModern.end())
             return true;
     }

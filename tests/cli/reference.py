@@ -48,10 +48,19 @@ def key_element(k):
 def torch_listing(obj):
     """Every (path, tensor) reachable in a torch.load result, walked the way ckpt documents
     it: dicts by key, lists/tuples by position, objects through their __dict__ (their pickled
-    state); a container reached twice is expanded at its first path only."""
+    state), sparse tensors as their parts; a container reached twice is expanded at its first
+    path only."""
     out, expanded = [], set()
 
     def walk(o, path):
+        if isinstance(o, torch.Tensor) and o.layout != torch.strided:
+            # A sparse tensor is listed as its parts, by the names of torch's accessors.
+            parts = {torch.sparse_coo: ["_indices", "_values"],
+                     torch.sparse_csr: ["crow_indices", "col_indices", "values"],
+                     torch.sparse_csc: ["ccol_indices", "row_indices", "values"]}[o.layout]
+            for name in parts:
+                out.append((path + [name.lstrip("_")], getattr(o, name)()))
+            return
         if isinstance(o, torch.Tensor):
             out.append((path, o))
             return
