@@ -148,17 +148,23 @@ public:
     }
 
 private:
+    /// The first line of a LibTorch message that says something (they can start with blank lines).
+    static std::string firstLine(std::string_view msg)
+    {
+        while (!msg.empty() && (msg.front() == '\n' || msg.front() == ' ' || msg.front() == '\r')) msg.remove_prefix(1);
+        const std::string line(msg.substr(0, msg.find('\n')));
+        return line.empty() ? std::string("LibTorch gave no reason") : line;
+    }
+
     template <typename T, typename F>
     static Result<T> guarded(F &&f)
     {
         try {
             return f();
         } catch (const c10::Error &e) {
-            std::string msg = e.what_without_backtrace();
-            return Error{msg.substr(0, msg.find('\n'))};
+            return Error{firstLine(e.what_without_backtrace())};
         } catch (const std::exception &e) {
-            std::string msg = e.what();
-            return Error{msg.substr(0, msg.find('\n'))};
+            return Error{firstLine(e.what())};
         }
     }
 

@@ -66,9 +66,13 @@ class Apply(unittest.TestCase):
         model(torch.randn(2, 4)).sum().backward()
         opt.step()
         sched.step()
+        state = sched.state_dict()
+        if type(state.get("anneal_func")).__name__ != "method":
+            # torch 2.x keeps no bound method there: put one back, as 1.13's state has it.
+            state["anneal_func"] = sched.get_last_lr
         path = os.path.join(self.dir.name, "onecycle.ckpt")
         torch.save({"state_dict": {"model." + k: v for k, v in model.state_dict().items()},
-                    "optimizer_states": [opt.state_dict()], "lr_schedulers": [sched.state_dict()]}, path)
+                    "optimizer_states": [opt.state_dict()], "lr_schedulers": [state]}, path)
         cfg = write_config(self.dir.name, {"weights": ["state_dict"],
                                            "rules": [{"action": "rename", "prefix": "model.", "to": ""}]})
         out = os.path.join(self.dir.name, "out.ckpt")

@@ -105,6 +105,14 @@ class Compare(unittest.TestCase):
         write_json(targets["json"], manifest_of(model))
         for kind, target in targets.items():
             with self.subTest(target=kind):
+                if kind == "ts" and int(torch.__version__.split(".")[0]) >= 2:
+                    # torch 2.x's ViT scripts scaled_dot_product_attention, which LibTorch 1.13
+                    # (the reader here) does not have: one line that says so.
+                    status, _, err = ref.run("compare", self.path("vit.pt"), "--target", target, "--json", timeout=120)
+                    if status == 2:
+                        self.assertEqual(len(err.decode().splitlines()), 1, err)
+                        self.assertIn("Unknown builtin op: aten::scaled_dot_product_attention", err.decode())
+                        continue
                 status, report = self.compare(self.path("vit.pt"), target)
                 self.assertEqual(status, 1)
                 self.assert_matches_pytorch(report, model, ckpt["state_dict"])
