@@ -21,7 +21,6 @@ process that already imported torch/safetensors:
   - safetensors: safe_open, then every key with get_slice(k).get_shape() and get_dtype();
   - the sharded index: json.load of the index, then safe_open of each shard as above.
 """
-import argparse
 import json
 import os
 import statistics
@@ -35,7 +34,7 @@ import torch
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_inspect import llama_state_dict, moe_state_dict  # noqa: E402
+from bench_inspect import bench_arguments, llama_state_dict, moe_state_dict  # noqa: E402
 
 
 def deepseek_shards(folder, layers=61, experts=256, shards=163):
@@ -162,11 +161,8 @@ def time_python(kind, path, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
+    parser = bench_arguments(repeat=5)
     parser.add_argument("--open", required=True, help="the open_checkpoint benchmark program")
-    parser.add_argument("--dir", default="/tmp/ckpt-bench")
-    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
     paths = make(args.dir)
