@@ -61,6 +61,18 @@ const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
     return c.files()[size_t(s.file)].source->view(s.byteOffset + startBits / 8, size).data();
 }
 
+/// A tensor that is the whole of a compressed record: its compressed bytes (equal bytes, equal
+/// values); null otherwise.
+const uint8_t *compressedBytes(const Checkpoint &c, int entry, uint64_t &size)
+{
+    const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
+    if (t.storage < 0 || !t.contiguous() || t.storageOffset != 0) return nullptr;
+    const StorageInfo &s = c.storages()[size_t(t.storage)];
+    if (s.mapped || s.numel != t.numel()) return nullptr;
+    size = s.byteLength;
+    return c.files()[size_t(s.file)].source->view(s.byteOffset, size).data();
+}
+
 bool isMeta(const Checkpoint &c, int entry)
 {
     return c.tensors()[size_t(c.entries()[size_t(entry)].tensor)].storage < 0;
@@ -134,8 +146,12 @@ Result<DiffReport> diffCheckpoints(const Checkpoint &a, const Checkpoint &b, con
             const uint8_t *pb = contiguousBytes(b, d.b, sizeB);
             // Meta tensors have no bytes: equal when their shape and dtype are.
             const bool bothMeta = isMeta(a, d.a) && isMeta(b, d.b);
+            uint64_t storedA = 0, storedB = 0;
+            const uint8_t *ca = pa ? nullptr : compressedBytes(a, d.a, storedA);
+            const uint8_t *cb = pb ? nullptr : compressedBytes(b, d.b, storedB);
             const bool sameBytes = d.dtypeA == d.dtypeB &&
-                                   (bothMeta || (pa && pb && sizeA == sizeB && std::memcmp(pa, pb, sizeA) == 0));
+                                   (bothMeta || (pa && pb && sizeA == sizeB && std::memcmp(pa, pb, sizeA) == 0) ||
+                                    (ca && cb && storedA == storedB && std::memcmp(ca, cb, storedA) == 0));
             if (sameBytes) {
                 d.status = TensorDiff::Status::Identical;
                 ++report.identical;

@@ -137,6 +137,7 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
             const std::string_view name = dir.entries()[i].name;
             if (name.starts_with(recordName)) records.findOrInsert(name.substr(keyAt), int(i));
         }
+    size_t compressed = 0;
     for (auto &s : d.storages) {
         const int exact = dir.hasSameNames() ? -1 : records.find(s.key);
         const ZipEntry *rec = exact >= 0 ? &dir.entries()[size_t(exact)] : nullptr;
@@ -150,7 +151,15 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
         s.byteOffset = rec->dataOffset;
         s.byteLength = rec->size;
         s.mapped = rec->method == 0;
+        if (!s.mapped) {
+            ++compressed;
+            s.byteLength = rec->compressedSize; // what is there: the compressed bytes
+        }
     }
+    if (compressed)
+        d.warnings.push_back(std::to_string(compressed) + " storage records are compressed: torch.load inflates them, but "
+                             "their values cannot be read in place here (statistics and export refuse them; diff "
+                             "compares their compressed bytes)");
     checkTensorBounds(d);
     return d;
 }

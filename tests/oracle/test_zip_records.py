@@ -98,5 +98,23 @@ class ZipRecordsAsTorchReadsThem(unittest.TestCase):
                     self.assertEqual([t["name"] for t in json.loads(out)["tensors"]], ["w"])
 
 
+    def test_a_compressed_storage_record_is_listed_and_said(self):
+        """torch.load inflates a deflated data/N record; ckpt lists it, warns that its values
+        are not read in place, and a diff of the file with itself finds it identical."""
+        base = saved({"w": torch.arange(1000, dtype=torch.float32), "b": torch.ones(2)})
+        names = base.namelist()
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "deflated_storage.pt")
+            write(path, [(n, base.read(n)) for n in names], deflate={n for n in names if "/data/" in n})
+            self.assertTrue(torch.equal(torch.load(path, weights_only=True)["w"], torch.arange(1000, dtype=torch.float32)))
+            status, out, err = ckpt("inspect", "--json", path)
+            self.assertEqual(status, 0, err)
+            j = json.loads(out)
+            self.assertEqual(sorted(t["name"] for t in j["tensors"]), ["b", "w"])
+            self.assertTrue(any("compressed" in w for w in j["warnings"]), j["warnings"])
+            status, out, err = ckpt("diff", path, path)
+            self.assertEqual(status, 0, out + err)
+
+
 if __name__ == "__main__":
     unittest.main()
