@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ struct Prepared
     const Value *weights = nullptr;
     std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
     const RuleSet *rules = nullptr;
+    /// Keys of the weights dict that hold no tensor (a quantized Linear's _packed_params dtype
+    /// and its (weight, bias) tuple), as the name rules leave them: the new key, or nullopt
+    /// when dropped. A module is renamed or dropped whole.
+    std::map<std::string, std::optional<std::string>> companions;
+    /// Module names of the state dict's _metadata (load_state_dict's versions: a quantized
+    /// Linear reads its packed format from there) as the renames leave them.
+    std::map<std::string, std::string> metadataModules;
 };
 
 bool isOptimizerKey(std::string_view key);

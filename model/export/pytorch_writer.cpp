@@ -21,6 +21,40 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// The weights dict's state with its _metadata module names renamed as the plan renames what
+/// is under them; everything else shared.
+Value *renamedMetadata(ValueArena &arena, const Prepared &p)
+{
+    const Value *state = p.weights->state;
+    Value *out = arena.make(ValueKind::Dict);
+    *out = *state;
+    out->items.clear();
+    for (size_t k = 0; k + 1 < state->items.size(); k += 2) {
+        Value *key = state->items[k];
+        Value *value = state->items[k + 1];
+        if (key->kind == ValueKind::String && key->text == "_metadata" && value->kind == ValueKind::Dict) {
+            Value *meta = arena.make(ValueKind::Dict);
+            *meta = *value;
+            meta->items.clear();
+            for (size_t m = 0; m + 1 < value->items.size(); m += 2) {
+                Value *name = value->items[m];
+                if (const auto it = name->kind == ValueKind::String ? p.metadataModules.find(std::string(name->text))
+                                                                    : p.metadataModules.end();
+                    it != p.metadataModules.end()) {
+                    name = arena.make(ValueKind::String);
+                    name->text = arena.keep(it->second);
+                }
+                meta->items.push_back(name);
+                meta->items.push_back(value->items[m + 1]);
+            }
+            value = meta;
+        }
+        out->items.push_back(key);
+        out->items.push_back(value);
+    }
+    return out;
+}
+
 /// The weights dict as the plan makes it: new keys, dropped entries gone, the rest shared.
 Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, ExportReport &report,
                      std::unordered_map<const Value *, size_t> &added)
@@ -31,12 +65,19 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
     dict->callable = p.weights->callable;
     dict->args = p.weights->args;
     dict->how = p.weights->how;
-    dict->state = p.weights->state;
+    dict->state = p.metadataModules.empty() ? p.weights->state : renamedMetadata(arena, p);
     for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
         Value *key = p.weights->items[k];
         Value *value = p.weights->items[k + 1];
         const auto it = key->kind == ValueKind::String ? byName.find(std::string(key->text)) : byName.end();
-        if (it != byName.end() && value->kind == ValueKind::Tensor) {
+        if (const auto c = key->kind == ValueKind::String && value->kind != ValueKind::Tensor
+                               ? p.companions.find(std::string(key->text))
+                               : p.companions.end();
+            c != p.companions.end()) {
+            if (!c->second) continue; // dropped with its module
+            key = arena.make(ValueKind::String);
+            key->text = arena.keep(*c->second);
+        } else if (it != byName.end() && value->kind == ValueKind::Tensor) {
             const TensorPlan &t = p.plan.tensors[it->second];
             if (t.dropped) {
                 ++report.dropped;

@@ -93,6 +93,39 @@ class Apply(unittest.TestCase):
             for name, v in oa["state"][k].items():
                 self.assertTrue(torch.equal(v, ob["state"][k][name]), (k, name))
 
+    def test_a_quantized_linear_is_renamed_and_dropped_whole(self):
+        """A dynamically quantized Linear keeps its weight and bias in a _packed_params tuple
+        beside a dtype: a rename moves those keys too, so the renamed model loads strictly."""
+        torch.manual_seed(0)
+
+        def quantized(prefix):
+            seq = torch.nn.Sequential()
+            seq.add_module(prefix, torch.nn.Linear(4, 3))
+            seq.add_module("keep", torch.nn.Linear(3, 2))
+            return torch.ao.quantization.quantize_dynamic(seq, {torch.nn.Linear}, dtype=torch.qint8)
+
+        source = quantized("old")
+        path = os.path.join(self.dir.name, "quantized.pt")
+        torch.save({"model": source.state_dict()}, path)
+        out = os.path.join(self.dir.name, "renamed.pt")
+        status, _, err = self.apply_path(path, {"weights": ["model"], "rules": [
+            {"action": "rename", "prefix": "old.", "to": "new."}]}, out)
+        self.assertEqual(status, 0, err)
+        target = quantized("new")
+        target.load_state_dict(torch.load(out)["model"], strict=True)
+        x = torch.randn(5, 4)
+        self.assertTrue(torch.equal(target(x), source(x)))
+        dropped = os.path.join(self.dir.name, "dropped.pt")
+        status, _, err = self.apply_path(path, {"weights": ["model"], "rules": [
+            {"action": "drop", "match": {"glob": "old.*"}}]}, dropped)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(sorted(k for k in torch.load(dropped)["model"] if k.startswith("old.")), [])
+
+    def apply_path(self, path, config, out):
+        cfg = write_config(self.dir.name, config)
+        r = subprocess.run([ref.CKPT, "apply", path, "--config", cfg, "-o", out], capture_output=True, timeout=60)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
     def test_a_meta_tensor_cannot_be_cast_or_resized(self):
         path = os.path.join(self.dir.name, "meta.pt")
         torch.save({"meta": torch.empty(3, 3, device="meta"), "w": torch.randn(3, 3)}, path)
