@@ -12,6 +12,8 @@ packages=(
   libgl-dev zlib1g-dev
   # tests: real fixtures from PyTorch, a display for GUI tests and screenshots
   python3 python3-torch python3-torchvision python3-yaml xvfb xauth x11-apps imagemagick time
+  # the test oracles' virtual environment (installer/install-test-env.sh)
+  python3-venv
 )
 
 missing=()
