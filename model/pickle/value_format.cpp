@@ -177,9 +177,11 @@ private:
             m_out += pythonBytesRepr(latin1Bytes(a0->text));
             return;
         }
-        if ((fn == "builtins.set" || fn == "builtins.frozenset") && a0 &&
-            (a0->kind == ValueKind::List || a0->kind == ValueKind::Tuple)) {
-            writeSet(fn == "builtins.frozenset", a0->items, depth);
+        // Protocols 0-2 name the builtins module as Python 2 did (__builtin__).
+        if ((fn == "builtins.set" || fn == "builtins.frozenset" || fn == "__builtin__.set" ||
+             fn == "__builtin__.frozenset") &&
+            a0 && (a0->kind == ValueKind::List || a0->kind == ValueKind::Tuple)) {
+            writeSet(fn.ends_with(".frozenset"), a0->items, depth);
             return;
         }
         if (fn == "torch.Size" && a0) {
