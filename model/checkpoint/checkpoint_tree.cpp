@@ -95,6 +95,7 @@ private:
 
     void visit(int parent, std::string name, const std::string &fullName, const Value *v)
     {
+        v = unwrapped(v);
         if (v->kind == ValueKind::Tensor) {
             const int id = add(parent, std::move(name), fullName, NodeKind::Tensor, v);
             const int entry = entryAt(fullName, v);

@@ -55,6 +55,7 @@ public:
 private:
     void visit(const Value *v)
     {
+        v = unwrapped(v);
         if (v->kind == ValueKind::Tensor) {
             m_d.entries.push_back({m_path, v->index});
             return;
@@ -210,7 +211,9 @@ void walkTree(CheckpointData &d, uint32_t maxDepth)
     Walker(d, maxDepth).run();
 }
 
-const Value *childAt(const Value *v, const PathElement &e)
+namespace {
+
+const Value *rawChildAt(const Value *v, const PathElement &e)
 {
     if (const auto *s = std::get_if<std::string>(&e))
         for (const auto &[name, part] : sparseParts(v))
@@ -231,6 +234,25 @@ const Value *childAt(const Value *v, const PathElement &e)
         return *i >= 0 && size_t(*i) < items.size() ? items[size_t(*i)] : nullptr;
     }
     return nullptr;
+}
+
+} // namespace
+
+const Value *childAt(const Value *v, const PathElement &e)
+{
+    const Value *child = rawChildAt(unwrapped(v), e);
+    return child ? unwrapped(child) : nullptr;
+}
+
+const Value *unwrapped(const Value *v)
+{
+    if (v->kind != ValueKind::Object || !v->callable || v->callable->kind != ValueKind::Global ||
+        v->callable->module() != "torch.jit._pickle" || !v->args || v->args->kind != ValueKind::Tuple ||
+        v->args->items.empty() || v->state)
+        return v;
+    const std::string_view name = v->callable->name();
+    if (name == "restore_type_tag" || name.starts_with("build_")) return v->args->items[0];
+    return v;
 }
 
 std::vector<std::pair<std::string_view, const Value *>> sparseParts(const Value *v)

@@ -26,6 +26,11 @@ PathElement keyToPathElement(const Value *key);
 /// walked the same way.
 std::span<Value *const> sequenceItems(const Value *v);
 
+/// The value a TorchScript pickle wraps in a call that only restores its type
+/// (torch.jit._pickle.build_tensorlist(list), restore_type_tag(dict, "Dict[str, Tensor]"),
+/// ...), else `v`: torch.load's result holds the list or dict itself.
+const Value *unwrapped(const Value *v);
+
 /// A sparse tensor's parts, named as torch names them (indices and values; crow_indices,
 /// col_indices and values; ...): torch.save writes one as a rebuild call on (layout, (parts...,
 /// size)). Empty for anything else.

@@ -161,6 +161,34 @@ class InspectAgainstTorchLoad(unittest.TestCase):
             missing = set(e["names"]) - names
             self.assertFalse(missing, f"parameters/buffers not listed: {sorted(missing)[:5]}")
 
+    def test_torchscript_list_and_dict_attributes_listed(self):
+        """A scripted module's List[Tensor] and Dict[str, Tensor] attributes: the pickle wraps
+        them in calls that restore their types; their tensors are listed where they sit."""
+        import tempfile
+        from typing import Dict, List
+
+        class Holder(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(2, 2)
+                self.tl: List[torch.Tensor] = [torch.ones(3), torch.zeros(4)]
+                self.td: Dict[str, torch.Tensor] = {"a": torch.full((5,), 2.0)}
+
+            def forward(self, x):
+                return self.lin(x) + self.tl[0].sum() + self.td["a"].sum()
+
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "attributes.pt")
+            scripted = torch.jit.script(Holder())
+            scripted.save(path)
+            loaded = torch.jit.load(path)
+            expected = {("tl", 0): loaded.tl[0], ("tl", 1): loaded.tl[1], ("td", "a"): loaded.td["a"],
+                        ("lin", "weight"): loaded.lin.weight, ("lin", "bias"): loaded.lin.bias}
+            rows = {tuple(t["path"]): t for t in ref.inspect_json(path)["tensors"]}
+            self.assertEqual(set(rows), set(expected))
+            for p, t in expected.items():
+                self.assertEqual(rows[p]["shape"], list(t.shape), p)
+
     def test_torch2_layout(self):
         """UntypedStorage + _rebuild_tensor_v3 with float8/uint16 and 2.x's extra records."""
         for e in entries("torch2"):
