@@ -31,6 +31,49 @@ void checkComputedSizes(const Prepared &p, const RuleSet &rules)
     for (const auto &a : p.plan.added) check(a.name, rules.rules[size_t(a.rule)].shape);
 }
 
+/// The name rules on what the plan does not list: the weights dict's keys that hold no tensor
+/// (a quantized Linear's _packed_params) and the state dict's _metadata module names, so that
+/// a module is renamed or dropped whole. Only names count: a rule that wants a dtype or a
+/// shape, or matches none of them, leaves them be.
+void followNames(Prepared &p, const CompiledRules &compiled)
+{
+    std::vector<PlanInput> others;
+    // A module's _metadata entry follows the names under it: probed as "<module>.<probe>".
+    constexpr std::string_view probe = ".\x01module";
+    std::vector<std::string> modules;
+    if (const Value *state = p.weights->state; state && state->kind == ValueKind::Dict)
+        if (const Value *meta = childAt(state, PathElement(std::string("_metadata"))); meta && meta->kind == ValueKind::Dict)
+            for (size_t k = 0; k + 1 < meta->items.size(); k += 2)
+                if (meta->items[k]->kind == ValueKind::String && !meta->items[k]->text.empty())
+                    modules.emplace_back(meta->items[k]->text);
+    for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
+        const Value *key = p.weights->items[k];
+        if (key->kind != ValueKind::String || p.weights->items[k + 1]->kind == ValueKind::Tensor) continue;
+        PlanInput in;
+        in.name = std::string(key->text);
+        others.push_back(std::move(in));
+    }
+    const size_t keys = others.size();
+    for (const auto &m : modules) {
+        PlanInput in;
+        in.name = m + std::string(probe);
+        others.push_back(std::move(in));
+    }
+    if (!others.empty()) {
+        const Plan plan = compiled.evaluate(others);
+        for (size_t i = 0; i < keys; ++i) {
+            const TensorPlan &t = plan.tensors[i];
+            if (t.dropped) p.companions.emplace(others[i].name, std::nullopt);
+            else if (t.name != others[i].name) p.companions.emplace(others[i].name, std::string(t.name));
+        }
+        for (size_t i = keys; i < others.size(); ++i) {
+            const std::string_view renamed = plan.tensors[i].name;
+            if (!plan.tensors[i].dropped && renamed != others[i].name && renamed.ends_with(probe))
+                p.metadataModules.emplace(modules[i - keys], std::string(renamed.substr(0, renamed.size() - probe.size())));
+        }
+    }
+}
+
 } // namespace
 
 bool isOptimizerKey(std::string_view k)
@@ -92,43 +135,7 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     for (const auto &e : base) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
     if (!p.weights || p.weights->kind != ValueKind::Dict)
         throw std::runtime_error("the weights are not a dict the export can edit");
-    // The same rules on the keys that hold no tensor; only names count (a rule that matches
-    // none of them, or that wants a dtype or shape, leaves them be).
-    std::vector<PlanInput> others;
-    // A module's _metadata entry follows the names under it: probed as "<module>.<probe>".
-    constexpr std::string_view probe = ".\x01module";
-    std::vector<std::string> modules;
-    if (const Value *state = p.weights->state; state && state->kind == ValueKind::Dict)
-        if (const Value *meta = childAt(state, PathElement(std::string("_metadata"))); meta && meta->kind == ValueKind::Dict)
-            for (size_t k = 0; k + 1 < meta->items.size(); k += 2)
-                if (meta->items[k]->kind == ValueKind::String && !meta->items[k]->text.empty())
-                    modules.emplace_back(meta->items[k]->text);
-    for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
-        const Value *key = p.weights->items[k];
-        if (key->kind != ValueKind::String || p.weights->items[k + 1]->kind == ValueKind::Tensor) continue;
-        PlanInput in;
-        in.name = std::string(key->text);
-        others.push_back(std::move(in));
-    }
-    const size_t keys = others.size();
-    for (const auto &m : modules) {
-        PlanInput in;
-        in.name = m + std::string(probe);
-        others.push_back(std::move(in));
-    }
-    if (!others.empty()) {
-        const Plan plan = (*compiled)->evaluate(others);
-        for (size_t i = 0; i < keys; ++i) {
-            const TensorPlan &t = plan.tensors[i];
-            if (t.dropped) p.companions.emplace(others[i].name, std::nullopt);
-            else if (t.name != others[i].name) p.companions.emplace(others[i].name, std::string(t.name));
-        }
-        for (size_t i = keys; i < others.size(); ++i) {
-            const std::string_view renamed = plan.tensors[i].name;
-            if (!plan.tensors[i].dropped && renamed != others[i].name && renamed.ends_with(probe))
-                p.metadataModules.emplace(modules[i - keys], std::string(renamed.substr(0, renamed.size() - probe.size())));
-        }
-    }
+    followNames(p, **compiled);
     return p;
 }
 
