@@ -67,13 +67,14 @@ void checkShardName(const std::string &shard)
 }
 
 /// name -> tensor index of a shard: safetensors names, or the keys of a .bin shard's
-/// weights dict (its first candidate, else its root).
-std::unordered_map<std::string, int> namesOf(const CheckpointData &shard)
+/// weights dict (its first candidate, else its root). Views into the shard's entries.
+std::unordered_map<std::string_view, int> namesOf(const CheckpointData &shard)
 {
     Path base;
     if (shard.format != "safetensors" && !shard.candidates.empty())
         base = shard.candidates.front().path;
-    std::unordered_map<std::string, int> names;
+    std::unordered_map<std::string_view, int> names;
+    names.reserve(shard.entries.size());
     for (const auto &e : shard.entries) {
         if (e.path.size() != base.size() + 1 ||
             !std::equal(base.begin(), base.end(), e.path.begin()))
@@ -135,81 +136,88 @@ CheckpointData ShardedIndexReader::readFile(SourceFile file, const FormatRegistr
                                              : nlohmann::ordered_json::parse(index.source(value)).dump();
         }
 
+    // Names are grouped by shard first, then each shard is read once and its tree let go
+    // before the next (shards are not all held at once), and the dict is made in index order.
     const fs::path folder = fs::path(indexPath).parent_path();
+    const auto names = members(index, *map);
     struct Shard
     {
-        std::unordered_map<std::string, int> names;
-        int file = 0;
-        int storageBase = 0;
-        int tensorBase = 0;
-        size_t used = 0;
+        std::string name;
+        std::vector<uint32_t> slots; ///< the index's names it holds, as positions in `names`
+        size_t held = 0;             ///< tensors the shard holds
     };
-    std::unordered_map<std::string, Shard> shards;
-    std::vector<std::string> shardOrder;
-    d.root = d.arena->make(ValueKind::Dict);
+    std::vector<Shard> shards;
+    std::unordered_map<std::string_view, uint32_t> shardOf;
+    std::vector<int> tensorOf(names.size(), -1);
+    for (uint32_t i = 0; i < names.size(); ++i) {
+        const JsonDocument::Node &shardValue = index.node(names[i].second);
+        if (shardValue.kind != Kind::String)
+            throw FormatError("weight_map entry " + std::string(names[i].first) + " is not a file name");
+        const auto [it, fresh] = shardOf.try_emplace(index.string(shardValue), uint32_t(shards.size()));
+        if (fresh) shards.push_back({std::string(it->first), {}, 0});
+        shards[it->second].slots.push_back(i);
+    }
+    if (shards.empty()) throw FormatError("index lists no tensors");
 
-    for (const auto &[nameView, shardSlot] : members(index, *map)) {
-        const std::string name(nameView);
-        const JsonDocument::Node &shardValue = index.node(shardSlot);
-        if (shardValue.kind != Kind::String) throw FormatError("weight_map entry " + name + " is not a file name");
-        const std::string shardName(index.string(shardValue));
-        auto it = shards.find(shardName);
-        if (it == shards.end()) {
-            checkShardName(shardName);
-            auto loaded = registry.readNested((folder / shardName).string());
-            if (!loaded) throw FormatError(shardName + ": " + loaded.error().message);
-            // The shard's own tree, arena and inflated pickles go when this block ends: only
-            // its names, storages and tensors stay, so shards are not all held at once.
-            const CheckpointData data = std::move(loaded.value());
-            Shard s;
-            if (data.format != "safetensors") d.format = "sharded-pytorch";
-            s.names = namesOf(data);
-            s.file = int(d.files.size());
-            s.storageBase = int(d.storages.size());
-            s.tensorBase = int(d.tensors.size());
-            for (auto &f : data.files) d.files.push_back(f);
-            for (auto st : data.storages) {
-                st.file = s.file;
-                d.storages.push_back(std::move(st));
-            }
-            for (auto t : data.tensors) {
-                if (t.storage >= 0) t.storage += s.storageBase;
-                d.tensors.push_back(std::move(t));
-            }
-            for (auto g : data.safety.globals) {
-                g.file = shardName + ":" + g.file;
-                d.safety.globals.push_back(std::move(g));
-            }
-            for (auto *v : {&data.safety.torch113, &data.safety.torch2}) {
-                auto &into = v == &data.safety.torch113 ? d.safety.torch113 : d.safety.torch2;
-                into.applicable = into.applicable && v->applicable;
-                for (const auto &b : v->blockers) into.blockers.push_back(shardName + ": " + b);
-                into.ok = into.blockers.empty();
-            }
-            for (const auto &w : data.warnings) d.warnings.push_back(shardName + ": " + w);
-            shardOrder.push_back(shardName);
-            it = shards.emplace(shardName, std::move(s)).first;
+    for (Shard &shard : shards) {
+        checkShardName(shard.name);
+        auto loaded = registry.readNested((folder / shard.name).string());
+        if (!loaded) throw FormatError(shard.name + ": " + loaded.error().message);
+        CheckpointData data = std::move(loaded.value());
+        if (data.format != "safetensors") d.format = "sharded-pytorch";
+        const auto held = namesOf(data);
+        shard.held = held.size();
+        const int file = int(d.files.size());
+        const int storageBase = int(d.storages.size());
+        const int tensorBase = int(d.tensors.size());
+        for (uint32_t slot : shard.slots) {
+            const auto found = held.find(names[slot].first);
+            if (found == held.end())
+                throw FormatError("tensor " + std::string(names[slot].first) + " is listed in the index but missing from " +
+                                  shard.name);
+            tensorOf[slot] = tensorBase + found->second;
         }
-        Shard &shard = it->second;
-        const auto found = shard.names.find(name);
-        if (found == shard.names.end())
-            throw FormatError("tensor " + name + " is listed in the index but missing from " +
-                              shardName);
-        ++shard.used;
+        for (auto &f : data.files) d.files.push_back(std::move(f));
+        for (auto &st : data.storages) {
+            st.file = file;
+            d.storages.push_back(std::move(st));
+        }
+        for (auto &t : data.tensors) {
+            if (t.storage >= 0) t.storage += storageBase;
+            d.tensors.push_back(std::move(t));
+        }
+        for (auto &g : data.safety.globals) {
+            g.file = shard.name + ":" + g.file;
+            d.safety.globals.push_back(std::move(g));
+        }
+        for (auto *v : {&data.safety.torch113, &data.safety.torch2}) {
+            auto &into = v == &data.safety.torch113 ? d.safety.torch113 : d.safety.torch2;
+            into.applicable = into.applicable && v->applicable;
+            for (const auto &b : v->blockers) into.blockers.push_back(shard.name + ": " + b);
+            into.ok = into.blockers.empty();
+        }
+        for (const auto &w : data.warnings) d.warnings.push_back(shard.name + ": " + w);
+    }
+
+    // Names without escapes stay views into the index, which the arena keeps mapped.
+    d.arena->hold(file.source);
+    d.root = d.arena->make(ValueKind::Dict);
+    d.root->items.reserve(2 * names.size());
+    const char *const textBegin = reinterpret_cast<const char *>(bytes.data());
+    for (uint32_t i = 0; i < names.size(); ++i) {
+        const std::string_view name = names[i].first;
+        const bool inText = name.data() >= textBegin && name.data() < textBegin + bytes.size();
         Value *key = d.arena->make(ValueKind::String);
-        key->text = d.arena->keep(name);
+        key->text = inText ? name : d.arena->keep(std::string(name));
         Value *tensor = d.arena->make(ValueKind::Tensor);
-        tensor->index = shard.tensorBase + found->second;
+        tensor->index = tensorOf[i];
         d.root->items.push_back(key);
         d.root->items.push_back(tensor);
     }
-    if (shards.empty()) throw FormatError("index lists no tensors");
-    for (const auto &name : shardOrder) {
-        const Shard &s = shards.at(name);
-        if (s.used < s.names.size())
-            d.warnings.push_back(name + " holds " + std::to_string(s.names.size() - s.used) +
+    for (const Shard &shard : shards)
+        if (shard.slots.size() < shard.held)
+            d.warnings.push_back(shard.name + " holds " + std::to_string(shard.held - shard.slots.size()) +
                                  " tensors the index does not list");
-    }
     return d;
 }
 

@@ -1,5 +1,6 @@
 #include "model/pickle/pickle_value.h"
 
+#include <algorithm>
 #include <new>
 
 namespace ckpt {
@@ -42,25 +43,32 @@ std::string_view ValueArena::keep(std::string s)
     return m_strings.emplace_back(std::move(s));
 }
 
+void ValueArena::addBlock()
+{
+    const size_t capacity = m_blocks.empty() ? kFirstBlock : std::min(2 * m_blocks.back().capacity, kLastBlock);
+    const size_t bytes = capacity * sizeof(Value);
+    void *p = capacity == kLastBlock ? allocateLarge(bytes) : ::operator new(bytes, std::align_val_t(alignof(Value)));
+    m_blocks.push_back({static_cast<Value *>(p), capacity});
+    m_usedInLast = 0;
+}
+
 Value *ValueArena::make(ValueKind kind)
 {
-    if (m_count == m_blocks.size() * kBlock)
-        m_blocks.emplace_back(static_cast<std::byte *>(allocateLarge(kBlock * sizeof(Value))));
-    auto *slot = reinterpret_cast<Value *>(m_blocks.back().get()) + m_count % kBlock;
-    Value *v = new (slot) Value(&m_pool);
+    if (m_blocks.empty() || m_usedInLast == m_blocks.back().capacity) addBlock();
+    Value *v = new (m_blocks.back().values + m_usedInLast) Value(&m_pool);
+    ++m_usedInLast;
     ++m_count;
     v->kind = kind;
     return v;
 }
 
-void ValueArena::BlockDeleter::operator()(std::byte *p) const
-{
-    freeLarge(p, kBlock * sizeof(Value));
-}
-
 ValueArena::~ValueArena()
 {
     forEach([](Value &v) { v.~Value(); }); // item arrays go back to the pool: no frees
+    for (const Block &b : m_blocks) {
+        if (b.capacity == kLastBlock) freeLarge(b.values, b.capacity * sizeof(Value));
+        else ::operator delete(b.values, std::align_val_t(alignof(Value)));
+    }
 }
 
 } // namespace ckpt

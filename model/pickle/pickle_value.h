@@ -93,25 +93,34 @@ public:
     template <class F>
     void forEach(F &&f)
     {
-        size_t left = m_count;
-        for (auto &block : m_blocks) {
-            const size_t n = left < kBlock ? left : kBlock;
-            for (size_t i = 0; i < n; ++i) f(reinterpret_cast<Value *>(block.get())[i]);
-            left -= n;
+        for (size_t b = 0; b < m_blocks.size(); ++b) {
+            const size_t n = b + 1 == m_blocks.size() ? m_usedInLast : m_blocks[b].capacity;
+            for (size_t i = 0; i < n; ++i) f(m_blocks[b].values[i]);
         }
     }
 
+    /// Keeps `owner` (the bytes views point into: a mapped file) as long as the arena lives.
+    void hold(std::shared_ptr<const void> owner) { m_held.push_back(std::move(owner)); }
+
 private:
-    static constexpr size_t kBlock = (size_t(2) << 20) / sizeof(Value) - 1; // ~2 MiB a block
-    struct BlockDeleter
+    // Blocks grow from a few KiB (a shard's header, a small pickle) to ~2 MiB (a million
+    // values), so a small tree does not pay for a huge page.
+    static constexpr size_t kFirstBlock = 256;
+    static constexpr size_t kLastBlock = (size_t(2) << 20) / sizeof(Value) - 1;
+    struct Block
     {
-        void operator()(std::byte *p) const;
+        Value *values;
+        size_t capacity;
     };
+    void addBlock();
+
     LargePageResource m_upstream;
-    std::pmr::monotonic_buffer_resource m_pool{size_t(1) << 16, &m_upstream};
-    std::vector<std::unique_ptr<std::byte[], BlockDeleter>> m_blocks; // raw storage, kBlock each
+    std::pmr::monotonic_buffer_resource m_pool{size_t(1) << 12, &m_upstream};
+    std::vector<Block> m_blocks;
+    size_t m_usedInLast = 0;
     size_t m_count = 0;
     std::deque<std::string> m_strings; // a deque never moves its elements: views stay valid
+    std::vector<std::shared_ptr<const void>> m_held;
 };
 
 } // namespace ckpt

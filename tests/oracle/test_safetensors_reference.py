@@ -5,6 +5,7 @@ be accepted by both or refused by both, and an accepted file must list the same 
 dtypes and metadata. The one difference kept on purpose is named in KNOWN_DIFFERENCES."""
 import json
 import os
+import random
 import struct
 import subprocess
 import tempfile
@@ -134,6 +135,63 @@ def corpus():
     return cases
 
 
+def random_json(rng, depth=0):
+    """A JSON value as text: every kind, escapes, numbers past u64, nesting, repeated keys."""
+    kind = rng.randrange(9 if depth < 4 else 6)
+    if kind == 0:
+        return rng.choice(["null", "true", "false"])
+    if kind == 1:
+        return rng.choice(["0", "-0", "7", "-12", "18446744073709551615", "18446744073709551616", "1.5",
+                           "-2e10", "3E+2", "0.0e-0", "123456789012345678901234567890"])
+    if kind in (2, 3):
+        return random_string(rng)
+    if kind in (6, 7):
+        return "[" + ",".join(random_json(rng, depth + 1) for _ in range(rng.randrange(4))) + "]"
+    keys = [random_string(rng) for _ in range(rng.randrange(4))]
+    if keys and rng.random() < 0.2:
+        keys.append(keys[0])  # a key given twice: ignored content may repeat keys
+    return "{" + ",".join(f"{k}{rng.choice(['', ' '])}:{random_json(rng, depth + 1)}" for k in keys) + "}"
+
+
+def random_string(rng):
+    parts = rng.choices(["a", "Z", "weight", ".", " ", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\ud83d\\ude00",
+                         "\\u0000", "é", "漢", "\\t"], k=rng.randrange(6))
+    return '"' + "".join(parts) + '"'
+
+
+def mutated(rng, text):
+    """The text with one random slip: a character dropped, doubled or put in, or a cut."""
+    i = rng.randrange(len(text) + 1)
+    how = rng.randrange(4)
+    if how == 0 and i < len(text):
+        return text[:i] + text[i + 1:]
+    if how == 1 and i < len(text):
+        return text[:i] + text[i] + text[i:]
+    if how == 2:
+        return text[:i] + rng.choice([",", "]", "}", ":", '"', "\\", "\x01", "[", "{", "x", " ", "0"]) + text[i:]
+    return text[:i]
+
+
+def random_cases(seed=13, count=400):
+    """Headers with random JSON in the places the reference skips or reads (an unknown field, a
+    name, metadata), half of them then slipped; (name, bytes)."""
+    rng = random.Random(seed)
+    cases = []
+    for n in range(count):
+        name = random_string(rng)
+        extra = random_json(rng)
+        fields = [('"dtype"', '"F32"'), ('"shape"', "[2]"), ('"data_offsets"', "[0,8]"), ('"extra"', extra)]
+        rng.shuffle(fields)
+        tensor = "{" + ",".join(f"{k}:{v}" for k, v in fields) + "}"
+        meta = '"__metadata__":{' + ",".join(f"{random_string(rng)}:{random_string(rng)}"
+                                             for _ in range(rng.randrange(3))) + "},"
+        text = "{" + (meta if rng.random() < 0.5 else "") + f"{name}:{tensor}" + "}"
+        if n % 2:
+            text = mutated(rng, text)
+        cases.append((f"random {n}: {text[:80]}", st(text.encode(), b"\0" * 8)))
+    return cases
+
+
 KNOWN_DIFFERENCES = {
     # A PyTorch size is an int64: such a dimension cannot be listed as one, so ckpt refuses
     # the file with one line where the reference (which lists u64 sizes) takes it.
@@ -177,9 +235,17 @@ class SafetensorsAsTheReferenceReadsIt(unittest.TestCase):
             self.assertTrue(any("refuses headers over 100,000,000 bytes" in w for w in j["warnings"]), j["warnings"])
 
     def test_every_case_agrees(self):
+        self.agree(list(corpus().items()), 30)
+
+    def test_random_json_agrees(self):
+        """Random JSON where the reference reads or skips it, and random slips in it: ckpt's JSON
+        reader must take exactly what serde_json (inside the reference) takes."""
+        self.agree(random_cases(), 100)
+
+    def agree(self, cases, least):
         with tempfile.TemporaryDirectory() as d:
             accepted = refused = 0
-            for i, (name, data) in enumerate(corpus().items()):
+            for i, (name, data) in enumerate(cases):
                 path = os.path.join(d, f"case{i}.safetensors")
                 with open(path, "wb") as f:
                     f.write(data)
@@ -200,8 +266,8 @@ class SafetensorsAsTheReferenceReadsIt(unittest.TestCase):
                 accepted += theirs is not None
                 refused += theirs is None
             # The corpus is worth something only if it has both sides.
-            self.assertGreater(accepted, 30)
-            self.assertGreater(refused, 30)
+            self.assertGreater(accepted, least)
+            self.assertGreater(refused, least)
 
 
 if __name__ == "__main__":
