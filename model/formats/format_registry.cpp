@@ -1,5 +1,3 @@
-#include <chrono>
-#include <cstdio>
 #include "model/formats/format_registry.h"
 
 #include "model/base/format_error.h"
@@ -117,14 +115,10 @@ CheckpointData FormatRegistry::readFile(const std::string &path, bool nested) co
         throw FormatError(source->size() == 0 ? "empty file"
                                               : "not a checkpoint (neither zip, pickle nor safetensors)");
     if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
-    auto T0 = std::chrono::steady_clock::now();
     CheckpointData d = reader->readFile(SourceFile{path, source->size(), source}, *this);
-    auto T1 = std::chrono::steady_clock::now();
     d.reader = std::string(reader->name());
     d.recognition = std::move(recognition.why);
     finish(d);
-    auto T2 = std::chrono::steady_clock::now();
-    if (getenv("CKPT_T")) fprintf(stderr, "read %.1f walk %.1f\n", std::chrono::duration<double,std::milli>(T1-T0).count(), std::chrono::duration<double,std::milli>(T2-T1).count());
     return d;
 }
 
