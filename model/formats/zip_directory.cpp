@@ -44,6 +44,7 @@ constexpr uint32_t kZip64Locator = 0x07064b50;
 constexpr uint32_t kZip64Eocd = 0x06064b50;
 constexpr uint32_t kCentral = 0x02014b50;
 constexpr uint32_t kLocal = 0x04034b50;
+constexpr uint64_t kSparseRecords = 256 << 10; // bytes per record above which headers are read
 
 uint64_t findEocd(const Reader &r)
 {
@@ -81,6 +82,7 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
 
     ZipDirectory dir;
     dir.m_entries.reserve(count);
+    const bool sparse = count > 0 && source.size() / count > kSparseRecords;
     uint64_t pos = cdOffset;
     for (uint64_t i = 0; i < count; ++i) {
         if (r.at<uint32_t>(pos) != kCentral) throw FormatError("zip: corrupt central directory");
@@ -108,10 +110,20 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
             }
             x += 4 + uint64_t(len);
         }
-        if (r.at<uint32_t>(e.localHeaderOffset) != kLocal)
-            throw FormatError("zip: record " + std::string(e.name) + " has no local header");
-        e.dataOffset = e.localHeaderOffset + 30 + r.at<uint16_t>(e.localHeaderOffset + 26) +
-                       r.at<uint16_t>(e.localHeaderOffset + 28);
+        // The local header's own name and extra lengths (PyTorch pads the extra field to
+        // align data). Where records lie far apart (a big model's), each is read: a view
+        // would map the pages around each one.
+        r.need(e.localHeaderOffset, 30, "a header");
+        uint8_t local[30];
+        if (sparse) source.read(e.localHeaderOffset, local);
+        else std::memcpy(local, r.bytes(e.localHeaderOffset, 30), 30);
+        uint32_t magic = 0;
+        uint16_t localName = 0, localExtra = 0;
+        std::memcpy(&magic, local, 4);
+        std::memcpy(&localName, local + 26, 2);
+        std::memcpy(&localExtra, local + 28, 2);
+        if (magic != kLocal) throw FormatError("zip: record " + std::string(e.name) + " has no local header");
+        e.dataOffset = e.localHeaderOffset + 30 + localName + localExtra;
         r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
         if (e.method == 0 && e.size != e.compressedSize)
             throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");

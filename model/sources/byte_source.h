@@ -26,6 +26,10 @@ public:
     virtual ByteView view(uint64_t offset, uint64_t length) const = 0;
     /// The bytes [offset, size()).
     ByteView viewFrom(uint64_t offset) const { return view(offset, offset <= size() ? size() - offset : 0); }
+    /// Copies [offset, offset + out.size()) into `out`: for a few bytes far apart (a zip's
+    /// local headers), where a view would map a page and its neighbours for each. Throws as
+    /// view() does.
+    virtual void read(uint64_t offset, std::span<uint8_t> out) const;
     /// Lets go of the memory behind [offset, offset + length) after a long scan has read it,
     /// so that the scan's footprint stays bounded; later views read it again.
     virtual void release(uint64_t offset, uint64_t length) const {}

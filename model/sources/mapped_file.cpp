@@ -32,18 +32,38 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string &path)
     const auto size = static_cast<uint64_t>(st.st_size);
     if (size == 0) {
         ::close(fd);
-        return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
+        return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0, -1));
     }
     void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    const int err = errno;
-    ::close(fd); // the mapping keeps the file alive
-    if (p == MAP_FAILED) return Error{std::string("cannot map file: ") + std::strerror(err)};
-    return std::shared_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t *>(p), size));
+    if (p == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return Error{std::string("cannot map file: ") + std::strerror(err)};
+    }
+    return std::shared_ptr<MappedFile>(new MappedFile(path, static_cast<const uint8_t *>(p), size, fd));
 }
 
 MappedFile::~MappedFile()
 {
     if (m_data) ::munmap(const_cast<uint8_t *>(m_data), m_size);
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+void MappedFile::read(uint64_t offset, std::span<uint8_t> out) const
+{
+    checkRange(offset, out.size(), m_size);
+    size_t done = 0;
+    while (done < out.size()) {
+        const ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, off_t(offset + done));
+        if (n > 0) {
+            done += size_t(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else { // the file shrank under us, or cannot be read: the mapping says what is there
+            ByteSource::read(offset + done, out.subspan(done));
+            return;
+        }
+    }
 }
 
 void MappedFile::release(uint64_t offset, uint64_t length) const

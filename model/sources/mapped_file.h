@@ -27,6 +27,8 @@ public:
         checkRange(offset, length, m_size);
         return {m_data + offset, size_t(length)};
     }
+    /// pread(): a few bytes without mapping the pages around them.
+    void read(uint64_t offset, std::span<uint8_t> out) const override;
     /// Drops the pages of [offset, offset + length) from this process's memory (they stay in
     /// the page cache).
     void release(uint64_t offset, uint64_t length) const override;
@@ -34,14 +36,15 @@ public:
     const std::string &path() const { return m_path; }
 
 private:
-    MappedFile(std::string path, const uint8_t *data, uint64_t size)
-        : m_path(std::move(path)), m_data(data), m_size(size)
+    MappedFile(std::string path, const uint8_t *data, uint64_t size, int fd)
+        : m_path(std::move(path)), m_data(data), m_size(size), m_fd(fd)
     {
     }
 
     std::string m_path;
     const uint8_t *m_data = nullptr;
     uint64_t m_size = 0;
+    int m_fd = -1; ///< kept open for read(); -1 when the mapping is all there is
 };
 
 } // namespace ckpt

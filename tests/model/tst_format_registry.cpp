@@ -327,6 +327,18 @@ void TestFormatRegistry::sourcesRefuseRangesPastTheEnd()
     auto map = MappedFile::open(fixture("ok/resnet18.pt"));
     QVERIFY(map);
     QVERIFY_THROWS_EXCEPTION(std::exception, (*map)->view((*map)->size() - 1, 2));
+
+    // read() copies what view() shows, and refuses the same ranges.
+    uint8_t out[4] = {};
+    s.read(6, out);
+    QCOMPARE(std::string(reinterpret_cast<const char *>(out), 4), std::string("6789"));
+    QVERIFY_THROWS_EXCEPTION(std::exception, s.read(7, out));
+    const ByteSource &file = **map;
+    for (uint64_t at : {uint64_t(0), uint64_t(4097), file.size() - 4}) {
+        file.read(at, out);
+        QVERIFY(std::equal(out, out + 4, file.view(at, 4).begin()));
+    }
+    QVERIFY_THROWS_EXCEPTION(std::exception, file.read(file.size() - 3, out));
 }
 
 QTEST_GUILESS_MAIN(TestFormatRegistry)
