@@ -102,9 +102,13 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
                      .arg(QString::fromStdString(s.location.empty() ? "cpu" : s.location))
                      .arg(t.storageOffset)
                      .arg(s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+    } else if (t.rebuild == "_rebuild_device_tensor_from_numpy") {
+        lines << tr("its bytes are a numpy array inside the pickle, not viewable here");
     } else {
         lines << tr("no storage (a meta tensor)");
     }
+    if (!t.subclass.empty())
+        lines << tr("loads as %1").arg(QString::fromUtf8(t.subclass.data(), int(t.subclass.size())));
     lines << (t.parameter ? tr("nn.Parameter") : tr("tensor")) +
                  (t.requiresGrad ? tr(", requires_grad") : QString()) +
                  tr(", rebuilt by %1").arg(QString::fromUtf8(t.rebuild.data(), int(t.rebuild.size())));

@@ -52,4 +52,12 @@ bool TensorInfo::contiguous() const
     return true;
 }
 
+std::string whyNoData(const TensorInfo &t)
+{
+    if (t.rebuild == "_rebuild_device_tensor_from_numpy")
+        return "its bytes are a numpy array inside the pickle, pickled as text or in another dtype, "
+               "and cannot be read in place";
+    return "a meta tensor has no data";
+}
+
 } // namespace ckpt

@@ -32,6 +32,7 @@ struct StorageInfo
     uint64_t byteOffset = 0;  ///< absolute offset of the first byte in the file
     uint64_t byteLength = 0;  ///< bytes available there
     bool mapped = true;       ///< false when the bytes are compressed (cannot be viewed)
+    bool inPickle = false;    ///< the bytes lie inside the pickle (a numpy array's), not in a record
 };
 
 /// One tensor as its rebuild describes it.
@@ -45,6 +46,10 @@ struct TensorInfo
     bool requiresGrad = false;
     bool parameter = false;        ///< nn.Parameter rather than a plain tensor
     std::string_view rebuild;      ///< the rebuild function ("_rebuild_tensor_v2", ...)
+    /// The tensor subclass torch.load gives (a wrapper such as DTensor, listed by the local
+    /// tensor it holds; a subclass of Tensor): "torch.distributed.tensor.DTensor"; empty for
+    /// torch.Tensor and Parameter.
+    std::string_view subclass;
 
     int64_t numel() const;
     uint64_t nbytes() const;
@@ -58,6 +63,10 @@ struct TensorEntry
     Path path;
     int tensor = -1;
 };
+
+/// Why a tensor without a storage has no bytes to read: "a meta tensor has no data", or that
+/// its bytes are a numpy array pickled in a form that cannot be viewed.
+std::string whyNoData(const TensorInfo &t);
 
 /// Products over a shape, with a false return instead of overflow.
 bool checkedNumel(const std::vector<int64_t> &shape, int64_t &out);

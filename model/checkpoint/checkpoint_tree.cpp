@@ -134,7 +134,7 @@ private:
         case ValueKind::Set:
         case ValueKind::FrozenSet: expandSequence(node, v->items, path); return;
         case ValueKind::Object:
-            for (const auto &[name, part] : sparseParts(v))
+            for (const auto &[name, part] : tensorParts(v))
                 visit(node, std::string(name), join(path, std::string(name)), part);
             if (v->state) expandState(node, v->state, path);
             expandSequence(node, sequenceItems(v), path);

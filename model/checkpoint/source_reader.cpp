@@ -9,7 +9,7 @@ namespace ckpt {
 
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
 {
-    if (t.storage < 0) throw std::runtime_error("a meta tensor has no data");
+    if (t.storage < 0) throw std::runtime_error(whyNoData(t));
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in its file; not supported yet");
     if (isPackedQuantized(t.dtype))

@@ -6,7 +6,7 @@ Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
 {
     if (entry >= c.entries().size()) return Error{"no such tensor"};
     const TensorInfo &t = c.tensors()[size_t(c.entries()[entry].tensor)];
-    if (t.storage < 0) return Error{"a meta tensor has no data"};
+    if (t.storage < 0) return Error{whyNoData(t)};
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!s.mapped) return Error{"its record is compressed and cannot be viewed in place"};
     if (isPackedQuantized(t.dtype)) return Error{"its values are packed several to a byte (" + std::string(dtypeName(t.dtype)) + "); reading them is not supported"};

@@ -125,7 +125,7 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
         if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0)) continue;
         const int tensor = c.entries()[p.inputs[i].entry].tensor;
         if (c.tensors()[size_t(tensor)].storage < 0)
-            throw std::runtime_error(p.inputs[i].name + ": a meta tensor has no data to cast or resize");
+            throw std::runtime_error(p.inputs[i].name + ": cannot cast or resize: " + whyNoData(c.tensors()[size_t(tensor)]));
         p.edits.emplace(tensor, i);
     }
     checkComputedSizes(p, rules);

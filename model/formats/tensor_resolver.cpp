@@ -2,7 +2,10 @@
 
 #include "model/base/format_error.h"
 #include "model/base/key_index.h"
+#include "model/formats/tree_walker.h"
 
+#include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace ckpt {
@@ -57,7 +60,7 @@ DType dtypeArg(const Value *v, std::string_view fn)
 /// a 100k-tensor file has a handful of these nodes and 100k calls).
 enum class Rebuild : uint8_t {
     None, Tensor, TensorV2, TensorV3, QTensor, Parameter, ParameterWithState, FromTypeV2,
-    MetaNoStorage, DeviceFromCpu, ParameterClass,
+    MetaNoStorage, DeviceFromCpu, DeviceFromNumpy, WrapperSubclass, ParameterClass,
 };
 
 struct RebuildName
@@ -77,6 +80,9 @@ constexpr RebuildName kRebuilds[] = {
     {"torch._tensor", "_rebuild_from_type_v2", Rebuild::FromTypeV2},
     {"torch._utils", "_rebuild_meta_tensor_no_storage", Rebuild::MetaNoStorage},
     {"torch._utils", "_rebuild_device_tensor_from_cpu_tensor", Rebuild::DeviceFromCpu},
+    {"torch._utils", "_rebuild_device_tensor_from_numpy", Rebuild::DeviceFromNumpy},
+    {"torch._utils", "_rebuild_xla_tensor", Rebuild::DeviceFromNumpy},
+    {"torch._utils", "_rebuild_wrapper_subclass", Rebuild::WrapperSubclass},
     {"torch.nn.parameter", "Parameter", Rebuild::ParameterClass},
 };
 
@@ -207,11 +213,16 @@ private:
             return data && data->kind == ValueKind::Tensor ? data->index : -1;
         }
         case Rebuild::FromTypeV2: {
-            // _rebuild_from_type_v2(func, type, args, state): the tensor is func(*args).
+            // _rebuild_from_type_v2(func, type, args, state): the tensor is func(*args), made
+            // a `type`; a wrapper subclass (DTensor) is the tensor its state holds.
             const Rebuild inner = kindOf(arg(args, 0));
-            if (inner == Rebuild::FromTypeV2 || inner == Rebuild::ParameterClass) return -1;
-            return inner == Rebuild::None ? -1 : rebuild(inner, arg(args, 2));
+            if (inner == Rebuild::FromTypeV2 || inner == Rebuild::ParameterClass || inner == Rebuild::None) return -1;
+            const int t = inner == Rebuild::WrapperSubclass ? wrappedTensor(arg(args, 3)) : rebuild(inner, arg(args, 2));
+            if (t >= 0) noteSubclass(m_d.tensors[size_t(t)], arg(args, 1));
+            return t;
         }
+        case Rebuild::DeviceFromNumpy: return numpyTensor(args);
+        case Rebuild::WrapperSubclass: return -1; // without the state that holds its data
         case Rebuild::MetaNoStorage: {
             const std::string fn(nameOf(kind));
             TensorInfo info;
@@ -224,6 +235,111 @@ private:
         }
         case Rebuild::None:
         case Rebuild::ParameterClass: return -1;
+        }
+        return -1;
+    }
+
+    /// The tensor a wrapper subclass's state holds: its "_local_tensor" (DTensor), else its
+    /// only tensor; -1 when it holds several (their places in the state list them).
+    int wrappedTensor(const Value *stateValue)
+    {
+        int only = -1;
+        size_t tensors = 0;
+        for (const Value *state : stateDicts(stateValue))
+            for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
+                const Value *key = state->items[i];
+                const Value *value = state->items[i + 1];
+                if (value->kind != ValueKind::Tensor) continue;
+                if (key->kind == ValueKind::String && key->text == "_local_tensor") return value->index;
+                only = value->index;
+                ++tensors;
+            }
+        return tensors == 1 ? only : -1;
+    }
+
+    void noteSubclass(TensorInfo &info, const Value *type)
+    {
+        if (!type || type->kind != ValueKind::Global) return;
+        const std::string name = type->qualifiedName();
+        if (name == "torch.Tensor" || name == "torch.nn.parameter.Parameter") return;
+        info.subclass = m_d.arena->keep(name);
+    }
+
+    /// _rebuild_device_tensor_from_numpy(array, dtype, device, requires_grad): the bytes are
+    /// the pickled numpy array's (numpy's _reconstruct + BUILD (version, shape, dtype,
+    /// is_fortran, bytes)), inside the pickle itself.
+    int numpyTensor(const Value *args)
+    {
+        const std::string fn(nameOf(Rebuild::DeviceFromNumpy));
+        const Value *array = arg(args, 0);
+        const Value *state = array && array->kind == ValueKind::Object ? array->state : nullptr;
+        if (!state || state->kind != ValueKind::Tuple || state->items.size() < 5)
+            throw FormatError(describe(fn, "the data is not a numpy array"));
+        TensorInfo info;
+        info.dtype = dtypeArg(arg(args, 1), fn);
+        info.shape = intTuple(state->items[1], fn, "shape");
+        info.requiresGrad = boolArg(arg(args, 3));
+        info.rebuild = nameOf(Rebuild::DeviceFromNumpy);
+        const bool fortran = boolArg(state->items[3]);
+        info.strides.assign(info.shape.size(), 1);
+        for (size_t i = 1; i < info.shape.size(); ++i) {
+            if (fortran) info.strides[i] = info.strides[i - 1] * std::max<int64_t>(info.shape[i - 1], 1);
+            else info.strides[info.shape.size() - 1 - i] = info.strides[info.shape.size() - i] * std::max<int64_t>(info.shape[info.shape.size() - i], 1);
+        }
+        const Value *device = arg(args, 2);
+        const std::string location = device && device->kind == ValueKind::String ? std::string(device->text) : "";
+        const Value *bytes = state->items[4];
+        // The bytes are viewable where they lie in a file as numpy's dtype is the tensor's.
+        const std::optional<DType> stored = numpyDtype(state->items[2]);
+        int64_t numel = 0;
+        if (bytes->kind == ValueKind::Bytes && stored == info.dtype && checkedNumel(info.shape, numel) &&
+            uint64_t(numel) * dtypeBits(info.dtype) / 8 <= bytes->text.size())
+            info.storage = bytesStorage(bytes->text, info.dtype, numel, location);
+        return add(std::move(info), fn);
+    }
+
+    /// numpy.dtype("f4", False, True) with BUILD (3, "<", ...): little-endian or one-byte
+    /// codes only.
+    static std::optional<DType> numpyDtype(const Value *dtype)
+    {
+        if (!dtype || dtype->kind != ValueKind::Object || !dtype->args || dtype->args->items.empty() ||
+            dtype->args->items[0]->kind != ValueKind::String)
+            return std::nullopt;
+        if (dtype->state && dtype->state->kind == ValueKind::Tuple && dtype->state->items.size() > 1) {
+            const Value *order = dtype->state->items[1];
+            if (order->kind == ValueKind::String && order->text == ">") return std::nullopt;
+        }
+        static const std::pair<std::string_view, DType> codes[] = {
+            {"f2", DType::Float16}, {"f4", DType::Float32}, {"f8", DType::Float64}, {"i1", DType::Int8},
+            {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
+            {"b1", DType::Bool},    {"c8", DType::Complex64}, {"c16", DType::Complex128},
+        };
+        for (const auto &[code, d] : codes)
+            if (dtype->args->items[0]->text == code) return d;
+        return std::nullopt;
+    }
+
+    /// A storage for bytes inside the pickle, when the pickle was read from a file's mapping
+    /// (not inflated): -1 otherwise.
+    int bytesStorage(std::string_view bytes, DType dtype, int64_t numel, const std::string &location)
+    {
+        const auto *p = reinterpret_cast<const uint8_t *>(bytes.data());
+        for (size_t f = 0; f < m_d.files.size(); ++f) {
+            const ByteSource &source = *m_d.files[f].source;
+            if (source.size() == 0) continue;
+            const ByteView whole = source.view(0, source.size());
+            if (p < whole.data() || p + bytes.size() > whole.data() + whole.size()) continue;
+            StorageInfo s;
+            s.key = "numpy:" + std::to_string(m_d.storages.size());
+            s.dtype = dtype;
+            s.location = location;
+            s.numel = numel;
+            s.file = int(f);
+            s.byteOffset = uint64_t(p - whole.data());
+            s.byteLength = bytes.size();
+            s.inPickle = true;
+            m_d.storages.push_back(std::move(s));
+            return int(m_d.storages.size() - 1);
         }
         return -1;
     }

@@ -99,7 +99,7 @@ private:
             expandSequence(v);
             return;
         case ValueKind::Object:
-            for (const auto &[name, part] : sparseParts(v)) {
+            for (const auto &[name, part] : tensorParts(v)) {
                 m_path.emplace_back(std::string(name));
                 visit(part);
                 m_path.pop_back();
@@ -116,12 +116,7 @@ private:
     void visitChildAsState(const Value *state)
     {
         // BUILD state: a dict of attributes, or (dict, slots) as pickle's default reduce gives.
-        if (state->kind == ValueKind::Dict) {
-            expandDict(state);
-        } else if (state->kind == ValueKind::Tuple && state->items.size() == 2) {
-            for (const Value *part : state->items)
-                if (part->kind == ValueKind::Dict) expandDict(part);
-        }
+        for (const Value *dict : stateDicts(state)) expandDict(dict);
     }
 
     void expandSequence(const Value *v)
@@ -216,7 +211,7 @@ namespace {
 const Value *rawChildAt(const Value *v, const PathElement &e)
 {
     if (const auto *s = std::get_if<std::string>(&e))
-        for (const auto &[name, part] : sparseParts(v))
+        for (const auto &[name, part] : tensorParts(v))
             if (name == *s) return part;
     const Value *dict = v->kind == ValueKind::Dict ? v : (v->kind == ValueKind::Object && v->state ? v->state : nullptr);
     if (dict && dict->kind == ValueKind::Dict) {
@@ -255,13 +250,42 @@ const Value *unwrapped(const Value *v)
     return v;
 }
 
-std::vector<std::pair<std::string_view, const Value *>> sparseParts(const Value *v)
+std::vector<const Value *> stateDicts(const Value *state)
 {
+    if (!state) return {};
+    if (state->kind == ValueKind::Dict) return {state};
+    std::vector<const Value *> dicts;
+    if (state->kind == ValueKind::Tuple && state->items.size() == 2)
+        for (const Value *part : state->items)
+            if (part->kind == ValueKind::Dict) dicts.push_back(part);
+    return dicts;
+}
+
+std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value *v)
+{
+    // A wrapper subclass holding several tensors (data and scales): its state's, by name.
+    if (v->kind == ValueKind::Object && v->callable && v->callable->kind == ValueKind::Global &&
+        v->callable->module() == "torch._tensor" && v->callable->name() == "_rebuild_from_type_v2" && v->args &&
+        v->args->kind == ValueKind::Tuple && v->args->items.size() == 4 &&
+        v->args->items[0]->kind == ValueKind::Global && v->args->items[0]->name() == "_rebuild_wrapper_subclass") {
+        std::vector<std::pair<std::string_view, const Value *>> parts;
+        for (const Value *state : stateDicts(v->args->items[3]))
+            for (size_t i = 0; i + 1 < state->items.size(); i += 2)
+                if (state->items[i]->kind == ValueKind::String) parts.emplace_back(state->items[i]->text, state->items[i + 1]);
+        return parts;
+    }
     if (v->kind != ValueKind::Object || !v->callable || v->callable->kind != ValueKind::Global ||
         v->callable->module() != "torch._utils" || !v->args || v->args->kind != ValueKind::Tuple ||
         v->args->items.size() < 2)
         return {};
     const std::string_view rebuild = v->callable->name();
+    if (rebuild == "_rebuild_nested_tensor") {
+        static constexpr std::string_view nested[] = {"values", "sizes", "strides", "storage_offsets"};
+        std::vector<std::pair<std::string_view, const Value *>> parts;
+        for (size_t i = 0; i < std::size(nested) && i < v->args->items.size(); ++i)
+            parts.emplace_back(nested[i], v->args->items[i]);
+        return parts;
+    }
     if (rebuild != "_rebuild_sparse_tensor" && rebuild != "_rebuild_sparse_csr_tensor") return {};
     const Value *layout = v->args->items[0];
     const Value *data = v->args->items[1];

@@ -31,10 +31,17 @@ std::span<Value *const> sequenceItems(const Value *v);
 /// ...), else `v`: torch.load's result holds the list or dict itself.
 const Value *unwrapped(const Value *v);
 
-/// A sparse tensor's parts, named as torch names them (indices and values; crow_indices,
-/// col_indices and values; ...): torch.save writes one as a rebuild call on (layout, (parts...,
-/// size)). Empty for anything else.
-std::vector<std::pair<std::string_view, const Value *>> sparseParts(const Value *v);
+/// The tensors a sparse or nested tensor is made of, named as torch names them: indices and
+/// values; crow_indices, col_indices and values; ... (torch.save writes a sparse tensor as a
+/// rebuild call on (layout, (parts..., size))); a nested tensor's values, sizes, strides and
+/// storage_offsets (_rebuild_nested_tensor(buffer, sizes, strides, offsets)); the state of
+/// a wrapper subclass holding several tensors (data and scales), by name. Empty for anything
+/// else.
+std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value *v);
+
+/// The dicts an object's state is: itself when a dict, or the dicts of (dict, slots) as
+/// pickle's default reduce gives a class with __slots__ (either may be None).
+std::vector<const Value *> stateDicts(const Value *state);
 
 /// The child of a dict (or an object's state dict), list or tuple at `e`; null when absent.
 const Value *childAt(const Value *v, const PathElement &e);

@@ -139,6 +139,7 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
         }
     size_t compressed = 0;
     for (auto &s : d.storages) {
+        if (s.inPickle) continue;
         const int exact = dir.hasSameNames() ? -1 : records.find(s.key);
         const ZipEntry *rec = exact >= 0 ? &dir.entries()[size_t(exact)] : nullptr;
         if (!rec) {

@@ -58,6 +58,7 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
     w.field("nbytes", t.nbytes());
     w.field("requires_grad", t.requiresGrad);
     w.field("parameter", t.parameter);
+    if (!t.subclass.empty()) w.field("subclass", t.subclass);
     if (t.storage < 0) {
         w.key("storage").null();
         w.field("offset", int64_t(0));

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Benchmark: `ckpt apply` (rename every weight, drop one) against the Python it replaces
 (`torch.load`, edit the dict, `torch.save`) on the 2.4 GB LLaMA-shaped file of
 bench_inspect.py, in one run, alternating, each after `sync` so one's writes do not slow the
@@ -12,6 +12,8 @@ import os
 import statistics
 import subprocess
 import sys
+
+import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_inspect import bench_arguments, timed  # noqa: E402
@@ -46,10 +48,11 @@ def main():
     for _ in range(args.repeat):
         ours.append(synced_timed([args.ckpt, "apply", source, "--config", config, "-o", out_ckpt]))
         os.unlink(out_ckpt)
-        theirs.append(synced_timed(["/usr/bin/python3", "-c", PYTHON, source, out_py]))
+        theirs.append(synced_timed([sys.executable, "-c", PYTHON, source, out_py]))
         os.unlink(out_py)
     t_ours, t_theirs = statistics.median(t for t, _ in ours), statistics.median(t for t, _ in theirs)
     m_ours, m_theirs = max(m for _, m in ours), max(m for _, m in theirs)
+    print(f"torch {torch.__version__} ({sys.executable})")
     print("| | wall time | peak RSS |")
     print("|---|---|---|")
     print(f"| ckpt apply (verified, fsync'd) | {t_ours:.1f} s | {m_ours:.0f} MB |")

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Benchmark: `ckpt diff --json` against Python loading both files and looping, in one run.
 
     bench_diff.py --ckpt build/release/app/ckpt [--dir /tmp/ckpt-bench] [--repeat 3]
@@ -64,10 +64,11 @@ def main():
     ckpt = os.path.abspath(args.ckpt)
     timed([ckpt, "diff", "--json", a, b], ok=(0, 1))  # warm the page cache for both
     ours = [timed([ckpt, "diff", "--json", a, b], ok=(0, 1)) for _ in range(args.repeat)]
-    theirs = [timed(["/usr/bin/python3", "-c", PYTHON_DIFF, a, b]) for _ in range(args.repeat)]
+    theirs = [timed([sys.executable, "-c", PYTHON_DIFF, a, b]) for _ in range(args.repeat)]
     t_ours, m_ours = statistics.median(x[0] for x in ours), max(x[1] for x in ours)
     t_theirs, m_theirs = statistics.median(x[0] for x in theirs), max(x[1] for x in theirs)
     size = (os.path.getsize(a) + os.path.getsize(b)) / 1e9
+    print(f"torch {torch.__version__} ({sys.executable})")
     print("| files | ckpt diff --json | Python load + loop | speed-up | ckpt peak RSS | Python peak RSS | memory ratio |")
     print("|---|---|---|---|---|---|---|")
     print(f"| 2 x LLaMA fp16 ({size:.1f} GB) | {t_ours:.1f} s | {t_theirs:.1f} s | {t_theirs / t_ours:.1f}x | "

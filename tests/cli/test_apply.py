@@ -137,7 +137,7 @@ class Apply(unittest.TestCase):
             with self.subTest(action=rule["action"]):
                 self.assertEqual(r.returncode, 2)
                 self.assertEqual(r.stderr.decode().splitlines(),
-                                 [f"error: {out}: meta: a meta tensor has no data to cast or resize"])
+                                 [f"error: {out}: meta: cannot cast or resize: a meta tensor has no data"])
                 self.assertFalse(os.path.exists(out))
 
     def test_untouched_round_trip_equals_the_source(self):
