@@ -273,7 +273,7 @@ void TreeController::copySelection(int what)
             for (const auto &e : d.checkpoint->entries()[size_t(n.entry)].path)
                 parts << (std::holds_alternative<std::string>(e)
                               ? QStringLiteral("\"%1\"").arg(QString::fromStdString(std::get<std::string>(e)))
-                              : QString::number(std::get<int64_t>(e)));
+                              : QString::fromStdString(pathElementText(e)));
             lines << QStringLiteral("[%1]").arg(parts.join(", "));
         } else {
             lines << QString::fromStdString(n.fullName);

@@ -8,13 +8,19 @@ std::string_view moduleOfName(std::string_view name)
     return dot == std::string_view::npos ? std::string_view() : name.substr(0, dot);
 }
 
+std::string pathElementText(const PathElement &e)
+{
+    if (const auto *s = std::get_if<std::string>(&e)) return *s;
+    if (const auto *n = std::get_if<int64_t>(&e)) return std::to_string(*n);
+    return std::get<BigInteger>(e).digits;
+}
+
 std::string pathToString(const Path &path)
 {
     std::string out;
     for (const auto &e : path) {
         if (!out.empty()) out += '/';
-        if (const auto *s = std::get_if<std::string>(&e)) out += *s;
-        else out += std::to_string(std::get<int64_t>(e));
+        out += pathElementText(e);
     }
     return out;
 }

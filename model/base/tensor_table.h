@@ -9,9 +9,21 @@
 
 namespace ckpt {
 
-/// One step from the root object: a string key, or an integer key / list position.
-using PathElement = std::variant<std::string, int64_t>;
+/// An integer dict key past int64 (2**80): its decimal digits, as Python writes it.
+struct BigInteger
+{
+    std::string digits;
+    bool operator==(const BigInteger &) const = default;
+    auto operator<=>(const BigInteger &) const = default;
+};
+
+/// One step from the root object: a string key, an integer key / list position, or an
+/// integer key too big for int64.
+using PathElement = std::variant<std::string, int64_t, BigInteger>;
 using Path = std::vector<PathElement>;
+
+/// The string, or the integer's decimal digits.
+std::string pathElementText(const PathElement &e);
 
 /// "state_dict/model.encoder.weight": elements joined with '/'.
 std::string pathToString(const Path &path);

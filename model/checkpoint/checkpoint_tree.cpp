@@ -88,9 +88,7 @@ private:
 
     static std::string keyText(const Value *key)
     {
-        const PathElement e = keyToPathElement(key);
-        if (const auto *s = std::get_if<std::string>(&e)) return *s;
-        return std::to_string(std::get<int64_t>(e));
+        return pathElementText(keyToPathElement(key));
     }
 
     void visit(int parent, std::string name, const std::string &fullName, const Value *v)

@@ -197,6 +197,7 @@ PathElement keyToPathElement(const Value *key)
     case ValueKind::String: return std::string(key->text);
     case ValueKind::Int:
     case ValueKind::Bool: return key->integer;
+    case ValueKind::BigInt: return BigInteger{formatValue(key, nullptr, 120)};
     default: return formatValue(key, nullptr, 120);
     }
 }
@@ -219,7 +220,9 @@ const Value *rawChildAt(const Value *v, const PathElement &e)
             const Value *k = dict->items[i];
             if (const auto *s = std::get_if<std::string>(&e); s && k->kind == ValueKind::String && k->text == *s)
                 return dict->items[i + 1];
-            if (const auto *n = std::get_if<int64_t>(&e); n && k->kind == ValueKind::Int && k->integer == *n)
+            if (const auto *n = std::get_if<int64_t>(&e); n && (k->kind == ValueKind::Int || k->kind == ValueKind::Bool) && k->integer == *n)
+                return dict->items[i + 1];
+            if (const auto *b = std::get_if<BigInteger>(&e); b && k->kind == ValueKind::BigInt && formatValue(k, nullptr, 120) == b->digits)
                 return dict->items[i + 1];
         }
         return nullptr;

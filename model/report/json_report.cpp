@@ -18,7 +18,8 @@ void writePath(JsonWriter &w, const Path &path)
     w.beginArray();
     for (const auto &e : path) {
         if (const auto *s = std::get_if<std::string>(&e)) w.value(*s);
-        else w.value(std::get<int64_t>(e));
+        else if (const auto *n = std::get_if<int64_t>(&e)) w.value(*n);
+        else w.raw(std::get<BigInteger>(e).digits);
     }
     w.endArray();
 }

@@ -29,7 +29,8 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
         w.beginObject().key("path").beginArray();
         for (const auto &e : inputs[i].path) {
             if (const auto *s = std::get_if<std::string>(&e)) w.value(*s);
-            else w.value(std::get<int64_t>(e));
+            else if (const auto *n = std::get_if<int64_t>(&e)) w.value(*n);
+            else w.raw(std::get<BigInteger>(e).digits);
         }
         w.endArray();
         w.field("source_name", inputs[i].name);

@@ -371,8 +371,8 @@ json rulesJson(const RuleSet &set)
     if (set.weights) {
         json path = json::array();
         for (const auto &e : *set.weights) {
-            if (const auto *s = std::get_if<std::string>(&e)) path.push_back(*s);
-            else path.push_back(std::get<int64_t>(e));
+            if (const auto *n = std::get_if<int64_t>(&e)) path.push_back(*n);
+            else path.push_back(pathElementText(e)); // a string, or a big integer's digits
         }
         j["weights"] = path;
     }

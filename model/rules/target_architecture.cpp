@@ -25,8 +25,7 @@ std::string joinPath(const Path &path)
     std::string out;
     for (const auto &e : path) {
         if (!out.empty()) out += '.';
-        if (const auto *s = std::get_if<std::string>(&e)) out += *s;
-        else out += std::to_string(std::get<int64_t>(e));
+        out += pathElementText(e);
     }
     return out;
 }
