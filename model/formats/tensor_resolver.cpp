@@ -109,9 +109,9 @@ class Resolver final
 public:
     explicit Resolver(CheckpointData &d) : m_d(d) {}
 
-    void run()
+    void run(size_t firstValue)
     {
-        m_d.arena->forEach([this](Value &v) {
+        m_d.arena->forEachFrom(firstValue, [this](Value &v) {
             if (v.kind == ValueKind::PersistentRef) resolveStorage(v);
             else if (v.kind == ValueKind::Object) resolveObject(v);
         });
@@ -382,9 +382,9 @@ private:
 
 } // namespace
 
-void resolveTensors(CheckpointData &d)
+void resolveTensors(CheckpointData &d, size_t firstValue)
 {
-    Resolver(d).run();
+    Resolver(d).run(firstValue);
 }
 
 void checkTensorBounds(const CheckpointData &d)

@@ -81,6 +81,92 @@ void reportSameNames(CheckpointData &d, const ZipDirectory &dir, const ZipEntry 
     }
 }
 
+/// Storage records as PyTorch finds them, for d.storages[first...] under `folder`
+/// ("archive/data/"): by exact name in one pass (dense for its "0", "1", ...) while no two
+/// names compare equal without case, else, and on a miss, by asking the directory.
+void locateStorages(CheckpointData &d, const ZipDirectory &dir, std::string recordName, size_t first)
+{
+    KeyIndex records;
+    const size_t keyAt = recordName.size();
+    if (!dir.hasSameNames())
+        for (size_t i = 0; i < dir.entries().size(); ++i) {
+            const std::string_view name = dir.entries()[i].name;
+            if (name.starts_with(recordName)) records.findOrInsert(name.substr(keyAt), int(i));
+        }
+    size_t compressed = 0;
+    for (size_t i = first; i < d.storages.size(); ++i) {
+        StorageInfo &s = d.storages[i];
+        if (s.inPickle) continue;
+        const int exact = dir.hasSameNames() ? -1 : records.find(s.key);
+        const ZipEntry *rec = exact >= 0 ? &dir.entries()[size_t(exact)] : nullptr;
+        if (!rec) {
+            recordName.resize(keyAt);
+            recordName += s.key;
+            rec = dir.find(recordName);
+        }
+        if (!rec) {
+            recordName.resize(keyAt);
+            const size_t slash = recordName.rfind('/', keyAt - 2);
+            throw FormatError("storage record " + recordName.substr(slash + 1) + s.key + " is missing");
+        }
+        s.record = std::string(rec->name);
+        s.byteOffset = rec->dataOffset;
+        s.byteLength = rec->size;
+        s.mapped = rec->method == 0;
+        if (!s.mapped) {
+            ++compressed;
+            s.byteLength = rec->compressedSize; // what is there: the compressed bytes
+        }
+    }
+    if (compressed)
+        d.warnings.push_back(std::to_string(compressed) + " storage records are compressed: torch.load inflates them, but "
+                             "their values cannot be read in place here (statistics and export refuse them; diff "
+                             "compares their compressed bytes)");
+}
+
+/// A record's bytes: a view when stored, inflated into d.buffers when deflated.
+ByteView recordBytes(CheckpointData &d, const ByteSource &source, const ZipEntry &e, const std::string &what)
+{
+    if (e.method == 0) return source.view(e.dataOffset, e.size);
+    if (e.method != 8) throw FormatError("zip: " + what + " uses compression method " + std::to_string(e.method));
+    d.buffers.push_back(inflateRecord(source, e));
+    return d.buffers.back();
+}
+
+/// A frozen TorchScript module keeps its weights as constants (constants.pkl: a tuple, its
+/// storages under constants/), which its code calls CONSTANTS.c0, c1, ...: listed at
+/// CONSTANTS/c0, ... in the root module's attributes, so that no other path moves.
+void readConstants(CheckpointData &d, const ZipDirectory &dir, const std::string &prefix)
+{
+    const ZipEntry *entry = dir.find(prefix + "constants.pkl");
+    if (!entry) return;
+    if (entry->size > kMaxPickleBytes) throw FormatError("zip: constants.pkl is larger than 512 MiB");
+    const ByteView bytes = recordBytes(d, *d.files.front().source, *entry, "constants.pkl");
+    const size_t firstValue = d.arena->size();
+    const size_t firstStorage = d.storages.size();
+    const size_t firstTensor = d.tensors.size();
+    const Value *constants = runPickle(d, bytes.data(), bytes.size(), 0, "constants.pkl");
+    resolveTensors(d, firstValue);
+    locateStorages(d, dir, prefix + "constants/", firstStorage);
+    if (d.tensors.size() == firstTensor || constants->kind != ValueKind::Tuple) return;
+    Value *state = d.root && d.root->kind == ValueKind::Object ? d.root->state : nullptr;
+    if (!state || state->kind != ValueKind::Dict) {
+        d.warnings.push_back("constants.pkl holds tensors, but the module has no attributes to list them under");
+        return;
+    }
+    Value *named = d.arena->make(ValueKind::Dict);
+    for (size_t i = 0; i < constants->items.size(); ++i) {
+        Value *key = d.arena->make(ValueKind::String);
+        key->text = d.arena->keep("c" + std::to_string(i));
+        named->items.push_back(key);
+        named->items.push_back(constants->items[i]);
+    }
+    Value *key = d.arena->make(ValueKind::String);
+    key->text = "CONSTANTS";
+    state->items.push_back(key);
+    state->items.push_back(named);
+}
+
 } // namespace
 
 Recognition ZipCheckpointReader::recogniseFile(const FileProbe &probe) const
@@ -126,41 +212,8 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
     d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
     reportSameNames(d, dir, *pkl, prefix);
     resolveTensors(d);
-    // Storage records as PyTorch finds them: by exact name in one pass (dense for its "0",
-    // "1", ...) while no two names compare equal without case, else, and on a miss, by asking
-    // the directory.
-    KeyIndex records;
-    std::string recordName = prefix + "data/";
-    const size_t keyAt = recordName.size();
-    if (!dir.hasSameNames())
-        for (size_t i = 0; i < dir.entries().size(); ++i) {
-            const std::string_view name = dir.entries()[i].name;
-            if (name.starts_with(recordName)) records.findOrInsert(name.substr(keyAt), int(i));
-        }
-    size_t compressed = 0;
-    for (auto &s : d.storages) {
-        if (s.inPickle) continue;
-        const int exact = dir.hasSameNames() ? -1 : records.find(s.key);
-        const ZipEntry *rec = exact >= 0 ? &dir.entries()[size_t(exact)] : nullptr;
-        if (!rec) {
-            recordName.resize(keyAt);
-            recordName += s.key;
-            rec = dir.find(recordName);
-        }
-        if (!rec) throw FormatError("storage record data/" + s.key + " is missing");
-        s.record = std::string(rec->name);
-        s.byteOffset = rec->dataOffset;
-        s.byteLength = rec->size;
-        s.mapped = rec->method == 0;
-        if (!s.mapped) {
-            ++compressed;
-            s.byteLength = rec->compressedSize; // what is there: the compressed bytes
-        }
-    }
-    if (compressed)
-        d.warnings.push_back(std::to_string(compressed) + " storage records are compressed: torch.load inflates them, but "
-                             "their values cannot be read in place here (statistics and export refuse them; diff "
-                             "compares their compressed bytes)");
+    locateStorages(d, dir, prefix + "data/", 0);
+    if (d.format == "torchscript") readConstants(d, dir, prefix);
     checkTensorBounds(d);
     return d;
 }

@@ -93,9 +93,18 @@ public:
     template <class F>
     void forEach(F &&f)
     {
+        forEachFrom(0, f);
+    }
+
+    /// The values made from the `first`-th on (size() before a second pickle: its values).
+    template <class F>
+    void forEachFrom(size_t first, F &&f)
+    {
+        size_t at = 0; // index of the block's first value
         for (size_t b = 0; b < m_blocks.size(); ++b) {
             const size_t n = b + 1 == m_blocks.size() ? m_usedInLast : m_blocks[b].capacity;
-            for (size_t i = 0; i < n; ++i) f(m_blocks[b].values[i]);
+            for (size_t i = first > at ? first - at : 0; i < n; ++i) f(m_blocks[b].values[i]);
+            at += n;
         }
     }
 

@@ -2,7 +2,7 @@
 torch.load of the same file in the same run: a DTensor (a wrapper subclass, listed by its local
 tensor with the wrapper's type), a subclass of Tensor, a tensor rebuilt from a numpy array
 (_rebuild_device_tensor_from_numpy: its bytes inside the pickle), a nested tensor (its buffer
-and sizes listed as parts)."""
+and sizes listed as parts), a frozen TorchScript module's constants (its weights)."""
 import json
 import os
 import socket
@@ -127,6 +127,30 @@ class TensorKindsAsTorchLoadsThem(unittest.TestCase):
         self.assertEqual(listed["nt/sizes"]["shape"], list(loaded._nested_tensor_size().shape))
         self.assertIn("nt/strides", listed)
         self.assertIn("nt/storage_offsets", listed)
+
+    def test_a_frozen_torchscript_module_lists_its_constants(self):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+        path = self.path("frozen.pt")
+        torch.jit.save(torch.jit.freeze(torch.jit.script(model)), path)
+        constants = torch.jit.load(path).code_with_constants[1].const_mapping  # what CONSTANTS.c0 ... are
+        listed = inspect(path)
+        self.assertEqual(sorted(listed), sorted(f"CONSTANTS/{k}" for k in constants))
+        with open(path, "rb") as f:
+            data = f.read()
+        for name, tensor in constants.items():
+            with self.subTest(constant=name):
+                t = listed[f"CONSTANTS/{name}"]
+                self.assertEqual(t["shape"], list(tensor.shape))
+                self.assertEqual(t["record"].split("/", 1)[1].rsplit("/", 1)[0], "constants")
+                raw = data[t["byte_offset"]:t["byte_offset"] + t["nbytes"]]
+                self.assertEqual(raw, tensor.contiguous().numpy().tobytes())
+
+    def test_a_scripted_module_keeps_its_paths(self):
+        """Not frozen: constants.pkl holds no tensors and nothing is added."""
+        path = self.path("scripted.pt")
+        torch.jit.save(torch.jit.script(torch.nn.Linear(2, 3)), path)
+        self.assertEqual(sorted(inspect(path)), sorted(torch.jit.load(path).state_dict()))
 
 
 if __name__ == "__main__":
