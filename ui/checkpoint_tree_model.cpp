@@ -9,6 +9,7 @@
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/checkpoint/checkpoint_tree.h"
+#include "model/formats/tree_walker.h"
 #include "model/pickle/value_format.h"
 
 #include <QColor>
@@ -155,9 +156,9 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (n.kind == NodeKind::Container && n.value) {
             const QString type = QString::fromStdString(typeName(n.value));
             const size_t items = n.value->kind == ValueKind::Dict ? n.value->dictSize() : n.children.size();
-            return n.value->kind == ValueKind::Object
-                       ? QString::fromStdString(formatValue(n.value, &m_checkpoint->tensors(), 160))
-                       : tr("%1 (%n item(s))", nullptr, int(items)).arg(type);
+            if (n.value->kind != ValueKind::Object) return tr("%1 (%n item(s))", nullptr, int(items)).arg(type);
+            const std::string composite = compositeTensorText(n.value); // a sparse or nested tensor's parts
+            return QString::fromStdString(composite.empty() ? formatValue(n.value, &m_checkpoint->tensors(), 160) : composite);
         }
         return {};
     case DtypeColumn: return t ? QString::fromUtf8(dtypeName(t->dtype).data(), int(dtypeName(t->dtype).size())) : QVariant();

@@ -264,35 +264,39 @@ std::vector<const Value *> stateDicts(const Value *state)
     return dicts;
 }
 
-std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value *v)
+CompositeTensor compositeTensor(const Value *v)
 {
+    CompositeTensor out;
     // A wrapper subclass holding several tensors (data and scales): its state's, by name.
     if (v->kind == ValueKind::Object && v->callable && v->callable->kind == ValueKind::Global &&
         v->callable->module() == "torch._tensor" && v->callable->name() == "_rebuild_from_type_v2" && v->args &&
         v->args->kind == ValueKind::Tuple && v->args->items.size() == 4 &&
         v->args->items[0]->kind == ValueKind::Global && v->args->items[0]->name() == "_rebuild_wrapper_subclass") {
-        std::vector<std::pair<std::string_view, const Value *>> parts;
+        const Value *type = v->args->items[1];
+        out.kind = type->kind == ValueKind::Global ? std::string(type->name()) : "tensor subclass";
+        if (v->args->items[2]->kind == ValueKind::Tuple && v->args->items[2]->items.size() > 2)
+            out.size = v->args->items[2]->items[2];
         for (const Value *state : stateDicts(v->args->items[3]))
             for (size_t i = 0; i + 1 < state->items.size(); i += 2)
-                if (state->items[i]->kind == ValueKind::String) parts.emplace_back(state->items[i]->text, state->items[i + 1]);
-        return parts;
+                if (state->items[i]->kind == ValueKind::String) out.parts.emplace_back(state->items[i]->text, state->items[i + 1]);
+        return out;
     }
     if (v->kind != ValueKind::Object || !v->callable || v->callable->kind != ValueKind::Global ||
         v->callable->module() != "torch._utils" || !v->args || v->args->kind != ValueKind::Tuple ||
         v->args->items.size() < 2)
-        return {};
+        return out;
     const std::string_view rebuild = v->callable->name();
     if (rebuild == "_rebuild_nested_tensor") {
         static constexpr std::string_view nested[] = {"values", "sizes", "strides", "storage_offsets"};
-        std::vector<std::pair<std::string_view, const Value *>> parts;
+        out.kind = "nested";
         for (size_t i = 0; i < std::size(nested) && i < v->args->items.size(); ++i)
-            parts.emplace_back(nested[i], v->args->items[i]);
-        return parts;
+            out.parts.emplace_back(nested[i], v->args->items[i]);
+        return out;
     }
-    if (rebuild != "_rebuild_sparse_tensor" && rebuild != "_rebuild_sparse_csr_tensor") return {};
+    if (rebuild != "_rebuild_sparse_tensor" && rebuild != "_rebuild_sparse_csr_tensor") return out;
     const Value *layout = v->args->items[0];
     const Value *data = v->args->items[1];
-    if (data->kind != ValueKind::Tuple) return {};
+    if (data->kind != ValueKind::Tuple) return out;
     // The layout: torch.serialization._get_layout("torch.sparse_coo"), or a global.
     std::string_view kind;
     if (layout->kind == ValueKind::Global) {
@@ -309,10 +313,37 @@ std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value 
                         : kind == "sparse_csr" || kind == "sparse_bsr" ? rows
                         : kind == "sparse_csc" || kind == "sparse_bsc" ? columns
                                                                        : coo;
-    if (kind != "sparse_coo" && &names == &coo) return {};
-    std::vector<std::pair<std::string_view, const Value *>> parts;
-    for (size_t i = 0; i < names.size() && i < data->items.size(); ++i) parts.emplace_back(names[i], data->items[i]);
-    return parts;
+    if (kind != "sparse_coo" && &names == &coo) return out;
+    out.kind = std::string(kind);
+    if (data->items.size() > names.size()) out.size = data->items[names.size()];
+    for (size_t i = 0; i < names.size() && i < data->items.size(); ++i) out.parts.emplace_back(names[i], data->items[i]);
+    return out;
+}
+
+std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value *v)
+{
+    return compositeTensor(v).parts;
+}
+
+std::string compositeTensorText(const Value *v)
+{
+    const CompositeTensor c = compositeTensor(v);
+    if (c.kind.empty()) return {};
+    const Value *size = c.size;
+    if (size && size->kind == ValueKind::Object && size->args && size->args->kind == ValueKind::Tuple &&
+        size->args->items.size() == 1)
+        size = size->args->items[0]; // torch.Size((3, 3))
+    if (!size || (size->kind != ValueKind::Tuple && size->kind != ValueKind::List)) return c.kind + " tensor";
+    std::string text = c.kind;
+    {
+        text += " [";
+        for (size_t i = 0; i < size->items.size(); ++i) {
+            if (i) text += ", ";
+            text += size->items[i]->kind == ValueKind::Int ? std::to_string(size->items[i]->integer) : "?";
+        }
+        text += "]";
+    }
+    return text;
 }
 
 std::span<Value *const> sequenceItems(const Value *v)

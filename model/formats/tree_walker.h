@@ -39,6 +39,19 @@ const Value *unwrapped(const Value *v);
 /// else.
 std::vector<std::pair<std::string_view, const Value *>> tensorParts(const Value *v);
 
+/// A tensor made of parts: what it is ("sparse_coo", "nested", "DTensor"), its size when the
+/// pickle gives it, and its parts (tensorParts).
+struct CompositeTensor
+{
+    std::string kind;
+    const Value *size = nullptr;
+    std::vector<std::pair<std::string_view, const Value *>> parts;
+};
+CompositeTensor compositeTensor(const Value *v);
+
+/// "sparse_csr [3, 3]", "nested tensor": how the tree shows one; empty for anything else.
+std::string compositeTensorText(const Value *v);
+
 /// The dicts an object's state is: itself when a dict, or the dicts of (dict, slots) as
 /// pickle's default reduce gives a class with __slots__ (either may be None).
 std::vector<const Value *> stateDicts(const Value *state);

@@ -1,6 +1,7 @@
 // The inspector's tree and filter, on real fixtures, and glob/regex semantics against Python.
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_tree.h"
+#include "model/formats/tree_walker.h"
 #include "model/match/name_matcher.h"
 
 #include <QFile>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void lightningModules();
     void flatList();
     void everyTensorHasARow();
+    void sparseTensorsReadAsWhatTheyAre();
     void filterKeepsAncestors();
     void matchesPythonFnmatchAndRe_data();
     void matchesPythonFnmatchAndRe();
@@ -89,6 +91,20 @@ void TestCheckpointTree::everyTensorHasARow()
         }
         QCOMPARE(t.node(t.root()).tensors, c->entries().size());
     }
+}
+
+void TestCheckpointTree::sparseTensorsReadAsWhatTheyAre()
+{
+    // The fixture: a 3x3 COO tensor and a 3x3 CSR tensor (make_fixtures.py).
+    auto c = open("ok/sparse.pt");
+    const auto t = CheckpointTree::build(*c);
+    const int coo = child(t, t.root(), "coo");
+    const int csr = child(t, t.root(), "csr");
+    QVERIFY(coo > 0 && csr > 0);
+    QCOMPARE(compositeTensorText(t.node(coo).value), std::string("sparse_coo [3, 3]"));
+    QCOMPARE(compositeTensorText(t.node(csr).value), std::string("sparse_csr [3, 3]"));
+    QCOMPARE(t.node(coo).tensors, size_t(2));
+    QVERIFY(compositeTensorText(t.node(child(t, t.root(), "dense")).value).empty());
 }
 
 void TestCheckpointTree::filterKeepsAncestors()
