@@ -45,6 +45,7 @@ struct StorageInfo
     uint64_t byteLength = 0;  ///< bytes available there
     bool mapped = true;       ///< false when the bytes are compressed (cannot be viewed)
     bool inPickle = false;    ///< the bytes lie inside the pickle (a numpy array's), not in a record
+    int buffer = -1;          ///< a compressed record read inflated: its index in the checkpoint's buffers
 };
 
 /// One tensor as its rebuild describes it.

@@ -35,6 +35,12 @@ bool Checkpoint::sharesStorage(size_t entry) const
     return storage >= 0 && m_places[size_t(storage)] > 1;
 }
 
+ByteView Checkpoint::storageBytes(const StorageInfo &s) const
+{
+    if (s.buffer >= 0) return ByteView(m_d.buffers[size_t(s.buffer)]).first(size_t(s.byteLength));
+    return m_d.files[size_t(s.file)].source->view(s.byteOffset, s.byteLength);
+}
+
 uint64_t Checkpoint::totalFileSize() const
 {
     uint64_t total = 0;

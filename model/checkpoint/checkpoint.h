@@ -30,6 +30,10 @@ public:
     uint64_t totalFileSize() const;
     const Value *root() const { return m_d.root; }
     const std::vector<StorageInfo> &storages() const { return m_d.storages; }
+    /// Whether a storage's bytes can be read: in its file, or inflated (a compressed record).
+    static bool readable(const StorageInfo &s) { return s.mapped || s.buffer >= 0; }
+    /// A readable storage's bytes, [0, byteLength).
+    ByteView storageBytes(const StorageInfo &s) const;
     const std::vector<TensorInfo> &tensors() const { return m_d.tensors; }
     const std::vector<TensorEntry> &entries() const { return m_d.entries; }
     const SafetyReport &safety() const { return m_d.safety; }

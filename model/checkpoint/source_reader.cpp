@@ -7,18 +7,27 @@
 namespace ckpt {
 
 
+void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset, void *out, size_t size)
+{
+    if (s.buffer < 0) return src.read(s.file, s.byteOffset + offset, out, size);
+    const ByteView bytes = c.storageBytes(s);
+    if (offset > bytes.size() || size > bytes.size() - offset) throw std::runtime_error("read past storage " + s.key);
+    std::memcpy(out, bytes.data() + offset, size);
+}
+
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
 {
     if (t.storage < 0) throw std::runtime_error(whyNoData(t));
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in its file; not supported yet");
+    if (!Checkpoint::readable(s))
+        throw std::runtime_error("storage " + s.key + " is compressed beyond what is read inflated");
     if (isPackedQuantized(t.dtype))
         throw std::runtime_error(std::string(dtypeName(t.dtype)) + " values are packed several to a byte; reading them is not supported");
     const uint64_t item = uint64_t(dtypeBits(t.dtype)) / 8;
     std::vector<char> out(t.nbytes());
     if (out.empty()) return out;
     if (t.contiguous()) {
-        src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, out.data(), out.size());
+        readStorage(c, src, s, uint64_t(t.storageOffset) * item, out.data(), out.size());
         if (c.bigEndian()) swapByteOrder(out.data(), out.size(), t.dtype);
         return out;
     }
@@ -26,7 +35,7 @@ std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, cons
     uint64_t last = uint64_t(t.storageOffset);
     for (size_t i = 0; i < t.shape.size(); ++i) last += uint64_t(t.shape[i] - 1) * uint64_t(t.strides[i]);
     std::vector<char> span((last - uint64_t(t.storageOffset) + 1) * item);
-    src.read(s.file, s.byteOffset + uint64_t(t.storageOffset) * item, span.data(), span.size());
+    readStorage(c, src, s, uint64_t(t.storageOffset) * item, span.data(), span.size());
     std::vector<int64_t> index(t.shape.size(), 0);
     for (uint64_t k = 0, n = uint64_t(t.numel()); k < n; ++k) {
         uint64_t at = 0;

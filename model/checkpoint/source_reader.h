@@ -45,6 +45,10 @@ private:
     std::vector<int> m_fds;
 };
 
+/// `size` bytes of a storage from `offset`: pread from its file, or copied from the record
+/// inflated at open. Throws std::runtime_error.
+void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset, void *out, size_t size);
+
 /// A tensor's own bytes, contiguous, from its storage (gathering strided views), in this
 /// machine's byte order. Throws for a meta tensor and a compressed record.
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t);

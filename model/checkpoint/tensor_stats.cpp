@@ -8,10 +8,10 @@ Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
     const TensorInfo &t = c.tensors()[size_t(c.entries()[entry].tensor)];
     if (t.storage < 0) return Error{whyNoData(t)};
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (!s.mapped) return Error{"its record is compressed and cannot be viewed in place"};
+    if (!Checkpoint::readable(s)) return Error{"its record is compressed beyond what is read inflated"};
     if (isPackedQuantized(t.dtype)) return Error{"its values are packed several to a byte (" + std::string(dtypeName(t.dtype)) + "); reading them is not supported"};
     StatsRequest request;
-    request.storage = c.files()[size_t(s.file)].source->view(s.byteOffset, s.byteLength).data();
+    request.storage = c.storageBytes(s).data();
     request.storageBytes = s.byteLength;
     request.dtype = t.dtype;
     request.shape = t.shape;

@@ -52,13 +52,15 @@ const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
     const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
     if (t.storage < 0 || !t.contiguous()) return nullptr;
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (!s.mapped) return nullptr;
+    if (!Checkpoint::readable(s)) return nullptr;
     // In bits: packed quantized elements (quint4x2) take less than a byte each.
     const uint64_t bits = uint64_t(elementBits(t.dtype));
     const uint64_t startBits = uint64_t(t.storageOffset) * bits;
     if (startBits % 8) return nullptr;
     size = (uint64_t(t.numel()) * bits + 7) / 8;
-    return c.files()[size_t(s.file)].source->view(s.byteOffset + startBits / 8, size).data();
+    const ByteView bytes = c.storageBytes(s);
+    if (startBits / 8 + size > bytes.size()) return nullptr;
+    return bytes.data() + startBits / 8;
 }
 
 /// A tensor that is the whole of a compressed record: its compressed bytes (equal bytes, equal
@@ -68,7 +70,7 @@ const uint8_t *compressedBytes(const Checkpoint &c, int entry, uint64_t &size)
     const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
     if (t.storage < 0 || !t.contiguous() || t.storageOffset != 0) return nullptr;
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (s.mapped || s.numel != t.numel()) return nullptr;
+    if (Checkpoint::readable(s) || s.numel != t.numel()) return nullptr;
     size = s.byteLength;
     return c.files()[size_t(s.file)].source->view(s.byteOffset, size).data();
 }

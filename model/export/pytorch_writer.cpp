@@ -281,13 +281,14 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
             continue;
         }
         const StorageInfo &s = c.storages()[size_t(index)];
-        if (!s.mapped) throw std::runtime_error("storage " + s.key + " is compressed in the source; not supported yet");
+        if (!Checkpoint::readable(s))
+            throw std::runtime_error("storage " + s.key + " is compressed beyond what is read inflated");
         const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
         zip.beginRecord("data/" + key, size);
         for (uint64_t done = 0; done < size;) {
             const size_t n = size_t(std::min<uint64_t>(kChunk, size - done));
             buffer.resize(n);
-            src.read(s.file, s.byteOffset + done, buffer.data(), n);
+            readStorage(c, src, s, done, buffer.data(), n);
             zip.write(buffer.data(), n);
             done += n;
             progress.advance(n);

@@ -392,7 +392,7 @@ void checkTensorBounds(const CheckpointData &d)
     for (const auto &s : d.storages) {
         const unsigned __int128 need =
             (static_cast<unsigned __int128>(s.numel) * unsigned(dtypeBits(s.dtype)) + 7) / 8;
-        if (s.mapped && need > s.byteLength)
+        if ((s.mapped || s.buffer >= 0) && need > s.byteLength)
             throw FormatError("storage " + s.key + " needs " + std::to_string(uint64_t(need)) +
                               " bytes but its data holds " + std::to_string(s.byteLength));
     }

@@ -17,6 +17,9 @@
 namespace ckpt {
 namespace {
 
+constexpr uint64_t kInflateBudget = uint64_t(512) << 20; // compressed storage records read inflated
+
+
 constexpr uint64_t kMaxPickleBytes = uint64_t(512) << 20; // 1M tensors take ~150 MB
 // PyTorch 1.13 reads archive versions 1 to 10 (caffe2/serialize/versions.h).
 constexpr int kMinVersion = 1;
@@ -93,7 +96,8 @@ void locateStorages(CheckpointData &d, const ZipDirectory &dir, std::string reco
             const std::string_view name = dir.entries()[i].name;
             if (name.starts_with(recordName)) records.findOrInsert(name.substr(keyAt), int(i));
         }
-    size_t compressed = 0;
+    size_t compressed = 0, inflated = 0;
+    uint64_t inflatedBytes = 0;
     for (size_t i = first; i < d.storages.size(); ++i) {
         StorageInfo &s = d.storages[i];
         if (s.inPickle) continue;
@@ -113,15 +117,25 @@ void locateStorages(CheckpointData &d, const ZipDirectory &dir, std::string reco
         s.byteOffset = rec->dataOffset;
         s.byteLength = rec->size;
         s.mapped = rec->method == 0;
-        if (!s.mapped) {
-            ++compressed;
-            s.byteLength = rec->compressedSize; // what is there: the compressed bytes
+        if (s.mapped) continue;
+        // torch.load inflates a deflated record; so does this, within a memory budget.
+        if (rec->method == 8 && inflatedBytes + rec->size <= kInflateBudget) {
+            d.buffers.push_back(inflateRecord(*d.files.front().source, *rec));
+            s.buffer = int(d.buffers.size() - 1);
+            inflatedBytes += rec->size;
+            ++inflated;
+            continue;
         }
+        ++compressed;
+        s.byteLength = rec->compressedSize; // what is there: the compressed bytes
     }
+    if (inflated)
+        d.warnings.push_back(std::to_string(inflated) + " storage records are compressed; they were read inflated (" +
+                             std::to_string(inflatedBytes) + " bytes in memory)");
     if (compressed)
-        d.warnings.push_back(std::to_string(compressed) + " storage records are compressed: torch.load inflates them, but "
-                             "their values cannot be read in place here (statistics and export refuse them; diff "
-                             "compares their compressed bytes)");
+        d.warnings.push_back(std::to_string(compressed) + " storage records are compressed beyond what is inflated here (" +
+                             std::to_string(kInflateBudget >> 20) + " MiB): torch.load inflates them, but their values "
+                             "cannot be read here (statistics and export refuse them; diff compares their compressed bytes)");
 }
 
 /// A record's bytes: a view when stored, inflated into d.buffers when deflated.

@@ -74,6 +74,7 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
             s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
     if (c.files().size() > 1) w.field("file", c.files()[size_t(s.file)].path);
     if (!s.record.empty()) w.field("record", s.record);
+    if (!s.mapped && !s.inPickle) w.field("compressed", true); // byte_offset is the compressed record's
     w.field("device", s.location);
     w.field("shares_storage", c.sharesStorage(entryIndex));
     w.endObject();

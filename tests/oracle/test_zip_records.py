@@ -98,23 +98,37 @@ class ZipRecordsAsTorchReadsThem(unittest.TestCase):
                     self.assertEqual([t["name"] for t in json.loads(out)["tensors"]], ["w"])
 
 
-    def test_a_compressed_storage_record_is_listed_and_said(self):
-        """torch.load inflates a deflated data/N record; ckpt lists it, warns that its values
-        are not read in place, and a diff of the file with itself finds it identical."""
-        base = saved({"w": torch.arange(1000, dtype=torch.float32), "b": torch.ones(2)})
+    def test_a_compressed_storage_record_is_read_inflated(self):
+        """torch.load inflates a deflated data/N record; so does ckpt: it lists it, says so,
+        and its values export and diff as torch reads them."""
+        sd = {"w": torch.arange(1000, dtype=torch.float32), "b": torch.ones(2, dtype=torch.float16)}
+        base = saved(sd)
         names = base.namelist()
         with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "deflated_storage.pt")
+            path, plain = os.path.join(d, "deflated_storage.pt"), os.path.join(d, "plain.pt")
             write(path, [(n, base.read(n)) for n in names], deflate={n for n in names if "/data/" in n})
-            self.assertTrue(torch.equal(torch.load(path, weights_only=True)["w"], torch.arange(1000, dtype=torch.float32)))
+            write(plain, [(n, base.read(n)) for n in names])
+            loaded = torch.load(path, weights_only=True)
+            self.assertTrue(torch.equal(loaded["w"], sd["w"]))
             status, out, err = ckpt("inspect", "--json", path)
             self.assertEqual(status, 0, err)
             j = json.loads(out)
             self.assertEqual(sorted(t["name"] for t in j["tensors"]), ["b", "w"])
-            self.assertTrue(any("compressed" in w for w in j["warnings"]), j["warnings"])
-            status, out, err = ckpt("diff", path, path)
+            self.assertTrue(all(t["compressed"] for t in j["tensors"]), j["tensors"])
+            self.assertTrue(any("read inflated" in w for w in j["warnings"]), j["warnings"])
+            config = os.path.join(d, "rules.json")
+            with open(config, "w") as f:
+                json.dump({"rules": []}, f)
+            out_st = os.path.join(d, "out.safetensors")
+            status, out, err = ckpt("apply", path, "--config", config, "-o", out_st)
             self.assertEqual(status, 0, out + err)
-
+            from safetensors.torch import load_file
+            exported = load_file(out_st)
+            for k, v in loaded.items():
+                self.assertTrue(torch.equal(exported[k], v), k)
+            status, out, err = ckpt("diff", "--json", path, plain)
+            self.assertEqual(status, 0, out + err)
+            self.assertEqual({t["status"] for t in json.loads(out)["tensors"]}, {"identical"}, out)
 
 if __name__ == "__main__":
     unittest.main()
