@@ -80,6 +80,20 @@ class TensorKindsAsTorchLoadsThem(unittest.TestCase):
         with open(path, "rb") as f:  # the listed bytes are the local tensor's
             f.seek(w["byte_offset"])
             self.assertEqual(f.read(local.numel() * 4), local.contiguous().numpy().tobytes())
+        # weights_only: torch refuses in a plain process, accepts once torch.distributed.tensor
+        # is imported; scan says refused and names the condition.
+        import sys
+        probe = "import sys, torch\n{}torch.load(sys.argv[1], weights_only=True)"
+        plain = subprocess.run([sys.executable, "-c", probe.format(""), path], capture_output=True)
+        imported = subprocess.run([sys.executable, "-c", probe.format("import torch.distributed.tensor\n"), path],
+                                  capture_output=True)
+        self.assertNotEqual(plain.returncode, 0)
+        self.assertEqual(imported.returncode, 0, imported.stderr)
+        r = subprocess.run([CKPT, "scan", "--json", path], capture_output=True, timeout=60)
+        verdict = json.loads(r.stdout)["weights_only"]["torch_2_6"]
+        self.assertFalse(verdict["ok"])
+        self.assertIn("global torch.distributed.tensor.DTensor (allowed once torch.distributed.tensor is imported)",
+                      verdict["blockers"])
 
     def test_a_tensor_subclass_names_its_class(self):
         path = self.path("subclass.pt")
