@@ -293,7 +293,7 @@ private:
         const std::optional<DType> stored = numpyDtype(state->items[2]);
         int64_t numel = 0;
         if (bytes->kind == ValueKind::Bytes && stored == info.dtype && checkedNumel(info.shape, numel) &&
-            uint64_t(numel) * dtypeBits(info.dtype) / 8 <= bytes->text.size())
+            static_cast<unsigned __int128>(uint64_t(numel)) * dtypeBits(info.dtype) / 8 <= bytes->text.size())
             info.storage = bytesStorage(bytes->text, info.dtype, numel, location);
         return add(std::move(info), fn);
     }
