@@ -52,6 +52,18 @@ CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &) c
         d.format = "pickle";
         // No persistent_load exists for it, so it holds no tensors to resolve.
         d.root = const_cast<Value *>(magic);
+        // pickle.load stops at STOP, but a payload can wait behind a harmless first pickle:
+        // whatever follows is scanned, pickle after pickle, not read.
+        for (int n = 0; pos < size && n < 1000; ++n) {
+            const std::string label = "pickle (another one after the first, at byte " + std::to_string(pos) + ")";
+            try {
+                pos = scanPickle(d, data, size, label, pos);
+            } catch (const FormatError &e) {
+                d.warnings.push_back(std::to_string(size - pos) + " bytes after the pickle do not read as a "
+                                     "pickle to its end (" + std::string(e.what()) + "); what they name is in the scan");
+                break;
+            }
+        }
         return d;
     }
     const Value *protocol = runPickle(d, data, size, pos, "protocol", &pos);

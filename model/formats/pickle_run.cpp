@@ -74,12 +74,27 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
     return out->root;
 }
 
-void scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label)
+uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label, uint64_t start)
 {
+    /// Keeps each global as it is met, so that what a broken pickle names still counts.
+    class Collector final : public UnpickleObserver
+    {
+    public:
+        void global(const Value *g, bool) override
+        {
+            if (g->kind == ValueKind::Global) seen.push_back({std::string(g->module()), std::string(g->name()), 0});
+        }
+        std::vector<GlobalRef> seen;
+    };
     ValueArena scratch; // its values are not kept
-    auto out = unpickle(scratch, data, size, 0, nullptr, {}, /*borrowData=*/true);
-    if (!out) throw FormatError(out.error().message);
+    Collector collector;
+    auto out = unpickle(scratch, data, size, start, &collector, {}, /*borrowData=*/true);
+    if (!out) {
+        recordGlobals(d.safety, collector.seen, label);
+        throw FormatError(out.error().message);
+    }
     recordGlobals(d.safety, out->globals, label);
+    return out->end;
 }
 
 void finishSafetyReport(SafetyReport &report)

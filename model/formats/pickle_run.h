@@ -13,10 +13,11 @@ namespace ckpt {
 Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t start,
                  const std::string &label, uint64_t *end = nullptr);
 
-/// Runs a pickle that is not read (a second record of the same name) only to add the globals
-/// it names to d's safety report under `label`; the weights_only verdicts stay those of what
-/// is read. Throws FormatError.
-void scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label);
+/// Runs a pickle that is not read (a second record of the same name, a pickle behind the one
+/// read) from `start` only to add the globals it names to d's safety report under `label`;
+/// the weights_only verdicts stay those of what is read. Returns the offset past its STOP.
+/// Throws FormatError when it breaks, after adding the globals it named before that.
+uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label, uint64_t start = 0);
 
 /// Classifies the collected globals and sets SafetyReport::dangerous.
 void finishSafetyReport(SafetyReport &report);

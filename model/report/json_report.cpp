@@ -159,5 +159,19 @@ std::string scanJson(const Checkpoint &c, const std::string &path)
     return dump(j);
 }
 
+std::string unreadableScanJson(const std::string &path, const std::string &error, const std::vector<GlobalUse> &dangerous)
+{
+    json j;
+    j["file"] = path;
+    j["error"] = error;
+    j["dangerous"] = !dangerous.empty();
+    json globals = json::array();
+    for (const auto &g : dangerous)
+        globals.push_back({{"module", g.module}, {"name", g.name}, {"category", categoryName(g.category)},
+                           {"reason", g.reason}, {"count", g.count}, {"file", g.file}});
+    j["globals"] = globals;
+    return dump(j);
+}
+
 
 } // namespace ckpt

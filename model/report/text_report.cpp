@@ -94,6 +94,16 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
     return out.str();
 }
 
+std::string unreadableScanText(const std::string &path, const std::string &error, const std::vector<GlobalUse> &dangerous)
+{
+    std::ostringstream out;
+    out << "file        " << path << " (unreadable: " << error << ")\n";
+    for (const auto &g : dangerous)
+        out << pad("dangerous", 15) << pad(g.module + "." + g.name, 48) << " x" << g.count << " in " << g.file
+            << " before the error  (" << g.reason << ")\n";
+    return out.str();
+}
+
 std::string scanText(const Checkpoint &c, const std::string &path)
 {
     const SafetyReport &r = c.safety();

@@ -84,6 +84,80 @@ class Scan(unittest.TestCase):
         self.assertEqual(report["globals"], [])
         self.assertFalse(report["weights_only"]["torch_1_13"]["applicable"])
 
+    def test_what_a_pickle_names_before_it_breaks_counts(self):
+        """A pickle that names os.system and then breaks (a cut tail, a memo key never put; in
+        a zip's data.pkl too) is dangerous (exit 3), not only unreadable; what it names before
+        the break is what Python's own pickletools reads."""
+        import io
+        import pickle
+        import pickletools
+        import tempfile
+        import zipfile
+
+        class Evil:
+            def __reduce__(self):
+                return (os.system, ("true",))
+
+        whole = pickle.dumps({"w": Evil()}, protocol=2)
+        cut = whole[:whole.index(b"R") + 1]           # REDUCE, then nothing: no STOP
+        bad_memo = whole[:whole.index(b"R") + 1] + b"h\x63."  # BINGET of a key never put
+        saved = io.BytesIO()
+        torch.save({"w": torch.ones(2)}, saved)
+        src = zipfile.ZipFile(io.BytesIO(saved.getvalue()))
+        with tempfile.TemporaryDirectory() as d:
+            cases = {"cut.pkl": cut, "bad_memo.pkl": bad_memo}
+            zpath = os.path.join(d, "cut_in_zip.pt")
+            with zipfile.ZipFile(zpath, "w", zipfile.ZIP_STORED) as z:
+                for n in src.namelist():
+                    z.writestr(n, cut if n.endswith("data.pkl") else src.read(n))
+            for name, data in cases.items():
+                with open(os.path.join(d, name), "wb") as f:
+                    f.write(data)
+            for name in list(cases) + ["cut_in_zip.pt"]:
+                path = os.path.join(d, name)
+                with self.subTest(file=name):
+                    names = []  # what Python's pickletools reads of the payload before its break
+                    try:
+                        for op, arg, _ in pickletools.genops(cut):
+                            if op.name == "GLOBAL":
+                                names.append(tuple(arg.split(" ")))
+                    except Exception:  # noqa: BLE001 - the break itself
+                        pass
+                    self.assertIn(("posix", "system"), names)
+                    status, out, err = ref.run("scan", "--json", path)
+                    self.assertEqual(status, 3, err)
+                    report = json.loads(out)
+                    self.assertTrue(report["dangerous"])
+                    self.assertIn("error", report)
+                    self.assertEqual([(g["module"], g["name"]) for g in report["globals"]], [("posix", "system")])
+                    self.assertEqual(len(err.strip().splitlines()), 1, err)
+                    status, out, _ = ref.run("scan", path)
+                    self.assertEqual(status, 3)
+                    self.assertIn(b"before the error", out)
+            # A payload behind a harmless first pickle (pickle.load stops at the first STOP;
+            # the bytes after it are scanned), whole or cut.
+            first = pickle.dumps([1, 2], protocol=2)
+            for name, data in {"second.pkl": first + whole, "second_cut.pkl": first + cut}.items():
+                path = os.path.join(d, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                with self.subTest(file=name):
+                    status, out, err = ref.run("scan", "--json", path)
+                    self.assertEqual(status, 3, err)
+                    report = json.loads(out)
+                    self.assertEqual([(g["module"], g["name"]) for g in report["globals"] if g["category"] == "dangerous"],
+                                     [("posix", "system")])
+                    status, out, err = ref.run("inspect", "--json", path)
+                    self.assertEqual(status, 0, err)
+                    self.assertEqual(json.loads(out)["format"], "pickle")
+            # A harmless pickle that breaks stays only unreadable.
+            harmless = os.path.join(d, "harmless_cut.pkl")
+            with open(harmless, "wb") as f:
+                f.write(pickle.dumps({"a": [1, 2, 3]}, protocol=2)[:-4])
+            status, out, err = ref.run("scan", "--json", harmless)
+            self.assertEqual(status, 2, out)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+
 
 if __name__ == "__main__":
     unittest.main()
