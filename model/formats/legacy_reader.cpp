@@ -4,7 +4,9 @@
 #include "model/formats/pickle_run.h"
 #include "model/formats/tensor_resolver.h"
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
 
 namespace ckpt {
@@ -21,22 +23,50 @@ bool isMagic(const Value *v)
 
 } // namespace
 
+namespace {
+
+// Protocol 0/1 pickles start as their writer chose: MARK, an empty container or GLOBAL in
+// practice, but pickle.load takes any opcode that pushes a value first (a payload can hide
+// behind "I1\n0": an int, popped).
+bool usualStart(uint8_t first)
+{
+    return first == 0x80 || first == '(' || first == ']' || first == '}' || first == 'c';
+}
+
+bool pushesFirst(uint8_t first)
+{
+    static constexpr std::string_view kPushers = "ILFSVNJKMTUXG)PBC";
+    return kPushers.find(char(first)) != std::string_view::npos || (first >= 0x88 && first <= 0x8f) || first == 0x95;
+}
+
+} // namespace
+
 Recognition LegacyReader::recogniseFile(const FileProbe &probe) const
 {
-    // Protocol 2+ starts with PROTO; protocols 0 and 1 with MARK, an empty container or
-    // GLOBAL in practice.
     if (probe.head.empty()) return {};
     const uint8_t first = probe.head[0];
     if (first == 0x80) return {50, "starts with a pickle's PROTO opcode", {}, {}};
-    if (first == '(' || first == ']' || first == '}' || first == 'c')
-        return {50, "starts like a protocol 0/1 pickle", {}, {}};
+    if (usualStart(first)) return {50, "starts like a protocol 0/1 pickle", {}, {}};
+    if (pushesFirst(first)) return {20, "starts with a pickle opcode that pushes a value", {}, {}};
     return {};
 }
 
 // torch.save(..., _use_new_zipfile_serialization=False): five pickles (magic number, protocol
 // version, sys_info, the object, the storage keys) and then, per key, an int64 element count
 // followed by the storage's raw bytes.
-CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &) const
+CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &registry) const
+{
+    const ByteView head = file.source->view(0, std::min<uint64_t>(file.size, 1));
+    if (head.empty() || usualStart(head[0])) return read(std::move(file), registry);
+    // Taken on a weak sign (a text file may start with 'I' or 'S'): not a pickle says so.
+    try {
+        return read(std::move(file), registry);
+    } catch (const FormatError &) {
+        throw FormatError("not a checkpoint (neither zip, pickle nor safetensors)");
+    }
+}
+
+CheckpointData LegacyReader::read(SourceFile file, const FormatRegistry &) const
 {
     CheckpointData d;
     d.format = "pytorch-legacy";

@@ -13,6 +13,9 @@ public:
     std::vector<std::string_view> nameFilters() const override { return {".pt", ".pth", ".bin", ".ckpt"}; }
     Recognition recogniseFile(const FileProbe &probe) const override;
     CheckpointData readFile(SourceFile file, const FormatRegistry &registry) const override;
+
+private:
+    CheckpointData read(SourceFile file, const FormatRegistry &registry) const;
 };
 
 } // namespace ckpt

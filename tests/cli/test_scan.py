@@ -158,6 +158,34 @@ class Scan(unittest.TestCase):
             self.assertEqual(status, 2, out)
             self.assertEqual(len(err.strip().splitlines()), 1, err)
 
+    def test_a_pickle_may_start_with_any_opcode_that_pushes(self):
+        """pickle.load takes a protocol 0/1 pickle that starts with any value ("I1\\n0": an int,
+        popped) before its payload; scan reads it too. A text file stays not a checkpoint."""
+        import pickletools
+        import tempfile
+
+        payload = b'cposix\nsystem\n(S"true"\ntR.'
+        starts = {"int": b"I1\n0", "string": b"S'x'\n0", "none": b"N0", "binint1": b"K\x010",
+                  "unicode": b"Vx\n0", "float": b"F1.5\n0", "long": b"L5L\n0"}
+        with tempfile.TemporaryDirectory() as d:
+            for name, start in starts.items():
+                data = start + payload
+                ops = [op.name for op, _, _ in pickletools.genops(data)]
+                self.assertEqual(ops[-2:], ["REDUCE", "STOP"])  # Python reads it through
+                path = os.path.join(d, name + ".pkl")
+                with open(path, "wb") as f:
+                    f.write(data)
+                with self.subTest(start=name):
+                    status, out, err = ref.run("scan", "--json", path)
+                    self.assertEqual(status, 3, err)
+                    self.assertIn(("posix", "system"), [(g["module"], g["name"]) for g in json.loads(out)["globals"]])
+            path = os.path.join(d, "notes.txt")
+            with open(path, "wb") as f:
+                f.write(b"Some notes about the model\n")
+            status, out, err = ref.run("inspect", path)
+            self.assertEqual(status, 2)
+            self.assertEqual(err.decode().strip(), f"error: {path}: not a checkpoint (neither zip, pickle nor safetensors)")
+
 
 if __name__ == "__main__":
     unittest.main()
