@@ -1,5 +1,7 @@
 #include "model/pickle/safety_report.h"
 
+#include "model/pickle/standard_library.h"
+
 #include <algorithm>
 #include <array>
 
@@ -72,7 +74,8 @@ constexpr std::array kSafeNames{
     NamedGlobal{"builtins", "bool", ""},
     NamedGlobal{"builtins", "object", ""},
     NamedGlobal{"copyreg", "_reconstructor", ""},
-    // partial only calls what it wraps, and what it wraps is a global reported on its own.
+    // partial only calls what it wraps, and what it wraps is a global reported on its own
+    // (torchvision's whole-model pickles wrap nn.LayerNorm in one).
     NamedGlobal{"functools", "partial", ""},
     NamedGlobal{"copyreg", "__newobj__", ""},
     NamedGlobal{"_codecs", "encode", ""},
@@ -97,6 +100,25 @@ constexpr std::array kSafeNames{
     NamedGlobal{"numpy._core.multiarray", "_reconstruct", ""},
     NamedGlobal{"numpy._core.multiarray", "scalar", ""},
 };
+
+// Libraries whose callables act (install, fetch, run, load other pickles): none of their names
+// is data. Checked on the top-level package.
+constexpr auto kActingLibraries = std::to_array<std::string_view>({
+    "pip", "setuptools", "pkg_resources", "distutils", "ensurepip", "requests", "urllib3", "httpx", "aiohttp",
+    "yaml", "dill", "joblib", "cloudpickle", "IPython", "ipykernel", "jupyter_client", "paramiko", "fabric",
+    "boto3", "botocore", "fsspec", "sh", "pexpect", "plumbum", "invoke", "psutil", "keras", "tensorflow"});
+
+// PyTorch's own modules that run, compile, fetch or load code.
+constexpr auto kActingTorchModules = std::to_array<std::string_view>({
+    "torch._inductor", "torch._dynamo", "torch.utils.collect_env", "torch.utils.cpp_extension", "torch.package",
+    "torch.multiprocessing", "torch.distributed.rpc", "torch.hub", "torch._C", "torch.utils.data.datapipes",
+    "torch.testing", "torch.utils.benchmark", "torch.onnx", "torch.compiler", "torch.export", "torch._export",
+    "torch.fx", "torch._subclasses", "torch.cuda.memory", "torch.utils.hipify"});
+
+bool inPackage(std::string_view module, std::string_view package)
+{
+    return module == package || (module.starts_with(package) && module[package.size()] == '.');
+}
 
 std::string_view topPackage(std::string_view module)
 {
@@ -183,6 +205,20 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
             return say("standard value type", GlobalCategory::SafeContainer);
     if (module == "__main__")
         return say("class from the saving script: its code is needed", GlobalCategory::Unknown);
+    // By allowlist: the standard library's plain value types are above; every other name of
+    // it is code that loading calls.
+    if (isStandardLibrary(module))
+        return say("standard-library code (" + std::string(topPackage(module)) +
+                       "): loading calls it; only plain value types are data",
+                   GlobalCategory::Dangerous);
+    for (auto lib : kActingLibraries)
+        if (topPackage(module) == lib)
+            return say("library code that acts (" + std::string(lib) + "): loading calls it", GlobalCategory::Dangerous);
+    for (auto m : kActingTorchModules)
+        if (inPackage(module, m))
+            return say("PyTorch code that runs, compiles or loads (" + std::string(m) + ")", GlobalCategory::Dangerous);
+    if (module == "torch.storage" && name == "_load_from_bytes")
+        return say("loads another (unchecked) pickle", GlobalCategory::Dangerous);
     if (module == "torch" || module.starts_with("torch."))
         return say("PyTorch class: loading runs its code (not allowed by weights_only)",
                    GlobalCategory::Unknown);

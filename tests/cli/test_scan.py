@@ -186,6 +186,34 @@ class Scan(unittest.TestCase):
             self.assertEqual(status, 2)
             self.assertEqual(err.decode().strip(), f"error: {path}: not a checkpoint (neither zip, pickle nor safetensors)")
 
+    def test_every_standard_library_module_is_classified(self):
+        """By allowlist: a name from any module of the running Python's standard library is
+        data only if it is one of the plain value types; any other is dangerous, never unknown."""
+        import sys
+        import tempfile
+
+        modules = sorted(m for m in sys.stdlib_module_names if m != "__main__")
+        # One pickle naming a function of every module (GLOBAL, then POP), ending with None.
+        data = b"".join(b"c" + m.encode() + b"\nsome_function\n0" for m in modules) + b"N."
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "stdlib.pkl")
+            with open(path, "wb") as f:
+                f.write(data)
+            status, out, err = ref.run("scan", "--json", path)
+            self.assertEqual(status, 3, err)
+            categories = {g["module"]: g["category"] for g in json.loads(out)["globals"]}
+            self.assertEqual(sorted(categories), modules)
+            self.assertEqual({m for m, c in categories.items() if c != "dangerous"}, set())
+        # The value types stay data.
+        for module, name in [("collections", "OrderedDict"), ("argparse", "Namespace"), ("pathlib", "PosixPath"),
+                             ("datetime", "datetime"), ("decimal", "Decimal"), ("uuid", "UUID")]:
+            with tempfile.TemporaryDirectory() as d:
+                path = os.path.join(d, "value.pkl")
+                with open(path, "wb") as f:
+                    f.write(b"c" + module.encode() + b"\n" + name.encode() + b"\n0N.")
+                status, out, _ = ref.run("scan", "--json", path)
+                self.assertEqual(status, 0, (module, name))
+
 
 if __name__ == "__main__":
     unittest.main()

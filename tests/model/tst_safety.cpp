@@ -27,7 +27,7 @@ void TestSafety::classify_data()
     QTest::newRow("ordered dict") << "collections" << "OrderedDict" << safe;
     QTest::newRow("py2 set") << "__builtin__" << "set" << safe;
     QTest::newRow("namespace") << "argparse" << "Namespace" << safe;
-    QTest::newRow("partial") << "functools" << "partial" << safe;
+    QTest::newRow("partial") << "functools" << "partial" << safe; // what it wraps is reported on its own
     QTest::newRow("main class") << "__main__" << "MyConfig" << unknown;
     QTest::newRow("omegaconf") << "omegaconf.dictconfig" << "DictConfig" << unknown;
     QTest::newRow("nn module") << "torch.nn.modules.linear" << "Linear" << unknown;
@@ -46,7 +46,23 @@ void TestSafety::classify_data()
     QTest::newRow("numpy builtins") << "numpy" << "__builtins__" << danger;
     QTest::newRow("torch.load") << "torch" << "load" << danger;
     QTest::newRow("numpy runstring") << "numpy.testing._private.utils" << "runstring" << danger;
-    QTest::newRow("codecs (not code)") << "codecs" << "lookup" << unknown;
+    // By allowlist (issue 14): the standard library outside its value types is code.
+    QTest::newRow("codecs") << "codecs" << "lookup" << danger;
+    QTest::newRow("_io twin") << "_io" << "FileIO" << danger;
+    QTest::newRow("_operator twin") << "_operator" << "attrgetter" << danger;
+    QTest::newRow("py2 httplib") << "httplib" << "HTTPSConnection" << danger;
+    QTest::newRow("py2 apply") << "__builtin__" << "apply" << danger;
+    QTest::newRow("pydoc") << "pydoc" << "pipepager" << danger;
+    QTest::newRow("venv") << "venv" << "create" << danger;
+    QTest::newRow("ensurepip") << "ensurepip" << "_run_pip" << danger;
+    QTest::newRow("imaplib") << "imaplib" << "IMAP4" << danger;
+    QTest::newRow("pip") << "pip" << "main" << danger;
+    QTest::newRow("collect_env") << "torch.utils.collect_env" << "run" << danger;
+    QTest::newRow("inductor") << "torch._inductor.codecache" << "compile_file" << danger;
+    QTest::newRow("load_from_bytes") << "torch.storage" << "_load_from_bytes" << danger;
+    QTest::newRow("eval.__call__") << "builtins" << "eval.__call__" << danger;
+    QTest::newRow("project code") << "mypkg.models" << "Net" << unknown;
+    QTest::newRow("uuid value") << "uuid" << "UUID" << safe;
     QTest::newRow("pickle.loads") << "pickle" << "loads" << danger;
     QTest::newRow("webbrowser") << "webbrowser" << "open" << danger;
 }
