@@ -212,18 +212,9 @@ CheckpointData ZipCheckpointReader::readFile(SourceFile file, const FormatRegist
         d.bigEndian = true;
         d.warnings.push_back("tensor bytes are stored big-endian");
     }
-    const uint8_t *pickle = nullptr;
-    if (pkl->method == 0) {
-        pickle = source.view(pkl->dataOffset, pkl->size).data();
-    } else if (pkl->method == 8) {
-        d.buffers.push_back(inflateRecord(source, *pkl));
-        pickle = d.buffers.back().data();
-    } else if (pkl->method != 0) {
-        throw FormatError("zip: data.pkl uses compression method " + std::to_string(pkl->method));
-    }
-
+    const ByteView pickle = recordBytes(d, source, *pkl, "data.pkl");
     d.files.push_back(std::move(file));
-    d.root = runPickle(d, pickle, pkl->size, 0, "data.pkl");
+    d.root = runPickle(d, pickle.data(), pickle.size(), 0, "data.pkl");
     reportSameNames(d, dir, *pkl, prefix);
     resolveTensors(d);
     locateStorages(d, dir, prefix + "data/", 0);
