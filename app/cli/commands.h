@@ -6,7 +6,8 @@ namespace ckpt::cli {
 
 /// `ckpt inspect PATH... [--json]`
 int runInspect(const CliArgs &args);
-/// `ckpt scan PATH [--json]`: 0 when nothing dangerous was found, 3 when something was.
+/// `ckpt scan PATH [--json | --format text|json|sarif] [--strict]`: 0 when nothing dangerous was
+/// found, 3 when something was (or, with --strict, code is needed), else 2 when a file is unreadable.
 int runScan(const CliArgs &args);
 /// `ckpt plan PATH --config CFG [--json] [--step N]`: 0 no errors, 1 a diagnostic is an error.
 int runPlan(const CliArgs &args);

@@ -14,9 +14,13 @@ commands:
   inspect PATH... [--json]   list every tensor (path, dtype, shape, parameters, size) and
                              a summary; PATH is a .pt/.pth/.bin/.ckpt, a .safetensors file,
                              an index.json of a sharded model, or the folder holding one
-  scan PATH [--json]         the safety report: every global the pickle names, classed as
-                             tensor-rebuild, safe, unknown or dangerous, and whether
-                             torch.load(weights_only=True) would accept the file
+  scan PATH [--json | --format text|json|sarif] [--strict]
+                             the safety report: every global the pickles name, classed as
+                             tensor-rebuild, safe, unknown (code loading needs) or
+                             dangerous, anomalies, and whether torch.load(weights_only=True)
+                             would accept the file; PATH may also be a zip of pickles, a
+                             NumPy .npy/.npz, or a folder (every file in it, recursively);
+                             --strict exits 3 when loading needs any code at all
   plan PATH --config CFG [--json] [--step N] [--emit FORMAT [-o FILE]]
                              what a rules config (freeze, unfreeze, drop, rename, group,
                              cast, resize, add) does to the checkpoint's weights: per-rule
@@ -46,7 +50,7 @@ commands:
                              shape or dtype changed; the config's renames align the names
 
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
-dangerous; plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail;
+dangerous (with --strict, also when code is needed); plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail;
 diff: 1 when the files differ
 )";
 
@@ -69,7 +73,7 @@ int main(int argc, char **argv)
     try {
         if (command == "inspect" || command == "scan" || command == "plan" || command == "apply" ||
             command == "compare" || command == "diff") {
-            const CliArgs args = parseArgs(rest, {"--json", "--weights-only"},
+            const CliArgs args = parseArgs(rest, {"--json", "--weights-only", "--strict"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
                                             "--tied", "--write-config", "--shard-size", "--target", "--suggest", "--top"},
                                            error);

@@ -1,38 +1,37 @@
 #include "commands.h"
 
-#include "model/checkpoint/checkpoint.h"
-#include "model/formats/salvage_scan.h"
-#include "model/report/json_report.h"
-#include "model/report/text_report.h"
+#include "model/report/scan_report.h"
+#include "model/scan/file_scan.h"
 
+#include <filesystem>
 #include <iostream>
 
 namespace ckpt::cli {
 
 int runScan(const CliArgs &args)
 {
-    if (args.positional.size() != 1) {
-        std::cerr << "usage: ckpt scan PATH [--json]\n";
+    const auto format = args.options.count("--format") ? args.options.at("--format") : std::string("text");
+    if (args.positional.size() != 1 || (format != "text" && format != "json" && format != "sarif")) {
+        std::cerr << "usage: ckpt scan PATH [--json | --format text|json|sarif] [--strict]\n";
         return Unreadable;
     }
     const std::string &path = args.positional.front();
-    auto checkpoint = Checkpoint::open(path);
-    if (!checkpoint) {
-        // What its pickles name before they go wrong still counts: calling os.system and then
-        // breaking off does not make a file harmless.
-        const auto dangerous = dangerousGlobalsBeforeError(path);
-        printError(path, checkpoint.error().message);
-        if (dangerous.empty()) return Unreadable;
-        std::cout << (args.has("--json") ? unreadableScanJson(path, checkpoint.error().message, dangerous) + "\n"
-                                         : unreadableScanText(path, checkpoint.error().message, dangerous))
-                  << std::flush;
-        return Dangerous;
-    }
-    keepUntilExit(checkpoint.value());
-    std::cout << (args.has("--json") ? scanJson(**checkpoint, path) + "\n"
-                                     : scanText(**checkpoint, path))
-              << std::flush;
-    return (*checkpoint)->safety().dangerous ? Dangerous : Ok;
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(path, ec);
+    const std::vector<FileScan> scans = scanPath(path);
+    // One line on stderr per file that could not be read, as every command does.
+    for (const auto &s : scans)
+        if (!s.error.empty()) printError(s.path, s.error);
+    const int status = scanExitStatus(scans, args.has("--strict"));
+    // A single file that could not be read and names nothing dangerous has only its error.
+    const bool nothingToShow = !folder && scans.size() == 1 && scans.front().verdict() == ScanVerdict::Unreadable &&
+                               format != "sarif";
+    if (nothingToShow) return status;
+    if (format == "sarif") std::cout << scanSarif(scans, CKPT_VERSION) << "\n";
+    else if (format == "json" || args.has("--json")) std::cout << scanJson(scans, path, folder) << "\n";
+    else std::cout << scanText(scans, path);
+    std::cout << std::flush;
+    return status;
 }
 
 } // namespace ckpt::cli

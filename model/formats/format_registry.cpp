@@ -113,7 +113,7 @@ CheckpointData FormatRegistry::readFile(const std::string &path, bool nested) co
     auto [reader, recognition] = recognise(probe);
     if (!reader)
         throw FormatError(source->size() == 0 ? "empty file"
-                                              : "not a checkpoint (neither zip, pickle nor safetensors)");
+                                              : std::string(kNotACheckpoint));
     if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
     CheckpointData d = reader->readFile(SourceFile{path, source->size(), source}, *this);
     d.reader = std::string(reader->name());

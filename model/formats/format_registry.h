@@ -9,6 +9,10 @@
 
 namespace ckpt {
 
+/// The error of a file no reader claims (and of one taken on a weak sign that turns out to be
+/// no pickle): callers that skip such files compare with it.
+inline constexpr std::string_view kNotACheckpoint = "not a checkpoint (neither zip, pickle nor safetensors)";
+
 /// The formats Checkpoint::open knows, asked in one place what a file or a folder is. Adding a
 /// format is one FormatReader and one line in builtin().
 class FormatRegistry final

@@ -1,6 +1,7 @@
 #include "model/formats/legacy_reader.h"
 
 #include "model/base/format_error.h"
+#include "model/formats/format_registry.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/tensor_resolver.h"
 
@@ -62,7 +63,7 @@ CheckpointData LegacyReader::readFile(SourceFile file, const FormatRegistry &reg
     try {
         return read(std::move(file), registry);
     } catch (const FormatError &) {
-        throw FormatError("not a checkpoint (neither zip, pickle nor safetensors)");
+        throw FormatError(std::string(kNotACheckpoint));
     }
 }
 

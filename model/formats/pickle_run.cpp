@@ -8,27 +8,42 @@
 namespace ckpt {
 namespace {
 
-class TwoObservers final : public UnpickleObserver
+/// Passes each event on to the weights-only checks (when given) and keeps what the safety
+/// report needs itself: every global as it is met (so that what a broken pickle names still
+/// counts) and the anomalies.
+class Census final : public UnpickleObserver
 {
 public:
-    TwoObservers(UnpickleObserver &a, UnpickleObserver &b) : m_a(a), m_b(b) {}
-    void opcodesUsed(const std::array<bool, 256> &u) override { m_a.opcodesUsed(u), m_b.opcodesUsed(u); }
-    void global(const Value *g, bool s) override { m_a.global(g, s), m_b.global(g, s); }
-    void reduce(const Value *c, const Value *a) override { m_a.reduce(c, a), m_b.reduce(c, a); }
-    void newObject(const Value *c) override { m_a.newObject(c), m_b.newObject(c); }
-    void build(const Value *t) override { m_a.build(t), m_b.build(t); }
-    void append(const Value *t) override { m_a.append(t), m_b.append(t); }
-    void setItem(const Value *t) override { m_a.setItem(t), m_b.setItem(t); }
-    void persistentId(const Value *p) override { m_a.persistentId(p), m_b.persistentId(p); }
+    explicit Census(std::vector<UnpickleObserver *> others = {}) : m_others(std::move(others)) {}
+    void opcodesUsed(const std::array<bool, 256> &u) override { for (auto *o : m_others) o->opcodesUsed(u); }
+    void global(const Value *g, bool s) override
+    {
+        if (g->kind == ValueKind::Global) seen.push_back({std::string(g->module()), std::string(g->name()), 0});
+        for (auto *o : m_others) o->global(g, s);
+    }
+    void reduce(const Value *c, const Value *a) override { for (auto *o : m_others) o->reduce(c, a); }
+    void newObject(const Value *c) override { for (auto *o : m_others) o->newObject(c); }
+    void build(const Value *t) override { for (auto *o : m_others) o->build(t); }
+    void append(const Value *t) override { for (auto *o : m_others) o->append(t); }
+    void setItem(const Value *t) override { for (auto *o : m_others) o->setItem(t); }
+    void persistentId(const Value *p) override { for (auto *o : m_others) o->persistentId(p); }
+    void anomaly(const std::string &what, uint64_t offset) override
+    {
+        if (anomalies.size() < 100) anomalies.push_back(what + " at byte " + std::to_string(offset));
+    }
+
+    std::vector<GlobalRef> seen;
+    std::vector<std::string> anomalies;
 
 private:
-    UnpickleObserver &m_a;
-    UnpickleObserver &m_b;
+    std::vector<UnpickleObserver *> m_others;
 };
 
-} // namespace
+void recordAnomalies(SafetyReport &safety, const std::vector<std::string> &anomalies, const std::string &label)
+{
+    for (const auto &a : anomalies) safety.anomalies.push_back(label + ": " + a);
+}
 
-namespace {
 
 /// Adds the globals a pickle named to the census, indexed by (module, name, file) so that a
 /// pickle naming many globals stays linear.
@@ -63,8 +78,9 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
 {
     WeightsOnlyCheck old(WeightsOnlyCheck::Policy::Torch113);
     WeightsOnlyCheck modern(WeightsOnlyCheck::Policy::Torch2);
-    TwoObservers both(old, modern);
-    auto out = unpickle(*d.arena, data, size, start, &both, {}, /*borrowData=*/true);
+    Census census({&old, &modern});
+    auto out = unpickle(*d.arena, data, size, start, &census, {}, /*borrowData=*/true);
+    recordAnomalies(d.safety, census.anomalies, label);
     if (!out) // the unpickler's messages start with "pickle:" already
         throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
@@ -76,21 +92,12 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
 
 uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const std::string &label, uint64_t start)
 {
-    /// Keeps each global as it is met, so that what a broken pickle names still counts.
-    class Collector final : public UnpickleObserver
-    {
-    public:
-        void global(const Value *g, bool) override
-        {
-            if (g->kind == ValueKind::Global) seen.push_back({std::string(g->module()), std::string(g->name()), 0});
-        }
-        std::vector<GlobalRef> seen;
-    };
     ValueArena scratch; // its values are not kept
-    Collector collector;
-    auto out = unpickle(scratch, data, size, start, &collector, {}, /*borrowData=*/true);
+    Census census;
+    auto out = unpickle(scratch, data, size, start, &census, {}, /*borrowData=*/true);
+    recordAnomalies(d.safety, census.anomalies, label);
     if (!out) {
-        recordGlobals(d.safety, collector.seen, label);
+        recordGlobals(d.safety, census.seen, label);
         throw FormatError(out.error().message);
     }
     recordGlobals(d.safety, out->globals, label);
@@ -99,7 +106,7 @@ uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const
 
 void finishSafetyReport(SafetyReport &report)
 {
-    report.dangerous = false;
+    report.dangerous = !report.anomalies.empty(); // two readers could see different programs
     for (auto &g : report.globals) {
         g.category = classifyGlobal(g.module, g.name, &g.reason);
         report.dangerous = report.dangerous || g.category == GlobalCategory::Dangerous;

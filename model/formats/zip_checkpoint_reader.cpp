@@ -66,6 +66,8 @@ void reportSameNames(CheckpointData &d, const ZipDirectory &dir, const ZipEntry 
         d.warnings.push_back("zip: " + std::to_string(group.size()) + " records are named " + std::string(first.name) +
                              " (names compare without case, as in PyTorch's reader); the listing shows the one "
                              "PyTorch reads");
+        d.safety.anomalies.push_back("zip: " + std::to_string(group.size()) + " records are named " +
+                                     std::string(first.name) + ": readers may take different ones");
         if (compareNamesWithoutCase(first.name, prefix + "data.pkl") != 0) continue;
         for (uint32_t i : group) {
             const ZipEntry &other = dir.entries()[i];
@@ -73,9 +75,7 @@ void reportSameNames(CheckpointData &d, const ZipDirectory &dir, const ZipEntry 
             const std::string label = "data.pkl (another record of that name, at byte " + std::to_string(other.localHeaderOffset) + ")";
             try {
                 std::vector<uint8_t> inflated;
-                if (other.method == 8) inflated = inflateRecord(source, other);
-                else if (other.method != 0) throw FormatError("compression method " + std::to_string(other.method));
-                const ByteView bytes = other.method == 8 ? ByteView(inflated) : source.view(other.dataOffset, other.size);
+                const ByteView bytes = ckpt::recordBytes(source, other, inflated);
                 scanPickle(d, bytes.data(), bytes.size(), label);
             } catch (const std::exception &e) {
                 d.warnings.push_back(label + " could not be scanned: " + e.what());
@@ -141,10 +141,11 @@ void locateStorages(CheckpointData &d, const ZipDirectory &dir, std::string reco
 /// A record's bytes: a view when stored, inflated into d.buffers when deflated.
 ByteView recordBytes(CheckpointData &d, const ByteSource &source, const ZipEntry &e, const std::string &what)
 {
-    if (e.method == 0) return source.view(e.dataOffset, e.size);
-    if (e.method != 8) throw FormatError("zip: " + what + " uses compression method " + std::to_string(e.method));
-    d.buffers.push_back(inflateRecord(source, e));
-    return d.buffers.back();
+    try {
+        return ckpt::recordBytes(source, e, d.buffers.emplace_back());
+    } catch (const FormatError &error) {
+        throw FormatError("zip: " + what + " uses " + error.what());
+    }
 }
 
 /// A frozen TorchScript module keeps its weights as constants (constants.pkl: a tuple, its

@@ -267,4 +267,12 @@ std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e)
     return out;
 }
 
+ByteView recordBytes(const ByteSource &source, const ZipEntry &e, std::vector<uint8_t> &buffer)
+{
+    if (e.method == 0) return source.view(e.dataOffset, e.size);
+    if (e.method != 8) throw FormatError("compression method " + std::to_string(e.method));
+    buffer = inflateRecord(source, e);
+    return ByteView(buffer);
+}
+
 } // namespace ckpt

@@ -66,4 +66,8 @@ int compareNamesWithoutCase(std::string_view a, std::string_view b);
 /// A deflated record's bytes (throws FormatError when they do not inflate to its size).
 std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e);
 
+/// A record's bytes: a view of the source when stored, else inflated into `buffer`, which the
+/// view then points into. Throws FormatError("... compression method N") for other methods.
+ByteView recordBytes(const ByteSource &source, const ZipEntry &e, std::vector<uint8_t> &buffer);
+
 } // namespace ckpt

@@ -7,10 +7,15 @@ void PickleMachine::step(uint8_t op)
     switch (op) {
     case PROTO:
         if (u8() > 5) fail("unsupported pickle protocol");
+        if (m_opPos != m_start) anomaly("PROTO after the start of the pickle");
         return;
-    case FRAME:
-        need(le<uint64_t>());
+    case FRAME: {
+        const uint64_t n = le<uint64_t>();
+        need(n);
+        if (m_opPos < m_frameEnd) anomaly("a FRAME opens inside another frame");
+        m_frameEnd = m_pos + n;
         return;
+    }
     case MARK:
         if (m_marks.size() >= m_limits.maxMarks)
             fail("more than " + std::to_string(m_limits.maxMarks) + " open MARKs");

@@ -38,7 +38,7 @@ public:
     PickleMachine(ValueArena &arena, const uint8_t *data, uint64_t size, uint64_t start,
             UnpickleObserver *observer, const UnpickleLimits &limits, bool borrow)
         : m_arena(arena), m_data(data), m_size(size), m_pos(start), m_observer(observer),
-          m_limits(limits), m_borrow(borrow)
+          m_limits(limits), m_borrow(borrow), m_start(start)
     {
     }
 
@@ -50,6 +50,7 @@ public:
             const uint8_t op = u8();
             m_used[op] = true;
             if (op == STOP) {
+                checkFrame(op);
                 if (m_observer) m_observer->opcodesUsed(m_used);
                 UnpickleOutput out;
                 out.root = pop();
@@ -58,10 +59,25 @@ public:
                 return out;
             }
             step(op);
+            checkFrame(op);
         }
     }
 
 private:
+    /// CPython's C unpickler reads past a frame's end where pickle.py refuses, and a scanner
+    /// that honours frames sees other opcodes than one that does not: a value must end inside
+    /// the frame it starts in (CPython's pickler never writes otherwise).
+    void checkFrame(uint8_t op)
+    {
+        if (op != FRAME && m_opPos < m_frameEnd && m_pos > m_frameEnd)
+            anomaly("an opcode straddles the end of its FRAME (byte " + std::to_string(m_frameEnd) + ")");
+    }
+
+    void anomaly(const std::string &what)
+    {
+        if (m_observer) m_observer->anomaly(what, m_opPos);
+    }
+
     [[noreturn]] void fail(const std::string &what) const
     {
         throw FormatError("pickle: " + what + " at byte " + std::to_string(m_opPos));
@@ -335,6 +351,8 @@ private:
     std::vector<Value *> m_stack;
     std::vector<size_t> m_marks;
     bool m_borrow;
+    uint64_t m_start = 0;    ///< where the program begins
+    uint64_t m_frameEnd = 0; ///< end of the last FRAME's bytes
     std::array<bool, 256> m_used{};
     // Immutable scalars are shared: most of a state dict's nodes are 0, 1, False and ().
     Value *m_none = nullptr;

@@ -45,6 +45,10 @@ struct WeightsOnlyVerdict
 struct SafetyReport
 {
     std::vector<GlobalUse> globals;
+    /// What lets two parsers read the file differently ("data.pkl: an opcode straddles the
+    /// end of its FRAME (byte 12) at byte 9", records named alike): dangerous, since the reader
+    /// that loads it may run what the one that scanned it did not see.
+    std::vector<std::string> anomalies;
     bool dangerous = false;
     WeightsOnlyVerdict torch113; ///< PyTorch 1.13, as Debian 12 ships it
     WeightsOnlyVerdict torch2;   ///< PyTorch >= 2.6, where weights_only=True is the default

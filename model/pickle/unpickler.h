@@ -33,6 +33,9 @@ public:
     virtual void append(const Value *target) {}
     virtual void setItem(const Value *target) {}
     virtual void persistentId(const Value *pid) {}
+    /// Something that lets two unpicklers read the program differently (a value straddling a
+    /// frame's end, a PROTO after the start), at byte `offset`.
+    virtual void anomaly(const std::string &what, uint64_t offset) {}
 };
 
 struct UnpickleLimits

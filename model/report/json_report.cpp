@@ -3,15 +3,11 @@
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/base/json_writer.h"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <sstream>
 
 namespace ckpt {
 namespace {
-
-using json = nlohmann::ordered_json;
 
 void writePath(JsonWriter &w, const Path &path)
 {
@@ -22,11 +18,6 @@ void writePath(JsonWriter &w, const Path &path)
         else w.raw(std::get<BigInteger>(e).digits);
     }
     w.endArray();
-}
-
-std::string dump(const json &j)
-{
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string storageId(const Checkpoint &c, const StorageInfo &s)
@@ -80,15 +71,6 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
     w.endObject();
 }
 
-json verdictJson(const WeightsOnlyVerdict &v)
-{
-    json j;
-    j["applicable"] = v.applicable;
-    j["ok"] = v.applicable && v.ok;
-    j["blockers"] = v.blockers;
-    return j;
-}
-
 } // namespace
 
 std::string inspectJson(const Checkpoint &c, const std::string &path)
@@ -140,38 +122,5 @@ void writeInspectJson(std::ostream &out, const Checkpoint &c, const std::string 
     w.endArray();
     w.endObject();
 }
-
-std::string scanJson(const Checkpoint &c, const std::string &path)
-{
-    const SafetyReport &r = c.safety();
-    json j;
-    j["file"] = path;
-    j["format"] = c.format();
-    j["dangerous"] = r.dangerous;
-    json globals = json::array();
-    for (const auto &g : r.globals)
-        globals.push_back({{"module", g.module}, {"name", g.name},
-                           {"category", categoryName(g.category)}, {"reason", g.reason},
-                           {"count", g.count}, {"file", g.file}, {"offset", g.firstOffset}});
-    j["globals"] = globals;
-    j["weights_only"] = {{"torch_1_13", verdictJson(r.torch113)},
-                         {"torch_2_6", verdictJson(r.torch2)}};
-    return dump(j);
-}
-
-std::string unreadableScanJson(const std::string &path, const std::string &error, const std::vector<GlobalUse> &dangerous)
-{
-    json j;
-    j["file"] = path;
-    j["error"] = error;
-    j["dangerous"] = !dangerous.empty();
-    json globals = json::array();
-    for (const auto &g : dangerous)
-        globals.push_back({{"module", g.module}, {"name", g.name}, {"category", categoryName(g.category)},
-                           {"reason", g.reason}, {"count", g.count}, {"file", g.file}});
-    j["globals"] = globals;
-    return dump(j);
-}
-
 
 } // namespace ckpt

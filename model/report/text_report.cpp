@@ -1,5 +1,7 @@
 #include "model/report/text_report.h"
 
+#include "model/report/scan_report.h"
+
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/base/terminal_text.h"
 
@@ -12,16 +14,6 @@ namespace {
 
 std::string pad(std::string s, size_t width) { return padToWidth(std::move(s), width); }
 std::string padLeft(std::string s, size_t width) { return padToWidth(std::move(s), width, true); }
-
-std::string verdictText(const WeightsOnlyVerdict &v)
-{
-    if (!v.applicable) return "not a torch.load file";
-    if (v.ok) return "accepted";
-    std::string out = "refused (";
-    for (size_t i = 0; i < v.blockers.size() && i < 4; ++i) out += (i ? "; " : "") + v.blockers[i];
-    if (v.blockers.size() > 4) out += "; +" + std::to_string(v.blockers.size() - 4) + " more";
-    return out + ")";
-}
 
 } // namespace
 
@@ -59,8 +51,8 @@ std::string summaryText(const Checkpoint &c, const std::string &path)
     out << "safety      " << (r.dangerous ? "DANGEROUS: do not torch.load this file (see ckpt scan)"
                                           : "nothing dangerous found")
         << "\n";
-    out << "weights_only=True  torch 1.13: " << verdictText(r.torch113)
-        << "; torch >= 2.6: " << verdictText(r.torch2) << "\n";
+    out << "weights_only=True  torch 1.13: " << weightsOnlyText(r.torch113)
+        << "; torch >= 2.6: " << weightsOnlyText(r.torch2) << "\n";
     for (const auto &w : c.warnings()) out << "warning     " << w << "\n";
     return out.str();
 }
@@ -91,39 +83,6 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
     if (std::any_of(viewers.begin(), viewers.end(), [](int v) { return v > 1; }))
         out << "(* shares its storage with another tensor: tied weights or a view)\n";
     out << "\n" << summaryText(c, path);
-    return out.str();
-}
-
-std::string unreadableScanText(const std::string &path, const std::string &error, const std::vector<GlobalUse> &dangerous)
-{
-    std::ostringstream out;
-    out << "file        " << path << " (unreadable: " << error << ")\n";
-    for (const auto &g : dangerous)
-        out << pad("dangerous", 15) << pad(g.module + "." + g.name, 48) << " x" << g.count << " in " << g.file
-            << " before the error  (" << g.reason << ")\n";
-    return out.str();
-}
-
-std::string scanText(const Checkpoint &c, const std::string &path)
-{
-    const SafetyReport &r = c.safety();
-    std::ostringstream out;
-    out << "file        " << path << " (" << c.format() << ")\n";
-    if (r.globals.empty()) out << "globals     none (no pickle, or a pickle that names no code)\n";
-    for (auto category : {GlobalCategory::Dangerous, GlobalCategory::Unknown,
-                          GlobalCategory::SafeContainer, GlobalCategory::TensorRebuild}) {
-        for (const auto &g : r.globals) {
-            if (g.category != category) continue;
-            out << pad(std::string(categoryName(category)), 15) << pad(g.module + "." + g.name, 48)
-                << " x" << g.count << " in " << g.file << "  (" << g.reason << ")\n";
-        }
-    }
-    out << "weights_only=True  torch 1.13: " << verdictText(r.torch113) << "\n";
-    out << "weights_only=True  torch >= 2.6: " << verdictText(r.torch2) << "\n";
-    out << "verdict     "
-        << (r.dangerous ? "DANGEROUS: loading this file with torch.load would run code from it"
-                        : "nothing dangerous found (nothing was run to find out)")
-        << "\n";
     return out.str();
 }
 

@@ -1,0 +1,47 @@
+#include "model/scan/file_scan.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace ckpt {
+
+std::vector<FileScan> scanPath(const std::string &path)
+{
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) return {scanFile(path)};
+    std::vector<std::string> files;
+    FileScan walkError;
+    // Symbolic links to files are followed (a Hugging Face cache snapshot is made of them);
+    // links to folders are not, so that a loop cannot hold the walk.
+    for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+        std::error_code typeError;
+        if (it->is_regular_file(typeError)) files.push_back(it->path().string());
+    }
+    if (ec) {
+        walkError.path = path;
+        walkError.error = "cannot list the folder: " + ec.message();
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<FileScan> scans;
+    scans.reserve(files.size() + 1);
+    for (const auto &file : files) scans.push_back(scanFile(file, /*inFolder=*/true));
+    if (!walkError.error.empty()) scans.push_back(std::move(walkError));
+    return scans;
+}
+
+int scanExitStatus(const std::vector<FileScan> &scans, bool strict)
+{
+    bool unreadable = false;
+    for (const auto &s : scans) {
+        const ScanVerdict v = s.verdict();
+        if (v == ScanVerdict::Dangerous || (strict && v == ScanVerdict::NeedsCode)) return 3;
+        unreadable = unreadable || v == ScanVerdict::Unreadable;
+    }
+    return unreadable ? 2 : 0;
+}
+
+} // namespace ckpt
