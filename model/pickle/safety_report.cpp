@@ -50,6 +50,10 @@ constexpr std::array kDangerousNames{
     NamedGlobal{"numpy.testing._private.utils", "runstring", "executes a string"},
     NamedGlobal{"numpy.lib.npyio", "load", "loads another (unchecked) file"},
     NamedGlobal{"builtins", "type", "creates arbitrary classes"},
+    NamedGlobal{"functools", "partial", "calls what it wraps, which its pickled state can replace"},
+    NamedGlobal{"torch", "compile", "compiles and runs code"},
+    NamedGlobal{"torch", "save", "writes files"},
+    NamedGlobal{"torch", "from_file", "reads files"},
 };
 
 // Standard-library and numpy names that only make plain values.
@@ -74,9 +78,6 @@ constexpr std::array kSafeNames{
     NamedGlobal{"builtins", "bool", ""},
     NamedGlobal{"builtins", "object", ""},
     NamedGlobal{"copyreg", "_reconstructor", ""},
-    // partial only calls what it wraps, and what it wraps is a global reported on its own
-    // (torchvision's whole-model pickles wrap nn.LayerNorm in one).
-    NamedGlobal{"functools", "partial", ""},
     NamedGlobal{"copyreg", "__newobj__", ""},
     NamedGlobal{"_codecs", "encode", ""},
     NamedGlobal{"argparse", "Namespace", ""},
@@ -99,11 +100,40 @@ constexpr std::array kSafeNames{
     NamedGlobal{"numpy.core.multiarray", "scalar", ""},
     NamedGlobal{"numpy._core.multiarray", "_reconstruct", ""},
     NamedGlobal{"numpy._core.multiarray", "scalar", ""},
+    NamedGlobal{"numpy.core.numeric", "_frombuffer", ""},
+    NamedGlobal{"numpy._core.numeric", "_frombuffer", ""},
+    NamedGlobal{"numpy.ma.core", "_mareconstruct", ""},
+    NamedGlobal{"numpy.random._pickle", "__randomstate_ctor", ""},
+    NamedGlobal{"numpy.random._pickle", "__generator_ctor", ""},
+    NamedGlobal{"numpy.random._pickle", "__bit_generator_ctor", ""},
+    NamedGlobal{"torch.torch_version", "TorchVersion", ""},
 };
+
+// Builtins that only compute values from the values they are given (what they call is
+// named in the pickle on its own).
+constexpr auto kValueBuiltins = std::to_array<std::string_view>({
+    "abs", "all", "any", "ascii", "bin", "callable", "chr", "divmod", "enumerate", "filter", "format", "hash",
+    "hex", "id", "isinstance", "issubclass", "iter", "len", "map", "max", "min", "next", "oct", "ord", "pow",
+    "repr", "reversed", "round", "sorted", "sum", "zip", "Ellipsis", "NotImplemented", "True", "False", "None"});
+
+// __future__'s feature flags: inert records of a compiler option.
+constexpr auto kFutureFeatures = std::to_array<std::string_view>({
+    "nested_scopes", "generators", "division", "absolute_import", "with_statement", "print_function",
+    "unicode_literals", "barry_as_FLUFL", "generator_stop", "annotations"});
+
+// PyTorch namespaces whose classes a whole-module pickle restores (modules, optimizers,
+// schedulers, quantization observers, distributed tensor types): loading needs and runs
+// their code, but they are PyTorch's, not code that acts. Every other PyTorch name is.
+constexpr auto kTorchClassNamespaces = std::to_array<std::string_view>({
+    "torch.nn", "torch.optim", "torch.ao", "torch.quantization", "torch.distributions", "torch.amp",
+    "torch.cuda.amp", "torch.distributed.tensor", "torch.distributed._tensor", "torch.distributed.device_mesh",
+    "torch.distributed.checkpoint.metadata", "torch.distributed.checkpoint.planner", "torch.masked",
+    "torch.return_types", "torch.utils.data", "torch._C._nn", "torch.nested"});
 
 // Libraries whose callables act (install, fetch, run, load other pickles): none of their names
 // is data. Checked on the top-level package.
 constexpr auto kActingLibraries = std::to_array<std::string_view>({
+    "numpy.f2py", "numpy.distutils", "numpy.testing", "numpy.lib.npyio", "numpy.ctypeslib", "pandas.io",
     "pip", "setuptools", "pkg_resources", "distutils", "ensurepip", "requests", "urllib3", "httpx", "aiohttp",
     "yaml", "dill", "joblib", "cloudpickle", "IPython", "ipykernel", "jupyter_client", "paramiko", "fabric",
     "boto3", "botocore", "fsspec", "sh", "pexpect", "plumbum", "invoke", "psutil", "keras", "tensorflow"});
@@ -113,7 +143,8 @@ constexpr auto kActingTorchModules = std::to_array<std::string_view>({
     "torch._inductor", "torch._dynamo", "torch.utils.collect_env", "torch.utils.cpp_extension", "torch.package",
     "torch.multiprocessing", "torch.distributed.rpc", "torch.hub", "torch._C", "torch.utils.data.datapipes",
     "torch.testing", "torch.utils.benchmark", "torch.onnx", "torch.compiler", "torch.export", "torch._export",
-    "torch.fx", "torch._subclasses", "torch.cuda.memory", "torch.utils.hipify"});
+    "torch.fx", "torch._subclasses", "torch.cuda.memory", "torch.utils.hipify", "torch.jit",
+    "torch.utils.bottleneck", "torch.utils._config_module", "torch.distributed.elastic"});
 
 bool inPackage(std::string_view module, std::string_view package)
 {
@@ -130,6 +161,8 @@ bool isTorchMachinery(std::string_view module, std::string_view name)
     if (module == "torch._utils" && name.starts_with("_rebuild_")) return true;
     if (module == "torch._tensor" && name == "_rebuild_from_type_v2") return true;
     if (module == "torch.serialization" && name == "_get_layout") return true;
+    // TorchScript's pickles rebuild typed lists and tensors with these.
+    if (module == "torch.jit._pickle" && (name.starts_with("build_") || name == "restore_type_tag")) return true;
     if (module == "torch.nn.parameter" && (name == "Parameter" || name == "Buffer")) return true;
     if ((module == "torch" || module == "torch.cuda") &&
         (name.ends_with("Storage") || name.ends_with("Tensor")))
@@ -146,6 +179,8 @@ bool isTorchMachinery(std::string_view module, std::string_view name)
                               name.starts_with("bits") || name == "half" || name == "double" ||
                               name == "long" || name == "short" || name == "cfloat" ||
                               name == "strided" || name.starts_with("sparse_") ||
+                              name == "contiguous_format" || name == "preserve_format" ||
+                              name == "channels_last" || name == "channels_last_3d" ||
                               name == "_mkldnn"))
         return true;
     return false;
@@ -198,11 +233,30 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
                                       GlobalCategory::Dangerous);
     for (const auto &d : kDangerousNames)
         if (module == d.module && name == d.name) return say(d.reason, GlobalCategory::Dangerous);
-    if (isTorchMachinery(module, name))
-        return say("PyTorch tensor machinery", GlobalCategory::TensorRebuild);
-    for (const auto &s : kSafeNames)
-        if (module == s.module && name == s.name)
-            return say("standard value type", GlobalCategory::SafeContainer);
+    // An attribute reached through a name (protocol 4's "Class.method", "eval.__call__") is
+    // never the data its owner is.
+    const bool dotted = name.find('.') != std::string_view::npos;
+    if (!dotted && isTorchMachinery(module, name)) return say("PyTorch tensor machinery", GlobalCategory::TensorRebuild);
+    // Libraries and PyTorch modules that act come before any allowlist: torch.jit is no data.
+    for (auto lib : kActingLibraries)
+        if (inPackage(module, lib))
+            return say("library code that acts (" + std::string(lib) + "): loading calls it", GlobalCategory::Dangerous);
+    for (auto m : kActingTorchModules)
+        if (inPackage(module, m))
+            return say("PyTorch code that runs, compiles or loads (" + std::string(m) + ")", GlobalCategory::Dangerous);
+    if (module == "torch.storage" && name == "_load_from_bytes")
+        return say("loads another (unchecked) pickle", GlobalCategory::Dangerous);
+    if (!dotted) {
+        for (const auto &s : kSafeNames)
+            if (module == s.module && name == s.name) return say("standard value type", GlobalCategory::SafeContainer);
+        if (module == "builtins")
+            for (auto b : kValueBuiltins)
+                if (name == b) return say("builtin that computes a value", GlobalCategory::SafeContainer);
+        if (module == "__future__")
+            for (auto f : kFutureFeatures)
+                if (name == f) return say("a __future__ feature flag", GlobalCategory::SafeContainer);
+        if (module == "numpy.dtypes" && name.ends_with("DType")) return say("NumPy dtype", GlobalCategory::SafeContainer);
+    }
     if (module == "__main__")
         return say("class from the saving script: its code is needed", GlobalCategory::Unknown);
     // By allowlist: the standard library's plain value types are above; every other name of
@@ -211,17 +265,17 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
         return say("standard-library code (" + std::string(topPackage(module)) +
                        "): loading calls it; only plain value types are data",
                    GlobalCategory::Dangerous);
-    for (auto lib : kActingLibraries)
-        if (topPackage(module) == lib)
-            return say("library code that acts (" + std::string(lib) + "): loading calls it", GlobalCategory::Dangerous);
-    for (auto m : kActingTorchModules)
-        if (inPackage(module, m))
-            return say("PyTorch code that runs, compiles or loads (" + std::string(m) + ")", GlobalCategory::Dangerous);
-    if (module == "torch.storage" && name == "_load_from_bytes")
-        return say("loads another (unchecked) pickle", GlobalCategory::Dangerous);
-    if (module == "torch" || module.starts_with("torch."))
-        return say("PyTorch class: loading runs its code (not allowed by weights_only)",
-                   GlobalCategory::Unknown);
+    if (inPackage(module, "numpy"))
+        return say("NumPy code outside its array and dtype reconstruction: loading calls it", GlobalCategory::Dangerous);
+    if (inPackage(module, "pandas") && (name.starts_with("read_") || name.find(".read_") != std::string_view::npos))
+        return say("a pandas reader: opens files or URLs", GlobalCategory::Dangerous);
+    if (inPackage(module, "torch")) {
+        if (!dotted)
+            for (auto ns : kTorchClassNamespaces)
+                if (inPackage(module, ns))
+                    return say("PyTorch class: loading runs its code (not allowed by weights_only)", GlobalCategory::Unknown);
+        return say("PyTorch code outside its data types and module classes: loading calls it", GlobalCategory::Dangerous);
+    }
     return say("third-party or project code is needed to load it", GlobalCategory::Unknown);
 }
 

@@ -27,7 +27,7 @@ void TestSafety::classify_data()
     QTest::newRow("ordered dict") << "collections" << "OrderedDict" << safe;
     QTest::newRow("py2 set") << "__builtin__" << "set" << safe;
     QTest::newRow("namespace") << "argparse" << "Namespace" << safe;
-    QTest::newRow("partial") << "functools" << "partial" << safe; // what it wraps is reported on its own
+    QTest::newRow("partial") << "functools" << "partial" << danger; // its state can replace what it wraps
     QTest::newRow("main class") << "__main__" << "MyConfig" << unknown;
     QTest::newRow("omegaconf") << "omegaconf.dictconfig" << "DictConfig" << unknown;
     QTest::newRow("nn module") << "torch.nn.modules.linear" << "Linear" << unknown;
@@ -65,6 +65,21 @@ void TestSafety::classify_data()
     QTest::newRow("uuid value") << "uuid" << "UUID" << safe;
     QTest::newRow("pickle.loads") << "pickle" << "loads" << danger;
     QTest::newRow("webbrowser") << "webbrowser" << "open" << danger;
+    QTest::newRow("value builtin") << "builtins" << "len" << safe;
+    QTest::newRow("value builtin, attribute") << "builtins" << "len.__self__" << danger;
+    QTest::newRow("future flag") << "__future__" << "annotations" << safe;
+    QTest::newRow("future, other name") << "__future__" << "_ssl.RAND_bytes" << danger;
+    QTest::newRow("torch function") << "torch" << "compile" << danger;
+    QTest::newRow("torch.jit") << "torch.jit.unsupported_tensor_ops" << "execWrapper" << danger;
+    QTest::newRow("torch method via class name") << "torch.nn.modules.module" << "Module.load_state_dict" << danger;
+    QTest::newRow("dtype name, attribute") << "torch" << "load.FloatTensor" << danger;
+    QTest::newRow("optimizer class") << "torch.optim.adam" << "Adam" << unknown;
+    QTest::newRow("numpy reconstruct") << "numpy.core.multiarray" << "_reconstruct" << safe;
+    QTest::newRow("numpy dtype class") << "numpy.dtypes" << "Float64DType" << safe;
+    QTest::newRow("numpy function") << "numpy" << "fromfile" << danger;
+    QTest::newRow("numpy f2py") << "numpy.f2py.crackfortran" << "getlincoef" << danger;
+    QTest::newRow("pandas reader") << "pandas" << "read_pickle" << danger;
+    QTest::newRow("pandas frame") << "pandas.core.frame" << "DataFrame" << unknown;
 }
 
 void TestSafety::classify()
