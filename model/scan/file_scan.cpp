@@ -67,10 +67,10 @@ FileScan scanFile(const std::string &path, bool inFolder)
             ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6))) {
             scanZipContainer(source, scan);
             // A PyTorch archive that cannot be read as one is unreadable, though its pickles
-            // were scanned; so is a zip that holds none (in a folder: skipped).
+            // were scanned; so is a zip that holds none and is no .npz (in a folder: skipped).
             const bool archive = std::any_of(scan.members.begin(), scan.members.end(),
-                                             [](const std::string &m) { return m.ends_with("data.pkl"); });
-            if (archive || scan.members.empty()) {
+                                             [](const std::string &m) { return m.ends_with("/data.pkl"); });
+            if (archive || (scan.members.empty() && scan.format != "npz")) {
                 if (!scan.error.empty()) scan.warnings.insert(scan.warnings.begin(), scan.error);
                 scan.error = openError;
                 if (scan.members.empty() && inFolder) scan.format = "skipped", scan.error.clear();
@@ -93,8 +93,14 @@ FileScan scanFile(const std::string &path, bool inFolder)
         scan.error = openError == std::string(kNotACheckpoint) ? error.what() : openError;
         return scan;
     }
-    if (inFolder && (openError == kNotACheckpoint || openError == "empty file")) scan.format = "skipped";
-    else scan.error = openError;
+    // In a folder, a file that holds no pickle (JSON, text, safetensors, broken or not)
+    // cannot make loading run code: skipped, with why when it is a checkpoint format.
+    if (inFolder) {
+        scan.format = "skipped";
+        if (openError != kNotACheckpoint && openError != "empty file") scan.warnings.push_back(openError);
+    } else {
+        scan.error = openError;
+    }
     return scan;
 }
 
