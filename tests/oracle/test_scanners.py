@@ -112,6 +112,32 @@ class ScannersSideBySide(unittest.TestCase):
                                 "flags benign": sorted(f for f in kinds if kinds[f] == "benign" and self.ours[f]["dangerous"])}
         print("\nscanner figures:", json.dumps(figures, indent=1), file=sys.stderr)
 
+    def test_sarif(self):
+        """--format sarif is SARIF 2.1.0 as an independent reader (sarif-pydantic) takes it, with
+        one error result per dangerous global and anomaly and the rules the results point at."""
+        from sarif_pydantic import Sarif
+        r = subprocess.run([CKPT, "scan", "--format", "sarif", str(self.root)], capture_output=True, timeout=600)
+        self.assertEqual(r.returncode, 3)
+        log = Sarif.model_validate_json(r.stdout)
+        self.assertEqual(log.version, "2.1.0")
+        raw = json.loads(r.stdout)
+        run = raw["runs"][0]
+        rules = run["tool"]["driver"]["rules"]
+        for result in run["results"]:
+            self.assertEqual(rules[result["ruleIndex"]]["id"], result["ruleId"])
+            self.assertIn(result["level"], ("error", "warning", "note"))
+            self.assertTrue(result["message"]["text"])
+            uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            self.assertIn(str(pathlib.Path(uri).relative_to(self.root)), self.ours)
+        dangerous = sum(1 for f in self.ours.values() for g in f["globals"] if g["category"] == "dangerous")
+        anomalies = sum(len(f["anomalies"]) for f in self.ours.values())
+        by_rule = {}
+        for result in run["results"]:
+            by_rule[result["ruleId"]] = by_rule.get(result["ruleId"], 0) + 1
+        self.assertEqual(by_rule.get("CKPT001"), dangerous)
+        self.assertEqual(by_rule.get("CKPT002"), anomalies)
+        self.assertEqual(len(run["artifacts"]), sum(1 for f in self.ours.values() if f["verdict"] != "skipped"))
+
     def test_folder_counts_add_up(self):
         self.assertEqual(sum(self.counts.values()), len(self.manifest))
         self.assertEqual(self.counts["dangerous"], sum(1 for f in self.ours.values() if f["verdict"] == "dangerous"))
