@@ -13,6 +13,8 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace ckpt {
 namespace {
 
@@ -97,10 +99,16 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
 
     const SafetyReport &r = c.safety();
-    if (r.dangerous)
+    if (r.dangerous) {
+        const auto named = std::find_if(r.globals.begin(), r.globals.end(),
+                                        [](const GlobalUse &g) { return g.category == GlobalCategory::Dangerous; });
+        const QString why = named != r.globals.end()
+                                ? tr("it names %1 (%2)").arg(q(named->module + "." + named->name), q(named->reason))
+                                : tr("it can be read two ways (%1), and the loader may run what this scan did not see")
+                                      .arg(q(r.anomalies.front()));
         m_banner->showMessage(MessageBanner::Level::Error,
-                              tr("Dangerous: this file names code that can run commands when "
-                                 "loaded with torch.load. Nothing was run."));
+                              tr("Dangerous: %1. Do not torch.load it. Nothing was run.").arg(why.toHtmlEscaped()));
+    }
     else if (r.torch2.applicable && !r.torch2.ok)
         m_banner->showMessage(MessageBanner::Level::Warning,
                               tr("torch.load(weights_only=True) refuses this file (PyTorch >= 2.6): %1. "
@@ -108,15 +116,30 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
                                   .arg(q(r.torch2.blockers.front())));
     else
         m_banner->clear();
-    m_globals->setRowCount(int(r.globals.size()));
-    for (size_t i = 0; i < r.globals.size(); ++i) {
-        const GlobalUse &g = r.globals[i];
+    m_globals->setRowCount(int(r.globals.size() + r.anomalies.size()));
+    for (size_t i = 0; i < r.anomalies.size(); ++i) {
+        auto *category = new QTableWidgetItem(tr("anomaly"));
+        category->setForeground(QColor(200, 30, 30));
+        m_globals->setItem(int(i), 0, category);
+        m_globals->setItem(int(i), 1, new QTableWidgetItem(q(r.anomalies[i])));
+        m_globals->setItem(int(i), 2, new QTableWidgetItem(QString()));
+        m_globals->setItem(int(i), 3, new QTableWidgetItem(tr("two readers could see different programs")));
+    }
+    // Most serious first, as `ckpt scan` lists them.
+    std::vector<const GlobalUse *> order;
+    for (const auto &g : r.globals) order.push_back(&g);
+    std::stable_sort(order.begin(), order.end(), [](const GlobalUse *a, const GlobalUse *b) {
+        return int(a->category) > int(b->category);
+    });
+    for (size_t i = 0; i < order.size(); ++i) {
+        const GlobalUse &g = *order[i];
+        const int row = int(r.anomalies.size() + i);
         auto *category = new QTableWidgetItem(QString::fromUtf8(categoryName(g.category).data()));
         if (g.category == GlobalCategory::Dangerous) category->setForeground(QColor(200, 30, 30));
-        m_globals->setItem(int(i), 0, category);
-        m_globals->setItem(int(i), 1, new QTableWidgetItem(q(g.module + "." + g.name)));
-        m_globals->setItem(int(i), 2, new QTableWidgetItem(QString::number(g.count)));
-        m_globals->setItem(int(i), 3, new QTableWidgetItem(q(g.reason)));
+        m_globals->setItem(row, 0, category);
+        m_globals->setItem(row, 1, new QTableWidgetItem(q(g.module + "." + g.name)));
+        m_globals->setItem(row, 2, new QTableWidgetItem(QString::number(g.count)));
+        m_globals->setItem(row, 3, new QTableWidgetItem(q(g.reason)));
     }
     m_globals->resizeColumnsToContents();
 }
