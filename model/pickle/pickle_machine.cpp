@@ -12,7 +12,9 @@ void PickleMachine::step(uint8_t op)
     case FRAME: {
         const uint64_t n = le<uint64_t>();
         // A frame longer than what is left: the C unpickler refuses it, pickle.py reads what
-        // there is, as this does (the opcodes are the same, a cut file is no anomaly).
+        // there is, as this does. A cut file then breaks off (no anomaly); one whose STOP lies
+        // inside the short frame loads in one and not the other (an anomaly, at STOP).
+        if (n > m_size - m_pos) m_shortFrame = m_opPos;
         if (m_opPos < m_frameEnd) anomaly("a FRAME opens inside another frame");
         m_frameEnd = m_pos + std::min(n, m_size - m_pos);
         return;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -51,6 +52,9 @@ public:
             m_used[op] = true;
             if (op == STOP) {
                 checkFrame(op);
+                if (m_shortFrame)
+                    anomaly("the FRAME at byte " + std::to_string(*m_shortFrame) +
+                            " claims more bytes than there are: CPython's C unpickler refuses what pickle.py reads");
                 if (m_observer) m_observer->opcodesUsed(m_used);
                 UnpickleOutput out;
                 out.root = pop();
@@ -353,6 +357,7 @@ private:
     bool m_borrow;
     uint64_t m_start = 0;    ///< where the program begins
     uint64_t m_frameEnd = 0; ///< end of the last FRAME's bytes
+    std::optional<uint64_t> m_shortFrame; ///< a FRAME that claims more bytes than are left
     std::array<bool, 256> m_used{};
     // Immutable scalars are shared: most of a state dict's nodes are 0, 1, False and ().
     Value *m_none = nullptr;

@@ -166,6 +166,20 @@ class Anomalies(unittest.TestCase):
         data = pickle.PROTO + b"\x02" + pickle.NONE + pickle.POP + pickle.PROTO + b"\x02" + pickle.NONE + pickle.STOP
         self.assertIn("PROTO after the start", self.scan_bytes(data)[1]["anomalies"][0])
 
+    def test_frame_longer_than_the_file(self):
+        # Complete inside a frame that claims 255 bytes: pickle.py loads it, the C unpickler
+        # refuses it. Cut short instead, it is only unreadable.
+        data = pickle.PROTO + b"\x04" + pickle.FRAME + struct.pack("<Q", 255) + pickle.NONE + pickle.STOP
+        status, report, _ = self.scan_bytes(data)
+        self.assertEqual(status, 3)
+        self.assertIn("claims more bytes than there are", report["anomalies"][0])
+        status, out, _ = ref.run("scan", "--json", self.write_tmp(data[:-1]))
+        self.assertEqual((status, out), (2, b""))
+
+    def write_tmp(self, data):
+        self.tmp = tempfile.TemporaryDirectory()
+        return write(self.tmp.name, "cut.pkl", data)
+
     def test_well_formed_frames_are_not_anomalies(self):
         for value in ([1, 2, 3], b"x" * 100000, [1, b"y" * 100000, 2], list(range(200000))):
             for protocol in (2, 4, 5):

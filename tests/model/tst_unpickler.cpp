@@ -82,8 +82,8 @@ void TestUnpickler::rejectsHostilePickles_data()
     QTest::newRow("negative LONG4") << QByteArray("\x80\x02\x8b\xff\xff\xff\xff.", 8) << "negative";
     QTest::newRow("extension code") << QByteArray("\x80\x02\x82\x01.", 5) << "extension";
     QTest::newRow("out-of-band buffer") << QByteArray("\x80\x05\x97.", 4) << "out-of-band";
-    QTest::newRow("frame past end") << QByteArray("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.", 13)
-                                    << "truncated";
+    QTest::newRow("frame past end, cut") << QByteArray("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00]K\x01", 14)
+                                         << "truncated";
     QByteArray deep("\x80\x02", 2);
     for (int i = 0; i < 5000; ++i) deep += "(";
     for (int i = 0; i < 5000; ++i) deep += "l";
