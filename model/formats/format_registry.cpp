@@ -108,18 +108,28 @@ CheckpointData FormatRegistry::readFile(const std::string &path, bool nested) co
 {
     auto map = MappedFile::open(path);
     if (!map) throw FormatError(map.error().message);
-    const std::shared_ptr<const ByteSource> source = std::move(map.value());
-    FileProbe probe{path, source->view(0, std::min(source->size(), kHeadBytes)), source->size(), nested};
+    return readSourceFile(SourceFile{path, map.value()->size(), std::move(map.value())}, nested);
+}
+
+CheckpointData FormatRegistry::readSourceFile(SourceFile file, bool nested) const
+{
+    const ByteSource &source = *file.source;
+    FileProbe probe{file.path, source.view(0, std::min(source.size(), kHeadBytes)), source.size(), nested};
     auto [reader, recognition] = recognise(probe);
     if (!reader)
-        throw FormatError(source->size() == 0 ? "empty file"
-                                              : std::string(kNotACheckpoint));
+        throw FormatError(source.size() == 0 ? "empty file"
+                                             : std::string(kNotACheckpoint));
     if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
-    CheckpointData d = reader->readFile(SourceFile{path, source->size(), source}, *this);
+    CheckpointData d = reader->readFile(std::move(file), *this);
     d.reader = std::string(reader->name());
     d.recognition = std::move(recognition.why);
     finish(d);
     return d;
+}
+
+Result<CheckpointData> FormatRegistry::readSource(SourceFile file) const
+{
+    return guarded([&] { return readSourceFile(std::move(file), false); });
 }
 
 CheckpointData FormatRegistry::readFolder(const std::string &path) const

@@ -39,7 +39,12 @@ public:
     /// hold other files do not take it.
     Result<CheckpointData> readNested(const std::string &path) const;
 
+    /// The same for bytes of any source (a buffer, a remote object): `file.path` names it and
+    /// is what readers see of its name (an index's shards are found beside it).
+    Result<CheckpointData> readSource(SourceFile file) const;
+
 private:
+    CheckpointData readSourceFile(SourceFile file, bool nested) const;
     CheckpointData readPath(const std::string &path, bool nested) const;
     CheckpointData readFile(const std::string &path, bool nested) const;
     CheckpointData readFolder(const std::string &path) const;

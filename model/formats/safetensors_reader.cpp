@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <deque>
 #include <map>
 #include <span>
@@ -229,12 +230,15 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
     if (n > kMaxHeader) bad("header length " + std::to_string(n) + " exceeds 1 GiB");
     if (n > size - 8) bad("header length " + std::to_string(n) + " runs past the end of the file");
     const ByteView headerBytes = source.view(8, n);
-    HeaderParser header({reinterpret_cast<const char *>(headerBytes.data()), headerBytes.size()});
+    // The parser checks the header's UTF-8 as it is made: that is inside the try too.
+    std::optional<HeaderParser> parsed;
     try {
-        header.run();
+        parsed.emplace(std::string_view{reinterpret_cast<const char *>(headerBytes.data()), headerBytes.size()});
+        parsed->run();
     } catch (const JsonReader::Error &e) {
         bad(std::string("header is not valid JSON (") + e.what() + " at byte " + std::to_string(e.offset()) + ")");
     }
+    HeaderParser &header = *parsed;
 
     CheckpointData d;
     d.format = "safetensors";
