@@ -14,6 +14,8 @@ packages=(
   python3 python3-torch python3-torchvision python3-yaml xvfb xauth x11-apps imagemagick time
   # the test oracles' virtual environment (installer/install-test-env.sh)
   python3-venv
+  # the libFuzzer targets (the fuzz preset): clang with its sanitizer and fuzzer runtimes
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
