@@ -244,6 +244,11 @@ void PickleMachine::step(uint8_t op)
         // Tuples take no state in Python; refusing them also keeps the shared () intact.
         if (!target->isContainer() || target->kind == ValueKind::Tuple)
             fail("BUILD on a value that cannot take state");
+        // A list, set or dict made by opcodes has no __dict__: CPython's BUILD fails on it,
+        // while an OrderedDict (made by REDUCE) takes its _metadata so. Read on, and say so.
+        const bool plain = target->kind == ValueKind::List || target->kind == ValueKind::Set ||
+                           target->kind == ValueKind::FrozenSet || (target->kind == ValueKind::Dict && !target->callable);
+        if (plain) anomaly("BUILD on a plain list, set or dict, which CPython refuses");
         deepen(target, state);
         target->state = state;
         return;

@@ -180,6 +180,12 @@ class Anomalies(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory()
         return write(self.tmp.name, "cut.pkl", data)
 
+    def test_build_on_a_plain_container(self):
+        data = pickle.PROTO + b"\x02" + pickle.EMPTY_DICT + pickle.EMPTY_DICT + pickle.BUILD + pickle.STOP
+        status, report, _ = self.scan_bytes(data)
+        self.assertEqual(status, 3)
+        self.assertIn("BUILD on a plain list, set or dict", report["anomalies"][0])
+
     def test_well_formed_frames_are_not_anomalies(self):
         for value in ([1, 2, 3], b"x" * 100000, [1, b"y" * 100000, 2], list(range(200000))):
             for protocol in (2, 4, 5):
