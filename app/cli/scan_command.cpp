@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 namespace ckpt::cli {
 
@@ -18,18 +19,19 @@ int runScan(const CliArgs &args)
     const std::string &path = args.positional.front();
     std::error_code ec;
     const bool folder = std::filesystem::is_directory(path, ec);
-    const std::vector<FileScan> scans = scanPath(path);
+    const auto scans = std::make_shared<const std::vector<FileScan>>(scanPath(path));
+    keepUntilExit(scans); // a 100k-tensor tree is not freed node by node before exit
     // One line on stderr per file that could not be read, as every command does.
-    for (const auto &s : scans)
+    for (const auto &s : *scans)
         if (!s.error.empty()) printError(s.path, s.error);
-    const int status = scanExitStatus(scans, args.has("--strict"));
+    const int status = scanExitStatus(*scans, args.has("--strict"));
     // A single file that could not be read and names nothing dangerous has only its error.
-    const bool nothingToShow = !folder && scans.size() == 1 && scans.front().verdict() == ScanVerdict::Unreadable &&
+    const bool nothingToShow = !folder && scans->size() == 1 && scans->front().verdict() == ScanVerdict::Unreadable &&
                                format != "sarif";
     if (nothingToShow) return status;
-    if (format == "sarif") std::cout << scanSarif(scans, CKPT_VERSION) << "\n";
-    else if (format == "json" || args.has("--json")) std::cout << scanJson(scans, path, folder) << "\n";
-    else std::cout << scanText(scans, path);
+    if (format == "sarif") std::cout << scanSarif(*scans, CKPT_VERSION) << "\n";
+    else if (format == "json" || args.has("--json")) std::cout << scanJson(*scans, path, folder) << "\n";
+    else std::cout << scanText(*scans, path);
     std::cout << std::flush;
     return status;
 }

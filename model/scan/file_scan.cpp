@@ -52,6 +52,7 @@ FileScan scanFile(const std::string &path, bool inFolder)
         scan.format = c.format();
         scan.safety = c.safety();
         scan.warnings = c.warnings();
+        scan.checkpoint = std::move(checkpoint.value());
         return scan;
     }
     const std::string openError = checkpoint.error().message;

@@ -2,6 +2,7 @@
 
 #include "model/pickle/safety_report.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct FileScan
     SafetyReport safety; ///< globals, anomalies, weights_only verdicts
     std::vector<std::string> members; ///< records of a container that hold pickles
     std::vector<std::string> warnings;
+    /// The checkpoint it was read as, when it was one: kept by whoever wants to skip freeing
+    /// its tree (a command about to exit); scanPath lets go of each in a folder.
+    std::shared_ptr<const void> checkpoint;
 
     /// Modules of the globals that are neither data nor dangerous: the code loading needs.
     std::vector<std::string> neededModules() const;

@@ -28,7 +28,10 @@ std::vector<FileScan> scanPath(const std::string &path)
     std::sort(files.begin(), files.end());
     std::vector<FileScan> scans;
     scans.reserve(files.size() + 1);
-    for (const auto &file : files) scans.push_back(scanFile(file, /*inFolder=*/true));
+    for (const auto &file : files) {
+        scans.push_back(scanFile(file, /*inFolder=*/true));
+        scans.back().checkpoint.reset(); // a folder's checkpoints are not all held at once
+    }
     if (!walkError.error.empty()) scans.push_back(std::move(walkError));
     return scans;
 }
