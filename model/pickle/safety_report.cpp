@@ -248,7 +248,10 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
         return say("loads another (unchecked) pickle", GlobalCategory::Dangerous);
     if (!dotted) {
         for (const auto &s : kSafeNames)
-            if (module == s.module && name == s.name) return say("standard value type", GlobalCategory::SafeContainer);
+            if (module == s.module && name == s.name)
+                return say(module.starts_with("numpy") ? "NumPy array, dtype or random-state reconstruction"
+                                                       : "standard value type",
+                           GlobalCategory::SafeContainer);
         if (module == "builtins")
             for (auto b : kValueBuiltins)
                 if (name == b) return say("builtin that computes a value", GlobalCategory::SafeContainer);

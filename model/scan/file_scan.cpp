@@ -80,7 +80,7 @@ FileScan scanFile(const std::string &path, bool inFolder)
         }
         if (looksLikeNpy(head)) {
             scan.format = "npy";
-            scanNpy(source.view(0, source.size()), "array", scan);
+            scanNpy(source.view(0, source.size()), "the array's pickle", scan);
             return scan;
         }
         const auto stream = scanPickleStream(scan.safety, source.view(0, source.size()), "pickle");
