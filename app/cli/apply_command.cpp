@@ -17,7 +17,7 @@ int runApply(const CliArgs &args)
     const auto output = args.options.find("-o");
     if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
         std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]\n"
-                     "                  [--optimizer abort|drop] [--tied duplicate|alias] [--shard-size SIZE]\n"
+                     "                  [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE]\n"
                      "                  [--write-config FILE]\n";
         return Unreadable;
     }
@@ -32,13 +32,15 @@ int runApply(const CliArgs &args)
     const std::string format = option("--format", options.output.ends_with(".safetensors") ? "safetensors" : "pt");
     const std::string optimizer = option("--optimizer", "abort");
     const std::string tied = option("--tied", "duplicate");
-    if ((format != "pt" && format != "safetensors") || (optimizer != "abort" && optimizer != "drop") ||
+    if ((format != "pt" && format != "safetensors") || (optimizer != "abort" && optimizer != "drop" && optimizer != "reset") ||
         (tied != "duplicate" && tied != "alias")) {
-        std::cerr << "ckpt apply: --format pt|safetensors, --optimizer abort|drop, --tied duplicate|alias\n";
+        std::cerr << "ckpt apply: --format pt|safetensors, --optimizer abort|drop|reset, --tied duplicate|alias\n";
         return Unreadable;
     }
     options.format = format == "pt" ? ExportOptions::Format::PyTorch : ExportOptions::Format::Safetensors;
-    options.optimizer = optimizer == "drop" ? ExportOptions::Optimizer::Drop : ExportOptions::Optimizer::Abort;
+    options.optimizer = optimizer == "drop"    ? ExportOptions::Optimizer::Drop
+                        : optimizer == "reset" ? ExportOptions::Optimizer::Reset
+                                               : ExportOptions::Optimizer::Abort;
     options.tied = tied == "alias" ? ExportOptions::Tied::Alias : ExportOptions::Tied::Duplicate;
     if (const auto shard = args.options.find("--shard-size"); shard != args.options.end()) {
         const auto bytes = parseByteSize(shard->second);
@@ -92,6 +94,7 @@ int runApply(const CliArgs &args)
     }
     std::cout << "wrote " << (report->files.empty() ? options.output : report->files.back()) << ": "
               << report->summary() << "; verified\n";
+    for (const auto &w : report->warnings) std::cerr << "warning: " << w << "\n";
     return Ok;
 }
 

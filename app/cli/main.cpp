@@ -31,7 +31,7 @@ commands:
                              kempnerforge, linnaeus the blocks those trainers read
 
   apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]
-        [--optimizer abort|drop] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
+        [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
                              write the checkpoint as the rules make it (renames, drops,
                              casts, resizes, added tensors), streamed to a temporary file,
                              verified, then renamed into place

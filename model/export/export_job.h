@@ -5,6 +5,7 @@
 
 #include "model/checkpoint/checkpoint.h"
 #include "model/export/exporter.h"
+#include "model/pickle/pickle_value.h"
 #include "model/rules/rule_engine.h"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ckpt::exporting {
@@ -64,6 +66,27 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
 
 /// The plan for `c` under `rules`, checked (no errors, computed tensors that fit in memory).
 Prepared prepare(const Checkpoint &c, const RuleSet &rules);
+
+/// What the read-back must find of each optimizer state dict the output keeps, in the order
+/// of the root's keys.
+struct OptimizerCheck
+{
+    bool mustFit = false;            ///< it fitted its weights before, or was fitted to them
+    std::vector<size_t> groupSizes;  ///< when fitted: the indices per param group
+};
+
+/// Fits every optimizer state dict under the root to the exported weights (optimizer_fit.h):
+/// the new dicts go into `replace`; one that cannot be fitted, or needs entries reset the
+/// options do not allow, is dropped with the optimizer state (Optimizer::Drop) or stops the
+/// export with one line saying what to do.
+std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c, const Prepared &p,
+                                          const ExportOptions &o,
+                                          std::unordered_map<const Value *, const Value *> &replace,
+                                          ExportReport &report);
+/// Throws "verification: ..." when an optimizer state dict of the written file `out` does not
+/// fit its weights `inputs` as `checks` expect.
+void verifyOptimizers(const Checkpoint &out, const std::vector<PlanInput> &inputs,
+                      const std::vector<OptimizerCheck> &checks);
 
 ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
 ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);

@@ -1,6 +1,7 @@
 #include "model/export/exporter.h"
 
 #include "model/export/export_job.h"
+#include "model/export/stale_hyperparameters.h"
 #include "model/formats/tree_walker.h"
 
 #include <zlib.h>
@@ -150,7 +151,16 @@ std::string ExportReport::summary() const
     if (added) out += ", " + std::to_string(added) + " added";
     out += ")";
     if (optimizerDropped) out += ", optimizer state dropped";
-    if (optimizerRemapped) out += ", optimizer state remapped";
+    if (optimizerRemapped) {
+        out += ", optimizer state remapped";
+        std::vector<std::string> parts;
+        if (optimizerReset) parts.push_back(std::to_string(optimizerReset) + (optimizerReset == 1 ? " entry" : " entries") + " reset");
+        if (optimizerAdded)
+            parts.push_back(std::to_string(optimizerAdded) + (optimizerAdded == 1 ? " parameter" : " parameters") +
+                            " added without state");
+        for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : " (") + parts[i];
+        if (!parts.empty()) out += ")";
+    }
     if (!aliases.empty()) out += ", " + std::to_string(aliases.size()) + " aliases";
     return out;
 }
@@ -194,6 +204,8 @@ Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &r
             report.cast += !t.dropped && t.dtype != p.inputs[i].dtype;
         }
         report.added = p.plan.added.size();
+        if (!p.inputs.empty() && !options.weightsOnly && options.format == ExportOptions::Format::PyTorch)
+            report.warnings = staleHyperParameters(source, p.inputs, p.plan, rules); // what the file keeps
         return report;
     } catch (const Cancelled &) {
         return Error{"cancelled; nothing was written"};

@@ -14,7 +14,9 @@ namespace ckpt {
 struct ExportOptions
 {
     enum class Format { PyTorch, Safetensors };
-    enum class Optimizer { Abort, Drop };  ///< when drops make optimizer state uncertain
+    /// When the plan leaves optimizer state that cannot be remapped exactly: stop, drop the
+    /// optimizer state, or reset the entries of resized parameters and list added ones fresh.
+    enum class Optimizer { Abort, Drop, Reset };
     enum class Tied { Duplicate, Alias };  ///< safetensors: tensors that share storage
 
     std::string output;
@@ -38,13 +40,17 @@ struct ExportReport
     size_t renamed = 0;
     bool optimizerDropped = false;
     bool optimizerRemapped = false; ///< entries of dropped parameters removed, the rest renumbered
+    size_t optimizerReset = 0;      ///< Optimizer::Reset: entries of resized parameters cleared
+    size_t optimizerAdded = 0;      ///< Optimizer::Reset: added parameters listed without state
+    std::vector<std::string> warnings; ///< what the user should look at (stale hyper-parameters)
     std::vector<std::string> aliases; ///< safetensors, Tied::Alias: "name=target"
     std::vector<std::string> files;   ///< written, the index last when sharded
     size_t resized = 0;               ///< tensors whose shape a resize rule changed
     size_t cast = 0;                  ///< tensors written in another dtype
     size_t added = 0;                 ///< tensors add rules created
 
-    /// "32 weights (30 renamed, 2 dropped, 3 resized, 1 added), optimizer state remapped"
+    /// "32 weights (30 renamed, 2 dropped, 3 resized, 1 added), optimizer state remapped
+    /// (2 entries reset, 2 parameters added without state)"
     std::string summary() const;
 };
 

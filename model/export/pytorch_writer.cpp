@@ -1,6 +1,6 @@
 #include "model/base/byte_order.h"
+#include "model/export/added_placement.h"
 #include "model/export/export_job.h"
-#include "model/export/optimizer_remap.h"
 #include "model/export/temp_file.h"
 #include "model/export/tensor_edits.h"
 #include "model/export/zip_writer.h"
@@ -66,6 +66,20 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
     dict->args = p.weights->args;
     dict->how = p.weights->how;
     dict->state = p.metadataModules.empty() ? p.weights->state : renamedMetadata(arena, p);
+    // Added tensors go in place of the dropped ones they replace, the others at the end.
+    const std::vector<int> place = addedInPlaceOf(p.inputs, p.plan);
+    std::map<int, size_t> replacing;
+    for (size_t k = 0; k < place.size(); ++k)
+        if (place[k] >= 0) replacing.emplace(place[k], k);
+    auto addTensor = [&](size_t k) {
+        Value *key = arena.make(ValueKind::String);
+        key->text = arena.keep(p.plan.added[k].name);
+        Value *value = arena.make(ValueKind::Tensor);
+        value->index = -1;
+        added.emplace(value, k);
+        dict->items.push_back(key);
+        dict->items.push_back(value);
+    };
     for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
         Value *key = p.weights->items[k];
         Value *value = p.weights->items[k + 1];
@@ -81,6 +95,7 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
             const TensorPlan &t = p.plan.tensors[it->second];
             if (t.dropped) {
                 ++report.dropped;
+                if (const auto r = replacing.find(int(it->second)); r != replacing.end()) addTensor(r->second);
                 continue;
             }
             if (t.name != p.inputs[it->second].name) {
@@ -92,21 +107,14 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
         dict->items.push_back(key);
         dict->items.push_back(value);
     }
-    for (size_t k = 0; k < p.plan.added.size(); ++k) {
-        Value *key = arena.make(ValueKind::String);
-        key->text = arena.keep(p.plan.added[k].name);
-        Value *value = arena.make(ValueKind::Tensor);
-        value->index = -1;
-        added.emplace(value, k);
-        dict->items.push_back(key);
-        dict->items.push_back(value);
-    }
+    for (size_t k = 0; k < place.size(); ++k)
+        if (place[k] < 0) addTensor(k);
     (void)c;
     return dict;
 }
 
 void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prepared &p, const Path &weights,
-                   const std::map<std::string, uint32_t> &crcByKey)
+                   const std::map<std::string, uint32_t> &crcByKey, const std::vector<OptimizerCheck> &optimizers)
 {
     auto out = Checkpoint::open(path);
     if (!out) throw std::runtime_error("the written file does not read back: " + out.error().message);
@@ -144,6 +152,7 @@ void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prep
         ++kept;
     }
     if (kept != written.size()) throw std::runtime_error("verification: the output has unexpected weights");
+    verifyOptimizers(**out, *inputs, optimizers);
 }
 
 } // namespace
@@ -158,48 +167,11 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     if (weights) replace.emplace(p.weights, weights);
     if (o.weightsOnly && !weights) throw std::runtime_error("there is no dict of weights to write alone");
     const Value *root = o.weightsOnly ? weights : c.root();
-    // Dropping weights shifts the optimizer's parameter indices: remap them when the mapping is
-    // certain, otherwise never leave that silently.
-    if (!o.weightsOnly && report.dropped && c.root() && c.root()->kind == ValueKind::Dict) {
-        bool hasOptimizer = false, allRemapped = true;
-        std::unordered_map<const Value *, const Value *> remapped;
-        for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
-            if (!isOptimizerKey(c.root()->items[k]->text)) continue;
-            hasOptimizer = true;
-            const Value *v = c.root()->items[k + 1];
-            // Lightning keeps a list of optimizer state dicts; plain scripts keep one.
-            std::vector<const Value *> states;
-            if (v->kind == ValueKind::List) states.assign(v->items.begin(), v->items.end());
-            else states.push_back(v);
-            for (const Value *s : states) {
-                const Value *r = remapOptimizerState(scratch, s, p.inputs, p.plan, c.tensors());
-                if (r) remapped.emplace(s, r);
-                else allRemapped = false;
-            }
-        }
-        if (hasOptimizer && allRemapped) {
-            replace.insert(remapped.begin(), remapped.end());
-            report.optimizerRemapped = true;
-            hasOptimizer = false; // handled
-        }
-        if (hasOptimizer && o.optimizer == ExportOptions::Optimizer::Abort)
-            throw std::runtime_error("dropping these weights makes the optimizer state inconsistent and its "
-                                     "parameters cannot be matched for certain: export --weights-only, or drop "
-                                     "the optimizer state (--optimizer drop)");
-        if (hasOptimizer) {
-            Value *newRoot = scratch.make(ValueKind::Dict);
-            *newRoot = *c.root();
-            newRoot->items.clear();
-            for (size_t k = 0; k + 1 < c.root()->items.size(); k += 2) {
-                if (isOptimizerKey(c.root()->items[k]->text)) continue;
-                newRoot->items.push_back(c.root()->items[k]);
-                newRoot->items.push_back(c.root()->items[k + 1]);
-            }
-            replace[c.root()] = newRoot;
-            report.optimizerDropped = true;
-        }
-    }
-
+    // Drops shift the optimizer's parameter indices, resizes and adds change what its state
+    // must hold: fit it when the mapping is certain, and never leave it silently misfit.
+    std::vector<OptimizerCheck> optimizers;
+    if (!o.weightsOnly && c.root() && c.root()->kind == ValueKind::Dict)
+        optimizers = fitOptimizers(scratch, c, p, o, replace, report);
     // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
     // A tensor whose data changes (a cast, a resize) and an added one get a storage of their own.
     enum class Kind { Storage, Edited, Added };
@@ -306,7 +278,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         weightsPath = p.inputs.front().path;
         weightsPath.pop_back();
     }
-    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey);
+    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey, optimizers);
     temp.commit(o.output);
     report.files.push_back(o.output);
     report.storages = order.size();

@@ -44,6 +44,17 @@ def sharing(listing):
     return {frozenset(g) for g in groups.values() if len(g) > 1}
 
 
+class Classifier(torch.nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3), torch.nn.BatchNorm2d(16), torch.nn.ReLU(),
+                                            torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        self.head = torch.nn.Linear(16, classes)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
 class Apply(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
@@ -243,6 +254,108 @@ class Apply(unittest.TestCase):
                            capture_output=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(torch.load(out + "3", weights_only=True)), 120)
+
+    def fine_tuning_checkpoint(self, groups=1):
+        """A Lightning-style checkpoint of a small classifier (1000 classes) after one Adam step,
+        its hyper-parameters naming the class count twice."""
+        import argparse
+        model = Classifier(1000)
+        params = list(model.parameters())
+        optimizer = torch.optim.Adam(params if groups == 1 else
+                                     [{"params": params[:-2]}, {"params": params[-2:], "lr": 1e-2}], lr=1e-3)
+        model(torch.randn(2, 3, 8, 8)).sum().backward()
+        optimizer.step()
+        path = os.path.join(self.dir.name, f"finetune{groups}.ckpt")
+        torch.save({"state_dict": {"model." + k: v for k, v in model.state_dict().items()},
+                    "optimizer_states": [optimizer.state_dict()],
+                    "hyper_parameters": {"num_classes": 1000, "lr": 1e-3,
+                                         "args": argparse.Namespace(num_classes=1000, width=16)}}, path)
+        return path
+
+    def apply_to(self, path, config, out, *extra):
+        cfg = write_config(self.dir.name, config)
+        r = subprocess.run([ref.CKPT, "apply", path, "--config", cfg, "-o", out, *extra], capture_output=True, timeout=120)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+    def resume(self, path, classes, groups=1):
+        """What resuming training does: the weights and the optimizer state into a fresh model
+        and optimizer, and one step."""
+        b = torch.load(path)
+        model = Classifier(classes)
+        model.load_state_dict({k[len("model."):]: v for k, v in b["state_dict"].items()}, strict=True)
+        params = list(model.parameters())
+        optimizer = torch.optim.Adam(params if groups == 1 else
+                                     [{"params": params[:-2]}, {"params": params[-2:], "lr": 1e-2}], lr=1e-3)
+        optimizer.load_state_dict(b["optimizer_states"][0])
+        model(torch.randn(2, 3, 8, 8)).sum().backward()
+        optimizer.step()
+        return b, optimizer, params
+
+    def test_optimizer_state_after_a_resize_is_refused_or_reset_never_left_misfit(self):
+        src = self.fine_tuning_checkpoint()
+        out = os.path.join(self.dir.name, "out.ckpt")
+        config = {"weights": ["state_dict"], "rules": [
+            {"action": "resize", "match": {"name": "model.head.weight"}, "shape": [10, 16], "method": "rows"},
+            {"action": "resize", "match": {"name": "model.head.bias"}, "shape": [10], "method": "rows"}]}
+        status, _, err = self.apply_to(src, config, out)
+        self.assertEqual(status, 2)
+        self.assertEqual(err.splitlines(), [
+            f"error: {out}: the optimizer state no longer fits the exported weights (model.head.weight [1000, 16] -> "
+            "[10, 16], model.head.bias [1000] -> [10]): reset those entries (--optimizer reset), drop the optimizer "
+            "state (--optimizer drop), or export --weights-only"])
+        self.assertFalse(os.path.exists(out))
+        status, stdout, err = self.apply_to(src, config, out, "--optimizer", "reset")
+        self.assertEqual(status, 0, err)
+        self.assertIn("optimizer state remapped (2 entries reset)", stdout)
+        # The class count is named twice in the hyper-parameters: both are said to look stale.
+        self.assertEqual(sorted(err.splitlines()), [
+            "warning: hyper_parameters.args.num_classes is 1000, but model.head.weight's dimension 0 is now 10",
+            "warning: hyper_parameters.num_classes is 1000, but model.head.weight's dimension 0 is now 10"])
+        a = torch.load(src)
+        _, optimizer, params = self.resume(out, 10)
+        sa, sb = a["optimizer_states"][0]["state"], torch.load(out)["optimizer_states"][0]["state"]
+        self.assertEqual(sorted(sb), list(range(len(params) - 2)))  # the head starts fresh
+        for i in sb:
+            self.assertTrue(torch.equal(sa[i]["exp_avg"], sb[i]["exp_avg"]), i)
+        self.assertEqual(optimizer.state[params[-2]]["exp_avg"].shape, (10, 16))
+        status, _, err = self.apply_to(src, config, out + "2", "--optimizer", "drop")
+        self.assertEqual(status, 0, err)
+        self.assertNotIn("optimizer_states", torch.load(out + "2"))
+
+    def test_optimizer_state_after_drop_and_add_lists_every_parameter(self):
+        for groups in (1, 2):
+            with self.subTest(groups=groups):
+                src = self.fine_tuning_checkpoint(groups)
+                out = os.path.join(self.dir.name, f"out{groups}.ckpt")
+                config = {"weights": ["state_dict"], "rules": [
+                    {"action": "drop", "match": {"prefix": "model.head."}},
+                    {"action": "drop", "match": {"name": "model.features.0.bias"}},
+                    {"action": "add", "name": "model.features.0.bias", "shape": [16], "fill": "zeros"},
+                    {"action": "add", "name": "model.head.weight", "shape": [10, 16], "fill": "normal"},
+                    {"action": "add", "name": "model.head.bias", "shape": [10], "fill": "zeros"}]}
+                status, _, err = self.apply_to(src, config, out)
+                self.assertEqual(status, 2)
+                self.assertEqual(err.splitlines(), [
+                    f"error: {out}: the optimizer state no longer fits the exported weights (model.features.0.bias "
+                    "[16] -> [16] (added anew), model.head.weight [1000, 16] -> [10, 16] (added anew), "
+                    "model.head.bias [1000] -> [10] (added anew)): reset those entries (--optimizer reset), drop "
+                    "the optimizer state (--optimizer drop), or export --weights-only"])
+                self.assertFalse(os.path.exists(out))
+                status, stdout, err = self.apply_to(src, config, out, "--optimizer", "reset")
+                self.assertEqual(status, 0, err)
+                self.assertIn("optimizer state remapped (3 entries reset)", stdout)
+                a = torch.load(src)
+                # Added tensors take the places of the ones they replace: the model's own order.
+                self.assertEqual(list(torch.load(out)["state_dict"]), list(a["state_dict"]))
+                _, optimizer, params = self.resume(out, 10, groups)  # torch 2 steps the loaded tensors
+                sa, sb = a["optimizer_states"][0], torch.load(out)["optimizer_states"][0]
+                self.assertEqual([len(g["params"]) for g in sb["param_groups"]],
+                                 [len(g["params"]) for g in sa["param_groups"]])
+                names = [k for k in a["state_dict"] if "running" not in k and "num_batches" not in k]
+                fresh = {names.index(n) for n in ("model.features.0.bias", "model.head.weight", "model.head.bias")}
+                self.assertEqual(set(sb["state"]), set(range(len(params))) - fresh)
+                for i in sb["state"]:
+                    self.assertTrue(torch.equal(sa["state"][i]["exp_avg"], sb["state"][i]["exp_avg"]), i)
 
     def test_safetensors_output(self):
         out = os.path.join(self.dir.name, "out.safetensors")
