@@ -4,6 +4,7 @@
 #include "model/checkpoint/checkpoint.h"
 #include "model/rules/rule_config.h"
 #include "model/rules/rule_engine.h"
+#include "widgets/question_box.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -35,7 +36,11 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     setObjectName("exportDialog");
     setWindowTitle(tr("Export Checkpoint"));
     m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors")});
-    m_optimizer->addItems({tr("Abort if dropped weights leave it inconsistent"), tr("Drop the optimizer state")});
+    m_optimizer->setObjectName("exportOptimizer");
+    m_optimizer->addItems({tr("Ask if it would no longer fit the weights"), tr("Drop the optimizer state"),
+                           tr("Reset the entries of resized and added parameters")});
+    m_format->setObjectName("exportFormat");
+    m_output->setObjectName("exportOutput");
     m_tied->addItems({tr("Duplicate them"), tr("Write once, record aliases in __metadata__")});
     m_shardSize->setPlaceholderText(tr("no shards (e.g. 5GB)"));
     m_writeConfig->setChecked(true);
@@ -71,13 +76,24 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     layout->addWidget(m_result);
     layout->addLayout(buttons);
 
+    // The format follows the output's name, unless the user picks one; then the name follows it.
     const QFileInfo source(sourcePath);
-    m_output->setText(source.absolutePath() + "/" + source.completeBaseName() + ".edited.pt");
+    const bool safetensorsSource = sourcePath.endsWith(".safetensors") || sourcePath.endsWith(".index.json") ||
+                                   QFileInfo(sourcePath).isDir();
+    m_output->setText(source.absolutePath() + "/" + source.completeBaseName().section(".safetensors", 0, 0) +
+                      (safetensorsSource ? ".edited.safetensors" : ".edited.pt"));
+    followName();
+    connect(m_output, &QLineEdit::textChanged, this, [this] {
+        if (!m_formatChosen) followName();
+    });
     connect(m_format, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_following) return;
+        m_formatChosen = true;
         QString path = m_output->text();
         const bool safe = m_format->currentIndex() == 1;
-        if (safe && path.endsWith(".pt")) path = path.chopped(3) + ".safetensors";
-        if (!safe && path.endsWith(".safetensors")) path = path.chopped(12) + ".pt";
+        const QString suffix = QFileInfo(path).suffix();
+        if (safe && impliedFormat(path) == 0) path = path.chopped(suffix.size()) + "safetensors";
+        if (!safe && impliedFormat(path) == 1) path = path.chopped(suffix.size()) + "pt";
         m_output->setText(path);
         updateState();
     });
@@ -100,13 +116,78 @@ ExportDialog::~ExportDialog()
 
 void ExportDialog::setOutput(const QString &path) { m_output->setText(path); }
 
+int ExportDialog::impliedFormat(const QString &path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == "safetensors") return 1;
+    if (suffix == "pt" || suffix == "pth" || suffix == "bin" || suffix == "ckpt" || suffix == "tar") return 0;
+    return -1;
+}
+
+void ExportDialog::followName()
+{
+    const int implied = impliedFormat(m_output->text());
+    if (implied < 0 || implied == m_format->currentIndex()) return;
+    m_following = true;
+    m_format->setCurrentIndex(implied);
+    m_following = false;
+    updateState();
+}
+
+bool ExportDialog::confirm(ExportOptions &o)
+{
+    // A name that says another format than the one chosen.
+    const int implied = impliedFormat(m_output->text());
+    const int chosen = m_format->currentIndex();
+    if (implied >= 0 && implied != chosen) {
+        const QString names[] = {tr("PyTorch"), tr("safetensors")};
+        const int answer = askQuestion(this, "exportFormatQuestion", tr("Format and name disagree"),
+                                       tr("%1 is a %2 name, but the format chosen is %3. Tools that go by the name "
+                                          "will misread it.")
+                                           .arg(QFileInfo(m_output->text()).fileName(), names[implied], names[chosen]),
+                                       {tr("Write %1").arg(names[implied]), tr("Write %1 Anyway").arg(names[chosen]),
+                                        tr("Cancel")});
+        if (answer == 2) return false;
+        if (answer == 0) {
+            m_following = true;
+            m_format->setCurrentIndex(implied);
+            m_following = false;
+            o = options();
+        }
+    }
+    // An existing file (a sharded export's index).
+    QString target = m_output->text();
+    if (o.shardSize > 0 && target.endsWith(".safetensors")) target += ".index.json";
+    if (QFileInfo::exists(target) &&
+        askQuestion(this, "exportOverwriteQuestion", tr("Replace the file?"),
+                    tr("%1 exists. Replace it with the export?").arg(target), {tr("Replace"), tr("Cancel")}) != 0)
+        return false;
+    // Optimizer state that would no longer fit the weights.
+    if (const auto conflict = optimizerConflict(*m_checkpoint, m_rules, o)) {
+        QStringList choices;
+        if (conflict->resettable) choices << tr("Reset Those Entries");
+        choices << tr("Drop the Optimizer State") << tr("Export Weights Only") << tr("Cancel");
+        const int answer = askQuestion(this, "exportOptimizerQuestion", tr("Optimizer state"),
+                                       QString::fromStdString(conflict->message), choices);
+        const QString picked = choices.value(answer);
+        if (picked == tr("Cancel")) return false;
+        if (picked == tr("Reset Those Entries")) m_optimizer->setCurrentIndex(2);
+        if (picked == tr("Drop the Optimizer State")) m_optimizer->setCurrentIndex(1);
+        if (picked == tr("Export Weights Only")) m_weightsOnly->setChecked(true);
+        o = options();
+    }
+    return true;
+}
+
 ExportOptions ExportDialog::options() const
 {
     ExportOptions o;
     o.output = m_output->text().toStdString();
     o.format = m_format->currentIndex() == 1 ? ExportOptions::Format::Safetensors : ExportOptions::Format::PyTorch;
     o.weightsOnly = m_weightsOnly->isChecked();
-    o.optimizer = m_optimizer->currentIndex() == 1 ? ExportOptions::Optimizer::Drop : ExportOptions::Optimizer::Abort;
+    o.optimizer = m_optimizer->currentIndex() == 1   ? ExportOptions::Optimizer::Drop
+                  : m_optimizer->currentIndex() == 2 ? ExportOptions::Optimizer::Reset
+                                                     : ExportOptions::Optimizer::Abort;
     o.tied = m_tied->currentIndex() == 1 ? ExportOptions::Tied::Alias : ExportOptions::Tied::Duplicate;
     if (const auto size = parseByteSize(m_shardSize->text().trimmed().toStdString())) o.shardSize = *size;
     o.configName = QFileInfo(m_output->text()).completeBaseName().toStdString() + ".config.json";
@@ -127,7 +208,8 @@ void ExportDialog::updateState()
 void ExportDialog::start()
 {
     if (running()) return;
-    const ExportOptions o = options();
+    ExportOptions o = options();
+    if (!confirm(o)) return;
     m_cancelFlag = std::make_shared<std::atomic<bool>>(false);
     m_result->clear();
     m_open->setEnabled(false);
@@ -163,7 +245,9 @@ void ExportDialog::onFinished()
         return;
     }
     m_written = QString::fromStdString(report->files.empty() ? options().output : report->files.back());
-    QString text = tr("Wrote %1: %2, verified.").arg(m_written, QString::fromStdString(report->summary()));
+    QString text = tr("Wrote %1: %2, verified.").arg(m_written, QString::fromStdString(report->summary()).toHtmlEscaped());
+    for (const auto &w : report->warnings)
+        text += tr("<br><span style='color:#b06000'>Check: %1</span>").arg(QString::fromStdString(w).toHtmlEscaped());
     if (m_writeConfig->isChecked()) {
         auto inputs = planInputs(*m_checkpoint, m_rules.weights);
         auto compiled = CompiledRules::compile(m_rules);

@@ -45,6 +45,13 @@ Q_SIGNALS:
 private:
     void onFinished();
     void updateState();
+    /// 0 PyTorch, 1 safetensors, -1 a name that says neither.
+    static int impliedFormat(const QString &path);
+    void followName();
+    /// Asks about what the export would do differently than the user may think (a name of
+    /// another format, an existing file, optimizer state that would no longer fit); false to
+    /// stop. May change `o` to the answer.
+    bool confirm(ExportOptions &o);
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     RuleSet m_rules;
@@ -64,6 +71,8 @@ private:
     std::shared_ptr<std::atomic<bool>> m_cancelFlag;
     QFutureWatcher<Result<ExportReport>> m_watcher;
     QString m_written;
+    bool m_formatChosen = false; ///< the user picked the format: the name no longer sets it
+    bool m_following = false;    ///< the format is being set from the name
 };
 
 } // namespace ckpt

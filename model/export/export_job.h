@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,14 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
 
 /// The plan for `c` under `rules`, checked (no errors, computed tensors that fit in memory).
 Prepared prepare(const Checkpoint &c, const RuleSet &rules);
+
+/// Thrown by fitOptimizers when the options do not say what to do with optimizer state that
+/// no longer fits: `resettable` when Optimizer::Reset would fit it.
+struct OptimizerMisfit : std::runtime_error
+{
+    OptimizerMisfit(const std::string &message, bool resettable) : std::runtime_error(message), resettable(resettable) {}
+    bool resettable;
+};
 
 /// What the read-back must find of each optimizer state dict the output keeps, in the order
 /// of the root's keys.

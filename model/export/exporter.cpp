@@ -184,6 +184,27 @@ std::optional<uint64_t> parseByteSize(const std::string &text)
     return std::nullopt;
 }
 
+std::optional<OptimizerConflict> optimizerConflict(const Checkpoint &source, const RuleSet &rules,
+                                                   const ExportOptions &options)
+{
+    using namespace exporting;
+    if (options.format != ExportOptions::Format::PyTorch || options.weightsOnly || !source.root() ||
+        source.root()->kind != ValueKind::Dict)
+        return std::nullopt;
+    try {
+        const Prepared p = prepare(source, rules);
+        ValueArena arena;
+        std::unordered_map<const Value *, const Value *> replace;
+        ExportReport report;
+        fitOptimizers(arena, source, p, options, replace, report);
+    } catch (const OptimizerMisfit &e) {
+        return OptimizerConflict{e.what(), e.resettable};
+    } catch (const std::exception &) {
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
 Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &rules, const ExportOptions &options,
                                       const std::atomic<bool> *cancel, const std::function<void(double)> &progress)
 {

@@ -54,6 +54,18 @@ struct ExportReport
     std::string summary() const;
 };
 
+/// What exporting with `options` would stop on because the optimizer state would no longer fit
+/// the weights (Optimizer::Abort): the one-line message, and whether Optimizer::Reset would
+/// fit it (otherwise only Drop or weights only will do). Nullopt when nothing stands in the way
+/// (other errors are the export's to report). Lets a window ask before it writes.
+struct OptimizerConflict
+{
+    std::string message;
+    bool resettable = false;
+};
+std::optional<OptimizerConflict> optimizerConflict(const Checkpoint &source, const RuleSet &rules,
+                                                   const ExportOptions &options);
+
 /// Writes the checkpoint as the rules make it: renames and drops applied to the weights dict,
 /// everything else kept as it was (PyTorch format) or the weights alone (safetensors).
 /// Tensor bytes are copied from the source file in chunks (memory stays bounded), into a

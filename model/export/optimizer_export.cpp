@@ -82,14 +82,14 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
     }
     if (o.optimizer != ExportOptions::Optimizer::Drop) {
         if (!uncertain.empty())
-            throw std::runtime_error("these edits change the model's parameters and the optimizer state cannot be "
+            throw OptimizerMisfit("these edits change the model's parameters and the optimizer state cannot be "
                                      "matched for certain (" + uncertain + "): export --weights-only, or drop the "
-                                     "optimizer state (--optimizer drop)");
+                                     "optimizer state (--optimizer drop)", false);
         std::vector<std::string> what = resized;
         if (added) what.push_back(joined(addedNames, 3) + " added");
-        throw std::runtime_error("the optimizer state no longer fits the exported weights (" + joined(what, 3) +
-                                 "): reset those entries (--optimizer reset), drop the optimizer state "
-                                 "(--optimizer drop), or export --weights-only");
+        throw OptimizerMisfit("the optimizer state no longer fits the exported weights (" + joined(what, 3) +
+                                  "): reset those entries (--optimizer reset), drop the optimizer state "
+                                  "(--optimizer drop), or export --weights-only", true);
     }
     Value *newRoot = arena.make(ValueKind::Dict);
     *newRoot = *root;

@@ -4,9 +4,14 @@
 #include "ui/main_window.h"
 #include "ui/roles.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModel>
+#include <QApplication>
+#include <QDeadlineTimer>
+#include <QMessageBox>
 #include <QSignalSpy>
 #include <QString>
+#include <QTimer>
 
 namespace ckpt::test {
 
@@ -32,6 +37,32 @@ inline int countTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
         n += countTensors(m, i);
     }
     return n;
+}
+
+/// Answers the next question box (widgets/question_box.h) named `name` by clicking the button
+/// `choice`; `asked` (when given) receives its text, and stays empty if none was asked.
+inline void answerNext(const QString &name, const QString &choice, QString *asked = nullptr)
+{
+    auto *timer = new QTimer;
+    timer->setInterval(10);
+    const QDeadlineTimer deadline(10000);
+    QObject::connect(timer, &QTimer::timeout, [=] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        if (!box || box->objectName() != name) {
+            if (deadline.hasExpired()) {
+                timer->stop();
+                timer->deleteLater();
+            }
+            return;
+        }
+        timer->stop();
+        timer->deleteLater();
+        if (asked) *asked = box->text();
+        for (QAbstractButton *b : box->buttons())
+            if (b->text() == choice) return b->click();
+        box->reject();
+    });
+    timer->start();
 }
 
 } // namespace ckpt::test
