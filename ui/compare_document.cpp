@@ -97,6 +97,10 @@ void CompareDocument::onComputed()
         return;
     }
     auto result = m_watcher.result();
+    if (!m_target) { // cleared while it ran
+        setBusy(false);
+        return;
+    }
     m_report = std::move(result->report);
     m_proposals = std::move(result->proposals);
     updateVisible();

@@ -46,6 +46,7 @@ void FileController::addActions(QMenu *file)
 void FileController::openPath(const QString &path)
 {
     if (path.isEmpty()) return;
+    if (m_document.checkpoint && path != m_document.path && m_beforeOpen && !m_beforeOpen(path)) return;
     m_loader.setFuture(loadDocument(path, m_flat));
     m_busy->show();
     m_status->setText(tr("Opening %1...").arg(QFileInfo(path).fileName()));
@@ -91,8 +92,15 @@ void FileController::onLoaded()
     Q_EMIT documentOpened(m_document.path);
 }
 
+void FileController::setGuards(std::function<bool(const QString &)> beforeOpen, std::function<bool()> beforeClose)
+{
+    m_beforeOpen = std::move(beforeOpen);
+    m_beforeClose = std::move(beforeClose);
+}
+
 void FileController::closeDocument()
 {
+    if (m_document.checkpoint && m_beforeClose && !m_beforeClose()) return;
     m_document = {};
     m_banner->clear();
     Q_EMIT documentClosed();

@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QStringList>
 
+#include <functional>
+
 class QLabel;
 class QMenu;
 class QProgressBar;
@@ -32,6 +34,9 @@ public:
     /// Re-lays the open document's tree flat or by modules (in the background).
     void setFlat(bool flat);
     void closeDocument();
+    /// Asked before another file replaces the open one (its path) and before Close; false
+    /// stops it.
+    void setGuards(std::function<bool(const QString &)> beforeOpen, std::function<bool()> beforeClose);
 
     const LoadedDocument &document() const { return m_document; }
     bool isOpening() const { return m_loader.isRunning(); }
@@ -60,6 +65,8 @@ private:
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;
     bool m_flat = false;
+    std::function<bool(const QString &)> m_beforeOpen;
+    std::function<bool()> m_beforeClose;
 };
 
 /// Where the bundled sample checkpoint is (next to the executable or in the source tree).

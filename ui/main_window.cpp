@@ -83,6 +83,9 @@ MainWindow::MainWindow(QWidget *parent)
     m_diffActions = new DiffController(this, m_files, m_diff, m_diffPanel, diffDock);
 
     createMenus();
+    m_files->setGuards([this](const QString &path) { return beforeOpening(path); },
+                       [this] { return m_rulesActions->offerToSaveRules(tr("Close %1").arg(QFileInfo(currentPath()).fileName())); });
+    connect(m_files, &FileController::openFailed, this, [this] { m_keep.reset(); });
     connect(m_files, &FileController::documentInstalled, this, &MainWindow::showDocument);
     connect(m_files, &FileController::documentClosed, this, &MainWindow::clearDocument);
     connect(m_files, &FileController::documentOpened, this, &MainWindow::documentOpened);
@@ -128,8 +131,34 @@ void MainWindow::createMenus()
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showHelp);
 }
 
+bool MainWindow::beforeOpening(const QString &path)
+{
+    const int rules = int(m_rules->rules().rules.size());
+    const QString target = m_compare->hasTarget() ? QFileInfo(m_compare->targetPath()).fileName() : QString();
+    m_keep = KeepChoice{};
+    if (rules == 0 && target.isEmpty()) return true;
+    m_keep = askWhatToKeep(this, path, rules, m_rules->hasUnsavedRules(), target);
+    return m_keep.has_value();
+}
+
+void MainWindow::leaveLastFile()
+{
+    const KeepChoice keep = m_keep.value_or(KeepChoice{});
+    m_keep.reset();
+    if (!keep.target && m_compare->hasTarget()) m_compare->clearTarget();
+    // Undoable: rules left behind come back with Ctrl+Z.
+    if (!keep.rules && !m_rules->rules().rules.empty())
+        m_rules->replaceAll(RuleSet{}, tr("Leave the rules of %1").arg(QFileInfo(m_shownPath).fileName()));
+    m_treeView->clearFilter();
+}
+
 void MainWindow::showDocument()
 {
+    const QString path = m_files->document().path;
+    if (path != m_shownPath) {
+        if (!m_shownPath.isEmpty()) leaveLastFile();
+        m_shownPath = path;
+    }
     // The tree first: the rules' plan change repaints and refilters it.
     m_treeView->setTree();
     m_rules->setCheckpoint(m_files->document().checkpoint);
@@ -140,8 +169,10 @@ void MainWindow::showDocument()
 
 void MainWindow::clearDocument()
 {
+    leaveLastFile(); // Close asked about unsaved rules first
+    m_shownPath.clear();
     m_treeView->clear();
-    m_rules->setCheckpoint(nullptr); // the rules stay; their plan and comparison empty
+    m_rules->setCheckpoint(nullptr);
     m_diffActions->showDocument();
     setWindowTitle(tr("Checkpoint Studio"));
 }
@@ -192,6 +223,10 @@ void MainWindow::dropEvent(QDropEvent *event)
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_rulesActions->offerToSaveRules(tr("Quit"))) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     if (auto *splitter = findChild<QSplitter *>("mainSplitter"))
@@ -201,6 +236,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
 
 // The calls the command line and the tests make, forwarded to the controllers.
 void MainWindow::openPath(const QString &path) { m_files->openPath(path); }
+void MainWindow::closeDocument() { m_files->closeDocument(); }
 QString MainWindow::currentPath() const { return m_files->document().path; }
 bool MainWindow::isOpening() const { return m_files->isOpening(); }
 QStringList MainWindow::recentFiles() const { return m_files->recentFiles(); }

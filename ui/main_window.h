@@ -1,5 +1,7 @@
 #pragma once
 
+#include "keep_dialog.h"
+
 #include <QMainWindow>
 
 class QDockWidget;
@@ -43,6 +45,8 @@ public:
 
     /// Starts opening a file or model folder (asynchronously; see documentOpened/openFailed).
     void openPath(const QString &path);
+    /// File > Close, asking first about unsaved rules.
+    void closeDocument();
     QString currentPath() const;
     bool isOpening() const;
 
@@ -98,7 +102,13 @@ private:
     void showDocument();
     void clearDocument();
     void showHelp();
+    /// Before another file replaces the open one: what to keep of the rules and the target.
+    bool beforeOpening(const QString &path);
+    /// What is left of the last file's work when a new one shows (beforeOpening's answer).
+    void leaveLastFile();
 
+    std::optional<KeepChoice> m_keep; ///< set by beforeOpening, used when the file shows
+    QString m_shownPath;              ///< the file the window last showed
     MessageBanner *m_banner;
     QProgressBar *m_busy;
     QLabel *m_status;

@@ -11,6 +11,7 @@
 #include "model/rules/config_dialects.h"
 #include "model/rules/rule_config.h"
 #include "widgets/message_banner.h"
+#include "widgets/question_box.h"
 
 #include <QAction>
 #include <QFileDialog>
@@ -82,8 +83,31 @@ bool RulesController::loadRules(const QString &path)
                              tr("%1: %2").arg(path, QString::fromStdString(rules.error().message)));
         return false;
     }
+    if (!m_rules->rules().rules.empty() &&
+        askQuestion(m_window, "replaceRulesQuestion", tr("Load rules"),
+                    tr("Replace the %n rule(s) you have with the %1 in %2?%3", nullptr, int(m_rules->rules().rules.size()))
+                        .arg(tr("%n rule(s)", nullptr, int(rules->rules.size())), QFileInfo(path).fileName(),
+                             m_rules->hasUnsavedRules() ? tr(" Yours are not saved (Undo brings them back).") : QString()),
+                    {tr("Replace Them"), tr("Cancel")}) != 0)
+        return false;
     m_rules->replaceAll(*rules, tr("Load rules from %1").arg(QFileInfo(path).fileName()));
+    m_rules->markSaved();
     return true;
+}
+
+bool RulesController::offerToSaveRules(const QString &action)
+{
+    if (!m_rules->hasUnsavedRules()) return true;
+    const int n = int(m_rules->rules().rules.size());
+    const int answer = askQuestion(m_window, "unsavedRulesQuestion", action,
+                                   n ? tr("The %n rule(s) are not saved. Save them first?", nullptr, n)
+                                     : tr("Removing every rule is not saved. Save the empty config first?"),
+                                   {tr("Save Rules..."), tr("Discard Them"), tr("Cancel")});
+    if (answer == 1) return true;
+    if (answer != 0) return false;
+    const QString path = QFileDialog::getSaveFileName(m_window, tr("Save rules"), QStringLiteral("rules.json"),
+                                                      tr("JSON (*.json);;YAML (*.yaml)"));
+    return !path.isEmpty() && exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
 }
 
 bool RulesController::exportRules(const QString &path, const QString &format)
@@ -114,6 +138,8 @@ bool RulesController::exportRules(const QString &path, const QString &format)
         return false;
     }
     m_status->setText(tr("Wrote %1").arg(path));
+    // The formats that hold the rules themselves; a Python function or a trainer's block does not.
+    if (format == "json" || format == "yaml" || format.startsWith("config-")) m_rules->markSaved();
     return true;
 }
 

@@ -26,6 +26,9 @@ public:
 
     /// Loads a rules config (JSON/YAML) as one undoable step; false (with a message) if invalid.
     bool loadRules(const QString &path);
+    /// When the rules are not saved, asks (titled `action`) to save them, discard them or
+    /// cancel; true when the action may go on.
+    bool offerToSaveRules(const QString &action);
     /// Writes the rules (".json"/".yaml"), the full config with its resolved result
     /// (".config.json"/".config.yaml"), the Python function (".py") or a trainer's block
     /// ("anemoi", "kempnerforge", "linnaeus").

@@ -3,12 +3,20 @@
 #include "rule_commands.h"
 
 #include "model/checkpoint/checkpoint.h"
+#include "model/rules/rule_config.h"
 
 #include <QUndoStack>
 
 namespace ckpt {
 
-RulesDocument::RulesDocument(QObject *parent) : QObject(parent), m_undo(new QUndoStack(this)) {}
+RulesDocument::RulesDocument(QObject *parent)
+    : QObject(parent), m_saved(writeRules(RuleSet{}, ConfigFormat::Json)), m_undo(new QUndoStack(this))
+{
+}
+
+bool RulesDocument::hasUnsavedRules() const { return writeRules(m_rules, ConfigFormat::Json) != m_saved; }
+
+void RulesDocument::markSaved() { m_saved = writeRules(m_rules, ConfigFormat::Json); }
 RulesDocument::~RulesDocument() = default;
 
 void RulesDocument::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint)

@@ -39,6 +39,10 @@ public:
     /// The weights dict's path as tree text ("state_dict"), "" for the root.
     QString weightsPrefix() const;
     QUndoStack *undoStack() const { return m_undo; }
+    /// Whether the rules differ from the ones last saved (or loaded); none at the start.
+    bool hasUnsavedRules() const;
+    /// The rules as they are now were saved (or loaded) somewhere.
+    void markSaved();
 
     // Undoable edits.
     void addRule(const Rule &rule, int at = -1);
@@ -76,6 +80,7 @@ private:
     QString m_problem;
     std::optional<RulePreview> m_preview;
     QString m_previewError;
+    std::string m_saved; ///< the rules last saved, canonical JSON
     QUndoStack *m_undo;
 };
 

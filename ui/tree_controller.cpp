@@ -151,6 +151,8 @@ void TreeController::setFilter(const QString &pattern, int mode)
     m_filter->setPattern(pattern, FilterBar::Mode(mode));
 }
 
+void TreeController::clearFilter() { m_filter->setPattern(QString(), m_filter->mode()); }
+
 void TreeController::expandDefault()
 {
     // The top level, and the way down to the weights (one level into them).

@@ -50,6 +50,7 @@ public:
     bool selectEntry(int entry);
     bool currentIsTensor() const;
     void setFilter(const QString &pattern, int mode);
+    void clearFilter();
     void setFlat(bool flat);
     void setOnlyAffected(bool on);
 

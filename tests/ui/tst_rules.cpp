@@ -227,11 +227,15 @@ void TestRules::exportDialogWritesAndOpens()
     QVERIFY(QFile::exists(dir.filePath("edited.config.json"))); // the config beside it
     QSignalSpy opened(&w, &MainWindow::documentOpened);
     dialog->findChild<QPushButton *>(QString(), Qt::FindChildrenRecursively); // buttons exist
+    keepNext(false, false); // the rules were for the source: leave them
     for (QPushButton *b : dialog->findChildren<QPushButton *>())
         if (b->text() == "Open It") b->click();
     QVERIFY(opened.wait(20000));
     QCOMPARE(w.currentPath(), dir.filePath("edited.pt"));
     QCOMPARE(w.rulesDocument()->inputs().size(), size_t(120)); // fc.weight and fc.bias dropped
+    QVERIFY(w.rulesDocument()->rules().rules.empty()); // not applied to the export again
+    w.rulesDocument()->undoStack()->undo();             // left, not lost
+    QCOMPARE(w.rulesDocument()->rules().rules.size(), size_t(1));
 }
 
 QTEST_MAIN(TestRules)

@@ -7,11 +7,16 @@
 #include <QAbstractButton>
 #include <QAbstractItemModel>
 #include <QApplication>
+#include <QCheckBox>
+#include <QDialog>
 #include <QDeadlineTimer>
 #include <QMessageBox>
+#include <QPointer>
 #include <QSignalSpy>
 #include <QString>
 #include <QTimer>
+
+#include <functional>
 
 namespace ckpt::test {
 
@@ -39,16 +44,16 @@ inline int countTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
     return n;
 }
 
-/// Answers the next question box (widgets/question_box.h) named `name` by clicking the button
-/// `choice`; `asked` (when given) receives its text, and stays empty if none was asked.
-inline void answerNext(const QString &name, const QString &choice, QString *asked = nullptr)
+/// Calls `act` on the next modal window named `name` once it shows (within 10 s). The timer
+/// it returns may be stopped (forget()) when no such window is expected any more.
+inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWidget *)> act)
 {
     auto *timer = new QTimer;
     timer->setInterval(10);
     const QDeadlineTimer deadline(10000);
     QObject::connect(timer, &QTimer::timeout, [=] {
-        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-        if (!box || box->objectName() != name) {
+        QWidget *modal = QApplication::activeModalWidget();
+        if (!modal || modal->objectName() != name) {
             if (deadline.hasExpired()) {
                 timer->stop();
                 timer->deleteLater();
@@ -57,12 +62,44 @@ inline void answerNext(const QString &name, const QString &choice, QString *aske
         }
         timer->stop();
         timer->deleteLater();
+        act(modal);
+    });
+    timer->start();
+    return timer;
+}
+
+/// Stops waiting for a modal window that did not come.
+inline void forget(const QPointer<QTimer> &pending)
+{
+    if (!pending) return;
+    pending->stop();
+    pending->deleteLater();
+}
+
+/// Answers the next question box (widgets/question_box.h) named `name` by clicking the button
+/// `choice`; `asked` (when given) receives its text, and stays empty if none was asked.
+inline QPointer<QTimer> answerNext(const QString &name, const QString &choice, QString *asked = nullptr)
+{
+    return onNextModal(name, [=](QWidget *w) {
+        auto *box = qobject_cast<QMessageBox *>(w);
+        if (!box) return;
         if (asked) *asked = box->text();
         for (QAbstractButton *b : box->buttons())
             if (b->text() == choice) return b->click();
         box->reject();
     });
-    timer->start();
+}
+
+/// Answers the next "what to keep" dialog (ui/keep_dialog.h): ticks what is asked, then Open
+/// (or Cancel when `open` is false).
+inline void keepNext(bool rules, bool target, bool open = true)
+{
+    onNextModal("keepDialog", [=](QWidget *w) {
+        auto *dialog = qobject_cast<QDialog *>(w);
+        if (auto *box = dialog->findChild<QCheckBox *>("keepRules")) box->setChecked(rules);
+        if (auto *box = dialog->findChild<QCheckBox *>("keepTarget")) box->setChecked(target);
+        open ? dialog->accept() : dialog->reject();
+    });
 }
 
 } // namespace ckpt::test
