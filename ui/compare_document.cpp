@@ -10,6 +10,7 @@ struct CompareDocument::Result
 {
     CompareReport report;
     std::vector<FixProposal> proposals;
+    Kinship kinship;
 };
 
 CompareDocument::CompareDocument(RulesDocument *rules, QObject *parent) : QObject(parent), m_rules(rules)
@@ -63,6 +64,7 @@ void CompareDocument::clearTarget()
     m_report = {};
     m_proposals.clear();
     m_visible.clear();
+    m_kinship = {};
     Q_EMIT changed();
 }
 
@@ -83,7 +85,7 @@ void CompareDocument::recompute()
         auto result = std::make_shared<Result>();
         const ModuleVersions versions = checkpoint ? stateDictVersions(*checkpoint, inputs) : ModuleVersions{};
         result->report = compareWithTarget(inputs, plan, rules, *target, versions);
-        result->proposals = proposeFixes(inputs, rules, plan, result->report, *target, versions);
+        result->proposals = proposeFixes(inputs, rules, plan, result->report, *target, versions, &result->kinship);
         return result;
     }));
 }
@@ -103,6 +105,7 @@ void CompareDocument::onComputed()
     }
     m_report = std::move(result->report);
     m_proposals = std::move(result->proposals);
+    m_kinship = result->kinship;
     updateVisible();
     setBusy(false);
     Q_EMIT changed();

@@ -33,6 +33,8 @@ public:
     const TargetArchitecture *target() const { return m_target.get(); }
 
     const CompareReport &report() const { return m_report; }
+    /// How much the two share once names are aligned; differentModels() means no proposals.
+    const Kinship &kinship() const { return m_kinship; }
     /// The checkpoint's weights the report speaks of (entries' `input` index these).
     const std::vector<PlanInput> &inputs() const;
     /// The proposals not rejected, in the order they apply.
@@ -58,6 +60,7 @@ private:
     RulesDocument *m_rules;
     std::shared_ptr<const TargetArchitecture> m_target;
     CompareReport m_report;
+    Kinship m_kinship;
     std::vector<FixProposal> m_proposals, m_visible;
     QSet<QString> m_rejected; ///< by reason: a proposal keeps its reason across recomputes
     QFutureWatcher<std::shared_ptr<Result>> m_watcher;

@@ -134,6 +134,14 @@ void ComparePanel::refresh()
                                : tr("No target: choose the model this checkpoint should load into."));
     const CompareReport &r = m_doc->report();
     if (!has) m_banner->clear();
+    else if (m_doc->kinship().differentModels())
+        m_banner->showMessage(MessageBanner::Level::Error,
+                              tr("These are different models: only %1 of the target's %2 tensors have a counterpart "
+                                 "among the checkpoint's %3, even with prefixes and renames. No fixes are proposed: "
+                                 "they would replace the model, not repair it.")
+                                  .arg(m_doc->kinship().counterparts)
+                                  .arg(m_doc->kinship().targetTensors)
+                                  .arg(m_doc->kinship().checkpointTensors));
     else
         m_banner->showMessage(r.strictOk() ? MessageBanner::Level::Info : MessageBanner::Level::Error,
                               QString::fromStdString(r.verdict()) +

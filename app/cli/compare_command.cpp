@@ -33,7 +33,8 @@ int runCompare(const CliArgs &args)
         if (d.severity == Diagnostic::Severity::Error) std::cerr << "ckpt compare: config: " << d.message << "\n";
     const ModuleVersions versions = stateDictVersions(*loaded->checkpoint, inputs);
     const CompareReport report = compareWithTarget(inputs, plan, rules, *target, versions);
-    const std::vector<FixProposal> proposals = proposeFixes(inputs, rules, plan, report, *target, versions);
+    Kinship kinship;
+    const std::vector<FixProposal> proposals = proposeFixes(inputs, rules, plan, report, *target, versions, &kinship);
     if (const auto suggest = args.options.find("--suggest"); suggest != args.options.end()) {
         const RuleSet suggested = withProposals(rules, proposals);
         if (auto written = writeFileAtomically(suggest->second, writeRules(suggested, configFormatFor(suggest->second)));
@@ -42,8 +43,8 @@ int runCompare(const CliArgs &args)
             return Unreadable;
         }
     }
-    if (args.has("--json")) std::cout << compareJson(report, *target, proposals) << "\n";
-    else std::cout << compareText(report, *target, proposals);
+    if (args.has("--json")) std::cout << compareJson(report, *target, proposals, kinship) << "\n";
+    else std::cout << compareText(report, *target, proposals, kinship);
     std::cout << std::flush;
     return report.strictOk() ? Ok : Differs;
 }

@@ -26,6 +26,19 @@ std::string_view proposalKindName(FixProposal::Kind k)
     return "?";
 }
 
+bool Kinship::differentModels() const
+{
+    const size_t smaller = std::min(checkpointTensors, targetTensors);
+    return smaller > 0 && counterparts * 2 < smaller;
+}
+
+std::string Kinship::verdict() const
+{
+    return "different models: only " + std::to_string(counterparts) + " of " + std::to_string(targetTensors) +
+           " target tensors have a counterpart among the checkpoint's " + std::to_string(checkpointTensors) +
+           ", even with prefixes and renames; no fixes proposed (they would replace the model, not repair it)";
+}
+
 RuleSet withProposals(const RuleSet &rules, const std::vector<FixProposal> &proposals)
 {
     RuleSet out = rules;
@@ -379,7 +392,7 @@ std::vector<FixProposal> castFixes(const std::vector<PlanInput> &inputs, const P
 
 std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
                                       const CompareReport &report, const TargetArchitecture &target,
-                                      const ModuleVersions &versions)
+                                      const ModuleVersions &versions, Kinship *kinship)
 {
     std::vector<FixProposal> out;
     RuleSet working = rules;
@@ -410,6 +423,12 @@ std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, cons
     }
     take(renameFixes(*current));
     refresh();
+    Kinship kin;
+    kin.counterparts = current->matches + current->dtypeDiffers + current->shapeMismatches;
+    kin.checkpointTensors = kin.counterparts + current->unexpected;
+    kin.targetTensors = kin.counterparts + current->missing;
+    if (kinship) *kinship = kin;
+    if (kin.differentModels()) return {};
     take(resizeFixes(inputs, *current, target));
     if (auto drop = dropFix(*current)) take({std::move(*drop)});
     refresh();

@@ -21,15 +21,28 @@ struct FixProposal
 
 std::string_view proposalKindName(FixProposal::Kind kind);
 
+/// How much the checkpoint and the target share once names are aligned (the prefix and
+/// rename proposals taken): tensors with a counterpart of the same name, of all each side has.
+struct Kinship
+{
+    size_t counterparts = 0, checkpointTensors = 0, targetTensors = 0;
+    /// Fewer than half of the smaller side have a counterpart: fixing one into the other
+    /// would replace the model, not repair it.
+    bool differentModels() const;
+    /// "different models: only 3 of 150 target tensors have a counterpart ..."
+    std::string verdict() const;
+};
+
 /// Proposals in the order they are meant to be applied (each computed with the ones before
 /// it applied): prefixes, renames by shape and order, resizes (position embeddings, relative
 /// position tables, rows of a classifier or vocabulary), drops of what stays unexpected,
 /// fills of missing tensors from the target's own values, casts to the target's dtypes.
 /// `plan` and `report` are what `rules` already give (the caller shows them); they are the
-/// starting point, not computed again.
+/// starting point, not computed again. When the two are different models (Kinship), nothing
+/// is proposed: dropping what is unexpected and filling what is missing would re-initialise it.
 std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
                                       const CompareReport &report, const TargetArchitecture &target,
-                                      const ModuleVersions &versions = {});
+                                      const ModuleVersions &versions = {}, Kinship *kinship = nullptr);
 
 /// `rules` with every proposal's rules appended.
 RuleSet withProposals(const RuleSet &rules, const std::vector<FixProposal> &proposals);

@@ -26,13 +26,17 @@ std::string_view sourceName(TargetArchitecture::Source s)
 } // namespace
 
 std::string compareJson(const CompareReport &r, const TargetArchitecture &target,
-                        const std::vector<FixProposal> &proposals)
+                        const std::vector<FixProposal> &proposals, const Kinship &kinship)
 {
     json j;
     j["target"] = target.path;
     j["target_source"] = sourceName(target.source);
     j["strict_ok"] = r.strictOk();
-    j["verdict"] = r.verdict();
+    j["verdict"] = kinship.differentModels() ? kinship.verdict() + "; " + r.verdict() : r.verdict();
+    j["different_models"] = kinship.differentModels();
+    j["kinship"] = {{"counterparts", kinship.counterparts},
+                    {"checkpoint_tensors", kinship.checkpointTensors},
+                    {"target_tensors", kinship.targetTensors}};
     j["counts"] = {{"match", r.matches},        {"shape_mismatch", r.shapeMismatches}, {"dtype_differs", r.dtypeDiffers},
                    {"missing", r.missing},      {"unexpected", r.unexpected}};
     json missing = json::array(), unexpected = json::array(), mismatched = json::array(), dtypes = json::array();
@@ -67,11 +71,12 @@ std::string compareJson(const CompareReport &r, const TargetArchitecture &target
 }
 
 std::string compareText(const CompareReport &r, const TargetArchitecture &target,
-                        const std::vector<FixProposal> &proposals)
+                        const std::vector<FixProposal> &proposals, const Kinship &kinship)
 {
     std::ostringstream out;
     out << "target: " << target.path << " (" << sourceName(target.source) << ", " << target.tensors.size()
         << " tensors)\n";
+    if (kinship.differentModels()) out << kinship.verdict() << "\n";
     out << r.verdict() << "\n";
     out << "  " << r.matches << " match, " << r.dtypeDiffers << " dtype differs, " << r.shapeMismatches
         << " shape mismatches, " << r.missing << " missing, " << r.unexpected << " unexpected\n";

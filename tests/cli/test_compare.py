@@ -214,6 +214,29 @@ class Compare(unittest.TestCase):
         self.assert_matches_pytorch(report, model, plain)
         self.assertEqual(len(report["defaulted"]), 20)
 
+    def test_a_different_model_is_named_so_and_gets_no_fixes(self):
+        """A Swin checkpoint against a ViT target (the DDP prefix on it): dropping the one and
+        filling in the other would re-initialise the model; the verdict says so instead."""
+        source, model = swin(4, 10), vit(32, 10)
+        torch.save({"module." + k: v for k, v in source.state_dict().items()}, self.path("swin.pt"))
+        torch.save(model.state_dict(), self.path("vit_target.pt"))
+        status, report = self.compare(self.path("swin.pt"), self.path("vit_target.pt"))
+        self.assertEqual(status, 1)
+        self.assertTrue(report["different_models"])
+        self.assertEqual(report["proposals"], [])
+        self.assertTrue(report["verdict"].startswith("different models: only "), report["verdict"])
+        kin = report["kinship"]
+        self.assertEqual(kin["target_tensors"], len(model.state_dict()))
+        self.assertEqual(kin["checkpoint_tensors"], len(source.state_dict()))
+        self.assertLess(kin["counterparts"] * 2, min(kin["target_tensors"], kin["checkpoint_tensors"]))
+        self.assert_matches_pytorch(report, model, {"module." + k: v for k, v in source.state_dict().items()})
+        # The same model behind a prefix is not a different one: it gets its fixes.
+        torch.save({"module." + k: v for k, v in model.state_dict().items()}, self.path("vit_ddp.pt"))
+        status, report = self.compare(self.path("vit_ddp.pt"), self.path("vit_target.pt"))
+        self.assertFalse(report["different_models"])
+        self.assertEqual(report["kinship"]["counterparts"], len(model.state_dict()))
+        self.assertEqual([p["kind"] for p in report["proposals"]], ["prefix"])
+
     def test_a_grown_classifier_is_padded_and_new_tensors_filled(self):
         source, model = resnet18(num_classes=5), resnet18(num_classes=8)
         torch.save(source.state_dict(), self.path("r5.pt"))

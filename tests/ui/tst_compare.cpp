@@ -77,6 +77,20 @@ private Q_SLOTS:
         QVERIFY(doc->report().strictOk());
     }
 
+    void aDifferentModelGetsAVerdictNotFills()
+    {
+        MainWindow w;
+        QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+        CompareDocument *doc = w.compareDocument();
+        QVERIFY(waitChanged(doc, [&] { w.openTarget(fixture("ok/mobilenet_v3_small.pt")); }));
+        QVERIFY(doc->kinship().differentModels());
+        QVERIFY(doc->proposals().empty());
+        ComparePanel *panel = w.comparePanel();
+        QVERIFY2(panel->banner()->text().startsWith("These are different models: only"),
+                 qPrintable(panel->banner()->text()));
+        QCOMPARE(panel->proposalList()->topLevelItemCount(), 0);
+    }
+
     void rejectedProposalsStayHidden()
     {
         MainWindow w;
