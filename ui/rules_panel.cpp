@@ -72,6 +72,7 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     connect(m_doc, &RulesDocument::planChanged, this, [this] {
         refreshList();
         refreshDiagnostics();
+        previewEdit(); // its counts are of the weights there are now
     });
     newRule();
 }
@@ -99,7 +100,10 @@ void RulesPanel::loadSelected()
     m_remove->setEnabled(r >= 0);
     m_up->setEnabled(r > 0);
     m_down->setEnabled(r >= 0 && r + 1 < int(m_doc->rules().rules.size()));
-    if (r < 0) return;
+    if (r < 0) {
+        if (!m_newRule) newRule(); // the rule it showed is gone: nothing left to Apply to
+        return;
+    }
     m_newRule = false;
     m_editor->setApplyText(tr("Apply"));
     m_editor->setRule(m_doc->rules().rules[size_t(r)]);
@@ -121,7 +125,11 @@ void RulesPanel::previewEdit()
         return;
     }
     m_doc->setPreview(position, *rule);
-    if (!m_doc->previewError().isEmpty()) {
+    if (!m_doc->checkpoint() || m_doc->inputs().empty()) {
+        m_editor->setStatus(m_doc->checkpoint() ? tr("No weights to match in this file.")
+                                                : tr("Open a checkpoint to see what it matches."),
+                            false);
+    } else if (!m_doc->previewError().isEmpty()) {
         m_editor->setStatus(m_doc->previewError(), true);
     } else if (m_doc->preview()) {
         const auto &p = *m_doc->preview();

@@ -73,6 +73,7 @@ private Q_SLOTS:
     void loadAndExportConfigs();
     void onlyAffectedAndDiagnostics();
     void exportDialogWritesAndOpens();
+    void editorForgetsWhatIsGone();
 };
 
 void TestRules::undoRedoRoundTrips()
@@ -236,6 +237,32 @@ void TestRules::exportDialogWritesAndOpens()
     QVERIFY(w.rulesDocument()->rules().rules.empty()); // not applied to the export again
     w.rulesDocument()->undoStack()->undo();             // left, not lost
     QCOMPARE(w.rulesDocument()->rules().rules.size(), size_t(1));
+}
+
+void TestRules::editorForgetsWhatIsGone()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    RulesPanel *panel = w.rulesPanel();
+    auto *match = panel->editor()->findChild<QLineEdit *>("ruleMatch");
+    auto *apply = panel->editor()->findChild<QPushButton *>("ruleApply");
+    auto *status = panel->editor()->findChild<QLabel *>("ruleStatus");
+    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+    panel->selectRule(0);
+    QCOMPARE(match->text(), QString("layer1."));
+    QCOMPARE(apply->text(), QString("Apply"));
+    // Removed: the editor no longer shows it, and its button adds a new rule.
+    panel->findChild<QPushButton *>("ruleRemove")->click();
+    QVERIFY(w.rulesDocument()->rules().rules.empty());
+    QCOMPARE(match->text(), QString());
+    QCOMPARE(apply->text(), QString("Add"));
+    // A rule being typed counts what it matches; after Close there is nothing to count.
+    match->setText("layer2.*");
+    QVERIFY2(status->text().startsWith("matches 30 tensors"), qPrintable(status->text()));
+    w.closeDocument();
+    QCOMPARE(status->text(), QString("Open a checkpoint to see what it matches."));
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QVERIFY2(status->text().startsWith("matches 30 tensors"), qPrintable(status->text()));
 }
 
 QTEST_MAIN(TestRules)
