@@ -143,27 +143,27 @@ bool RulesController::exportRules(const QString &path, const QString &format)
     return true;
 }
 
-bool RulesController::addRuleForNode(int node, const QString &action, const QString &argument)
+std::optional<Rule> RulesController::ruleForNode(int node, const QString &action, const QString &argument) const
 {
-    if (!m_files->document().tree || node <= 0) return false;
+    if (!m_files->document().tree || node <= 0) return std::nullopt;
     const TreeNode &n = m_files->document().tree->node(node);
     // Rules speak the weights dict's names: strip the dict's own path from the row's.
     const QString prefix = m_rules->weightsPrefix();
     QString name = QString::fromStdString(n.fullName);
     if (!prefix.isEmpty()) {
-        if (!name.startsWith(prefix + "/")) return false;
+        if (!name.startsWith(prefix + "/")) return std::nullopt;
         name = name.mid(prefix.size() + 1);
     }
-    if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) return false;
+    if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) return std::nullopt;
     // A rule added at the end sees the names earlier renames produced.
     if (n.kind == NodeKind::Tensor) {
         const int input = m_rules->inputOfEntry(size_t(n.entry));
-        if (input < 0 || m_rules->plan().tensors[size_t(input)].dropped) return false;
+        if (input < 0 || m_rules->plan().tensors[size_t(input)].dropped) return std::nullopt;
         const std::string_view planned = m_rules->plan().tensors[size_t(input)].name;
         name = QString::fromUtf8(planned.data(), qsizetype(planned.size()));
     } else {
         const auto renamed = plannedModuleName(m_rules->inputs(), m_rules->plan(), name.toStdString());
-        if (!renamed) return false;
+        if (!renamed) return std::nullopt;
         name = QString::fromStdString(*renamed);
     }
     Matcher m;
@@ -177,11 +177,11 @@ bool RulesController::addRuleForNode(int node, const QString &action, const QStr
     else if (action == "group") {
         r.action = Rule::Action::Group;
         r.group = argument.toStdString();
-        if (r.group.empty()) return false;
+        if (r.group.empty()) return std::nullopt;
     } else if (action == "cast") {
         r.action = Rule::Action::Cast;
         const auto d = dtypeFromName(argument.toStdString());
-        if (!d) return false;
+        if (!d) return std::nullopt;
         r.castTo = *d;
     } else if (action == "rename") {
         r.action = Rule::Action::Rename;
@@ -190,39 +190,68 @@ bool RulesController::addRuleForNode(int node, const QString &action, const QStr
         r.to = argument.toStdString();
         if (!r.to.empty() && n.kind == NodeKind::Module && !r.to.ends_with('.')) r.to += '.';
     } else {
-        return false;
+        return std::nullopt;
     }
-    m_rules->addRule(r);
-    return true;
+    return r;
 }
 
-void RulesController::addRuleMenu(QMenu *menu, int node)
+bool RulesController::addRuleForNode(int node, const QString &action, const QString &argument)
 {
-    if (!m_files->document().tree) return;
-    const TreeNode &n = m_files->document().tree->node(node);
-    if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) return;
+    return addRulesForNodes({node}, action, argument) == 1;
+}
+
+int RulesController::addRulesForNodes(const QList<int> &nodes, const QString &action, const QString &argument)
+{
+    std::vector<Rule> made;
+    for (int node : nodes)
+        if (auto r = ruleForNode(node, action, argument)) made.push_back(std::move(*r));
+    if (made.size() == 1) m_rules->addRule(made.front());
+    if (made.size() > 1) { // one undo step, one evaluation
+        RuleSet rules = m_rules->rules();
+        rules.rules.insert(rules.rules.end(), made.begin(), made.end());
+        m_rules->replaceAll(rules, tr("%1 %n rows", nullptr, int(made.size())).arg(action));
+    }
+    return int(made.size());
+}
+
+void RulesController::addRuleMenu(QMenu *menu, const QList<int> &nodes)
+{
+    if (!m_files->document().tree || nodes.isEmpty()) return;
+    // Only rows of the weights take rules; the menu acts on all of them at once.
+    QList<int> rows;
+    bool modules = false, tensors = false;
     const QString prefix = m_rules->weightsPrefix();
-    if (!prefix.isEmpty() && !QString::fromStdString(n.fullName).startsWith(prefix + "/")) return;
+    for (int node : nodes) {
+        const TreeNode &n = m_files->document().tree->node(node);
+        if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) continue;
+        if (!prefix.isEmpty() && !QString::fromStdString(n.fullName).startsWith(prefix + "/")) continue;
+        rows << node;
+        (n.kind == NodeKind::Module ? modules : tensors) = true;
+    }
+    if (rows.isEmpty()) return;
     menu->addSeparator();
-    const QString what = n.kind == NodeKind::Module ? tr("Module") : tr("Tensor");
-    menu->addAction(tr("Freeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "freeze"); });
-    menu->addAction(tr("Unfreeze This %1").arg(what), this, [this, node] { addRuleForNode(node, "unfreeze"); });
-    menu->addAction(tr("Drop This %1").arg(what), this, [this, node] { addRuleForNode(node, "drop"); });
-    menu->addAction(tr("Rename This Prefix..."), this, [this, node] {
+    const QString what = rows.size() > 1 ? tr("%n Rows", nullptr, int(rows.size()))
+                         : modules       ? tr("This Module")
+                                         : tr("This Tensor");
+    menu->addAction(tr("Freeze %1").arg(what), this, [this, rows] { addRulesForNodes(rows, "freeze"); });
+    menu->addAction(tr("Unfreeze %1").arg(what), this, [this, rows] { addRulesForNodes(rows, "unfreeze"); });
+    menu->addAction(tr("Drop %1").arg(what), this, [this, rows] { addRulesForNodes(rows, "drop"); });
+    menu->addAction(rows.size() > 1 ? tr("Rename These Prefixes...") : tr("Rename This Prefix..."), this, [this, rows] {
         bool ok = false;
         const QString to = QInputDialog::getText(m_window, tr("Rename prefix"), tr("New prefix (empty to strip it):"),
                                                  QLineEdit::Normal, QString(), &ok);
-        if (ok) addRuleForNode(node, "rename", to);
+        if (ok) addRulesForNodes(rows, "rename", to);
     });
-    menu->addAction(tr("Add to Group..."), this, [this, node] {
+    menu->addAction(tr("Add to Group..."), this, [this, rows] {
         bool ok = false;
         const QString group = QInputDialog::getText(m_window, tr("Add to group"), tr("Group name:"),
                                                     QLineEdit::Normal, QStringLiteral("no_decay"), &ok);
-        if (ok) addRuleForNode(node, "group", group);
+        if (ok) addRulesForNodes(rows, "group", group);
     });
     QMenu *cast = menu->addMenu(tr("Cast To"));
     for (const char *d : {"bfloat16", "float16", "float32"})
-        cast->addAction(QString::fromLatin1(d), this, [this, node, d] { addRuleForNode(node, "cast", d); });
+        cast->addAction(QString::fromLatin1(d), this, [this, rows, d] { addRulesForNodes(rows, "cast", d); });
+    (void)tensors;
 }
 
 } // namespace ckpt

@@ -1,5 +1,10 @@
 #pragma once
 
+#include "model/rules/rule_set.h"
+
+#include <QList>
+#include <optional>
+
 #include <QObject>
 
 class QLabel;
@@ -36,10 +41,13 @@ public:
     /// The tree row's rule actions, as the context menu offers them: "freeze", "unfreeze",
     /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).
     bool addRuleForNode(int node, const QString &action, const QString &argument = {});
+    /// The same rule for each of these rows, in one undo step; how many rows took one.
+    int addRulesForNodes(const QList<int> &nodes, const QString &action, const QString &argument = {});
     /// Adds the rule actions for tree node `node` to a context menu.
-    void addRuleMenu(QMenu *menu, int node);
+    void addRuleMenu(QMenu *menu, const QList<int> &nodes);
 
 private:
+    std::optional<Rule> ruleForNode(int node, const QString &action, const QString &argument) const;
     QWidget *m_window;
     FileController *m_files;
     RulesDocument *m_rules;

@@ -289,10 +289,16 @@ void TreeController::showContextMenu(const QPoint &pos)
     const QModelIndex index = m_tree->indexAt(pos);
     if (!index.isValid()) return;
     QMenu menu(m_tree);
+    menu.setObjectName("treeContextMenu");
     menu.addAction(tr("Copy Name"), this, [this] { copySelection(CopyName); });
     menu.addAction(tr("Copy Shape"), this, [this] { copySelection(CopyShape); });
     menu.addAction(tr("Copy Path (JSON)"), this, [this] { copySelection(CopyPath); });
-    Q_EMIT contextMenuAboutToShow(&menu, index.data(NodeIdRole).toInt());
+    QList<int> nodes;
+    if (m_tree->selectionModel()->isRowSelected(index.row(), index.parent()))
+        for (const QModelIndex &row : m_tree->selectionModel()->selectedRows()) nodes << row.data(NodeIdRole).toInt();
+    else
+        nodes << index.data(NodeIdRole).toInt();
+    Q_EMIT contextMenuAboutToShow(&menu, nodes);
     menu.exec(m_tree->viewport()->mapToGlobal(pos));
 }
 

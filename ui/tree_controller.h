@@ -56,7 +56,8 @@ public:
 
 Q_SIGNALS:
     /// The context menu of tree node `node` is being built: add to `menu` now.
-    void contextMenuAboutToShow(QMenu *menu, int node);
+    /// The rows the menu acts on: the selected ones when the click was on one of them.
+    void contextMenuAboutToShow(QMenu *menu, const QList<int> &nodes);
 
 private:
     void applyFilter();

@@ -74,6 +74,7 @@ private Q_SLOTS:
     void onlyAffectedAndDiagnostics();
     void exportDialogWritesAndOpens();
     void editorForgetsWhatIsGone();
+    void contextMenuActsOnEverySelectedRow();
 };
 
 void TestRules::undoRedoRoundTrips()
@@ -263,6 +264,35 @@ void TestRules::editorForgetsWhatIsGone()
     QCOMPARE(status->text(), QString("Open a checkpoint to see what it matches."));
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
     QVERIFY2(status->text().startsWith("matches 30 tensors"), qPrintable(status->text()));
+}
+
+void TestRules::contextMenuActsOnEverySelectedRow()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    QTreeView *tree = w.treeView();
+    QVERIFY(w.selectFullName("state_dict/model.layer1"));
+    const QModelIndex first = tree->currentIndex();
+    QVERIFY(w.selectFullName("state_dict/model.layer2"));
+    const QModelIndex second = tree->currentIndex();
+    tree->selectionModel()->select(first, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(tree->selectionModel()->selectedRows().size(), 2);
+    const int steps = w.rulesDocument()->undoStack()->count();
+    chooseFromNextMenu("treeContextMenu", "Freeze 2 Rows");
+    Q_EMIT tree->customContextMenuRequested(tree->visualRect(second).center());
+    QTRY_COMPARE(w.rulesDocument()->rules().rules.size(), size_t(2));
+    QCOMPARE(w.rulesDocument()->undoStack()->count(), steps + 1); // one undo step
+    QCOMPARE(frozenCount(w.rulesDocument()), size_t(24 + 30));     // layer1, and layer2 with its downsample
+    w.rulesDocument()->undoStack()->undo();
+    QVERIFY(w.rulesDocument()->rules().rules.empty());
+    // A click outside the selection acts on that row alone.
+    QVERIFY(w.selectFullName("state_dict/model.fc.bias"));
+    const QModelIndex bias = tree->currentIndex();
+    tree->selectionModel()->select(first, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    chooseFromNextMenu("treeContextMenu", "Drop This Tensor");
+    Q_EMIT tree->customContextMenuRequested(tree->visualRect(bias).center());
+    QTRY_COMPARE(w.rulesDocument()->rules().rules.size(), size_t(1));
+    QCOMPARE(QString::fromStdString(describeRule(w.rulesDocument()->rules().rules[0])).contains("fc.bias"), true);
 }
 
 QTEST_MAIN(TestRules)

@@ -10,6 +10,7 @@
 #include <QCheckBox>
 #include <QDialog>
 #include <QDeadlineTimer>
+#include <QMenu>
 #include <QMessageBox>
 #include <QPointer>
 #include <QSignalSpy>
@@ -52,7 +53,8 @@ inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWid
     timer->setInterval(10);
     const QDeadlineTimer deadline(10000);
     QObject::connect(timer, &QTimer::timeout, [=] {
-        QWidget *modal = QApplication::activeModalWidget();
+        QWidget *modal = QApplication::activePopupWidget();
+        if (!modal) modal = QApplication::activeModalWidget();
         if (!modal || modal->objectName() != name) {
             if (deadline.hasExpired()) {
                 timer->stop();
@@ -66,6 +68,21 @@ inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWid
     });
     timer->start();
     return timer;
+}
+
+/// Triggers the action labelled `text` of the next popup menu named `name`.
+inline QPointer<QTimer> chooseFromNextMenu(const QString &name, const QString &text)
+{
+    return onNextModal(name, [=](QWidget *w) {
+        auto *menu = qobject_cast<QMenu *>(w);
+        if (!menu) return;
+        for (QAction *a : menu->actions())
+            if (a->text() == text) {
+                menu->close();
+                return a->trigger();
+            }
+        menu->close();
+    });
 }
 
 /// Stops waiting for a modal window that did not come.
