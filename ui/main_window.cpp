@@ -21,7 +21,9 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileInfo>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -71,6 +73,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_status->setText(tr("Open a checkpoint: File > Open (Ctrl+O), drop a file here, or File > Open Sample."));
 
     QDockWidget *rulesDock = addBottomDock(tr("Rules"), "rulesDock", m_rulesPanel);
+    m_rulesDock = rulesDock;
     addDockWidget(Qt::BottomDockWidgetArea, rulesDock);
     // Scrolled: a panel's minimum size must not grow the dock area.
     QDockWidget *compareDock = addBottomDock(tr("Compare with Target"), "compareDock", scrolled(m_comparePanel, this));
@@ -100,6 +103,20 @@ MainWindow::MainWindow(QWidget *parent)
     if (!splitter->restoreState(settings.value("window/splitter").toByteArray()))
         splitter->setSizes({width() * 3 / 5, width() * 2 / 5});
     splitter->setObjectName("mainSplitter");
+    // Undo and redo reach the rules from every field once the field has none of its own.
+    for (QLineEdit *field : findChildren<QLineEdit *>()) field->installEventFilter(this);
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::ShortcutOverride)
+        if (auto *field = qobject_cast<QLineEdit *>(watched)) {
+            auto *key = static_cast<QKeyEvent *>(event);
+            if ((key->matches(QKeySequence::Undo) && !field->isUndoAvailable()) ||
+                (key->matches(QKeySequence::Redo) && !field->isRedoAvailable()))
+                return true; // not overridden: the window's Undo/Redo shortcut runs
+        }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 MainWindow::~MainWindow() = default;
@@ -124,6 +141,8 @@ void MainWindow::createMenus()
     m_rulesActions->addActions(file, edit);
     m_export->addActions(file);
     file->insertSeparator(closeAction(file));
+    view->addAction(tr("&Rules View"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
+                    [this] { raiseDock(this, m_rulesDock, 0); });
     m_compareActions->addActions(file, view);
     m_diffActions->addActions(file, view);
 
@@ -185,13 +204,13 @@ void MainWindow::showHelp()
                                    "<tr><td>Ctrl+Shift+O</td><td>Open a sharded model's folder</td></tr>"
                                    "<tr><td>Ctrl+W</td><td>Close</td></tr>"
                                    "<tr><td>Ctrl+Q</td><td>Quit</td></tr>"
-                                   "<tr><td>Ctrl+F</td><td>Filter names (text, glob or regex)</td></tr>"
+                                   "<tr><td>Ctrl+F, Esc</td><td>Filter names (text, glob or regex), clear the filter</td></tr>"
                                    "<tr><td>Ctrl+L</td><td>Flat list / modules</td></tr>"
                                    "<tr><td>Ctrl+E, Ctrl+Shift+E</td><td>Expand all, collapse all</td></tr>"
-                                   "<tr><td>Ctrl+C, Ctrl+Shift+C</td><td>Copy name, copy shape</td></tr>"
+                                   "<tr><td>Ctrl+C, Ctrl+Shift+C, Ctrl+Alt+C</td><td>Copy the state-dict key, the shape, the tree path</td></tr>"
                                    "<tr><td>Ctrl+1</td><td>File summary</td></tr>"
-                                   "<tr><td>Ctrl+N</td><td>New rule</td></tr>"
-                                   "<tr><td>Ctrl+Z, Ctrl+Shift+Z</td><td>Undo, redo (rules and accepted fixes)</td></tr>"
+                                   "<tr><td>Ctrl+N, Ctrl+2</td><td>New rule (the cursor in its pattern), the rules view</td></tr>"
+                                   "<tr><td>Ctrl+Z, Ctrl+Shift+Z</td><td>Undo, redo (rules and accepted fixes), from any field</td></tr>"
                                    "<tr><td>Ctrl+Shift+L, Ctrl+S</td><td>Load rules, save rules</td></tr>"
                                    "<tr><td>Ctrl+Shift+A</td><td>Only what the rules affect</td></tr>"
                                    "<tr><td>Ctrl+Shift+S</td><td>Export the checkpoint</td></tr>"

@@ -95,6 +95,7 @@ protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     QDockWidget *addBottomDock(const QString &title, const QString &name, QWidget *content);
@@ -109,6 +110,7 @@ private:
 
     std::optional<KeepChoice> m_keep; ///< set by beforeOpening, used when the file shows
     QString m_shownPath;              ///< the file the window last showed
+    QDockWidget *m_rulesDock = nullptr;
     MessageBanner *m_banner;
     QProgressBar *m_busy;
     QLabel *m_status;

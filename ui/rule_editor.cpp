@@ -86,6 +86,12 @@ RuleEditor::RuleEditor(QWidget *parent)
     updateVisibility();
 }
 
+void RuleEditor::focusPattern()
+{
+    m_match->setFocus(Qt::ShortcutFocusReason);
+    m_match->selectAll();
+}
+
 void RuleEditor::setApplyText(const QString &text) { m_apply->setText(text); }
 void RuleEditor::setApplyEnabled(bool enabled) { m_apply->setEnabled(enabled); }
 

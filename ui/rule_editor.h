@@ -30,6 +30,8 @@ public:
     void setStatus(const QString &text, bool error);
     void setApplyText(const QString &text);
     void setApplyEnabled(bool enabled);
+    /// The cursor into the pattern field.
+    void focusPattern();
 
 Q_SIGNALS:
     void edited();

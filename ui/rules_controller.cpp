@@ -73,6 +73,13 @@ void RulesController::addActions(QMenu *file, QMenu *edit)
     edit->insertAction(redo, undo);
     edit->insertSeparator(edit->actions().value(2));
     edit->addAction(tr("&New Rule"), QKeySequence(tr("Ctrl+N")), m_panel, &RulesPanel::newRule);
+    edit->addAction(tr("C&lear All Rules"), this, [this] { // undoable, so nothing is lost
+        if (m_rules->rules().rules.empty() && m_rules->rules().schedule.empty()) return;
+        RuleSet none = m_rules->rules();
+        none.rules.clear();
+        none.schedule.clear();
+        m_rules->replaceAll(none, tr("Clear all rules"));
+    });
 }
 
 bool RulesController::loadRules(const QString &path)

@@ -5,7 +5,9 @@
 
 #include "model/checkpoint/checkpoint_summary.h"
 
+#include <QDockWidget>
 #include <QHBoxLayout>
+#include <QTimer>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
@@ -21,6 +23,9 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
 {
     setObjectName("rulesPanel");
     m_list->setObjectName("ruleList");
+    m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_list->setDragDropMode(QAbstractItemView::InternalMove); // drag to reorder
+    m_list->setDefaultDropAction(Qt::MoveAction);
     m_diagnostics->setObjectName("diagnosticList");
     auto *add = new QPushButton(tr("New Rule"), this);
     add->setObjectName("ruleNew");
@@ -48,7 +53,14 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     layout->addWidget(split);
 
     connect(add, &QPushButton::clicked, this, &RulesPanel::newRule);
-    connect(m_remove, &QPushButton::clicked, this, [this] { m_doc->removeRule(currentRule()); });
+    connect(m_remove, &QPushButton::clicked, this, &RulesPanel::removeSelected);
+    connect(m_list->model(), &QAbstractItemModel::rowsMoved, this, [this] {
+        if (m_refreshing) return;
+        // The list's new order, by each row's rule index; applied once the drop is done.
+        std::vector<int> order;
+        for (int r = 0; r < m_list->count(); ++r) order.push_back(m_list->item(r)->data(Qt::UserRole).toInt());
+        QTimer::singleShot(0, this, [this, order] { reorder(order); });
+    });
     connect(m_up, &QPushButton::clicked, this, [this] {
         const int r = currentRule();
         m_doc->moveRule(r, r - 1);
@@ -60,6 +72,8 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
         selectRule(r + 1);
     });
     connect(m_list, &QListWidget::currentRowChanged, this, &RulesPanel::loadSelected);
+    connect(m_list, &QListWidget::itemSelectionChanged, this,
+            [this] { m_remove->setEnabled(currentRule() >= 0 || !m_list->selectedItems().isEmpty()); });
     connect(m_list, &QListWidget::itemChanged, this, [this](QListWidgetItem *item) {
         if (!m_refreshing) m_doc->setRuleEnabled(m_list->row(item), item->checkState() == Qt::Checked);
     });
@@ -74,7 +88,7 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
         refreshDiagnostics();
         previewEdit(); // its counts are of the weights there are now
     });
-    newRule();
+    clearEditor();
 }
 
 int RulesPanel::currentRule() const { return m_list->currentRow(); }
@@ -84,7 +98,7 @@ void RulesPanel::selectRule(int index)
     m_list->setCurrentRow(index);
 }
 
-void RulesPanel::newRule()
+void RulesPanel::clearEditor()
 {
     m_newRule = true;
     m_list->clearSelection();
@@ -93,15 +107,61 @@ void RulesPanel::newRule()
     m_editor->setApplyText(tr("Add"));
 }
 
+void RulesPanel::newRule()
+{
+    clearEditor();
+    for (QWidget *w = parentWidget(); w; w = w->parentWidget())
+        if (auto *dock = qobject_cast<QDockWidget *>(w)) {
+            dock->show();
+            dock->raise();
+            break;
+        }
+    m_editor->focusPattern();
+}
+
+QList<int> RulesPanel::selectedRules() const
+{
+    QList<int> rows;
+    for (const QModelIndex &i : m_list->selectionModel()->selectedRows()) rows << i.row();
+    if (rows.isEmpty() && currentRule() >= 0) rows << currentRule();
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+void RulesPanel::removeSelected()
+{
+    const QList<int> rows = selectedRules();
+    if (rows.size() == 1) return m_doc->removeRule(rows.front());
+    if (rows.isEmpty()) return;
+    RuleSet rules = m_doc->rules();
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) rules.rules.erase(rules.rules.begin() + *it);
+    m_doc->replaceAll(rules, tr("Remove %n rule(s)", nullptr, int(rows.size())));
+}
+
+void RulesPanel::reorder(const std::vector<int> &order)
+{
+    const RuleSet &now = m_doc->rules();
+    if (order.size() != now.rules.size()) return refreshList();
+    RuleSet rules = now;
+    bool moved = false;
+    for (size_t k = 0; k < order.size(); ++k) {
+        if (order[k] < 0 || size_t(order[k]) >= now.rules.size()) return refreshList();
+        rules.rules[k] = now.rules[size_t(order[k])];
+        moved = moved || order[k] != int(k);
+    }
+    if (moved) m_doc->replaceAll(rules, tr("Reorder rules"));
+    else refreshList();
+}
+
 void RulesPanel::loadSelected()
 {
     if (m_refreshing) return;
     const int r = currentRule();
-    m_remove->setEnabled(r >= 0);
+    m_remove->setEnabled(r >= 0 || !m_list->selectedItems().isEmpty());
     m_up->setEnabled(r > 0);
     m_down->setEnabled(r >= 0 && r + 1 < int(m_doc->rules().rules.size()));
     if (r < 0) {
-        if (!m_newRule) newRule(); // the rule it showed is gone: nothing left to Apply to
+        if (!m_newRule) clearEditor(); // the rule it showed is gone: nothing left to Apply to
         return;
     }
     m_newRule = false;
@@ -166,7 +226,8 @@ void RulesPanel::refreshList()
                                              .arg(o.tensors)
                                              .arg(QString::fromStdString(humanCount(o.parameters))),
                                          m_list);
-        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable | Qt::ItemIsDragEnabled);
+        item->setData(Qt::UserRole, int(k));
         item->setCheckState(rules[k].enabled ? Qt::Checked : Qt::Unchecked);
         if (!rules[k].enabled) item->setForeground(QColor(140, 140, 140));
         for (const auto &d : m_doc->plan().diagnostics)

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <QList>
 #include <QWidget>
+
+#include <vector>
 
 class QListWidget;
 class QPushButton;
@@ -21,8 +24,12 @@ public:
 
     int currentRule() const;
     void selectRule(int index);
-    /// Starts a new rule in the editor (Apply adds it at the end).
+    /// Starts a new rule in the editor (Apply adds it at the end), the cursor in its pattern.
     void newRule();
+    /// The selected rules' indices, ascending (the current one when none is selected).
+    QList<int> selectedRules() const;
+    /// Removes the selected rules, in one undo step.
+    void removeSelected();
     RuleEditor *editor() const { return m_editor; }
     QListWidget *ruleList() const { return m_list; }
     QListWidget *diagnosticList() const { return m_diagnostics; }
@@ -33,6 +40,9 @@ private:
     void loadSelected();
     void previewEdit();
     void applyEdit();
+    /// The editor empty, ready for a new rule (newRule also brings it to the cursor).
+    void clearEditor();
+    void reorder(const std::vector<int> &order);
 
     RulesDocument *m_doc;
     QListWidget *m_list;

@@ -23,13 +23,14 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
+#include <QShortcut>
 #include <QStackedWidget>
 #include <QTreeView>
 
 namespace ckpt {
 namespace {
 
-enum CopyWhat { CopyName, CopyShape, CopyPath };
+enum CopyWhat { CopyName, CopyShape, CopyPath, CopyJsonPath };
 enum DetailsPage { SummaryDetails, TensorDetails, NodeDetails, WelcomeDetails };
 
 } // namespace
@@ -91,13 +92,16 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
     connect(m_filter, &FilterBar::changed, this, &TreeController::applyFilter);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &TreeController::showSelected);
     connect(m_tree, &QTreeView::customContextMenuRequested, this, &TreeController::showContextMenu);
+    auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_tree, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(escape, &QShortcut::activated, this, &TreeController::clearFilter);
 }
 
 void TreeController::addActions(QMenu *edit, QMenu *view)
 {
     edit->addAction(tr("Copy &Name"), QKeySequence::Copy, this, [this] { copySelection(CopyName); });
     edit->addAction(tr("Copy &Shape"), QKeySequence(tr("Ctrl+Shift+C")), this, [this] { copySelection(CopyShape); });
-    edit->addAction(tr("Copy &Path (JSON)"), this, [this] { copySelection(CopyPath); });
+    edit->addAction(tr("Copy &Path"), QKeySequence(tr("Ctrl+Alt+C")), this, [this] { copySelection(CopyPath); });
+    edit->addAction(tr("Copy Path as &JSON"), this, [this] { copySelection(CopyJsonPath); });
 
     view->addAction(tr("&Filter..."), QKeySequence::Find, this, [this] { m_filter->focusField(); });
     m_flatAction = view->addAction(tr("F&lat List"), QKeySequence(tr("Ctrl+L")));
@@ -266,7 +270,14 @@ void TreeController::copySelection(int what)
     for (const QModelIndex &index : m_tree->selectionModel()->selectedRows()) {
         const int node = index.data(NodeIdRole).toInt();
         const TreeNode &n = d.tree->node(node);
-        if (what == CopyName) {
+        if (what == CopyName) { // the state-dict key: what load_state_dict and the rules call it
+            const int input = n.entry >= 0 ? m_rules->inputOfEntry(size_t(n.entry)) : -1;
+            const QString prefix = m_rules->weightsPrefix();
+            const QString full = QString::fromStdString(n.fullName);
+            if (input >= 0) lines << QString::fromStdString(m_rules->inputs()[size_t(input)].name);
+            else if (!prefix.isEmpty() && full.startsWith(prefix + "/")) lines << full.mid(prefix.size() + 1);
+            else lines << full;
+        } else if (what == CopyPath) {
             lines << QString::fromStdString(n.fullName);
         } else if (what == CopyShape) {
             lines << index.data(ShapeTextRole).toString();
@@ -292,7 +303,8 @@ void TreeController::showContextMenu(const QPoint &pos)
     menu.setObjectName("treeContextMenu");
     menu.addAction(tr("Copy Name"), this, [this] { copySelection(CopyName); });
     menu.addAction(tr("Copy Shape"), this, [this] { copySelection(CopyShape); });
-    menu.addAction(tr("Copy Path (JSON)"), this, [this] { copySelection(CopyPath); });
+    menu.addAction(tr("Copy Path"), this, [this] { copySelection(CopyPath); });
+    menu.addAction(tr("Copy Path as JSON"), this, [this] { copySelection(CopyJsonPath); });
     QList<int> nodes;
     if (m_tree->selectionModel()->isRowSelected(index.row(), index.parent()))
         for (const QModelIndex &row : m_tree->selectionModel()->selectedRows()) nodes << row.data(NodeIdRole).toInt();

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QShortcut>
 #include <QTimer>
 
 namespace ckpt {
@@ -17,6 +18,8 @@ FilterBar::FilterBar(QWidget *parent)
     m_status->setObjectName("filterStatus");
     m_edit->setPlaceholderText(tr("Filter names (Ctrl+F): encoder, *.bias, ^layer\\d+\\."));
     m_edit->setClearButtonEnabled(true);
+    auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_edit, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(escape, &QShortcut::activated, m_edit, &QLineEdit::clear);
     m_mode->addItem(tr("Text"));
     m_mode->addItem(tr("Glob"));
     m_mode->addItem(tr("Regex"));

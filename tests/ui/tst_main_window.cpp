@@ -67,6 +67,7 @@ private Q_SLOTS:
     void selectingAnotherTensorCancelsTheFirst();
     void unreadableFileKeepsWhatWasOpen();
     void flatListAndCopy();
+    void copyNameIsTheKeyAndCopyPathTheTreePath();
     void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
     void shortcuts();
@@ -205,6 +206,24 @@ void TestMainWindow::flatListAndCopy()
     QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("[1000, 512]"));
 }
 
+void TestMainWindow::copyNameIsTheKeyAndCopyPathTheTreePath()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    auto trigger = [&](const QKeySequence &keys) {
+        for (QAction *a : w.findChildren<QAction *>())
+            if (a->shortcut() == keys) a->trigger();
+        return QApplication::clipboard()->text();
+    };
+    QVERIFY(w.selectFullName("state_dict/model.conv1.weight"));
+    QCOMPARE(trigger(QKeySequence::Copy), QStringLiteral("model.conv1.weight"));
+    QCOMPARE(trigger(QKeySequence(QStringLiteral("Ctrl+Alt+C"))), QStringLiteral("state_dict/model.conv1.weight"));
+    QVERIFY(w.selectFullName("state_dict/model.layer1"));
+    QCOMPARE(trigger(QKeySequence::Copy), QStringLiteral("model.layer1")); // a module: its prefix
+    QVERIFY(w.selectFullName("optimizer_states/0/state/0/exp_avg"));        // not a weight: the path
+    QCOMPARE(trigger(QKeySequence::Copy), QStringLiteral("optimizer_states/0/state/0/exp_avg"));
+}
+
 void TestMainWindow::oddNamesShowEscapedAndCopyAsTheyAre()
 {
     MainWindow w;
@@ -276,10 +295,10 @@ void TestMainWindow::menusListEveryControllersActionsInOrder()
                                          "Load Rules...", "Save Rules...", "Export Config for Training...",
                                          "Export Checkpoint...", "-", "Compare with Target...",
                                          "Diff With Checkpoint...", "Close", "Quit"}));
-    QCOMPARE(menus["Edit"], QStringList({"Undo", "Redo", "-", "Copy Name", "Copy Shape", "Copy Path (JSON)", "-",
-                                         "New Rule"}));
+    QCOMPARE(menus["Edit"], QStringList({"Undo", "Redo", "-", "Copy Name", "Copy Shape", "Copy Path",
+                                         "Copy Path as JSON", "-", "New Rule", "Clear All Rules"}));
     QCOMPARE(menus["View"], QStringList({"Filter...", "Flat List", "Expand All", "Collapse All", "File Summary",
-                                         "Only Affected by Rules", "Compare View", "Diff View"}));
+                                         "Only Affected by Rules", "Rules View", "Compare View", "Diff View"}));
     QCOMPARE(menus["Help"], QStringList({"Keyboard Shortcuts"}));
     QMap<QString, QString> owner;
     for (QAction *top : w.menuBar()->actions())
