@@ -28,7 +28,49 @@ void CheckpointTreeModel::setTree(std::shared_ptr<const Checkpoint> checkpoint,
     beginResetModel();
     m_checkpoint = std::move(checkpoint);
     m_tree = std::move(tree);
+    refreshPlanSummary();
     endResetModel();
+}
+
+void CheckpointTreeModel::refreshPlanSummary()
+{
+    m_nodePlan.clear();
+    if (!m_tree || !m_rules || m_rules->checkpoint() != m_checkpoint) return;
+    const Plan &plan = m_rules->plan();
+    m_nodePlan.assign(m_tree->size(), {});
+    // Children come after their parents: one pass from the end adds each node into its parent.
+    for (size_t i = m_tree->size(); i-- > 1;) {
+        const TreeNode &n = m_tree->node(int(i));
+        NodePlan &here = m_nodePlan[i];
+        if (n.entry >= 0) {
+            const int input = m_rules->inputOfEntry(size_t(n.entry));
+            if (input >= 0 && size_t(input) < plan.tensors.size()) {
+                here.weights += 1;
+                here.frozen += plan.tensors[size_t(input)].frozen && !plan.tensors[size_t(input)].dropped;
+                here.dropped += plan.tensors[size_t(input)].dropped;
+            }
+        }
+        if (n.parent > 0) {
+            NodePlan &up = m_nodePlan[size_t(n.parent)];
+            up.weights += here.weights;
+            up.frozen += here.frozen;
+            up.dropped += here.dropped;
+        }
+    }
+}
+
+QString CheckpointTreeModel::modulePlanText(int node) const
+{
+    if (size_t(node) >= m_nodePlan.size()) return {};
+    const NodePlan &p = m_nodePlan[size_t(node)];
+    if (p.weights == 0 || (p.frozen == 0 && p.dropped == 0)) return {};
+    if (p.dropped == p.weights) return tr("all dropped");
+    QStringList parts;
+    const uint32_t kept = p.weights - p.dropped;
+    if (p.frozen == kept) parts << tr("all frozen");
+    else if (p.frozen) parts << tr("partly frozen (%1 of %2)").arg(p.frozen).arg(kept);
+    if (p.dropped) parts << tr("%1 dropped").arg(p.dropped);
+    return parts.join(QStringLiteral(", "));
 }
 
 int CheckpointTreeModel::nodeOf(const QModelIndex &index) const
@@ -99,6 +141,9 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (role == Qt::ForegroundRole && planned->dropped) return QColor(150, 150, 150);
         if (role == Qt::ForegroundRole && index.column() == PlanColumn && planned->frozen) return QColor(26, 115, 232);
     }
+    if (aggregate && role == Qt::ForegroundRole && index.column() == PlanColumn && size_t(id) < m_nodePlan.size() &&
+        m_nodePlan[size_t(id)].frozen)
+        return QColor(26, 115, 232);
     const TensorDiff *diffed = t && m_diff ? m_diff->diffOfEntry(n.entry) : nullptr;
     if (diffed && index.column() == DiffColumn) {
         if (role == Qt::ForegroundRole) return DiffTableModel::statusColor(diffed->status);
@@ -169,6 +214,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
     case SharedColumn:
         return t && m_checkpoint->sharesStorage(size_t(n.entry)) ? QStringLiteral("⛓") : QVariant();
     case PlanColumn: {
+        if (aggregate) return modulePlanText(id);
         if (!planned) return {};
         if (planned->dropped) return tr("dropped");
         QStringList parts;

@@ -2,7 +2,9 @@
 
 #include <QAbstractItemModel>
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace ckpt {
 
@@ -30,6 +32,9 @@ public:
     void setRules(const RulesDocument *rules) { m_rules = rules; }
     /// Shows each weight's status against a second checkpoint (Diff column, coloured).
     void setDiff(const DiffDocument *diff) { m_diff = diff; }
+    /// Recounts what the plan does under each module row (all frozen, partly, dropped); call
+    /// when the plan changed.
+    void refreshPlanSummary();
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -47,6 +52,13 @@ private:
     std::shared_ptr<const CheckpointTree> m_tree;
     const RulesDocument *m_rules = nullptr;
     const DiffDocument *m_diff = nullptr;
+    /// Per node: the weights below it, and how many of them the plan freezes or drops.
+    struct NodePlan
+    {
+        uint32_t weights = 0, frozen = 0, dropped = 0;
+    };
+    std::vector<NodePlan> m_nodePlan;
+    QString modulePlanText(int node) const;
 };
 
 } // namespace ckpt

@@ -4,6 +4,7 @@
 #include "rules_document.h"
 
 #include "model/checkpoint/checkpoint_summary.h"
+#include "model/rules/plan_totals.h"
 
 #include <QDockWidget>
 #include <QHBoxLayout>
@@ -19,7 +20,7 @@ namespace ckpt {
 RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     : QWidget(parent), m_doc(doc), m_list(new QListWidget(this)), m_editor(new RuleEditor(this)),
       m_diagnostics(new QListWidget(this)), m_remove(new QPushButton(tr("Remove"), this)),
-      m_up(new QPushButton(tr("Up"), this)), m_down(new QPushButton(tr("Down"), this))
+      m_up(new QPushButton(tr("Up"), this)), m_down(new QPushButton(tr("Down"), this)), m_totals(new QLabel(this))
 {
     setObjectName("rulesPanel");
     m_list->setObjectName("ruleList");
@@ -38,6 +39,9 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addWidget(new QLabel(tr("<b>Rules</b> (in order; later rules win)"), this));
     leftLayout->addWidget(m_list, 1);
+    m_totals->setObjectName("planTotals");
+    m_totals->setWordWrap(true);
+    leftLayout->addWidget(m_totals);
     leftLayout->addLayout(buttons);
     auto *right = new QWidget(this);
     auto *rightLayout = new QVBoxLayout(right);
@@ -86,6 +90,7 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     connect(m_doc, &RulesDocument::planChanged, this, [this] {
         refreshList();
         refreshDiagnostics();
+        refreshTotals();
         previewEdit(); // its counts are of the weights there are now
     });
     clearEditor();
@@ -237,6 +242,20 @@ void RulesPanel::refreshList()
     m_list->setCurrentRow(keep < m_list->count() ? keep : -1);
     m_refreshing = false;
     loadSelected();
+}
+
+void RulesPanel::refreshTotals()
+{
+    if (m_doc->inputs().empty()) {
+        m_totals->setText(QString());
+        return;
+    }
+    const PlanTotals t = planTotals(m_doc->inputs(), m_doc->plan());
+    const auto count = [](int64_t n) { return QString::fromStdString(humanCount(n)); };
+    QString text = tr("<b>Plan</b>: %1 trainable, <span style='color:#1a73e8'>%2 frozen</span> parameters")
+                       .arg(count(t.trainableParameters), count(t.frozenParameters));
+    if (t.dropped) text += tr(", %n weight(s) dropped (%1)", nullptr, int(t.dropped)).arg(count(t.droppedParameters));
+    m_totals->setText(text);
 }
 
 void RulesPanel::refreshDiagnostics()

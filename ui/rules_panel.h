@@ -5,6 +5,7 @@
 
 #include <vector>
 
+class QLabel;
 class QListWidget;
 class QPushButton;
 
@@ -37,6 +38,7 @@ public:
 private:
     void refreshList();
     void refreshDiagnostics();
+    void refreshTotals();
     void loadSelected();
     void previewEdit();
     void applyEdit();
@@ -51,6 +53,7 @@ private:
     QPushButton *m_remove;
     QPushButton *m_up;
     QPushButton *m_down;
+    QLabel *m_totals;
     bool m_newRule = true;
     bool m_refreshing = false;
 };

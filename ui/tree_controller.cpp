@@ -85,6 +85,7 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
         m_tree->viewport()->update();
     });
     connect(m_rules, &RulesDocument::planChanged, this, [this] {
+        m_model->refreshPlanSummary();
         if (m_affectedAction && m_affectedAction->isChecked()) applyFilter();
         m_tree->viewport()->update();
     });

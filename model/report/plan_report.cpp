@@ -3,6 +3,7 @@
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/base/json_writer.h"
 #include "model/base/terminal_text.h"
+#include "model/rules/plan_totals.h"
 
 #include <sstream>
 
@@ -22,8 +23,6 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
     JsonWriter w(&out);
     w.beginObject();
     w.key("tensors").beginArray();
-    int64_t frozenParams = 0, trainableParams = 0;
-    size_t dropped = 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
         const TensorPlan &t = plan.tensors[i];
         w.beginObject().key("path").beginArray();
@@ -42,8 +41,6 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
         w.endArray();
         w.field("dtype", dtypeName(t.dtype));
         w.endObject();
-        dropped += t.dropped;
-        if (!t.dropped) (t.frozen ? frozenParams : trainableParams) += inputs[i].numel;
     }
     w.endArray();
     w.key("rules").beginArray();
@@ -63,9 +60,11 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
         w.field("message", d.message).endObject();
     }
     w.endArray();
+    const PlanTotals totals = planTotals(inputs, plan);
     w.key("totals").beginObject();
-    w.field("tensors", inputs.size()).field("dropped", dropped);
-    w.field("frozen_parameters", frozenParams).field("trainable_parameters", trainableParams);
+    w.field("tensors", totals.tensors).field("dropped", totals.dropped);
+    w.field("frozen_parameters", totals.frozenParameters).field("trainable_parameters", totals.trainableParameters);
+    w.field("dropped_parameters", totals.droppedParameters);
     w.endObject();
     w.endObject();
 }
@@ -83,11 +82,9 @@ std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules,
     for (const auto &d : plan.diagnostics)
         out << severityName(d.severity) << ": " << d.message << "\n";
     out << "tensors (changed ones)\n";
-    int64_t frozen = 0, trainable = 0;
     size_t shown = 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
         const TensorPlan &t = plan.tensors[i];
-        if (!t.dropped) (t.frozen ? frozen : trainable) += inputs[i].numel;
         const bool changed = t.dropped || t.frozen || t.renamed || !t.groups.empty() || t.dtype != inputs[i].dtype;
         if (!changed) continue;
         ++shown;
@@ -103,7 +100,9 @@ std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules,
         out << "\n";
     }
     if (!shown) out << "  (none)\n";
-    out << "frozen " << humanCount(frozen) << " parameters, trainable " << humanCount(trainable) << "\n";
+    const PlanTotals totals = planTotals(inputs, plan);
+    out << "frozen " << humanCount(totals.frozenParameters) << " parameters, trainable "
+        << humanCount(totals.trainableParameters) << "\n";
     return out.str();
 }
 

@@ -132,6 +132,14 @@ class PlanAgainstPython(unittest.TestCase):
                                  [c if config["rules"][k].get("enabled", True) else 0 for k, c in enumerate(counts)])
                 self.assertEqual({(d["severity"], d["rule"]) for d in ours["diagnostics"]}, diagnostics)
                 self.assertEqual(status, 1 if any(s == "error" for s, _ in diagnostics) else 0)
+                # The totals the CLI prints and the window shows, from the reference's rows.
+                numel = [t["numel"] for t in listing(fixture, config.get("weights"))]
+                kept = [(r["frozen"], n) for r, n in zip(rows, numel) if r["name"] is not None]
+                self.assertEqual(ours["totals"], {
+                    "tensors": len(rows), "dropped": len(rows) - len(kept),
+                    "frozen_parameters": sum(n for f, n in kept if f),
+                    "trainable_parameters": sum(n for f, n in kept if not f),
+                    "dropped_parameters": sum(n for r, n in zip(rows, numel) if r["name"] is None)})
 
     def test_diagnostics_are_the_ones_users_need(self):
         status, ours, _ = plan(*CASES["resnet_diagnostics"])

@@ -10,6 +10,7 @@
 #include "ui/rules_panel.h"
 
 #include "model/checkpoint/checkpoint_tree.h"
+#include "model/checkpoint/checkpoint_summary.h"
 #include "model/rules/rule_config.h"
 
 #include <QComboBox>
@@ -75,6 +76,7 @@ private Q_SLOTS:
     void exportDialogWritesAndOpens();
     void editorForgetsWhatIsGone();
     void contextMenuActsOnEverySelectedRow();
+    void planAtAGlance();
 };
 
 void TestRules::undoRedoRoundTrips()
@@ -293,6 +295,33 @@ void TestRules::contextMenuActsOnEverySelectedRow()
     Q_EMIT tree->customContextMenuRequested(tree->visualRect(bias).center());
     QTRY_COMPARE(w.rulesDocument()->rules().rules.size(), size_t(1));
     QCOMPARE(QString::fromStdString(describeRule(w.rulesDocument()->rules().rules[0])).contains("fc.bias"), true);
+}
+
+void TestRules::planAtAGlance()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
+    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"module":"model.layer1"}})"));
+    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"model.fc."}})"));
+    // The totals, counted here from the weights themselves.
+    int64_t frozen = 0, trainable = 0, dropped = 0;
+    for (const auto &in : w.rulesDocument()->inputs()) {
+        if (in.name.starts_with("model.fc.")) dropped += in.numel;
+        else if (in.name.starts_with("model.layer1.")) frozen += in.numel;
+        else trainable += in.numel;
+    }
+    const QString totals = w.rulesPanel()->findChild<QLabel *>("planTotals")->text();
+    QVERIFY2(totals.contains(QString::fromStdString(humanCount(trainable)) + " trainable"), qPrintable(totals));
+    QVERIFY2(totals.contains(QString::fromStdString(humanCount(frozen)) + " frozen"), qPrintable(totals));
+    QVERIFY2(totals.contains("2 weight(s) dropped (" + QString::fromStdString(humanCount(dropped)) + ")"), qPrintable(totals));
+    // Module rows say what the plan does below them.
+    QCOMPARE(planText(w, "state_dict/model.layer1"), QString("all frozen"));
+    QCOMPARE(planText(w, "state_dict/model.layer1.0"), QString("all frozen"));
+    QCOMPARE(planText(w, "state_dict/model.fc"), QString("all dropped"));
+    QCOMPARE(planText(w, "state_dict/model"), QString("partly frozen (24 of 120), 2 dropped"));
+    QCOMPARE(planText(w, "state_dict/model.layer2"), QString());
+    w.rulesDocument()->undoStack()->undo();
+    QCOMPARE(planText(w, "state_dict/model"), QString("partly frozen (24 of 122)"));
 }
 
 QTEST_MAIN(TestRules)
