@@ -68,7 +68,7 @@ QString CheckpointTreeModel::modulePlanText(int node) const
     QStringList parts;
     const uint32_t kept = p.weights - p.dropped;
     if (p.frozen == kept) parts << tr("all frozen");
-    else if (p.frozen) parts << tr("partly frozen (%1 of %2)").arg(p.frozen).arg(kept);
+    else if (p.frozen) parts << tr("frozen %1/%2").arg(p.frozen).arg(kept); // partly
     if (p.dropped) parts << tr("%1 dropped").arg(p.dropped);
     return parts.join(QStringLiteral(", "));
 }
@@ -169,6 +169,11 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (index.column() == SizeColumn) return qulonglong(n.bytes);
         return QString::fromStdString(n.name);
     case Qt::ToolTipRole:
+        if (aggregate && index.column() == PlanColumn && size_t(id) < m_nodePlan.size() && m_nodePlan[size_t(id)].weights)
+            return tr("%1 weights below: %2 frozen, %3 dropped")
+                .arg(m_nodePlan[size_t(id)].weights)
+                .arg(m_nodePlan[size_t(id)].frozen)
+                .arg(m_nodePlan[size_t(id)].dropped);
         if (t && index.column() == SharedColumn && m_checkpoint->sharesStorage(size_t(n.entry)))
             return sharedTooltip(n.entry);
         if (index.column() == ShapeColumn && n.value && !t)
@@ -201,7 +206,8 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         if (n.kind == NodeKind::Container && n.value) {
             const QString type = QString::fromStdString(typeName(n.value));
             const size_t items = n.value->kind == ValueKind::Dict ? n.value->dictSize() : n.children.size();
-            if (n.value->kind != ValueKind::Object) return tr("%1 (%n item(s))", nullptr, int(items)).arg(type);
+            if (n.value->kind != ValueKind::Object)
+                return items == 1 ? tr("%1, 1 item").arg(type) : tr("%1, %2 items").arg(type).arg(items);
             const std::string composite = compositeTensorText(n.value); // a sparse or nested tensor's parts
             return QString::fromStdString(composite.empty() ? formatValue(n.value, &m_checkpoint->tensors(), 160) : composite);
         }

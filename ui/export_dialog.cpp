@@ -167,8 +167,17 @@ bool ExportDialog::confirm(ExportOptions &o)
         QStringList choices;
         if (conflict->resettable) choices << tr("Reset Those Entries");
         choices << tr("Drop the Optimizer State") << tr("Export Weights Only") << tr("Cancel");
-        const int answer = askQuestion(this, "exportOptimizerQuestion", tr("Optimizer state"),
-                                       QString::fromStdString(conflict->message), choices);
+        const QString details = QString::fromStdString(conflict->details);
+        const QString text =
+            conflict->resettable
+                ? tr("Resuming training from the export would fail: its optimizer state no longer fits the "
+                     "weights (%1).\n\nReset those entries (the optimizer starts them fresh, as it does any new "
+                     "parameter), drop the optimizer state, or export the weights only?")
+                      .arg(details)
+                : tr("These edits change the model's parameters, and the optimizer state cannot be matched to "
+                     "them for certain (%1).\n\nDrop the optimizer state, or export the weights only?")
+                      .arg(details);
+        const int answer = askQuestion(this, "exportOptimizerQuestion", tr("Optimizer state"), text, choices);
         const QString picked = choices.value(answer);
         if (picked == tr("Cancel")) return false;
         if (picked == tr("Reset Those Entries")) m_optimizer->setCurrentIndex(2);

@@ -72,7 +72,11 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules);
 /// no longer fits: `resettable` when Optimizer::Reset would fit it.
 struct OptimizerMisfit : std::runtime_error
 {
-    OptimizerMisfit(const std::string &message, bool resettable) : std::runtime_error(message), resettable(resettable) {}
+    OptimizerMisfit(const std::string &message, std::string details, bool resettable)
+        : std::runtime_error(message), details(std::move(details)), resettable(resettable)
+    {
+    }
+    std::string details; ///< what no longer fits, or why the state cannot be matched
     bool resettable;
 };
 

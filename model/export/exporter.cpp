@@ -198,7 +198,7 @@ std::optional<OptimizerConflict> optimizerConflict(const Checkpoint &source, con
         ExportReport report;
         fitOptimizers(arena, source, p, options, replace, report);
     } catch (const OptimizerMisfit &e) {
-        return OptimizerConflict{e.what(), e.resettable};
+        return OptimizerConflict{e.what(), e.details, e.resettable};
     } catch (const std::exception &) {
         return std::nullopt;
     }

@@ -61,6 +61,7 @@ struct ExportReport
 struct OptimizerConflict
 {
     std::string message;
+    std::string details; ///< what no longer fits ("model.fc.weight [1000, 512] -> [10, 512], ..."), or why
     bool resettable = false;
 };
 std::optional<OptimizerConflict> optimizerConflict(const Checkpoint &source, const RuleSet &rules,

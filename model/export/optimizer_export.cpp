@@ -84,12 +84,14 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
         if (!uncertain.empty())
             throw OptimizerMisfit("these edits change the model's parameters and the optimizer state cannot be "
                                      "matched for certain (" + uncertain + "): export --weights-only, or drop the "
-                                     "optimizer state (--optimizer drop)", false);
+                                     "optimizer state (--optimizer drop)",
+                                  uncertain, false);
         std::vector<std::string> what = resized;
         if (added) what.push_back(joined(addedNames, 3) + " added");
         throw OptimizerMisfit("the optimizer state no longer fits the exported weights (" + joined(what, 3) +
                                   "): reset those entries (--optimizer reset), drop the optimizer state "
-                                  "(--optimizer drop), or export --weights-only", true);
+                                  "(--optimizer drop), or export --weights-only",
+                              joined(what, 6), true);
     }
     Value *newRoot = arena.make(ValueKind::Dict);
     *newRoot = *root;

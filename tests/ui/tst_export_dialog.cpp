@@ -126,7 +126,8 @@ void TestExportDialog::asksWhenTheOptimizerStateWouldNotFit()
     QString asked;
     answerNext("exportOptimizerQuestion", "Cancel", &asked);
     QVERIFY(!exportAndWait(dialog));
-    QVERIFY2(asked.contains("no longer fits the exported weights (model.fc.weight [1000, 512] -> [10, 512]"),
+    QVERIFY2(asked.contains("no longer fits the weights (model.fc.weight [1000, 512] -> [10, 512], "
+                            "model.fc.bias [1000] -> [10])"),
              qPrintable(asked));
     QVERIFY(!QFile::exists(dir.filePath("fixed.ckpt")));
     answerNext("exportOptimizerQuestion", "Reset Those Entries");

@@ -318,10 +318,16 @@ void TestRules::planAtAGlance()
     QCOMPARE(planText(w, "state_dict/model.layer1"), QString("all frozen"));
     QCOMPARE(planText(w, "state_dict/model.layer1.0"), QString("all frozen"));
     QCOMPARE(planText(w, "state_dict/model.fc"), QString("all dropped"));
-    QCOMPARE(planText(w, "state_dict/model"), QString("partly frozen (24 of 120), 2 dropped"));
+    QCOMPARE(planText(w, "state_dict/model"), QString("frozen 24/120, 2 dropped"));
     QCOMPARE(planText(w, "state_dict/model.layer2"), QString());
+    QVERIFY(w.selectFullName("optimizer_states"));
+    QCOMPARE(w.treeView()->currentIndex().sibling(w.treeView()->currentIndex().row(), ShapeColumn).data().toString(),
+             QString("list, 1 item"));
+    QVERIFY(w.selectFullName("hyper_parameters"));
+    QCOMPARE(w.treeView()->currentIndex().sibling(w.treeView()->currentIndex().row(), ShapeColumn).data().toString(),
+             QString("dict, 5 items"));
     w.rulesDocument()->undoStack()->undo();
-    QCOMPARE(planText(w, "state_dict/model"), QString("partly frozen (24 of 122)"));
+    QCOMPARE(planText(w, "state_dict/model"), QString("frozen 24/122"));
 }
 
 QTEST_MAIN(TestRules)

@@ -64,6 +64,11 @@ inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWid
         }
         timer->stop();
         timer->deleteLater();
+        // CKPT_SHOTS=DIR keeps a picture of every dialog the tests answer, to be looked at.
+        if (const QString shots = qEnvironmentVariable("CKPT_SHOTS"); !shots.isEmpty()) {
+            QCoreApplication::processEvents(); // laid out and painted
+            modal->grab().save(shots + "/" + name + ".png");
+        }
         act(modal);
     });
     timer->start();
