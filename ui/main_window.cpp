@@ -11,6 +11,7 @@
 #include "rules_controller.h"
 #include "rules_document.h"
 #include "rules_panel.h"
+#include "session_controller.h"
 #include "tree_controller.h"
 #include "window_helpers.h"
 
@@ -85,10 +86,20 @@ MainWindow::MainWindow(QWidget *parent)
     m_compareActions = new CompareController(this, m_compare, m_comparePanel, compareDock);
     m_diffActions = new DiffController(this, m_files, m_diff, m_diffPanel, diffDock);
 
+    m_sessions = new SessionController(this, m_banner);
     createMenus();
-    m_files->setGuards([this](const QString &path) { return beforeOpening(path); },
+    m_files->setGuards([this](const QString &path) {
+                           if (m_sessions->isOpening()) { // the session says what comes with it
+                               m_keep = KeepChoice{};
+                               return true;
+                           }
+                           return beforeOpening(path);
+                       },
                        [this] { return m_rulesActions->offerToSaveRules(tr("Close %1").arg(QFileInfo(currentPath()).fileName())); });
-    connect(m_files, &FileController::openFailed, this, [this] { m_keep.reset(); });
+    connect(m_files, &FileController::openFailed, this, [this] {
+        m_keep.reset();
+        m_sessions->openFailed();
+    });
     connect(m_files, &FileController::documentInstalled, this, &MainWindow::showDocument);
     connect(m_files, &FileController::documentClosed, this, &MainWindow::clearDocument);
     connect(m_files, &FileController::documentOpened, this, &MainWindow::documentOpened);
@@ -140,6 +151,7 @@ void MainWindow::createMenus()
     // The documents' actions go before File > Close: rules and export, then compare and diff.
     m_rulesActions->addActions(file, edit);
     m_export->addActions(file);
+    m_sessions->addActions(file);
     file->insertSeparator(closeAction(file));
     view->addAction(tr("&Rules View"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
                     [this] { raiseDock(this, m_rulesDock, 0); });
@@ -174,10 +186,12 @@ void MainWindow::leaveLastFile()
 void MainWindow::showDocument()
 {
     const QString path = m_files->document().path;
+    const std::optional<Session> session = m_sessions->takeOpening();
     if (path != m_shownPath) {
-        if (!m_shownPath.isEmpty()) leaveLastFile();
+        if (!m_shownPath.isEmpty() && !session) leaveLastFile();
         m_shownPath = path;
     }
+    if (session) applySessionState(*session, true);
     // The tree first: the rules' plan change repaints and refilters it.
     m_treeView->setTree();
     m_rules->setCheckpoint(m_files->document().checkpoint);
@@ -185,6 +199,33 @@ void MainWindow::showDocument()
     m_treeView->showDocument();
     setWindowTitle(tr("%1 - Checkpoint Studio").arg(QFileInfo(m_files->document().path).fileName()));
 }
+
+void MainWindow::applySessionState(const Session &s, bool opening)
+{
+    m_keep.reset();
+    if (m_compare->hasTarget()) m_compare->clearTarget();
+    m_rules->replaceAll(s.rules, tr("Open session"));
+    m_rules->markSaved();
+    if (!s.target.isEmpty()) m_compare->setTarget(s.target);
+    // Once the checkpoint shows, the diff starts (its A side is set then).
+    if (!s.diff.isEmpty()) opening ? m_diffActions->diffWhenOpened(s.diff) : m_diffActions->diffWith(s.diff);
+    if (!s.layout.isEmpty()) restoreState(s.layout);
+    // After the tree is laid out: the filter, then flat or modules (which lays it out again).
+    const QString filter = s.filter;
+    const int mode = s.filterMode;
+    const bool flat = s.flat;
+    QMetaObject::invokeMethod(this, [this, filter, mode, flat] {
+        m_treeView->setFilter(filter, mode);
+        if (flat != isFlat()) setFlat(flat);
+    }, Qt::QueuedConnection);
+}
+
+void MainWindow::applySession(const Session &session) { applySessionState(session, false); }
+
+bool MainWindow::saveSession(const QString &path) { return m_sessions->saveSession(path); }
+bool MainWindow::openSession(const QString &path) { return m_sessions->openSession(path); }
+bool MainWindow::isFlat() const { return m_treeView->isFlat(); }
+bool MainWindow::offerToSaveRules(const QString &action) { return m_rulesActions->offerToSaveRules(action); }
 
 void MainWindow::clearDocument()
 {

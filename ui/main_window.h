@@ -14,6 +14,8 @@ namespace ckpt {
 class CheckpointTreeModel;
 class CompareController;
 class CompareDocument;
+class SessionController;
+struct Session;
 class ComparePanel;
 class DiffController;
 class DiffDocument;
@@ -58,6 +60,14 @@ public:
     bool currentIsTensor() const;
     void setFilter(const QString &pattern, int mode);
     void setFlat(bool flat);
+    bool isFlat() const;
+    /// See RulesController: asks about unsaved rules; true when `action` may go on.
+    bool offerToSaveRules(const QString &action);
+    /// File > Save Session / Open Session (see SessionController).
+    bool saveSession(const QString &path);
+    bool openSession(const QString &path);
+    /// Restores what a session keeps, its checkpoint being the one open.
+    void applySession(const Session &session);
 
     QTreeView *treeView() const;
     CheckpointTreeModel *treeModel() const;
@@ -66,6 +76,7 @@ public:
     FilterBar *filterBar() const;
     QStringList recentFiles() const;
     RulesDocument *rulesDocument() const { return m_rules; }
+    MessageBanner *banner() const { return m_banner; }
     RulesPanel *rulesPanel() const { return m_rulesPanel; }
     CompareDocument *compareDocument() const { return m_compare; }
     ComparePanel *comparePanel() const { return m_comparePanel; }
@@ -111,6 +122,8 @@ private:
     std::optional<KeepChoice> m_keep; ///< set by beforeOpening, used when the file shows
     QString m_shownPath;              ///< the file the window last showed
     QDockWidget *m_rulesDock = nullptr;
+    SessionController *m_sessions = nullptr;
+    void applySessionState(const Session &session, bool opening);
     MessageBanner *m_banner;
     QProgressBar *m_busy;
     QLabel *m_status;

@@ -156,6 +156,8 @@ void TreeController::setFilter(const QString &pattern, int mode)
     m_filter->setPattern(pattern, FilterBar::Mode(mode));
 }
 
+bool TreeController::isFlat() const { return m_flatAction && m_flatAction->isChecked(); }
+
 void TreeController::clearFilter() { m_filter->setPattern(QString(), m_filter->mode()); }
 
 void TreeController::expandDefault()

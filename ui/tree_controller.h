@@ -51,6 +51,7 @@ public:
     bool currentIsTensor() const;
     void setFilter(const QString &pattern, int mode);
     void clearFilter();
+    bool isFlat() const;
     void setFlat(bool flat);
     void setOnlyAffected(bool on);
 

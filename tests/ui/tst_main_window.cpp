@@ -293,7 +293,8 @@ void TestMainWindow::menusListEveryControllersActionsInOrder()
     }
     QCOMPARE(menus["File"], QStringList({"Open...", "Open Folder (sharded model)...", "Open Recent", "Open Sample", "-",
                                          "Load Rules...", "Save Rules...", "Export Config for Training...",
-                                         "Export Checkpoint...", "-", "Compare with Target...",
+                                         "Export Checkpoint...", "Open Session...", "Save Session...", "-",
+                                         "Compare with Target...",
                                          "Diff With Checkpoint...", "Close", "Quit"}));
     QCOMPARE(menus["Edit"], QStringList({"Undo", "Redo", "-", "Copy Name", "Copy Shape", "Copy Path",
                                          "Copy Path as JSON", "-", "New Rule", "Clear All Rules"}));
