@@ -10,7 +10,6 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
-#include <QMessageBox>
 #include <QProgressBar>
 #include <QSettings>
 
@@ -69,11 +68,7 @@ void FileController::onLoaded()
         m_banner->showMessage(MessageBanner::Level::Error, tr("Could not open %1").arg(line));
         m_status->setText(m_document.checkpoint ? tr("Still showing %1").arg(QFileInfo(m_document.path).fileName())
                                                 : tr("Nothing open"));
-        auto *box = new QMessageBox(QMessageBox::Warning, tr("Cannot open checkpoint"), line,
-                                    QMessageBox::Ok, m_window);
-        box->setObjectName("openErrorBox");
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open(); // window-modal, never blocks the event loop
+        // One message, in the window: no dialog on top of the banner.
         Q_EMIT openFailed(loaded.path, loaded.error);
         return;
     }

@@ -35,7 +35,7 @@ int weightsNode(const Checkpoint &c, const CheckpointTree &tree)
 
 SummaryPage::SummaryPage(QWidget *parent)
     : QWidget(parent), m_header(new QLabel(this)), m_modules(new BarChart(this)),
-      m_banner(new MessageBanner(this)), m_globals(new QTableWidget(this))
+      m_banner(new MessageBanner(this)), m_globals(new QTableWidget(this)), m_noPickle(new QLabel(this))
 {
     setObjectName("summaryPage");
     m_header->setObjectName("summaryHeader");
@@ -57,6 +57,13 @@ SummaryPage::SummaryPage(QWidget *parent)
     auto *safety = new QLabel(tr("<b>Code the pickle names</b> (nothing was run)"), this);
     layout->addWidget(safety);
     layout->addWidget(m_globals, 1);
+    m_noPickle->setObjectName("noPickleNote");
+    m_noPickle->setWordWrap(true);
+    m_noPickle->setText(tr("This file holds no pickle (safetensors: a JSON header and the raw bytes), so there is "
+                           "no code it could name or run."));
+    m_noPickle->hide();
+    layout->addWidget(m_noPickle);
+    layout->addStretch();
 }
 
 void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, const QString &path)
@@ -99,6 +106,9 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
 
     const SafetyReport &r = c.safety();
+    const bool noPickle = r.globals.empty() && r.anomalies.empty() && !r.torch2.applicable;
+    m_globals->setVisible(!noPickle);
+    m_noPickle->setVisible(noPickle);
     if (r.dangerous) {
         const auto named = std::find_if(r.globals.begin(), r.globals.end(),
                                         [](const GlobalUse &g) { return g.category == GlobalCategory::Dangerous; });

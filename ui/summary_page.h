@@ -28,6 +28,7 @@ private:
     BarChart *m_modules;
     MessageBanner *m_banner;
     QTableWidget *m_globals;
+    QLabel *m_noPickle; ///< in the table's place for files without a pickle
 };
 
 } // namespace ckpt

@@ -67,6 +67,7 @@ private Q_SLOTS:
     void selectingAnotherTensorCancelsTheFirst();
     void unreadableFileKeepsWhatWasOpen();
     void flatListAndCopy();
+    void aFileWithoutPickleSaysSo();
     void copyNameIsTheKeyAndCopyPathTheTreePath();
     void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
@@ -180,11 +181,27 @@ void TestMainWindow::unreadableFileKeepsWhatWasOpen()
     QVERIFY(!failed.last().at(1).toString().contains('\n'));
     QCOMPARE(w.currentPath(), fixture("ok/resnet18.pt"));
     QCOMPARE(countTensors(w.treeModel()), 122);
-    auto *box = w.findChild<QMessageBox *>("openErrorBox");
-    QVERIFY(box);
-    QVERIFY(box->text().contains("st_overlap.safetensors"));
-    box->close();
-    QVERIFY(!w.findChild<MessageBanner *>("errorBanner")->isHidden());
+    // One message: the banner names the file and the problem; no dialog on top of it.
+    QVERIFY(w.findChildren<QMessageBox *>().isEmpty());
+    QVERIFY(QApplication::activeModalWidget() == nullptr);
+    auto *banner = w.findChild<MessageBanner *>("errorBanner");
+    QVERIFY(!banner->isHidden());
+    QVERIFY(banner->text().contains("st_overlap.safetensors"));
+    QVERIFY(banner->text().contains("overlaps"));
+}
+
+void TestMainWindow::aFileWithoutPickleSaysSo()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/tiny_vit.safetensors")));
+    auto *table = w.summaryPage()->findChild<QWidget *>("globalsTable");
+    auto *note = w.summaryPage()->findChild<QLabel *>("noPickleNote");
+    QVERIFY(table->isHidden());
+    QVERIFY(!note->isHidden());
+    QVERIFY(note->text().contains("no pickle"));
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QVERIFY(!table->isHidden());
+    QVERIFY(note->isHidden());
 }
 
 void TestMainWindow::flatListAndCopy()
