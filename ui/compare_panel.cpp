@@ -38,12 +38,16 @@ ComparePanel::ComparePanel(CompareDocument *doc, QWidget *parent)
     m_targetLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_busy->setVisible(false);
     m_filter->addItem(tr("All names"));
+    m_filter->addItem(tr("Problems (missing, unexpected, mismatched)"), -1);
     for (auto s : {CompareEntry::Status::ShapeMismatch, CompareEntry::Status::Missing, CompareEntry::Status::Unexpected,
                    CompareEntry::Status::DtypeDiffers, CompareEntry::Status::Match})
         m_filter->addItem(CompareTableModel::statusText(s), int(s));
     connect(m_filter, &QComboBox::currentIndexChanged, this, [this](int i) {
         const QVariant v = m_filter->itemData(i);
-        m_model->setStatusFilter(v.isValid() ? std::optional(CompareEntry::Status(v.toInt())) : std::nullopt);
+        using S = CompareEntry::Status;
+        if (!v.isValid()) m_model->setStatusFilter({});
+        else if (v.toInt() < 0) m_model->setStatusFilter({S::Missing, S::Unexpected, S::ShapeMismatch});
+        else m_model->setStatusFilter({S(v.toInt())});
     });
 
     auto *top = new QHBoxLayout;

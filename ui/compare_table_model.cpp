@@ -3,6 +3,8 @@
 #include "display_name.h"
 #include "model/checkpoint/checkpoint_summary.h"
 
+#include <algorithm>
+
 namespace ckpt {
 
 CompareTableModel::CompareTableModel(QObject *parent) : QAbstractTableModel(parent) {}
@@ -16,10 +18,10 @@ void CompareTableModel::setReport(const CompareReport &report, std::vector<std::
     endResetModel();
 }
 
-void CompareTableModel::setStatusFilter(std::optional<CompareEntry::Status> status)
+void CompareTableModel::setStatusFilter(std::vector<CompareEntry::Status> statuses)
 {
     beginResetModel();
-    m_filter = status;
+    m_filter = std::move(statuses);
     refilter();
     endResetModel();
 }
@@ -28,7 +30,9 @@ void CompareTableModel::refilter()
 {
     m_rows.clear();
     for (size_t i = 0; i < m_report.entries.size(); ++i)
-        if (!m_filter || m_report.entries[i].status == *m_filter) m_rows.push_back(int(i));
+        if (m_filter.empty() ||
+            std::find(m_filter.begin(), m_filter.end(), m_report.entries[i].status) != m_filter.end())
+            m_rows.push_back(int(i));
 }
 
 const CompareEntry *CompareTableModel::entryAt(int row) const

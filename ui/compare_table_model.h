@@ -21,7 +21,8 @@ public:
 
     /// `names`: the checkpoint's own names (before the rules), parallel to the plan inputs.
     void setReport(const CompareReport &report, std::vector<std::string> names);
-    void setStatusFilter(std::optional<CompareEntry::Status> status);
+    /// Only rows of these statuses; none given: every row.
+    void setStatusFilter(std::vector<CompareEntry::Status> statuses);
     const CompareEntry *entryAt(int row) const;
 
     static QString statusText(CompareEntry::Status status);
@@ -37,7 +38,7 @@ private:
 
     CompareReport m_report;
     std::vector<std::string> m_names;
-    std::optional<CompareEntry::Status> m_filter;
+    std::vector<CompareEntry::Status> m_filter;
     std::vector<int> m_rows; ///< indices into m_report.entries
 };
 

@@ -28,6 +28,8 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     m_list->setDragDropMode(QAbstractItemView::InternalMove); // drag to reorder
     m_list->setDefaultDropAction(Qt::MoveAction);
     m_diagnostics->setObjectName("diagnosticList");
+    m_diagnostics->setWordWrap(true); // a diagnostic is read whole, not scrolled sideways
+    m_diagnostics->setResizeMode(QListView::Adjust);
     auto *add = new QPushButton(tr("New Rule"), this);
     add->setObjectName("ruleNew");
     m_remove->setObjectName("ruleRemove");

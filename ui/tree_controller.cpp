@@ -45,6 +45,7 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
     m_tree->setObjectName("checkpointTree");
     m_tree->setModel(m_proxy);
     m_tree->setUniformRowHeights(true); // keeps 100k rows smooth
+    m_tree->setTextElideMode(Qt::ElideMiddle); // a long name keeps its start and its end
     m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
     m_tree->setAlternatingRowColors(true);
@@ -132,6 +133,15 @@ void TreeController::showDocument()
     m_details->setCurrentIndex(SummaryDetails);
     applyFilter();
     expandDefault();
+    fitNameColumn();
+}
+
+void TreeController::fitNameColumn()
+{
+    // The rows shown, fitted; never more than half the view (the plan and shapes stay in sight).
+    m_tree->resizeColumnToContents(NameColumn);
+    const int most = std::max(250, m_tree->viewport()->width() / 2);
+    if (m_tree->columnWidth(NameColumn) > most) m_tree->setColumnWidth(NameColumn, most);
 }
 
 void TreeController::clear()

@@ -52,6 +52,8 @@ public:
     void setFilter(const QString &pattern, int mode);
     void clearFilter();
     bool isFlat() const;
+    /// The name column as wide as the names shown (capped at half the view).
+    void fitNameColumn();
     void setFlat(bool flat);
     void setOnlyAffected(bool on);
 

@@ -54,6 +54,7 @@ private Q_SLOTS:
         QComboBox *filter = panel->statusFilter();
         filter->setCurrentIndex(filter->findText("missing"));
         QCOMPARE(size_t(panel->table()->model()->rowCount()), doc->report().missing);
+        filter->setCurrentIndex(0);
 
         // The proposals: the prefix first, then the position embedding and the classifier.
         QVERIFY(doc->proposals().size() >= 3);
@@ -65,6 +66,13 @@ private Q_SLOTS:
         QVERIFY(waitChanged(doc, [&] { doc->accept(0); }));
         QCOMPARE(w.rulesDocument()->rules().rules.size(), before + 1);
         QVERIFY(doc->report().matches > 0); // recomputed with the prefix stripped
+        // Problems only: what stands in the way of a strict load, and nothing that matches.
+        filter->setCurrentIndex(filter->findText("Problems (missing, unexpected, mismatched)"));
+        QVERIFY(doc->report().shapeMismatches > 0);
+        QCOMPARE(size_t(panel->table()->model()->rowCount()),
+                 doc->report().missing + doc->report().unexpected + doc->report().shapeMismatches);
+        QVERIFY(size_t(panel->table()->model()->rowCount()) < doc->report().entries.size());
+        filter->setCurrentIndex(0);
         QVERIFY(waitChanged(doc, [&] { doc->acceptAll(); }));
         QVERIFY(doc->report().strictOk());
         QVERIFY(doc->proposals().empty());

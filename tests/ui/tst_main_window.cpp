@@ -2,6 +2,7 @@
 #include "ui/checkpoint_tree_model.h"
 #include "ui/main_window.h"
 #include "ui_test_helpers.h"
+#include "ui/rules_panel.h"
 #include "ui/roles.h"
 #include "ui/summary_page.h"
 #include "ui/tensor_page.h"
@@ -25,6 +26,7 @@
 #include <QMimeData>
 #include <QStandardPaths>
 #include <QTreeView>
+#include <QListWidget>
 #include <QtTest>
 
 using namespace ckpt;
@@ -68,6 +70,7 @@ private Q_SLOTS:
     void unreadableFileKeepsWhatWasOpen();
     void flatListAndCopy();
     void aFileWithoutPickleSaysSo();
+    void namesFitAndElideInTheMiddle();
     void copyNameIsTheKeyAndCopyPathTheTreePath();
     void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
@@ -188,6 +191,24 @@ void TestMainWindow::unreadableFileKeepsWhatWasOpen()
     QVERIFY(!banner->isHidden());
     QVERIFY(banner->text().contains("st_overlap.safetensors"));
     QVERIFY(banner->text().contains("overlaps"));
+}
+
+void TestMainWindow::namesFitAndElideInTheMiddle()
+{
+    MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(openAndWait(w, fixture("ok/odd_names.pt")));
+    QTreeView *tree = w.treeView();
+    QCOMPARE(tree->textElideMode(), Qt::ElideMiddle);
+    // Wide enough for every name shown, unless that would take more than half the view.
+    int widest = 0;
+    for (int r = 0; r < tree->model()->rowCount(); ++r)
+        widest = std::max(widest, tree->sizeHintForIndex(tree->model()->index(r, 0)).width());
+    const int width = tree->columnWidth(0);
+    QVERIFY2(width >= widest || width >= tree->viewport()->width() / 2,
+             qPrintable(QString("%1 < %2").arg(width).arg(widest)));
+    QVERIFY(w.rulesPanel()->diagnosticList()->wordWrap());
 }
 
 void TestMainWindow::aFileWithoutPickleSaysSo()
