@@ -131,8 +131,9 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
                                     ? &m_rules->plan().tensors[size_t(input)]
                                     : nullptr;
     if (planned) {
-        if (role == Qt::BackgroundRole && m_rules->preview() && m_rules->preview()->selected[size_t(input)])
-            return QColor(255, 236, 153);
+        const bool highlighted = m_rules->preview() && m_rules->preview()->selected[size_t(input)];
+        if (role == Qt::BackgroundRole && highlighted) return QColor(255, 236, 153);
+        if (role == Qt::ForegroundRole && highlighted && !planned->dropped) return QColor(32, 33, 36); // on yellow, any theme
         if (role == Qt::FontRole && planned->dropped) {
             QFont f;
             f.setStrikeOut(true);

@@ -30,6 +30,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -111,6 +112,13 @@ MainWindow::MainWindow(QWidget *parent)
     setWindowTitle(tr("Checkpoint Studio"));
     QSettings settings;
     if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1280, 800);
+    // Never larger than the screen it opens on (1280x800 at 1.5x is 1920x1200 device pixels).
+    if (const QScreen *s = screen()) {
+        const QRect room = s->availableGeometry();
+        if (width() > room.width() || height() > room.height())
+            resize(std::min(width(), room.width() * 19 / 20), std::min(height(), room.height() * 19 / 20));
+        if (!room.contains(frameGeometry().topLeft())) move(room.topLeft());
+    }
     if (!splitter->restoreState(settings.value("window/splitter").toByteArray()))
         splitter->setSizes({width() * 3 / 5, width() * 2 / 5});
     splitter->setObjectName("mainSplitter");

@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QShortcut>
+#include <QTimer>
 #include <QStackedWidget>
 #include <QTreeView>
 
@@ -94,6 +95,14 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
     connect(m_filter, &FilterBar::changed, this, &TreeController::applyFilter);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &TreeController::showSelected);
     connect(m_tree, &QTreeView::customContextMenuRequested, this, &TreeController::showContextMenu);
+    // Rows that open wider than the column widen it (up to half the view); it never shrinks by itself.
+    connect(m_tree, &QTreeView::expanded, this, [this] {
+        QTimer::singleShot(0, this, [this] {
+            const int most = std::max(250, m_tree->viewport()->width() / 2);
+            const int wanted = std::min(static_cast<QAbstractItemView *>(m_tree)->sizeHintForColumn(NameColumn), most);
+            if (wanted > m_tree->columnWidth(NameColumn)) m_tree->setColumnWidth(NameColumn, wanted);
+        });
+    });
     auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_tree, nullptr, nullptr, Qt::WidgetShortcut);
     connect(escape, &QShortcut::activated, this, &TreeController::clearFilter);
 }
@@ -138,10 +147,10 @@ void TreeController::showDocument()
 
 void TreeController::fitNameColumn()
 {
-    // The rows shown, fitted; never more than half the view (the plan and shapes stay in sight).
-    m_tree->resizeColumnToContents(NameColumn);
+    // The rows shown, fitted: at least the default width, never more than half the view (the
+    // plan and shapes stay in sight).
     const int most = std::max(250, m_tree->viewport()->width() / 2);
-    if (m_tree->columnWidth(NameColumn) > most) m_tree->setColumnWidth(NameColumn, most);
+    m_tree->setColumnWidth(NameColumn, std::clamp(static_cast<QAbstractItemView *>(m_tree)->sizeHintForColumn(NameColumn), 250, most));
 }
 
 void TreeController::clear()

@@ -1,6 +1,8 @@
 #include "bar_chart.h"
 
 #include <QVBoxLayout>
+#include "plot_palette.h"
+
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@ namespace ckpt {
 
 BarChart::BarChart(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
 {
+    followPalette(m_plot);
     setObjectName("barChart");
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

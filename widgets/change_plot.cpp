@@ -3,6 +3,8 @@
 #include <QCheckBox>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include "plot_palette.h"
+
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@ namespace ckpt {
 ChangePlot::ChangePlot(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_log(new QCheckBox(tr("Log scale"), this))
 {
+    followPalette(m_plot);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(QColor(66, 133, 244));

@@ -2,6 +2,8 @@
 
 #include <QCheckBox>
 #include <QVBoxLayout>
+#include "plot_palette.h"
+
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@ namespace ckpt {
 HistogramPlot::HistogramPlot(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_log(new QCheckBox(tr("Log counts"), this))
 {
+    followPalette(m_plot);
     setObjectName("histogramPlot");
     m_log->setObjectName("histogramLog");
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);

@@ -2,6 +2,8 @@
 
 #include <QCheckBox>
 #include <QVBoxLayout>
+#include "plot_palette.h"
+
 #include <qcustomplot.h>
 
 #include <algorithm>
@@ -11,10 +13,10 @@ namespace ckpt {
 OverlayHistogramPlot::OverlayHistogramPlot(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_log(new QCheckBox(tr("Log counts"), this))
 {
+    followPalette(m_plot);
     m_plot->yAxis->setLabel(tr("count"));
     m_plot->setMinimumHeight(110);
     m_plot->legend->setVisible(true);
-    m_plot->legend->setBrush(QColor(255, 255, 255, 200));
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     connect(m_log, &QCheckBox::toggled, this, &OverlayHistogramPlot::refresh);
     auto *layout = new QVBoxLayout(this);

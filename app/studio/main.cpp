@@ -10,6 +10,8 @@
 #include "model/rules/rule_config.h"
 
 #include <QApplication>
+#include <QStyle>
+#include <QPalette>
 #include <QCommandLineParser>
 #include <QRegularExpression>
 #include <QTimer>
@@ -38,8 +40,34 @@ int main(int argc, char **argv)
     const QCommandLineOption showExport("show-export", "Open the Export dialog once the file is open.");
     const QCommandLineOption target("target", "Compare with this target architecture once open.", "path");
     const QCommandLineOption acceptFixes("accept-fixes", "With --target: accept every proposed fix.");
-    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport, target, acceptFixes});
+    const QCommandLineOption palette("palette", "Use a light or dark palette (Fusion) instead of the system's.",
+                                     "light|dark");
+    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport, target, acceptFixes, palette});
     parser.process(app);
+    if (parser.isSet(palette)) {
+        QApplication::setStyle(QStringLiteral("Fusion"));
+        QPalette p = QApplication::style()->standardPalette();
+        if (parser.value(palette) == "dark") {
+            const QColor window(45, 45, 48), base(30, 30, 32), text(230, 230, 230), mid(90, 90, 95);
+            p.setColor(QPalette::Window, window);
+            p.setColor(QPalette::WindowText, text);
+            p.setColor(QPalette::Base, base);
+            p.setColor(QPalette::AlternateBase, window);
+            p.setColor(QPalette::Text, text);
+            p.setColor(QPalette::Button, window);
+            p.setColor(QPalette::ButtonText, text);
+            p.setColor(QPalette::Mid, mid);
+            p.setColor(QPalette::Highlight, QColor(66, 133, 244));
+            p.setColor(QPalette::HighlightedText, Qt::white);
+            p.setColor(QPalette::ToolTipBase, window);
+            p.setColor(QPalette::ToolTipText, text);
+            p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));
+            p.setColor(QPalette::Disabled, QPalette::Text, QColor(130, 130, 130));
+            p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(130, 130, 130));
+            p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(130, 130, 130));
+        }
+        QApplication::setPalette(p);
+    }
 
     ckpt::MainWindow window;
     window.show();

@@ -27,7 +27,9 @@
 #include <QStandardPaths>
 #include <QTreeView>
 #include <QListWidget>
+#include <QScreen>
 #include <QtTest>
+#include <qcustomplot.h>
 
 using namespace ckpt;
 using namespace ckpt::test;
@@ -71,6 +73,7 @@ private Q_SLOTS:
     void flatListAndCopy();
     void aFileWithoutPickleSaysSo();
     void namesFitAndElideInTheMiddle();
+    void fitsTheScreenAndChartsFollowThePalette();
     void copyNameIsTheKeyAndCopyPathTheTreePath();
     void oddNamesShowEscapedAndCopyAsTheyAre();
     void dropOpensAndRecentRemembers();
@@ -191,6 +194,27 @@ void TestMainWindow::unreadableFileKeepsWhatWasOpen()
     QVERIFY(!banner->isHidden());
     QVERIFY(banner->text().contains("st_overlap.safetensors"));
     QVERIFY(banner->text().contains("overlaps"));
+}
+
+void TestMainWindow::fitsTheScreenAndChartsFollowThePalette()
+{
+    MainWindow w; // the offscreen screen is 800x600: smaller than the 1280x800 default
+    const QRect room = w.screen()->availableGeometry();
+    QVERIFY(w.width() <= room.width());
+    QVERIFY(w.height() <= room.height());
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(32, 33, 36));
+    dark.setColor(QPalette::WindowText, QColor(232, 234, 237));
+    dark.setColor(QPalette::Base, QColor(41, 42, 45));
+    dark.setColor(QPalette::Text, QColor(232, 234, 237));
+    w.setPalette(dark);
+    const auto plots = w.findChildren<QCustomPlot *>();
+    QVERIFY(!plots.isEmpty());
+    for (QCustomPlot *plot : plots) {
+        QCOMPARE(plot->xAxis->tickLabelColor(), QColor(232, 234, 237));
+        QCOMPARE(plot->yAxis->labelColor(), QColor(232, 234, 237));
+    }
 }
 
 void TestMainWindow::namesFitAndElideInTheMiddle()
