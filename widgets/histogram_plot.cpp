@@ -7,6 +7,7 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ckpt {
 
@@ -60,8 +61,20 @@ void HistogramPlot::refresh()
     const bool log = m_log->isChecked();
     QVector<double> x, y;
     const int n = int(m_counts.size());
-    const double width = n ? (m_max - m_min) / n : 1.0;
     qint64 top = 1;
+    if (n && !(m_max > m_min)) { // a constant tensor: one bar at its value, on an axis around it
+        qint64 all = 0;
+        for (qint64 c : m_counts) all += c;
+        const double span = std::max(std::abs(m_min) * 0.1, 0.5);
+        m_bars->setWidth(span / 5);
+        m_bars->setData({m_min}, {double(all)}, true);
+        m_plot->yAxis->setScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+        m_plot->yAxis->setRange(log ? 0.5 : 0, double(std::max<qint64>(all, 1)) * (log ? 2 : 1.05));
+        m_plot->xAxis->setRange(m_min - span, m_min + span);
+        m_plot->replot();
+        return;
+    }
+    const double width = n ? (m_max - m_min) / n : 1.0;
     for (int i = 0; i < n; ++i) {
         x << m_min + (i + 0.5) * width;
         // On a log axis an empty bin has no bar; 0.5 keeps it off the axis.

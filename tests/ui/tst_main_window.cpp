@@ -159,6 +159,14 @@ void TestMainWindow::selectingATensorComputesItsStatistics()
     QCOMPARE(w.tensorPage()->statText("nans"), QStringLiteral("0"));
     QVERIFY(w.tensorPage()->statText("zeros").startsWith("0 "));
     QVERIFY(!w.tensorPage()->histogram()->logScale());
+    // A constant tensor (a fresh BatchNorm's weight, all ones): its one bar on an axis around it.
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    QVERIFY(w.selectFullName("bn1.weight"));
+    QVERIFY(done.wait(20000));
+    QCOMPARE(w.tensorPage()->statText("min"), w.tensorPage()->statText("max"));
+    const QCPRange range = w.tensorPage()->histogram()->plot()->xAxis->range();
+    QVERIFY2(range.lower < 1 && range.upper > 1 && range.size() >= 0.1,
+             qPrintable(QString("%1 .. %2").arg(range.lower).arg(range.upper)));
 }
 
 void TestMainWindow::selectingAnotherTensorCancelsTheFirst()
