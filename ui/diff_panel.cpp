@@ -22,6 +22,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QTimer>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -72,6 +73,16 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_table->setModel(m_proxy);
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(DiffTableModel::NameColumn, Qt::AscendingOrder);
+    // A metric's first click shows the biggest changes first; a second click turns it round.
+    connect(m_table->horizontalHeader(), &QHeaderView::sortIndicatorChanged, this, [this](int column, Qt::SortOrder order) {
+        const bool metric = column >= DiffTableModel::RelColumn && column <= DiffTableModel::ChangedColumn &&
+                            column != DiffTableModel::CosineColumn; // cosine: smallest is the biggest change
+        const bool firstClick = column != m_sortColumn;
+        m_sortColumn = column;
+        const Qt::SortOrder wanted = column == DiffTableModel::CosineColumn ? Qt::AscendingOrder : Qt::DescendingOrder;
+        if (firstClick && (metric || column == DiffTableModel::CosineColumn) && order != wanted)
+            QTimer::singleShot(0, this, [this, column, wanted] { m_table->sortByColumn(column, wanted); });
+    });
     setUpReportTable(m_table);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setColumnWidth(DiffTableModel::NameColumn, 230);
@@ -141,6 +152,12 @@ void DiffPanel::refresh()
     m_cancel->hide();
     const DiffReport *r = m_doc->report();
     m_model->setReport(r);
+    if (r) { // the names as wide as they are, up to 45% of the table
+        m_table->resizeColumnToContents(DiffTableModel::NameColumn);
+        const int most = std::max(230, m_table->viewport()->width() * 45 / 100);
+        m_table->setColumnWidth(DiffTableModel::NameColumn,
+                                std::clamp(m_table->columnWidth(DiffTableModel::NameColumn), 160, most));
+    }
     m_values->clear();
     m_difference->clear();
     if (!r) {

@@ -67,6 +67,7 @@ private:
     OverlayHistogramPlot *m_values;
     HistogramPlot *m_difference;
     QLabel *m_tensorTitle;
+    int m_sortColumn = 0; ///< the column sorted by before the last click
 };
 
 } // namespace ckpt

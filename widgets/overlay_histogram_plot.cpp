@@ -17,7 +17,14 @@ OverlayHistogramPlot::OverlayHistogramPlot(QWidget *parent)
     m_plot->yAxis->setLabel(tr("count"));
     m_plot->setMinimumHeight(110);
     m_plot->legend->setVisible(true);
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // The legend in a row of its own above the plot, never over the data.
+    auto *legendRow = new QCPLayoutGrid;
+    m_plot->plotLayout()->insertRow(0);
+    m_plot->plotLayout()->addElement(0, 0, legendRow);
+    legendRow->addElement(0, 0, m_plot->legend);
+    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    legendRow->setMargins(QMargins(0, 0, 0, 0));
     connect(m_log, &QCheckBox::toggled, this, &OverlayHistogramPlot::refresh);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

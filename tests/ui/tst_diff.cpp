@@ -11,6 +11,9 @@
 #include "model/rules/rule_config.h"
 
 #include <QComboBox>
+#include <QHeaderView>
+#include "widgets/change_plot.h"
+#include <qcustomplot.h>
 #include <QTableView>
 #include <QTest>
 #include <QTreeView>
@@ -86,6 +89,42 @@ private Q_SLOTS:
         Q_EMIT panel->table()->activated(row);
         const TensorDiff &shown = r.tensors[size_t(row.data(DiffTableModel::IndexRole).toInt())];
         QCOMPARE(tree->currentIndex().data(EntryRole).toInt(), shown.a);
+    }
+
+    void thePlotNamesLayersZoomsAndTheTableSortsBiggestFirst()
+    {
+        MainWindow w;
+        w.resize(1280, 800);
+        w.show();
+        QVERIFY(openAndWait(w, fixture("ok/tiny_vit.pt")));
+        QVERIFY(diffAndWait(w, fixture("compare/tiny_vit_tuned.pt")));
+        const DiffReport &r = *w.diffDocument()->report();
+        DiffPanel *panel = w.diffPanel();
+        // The names fit (up to 45% of the table).
+        QTableView *table = panel->table();
+        const int wanted = static_cast<QAbstractItemView *>(table)->sizeHintForColumn(DiffTableModel::NameColumn);
+        QVERIFY(table->columnWidth(DiffTableModel::NameColumn) >= std::min(wanted, table->viewport()->width() * 45 / 100));
+        // The first click on a metric's header sorts biggest first.
+        QHeaderView *header = panel->table()->horizontalHeader();
+        const int x = header->sectionViewportPosition(DiffTableModel::RelColumn) + 5;
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, QPoint(x, header->height() / 2));
+        QTRY_COMPARE(header->sortIndicatorOrder(), Qt::DescendingOrder);
+        QCOMPARE(header->sortIndicatorSection(), int(DiffTableModel::RelColumn));
+        const int top = panel->table()->model()->index(0, 0).data(DiffTableModel::IndexRole).toInt();
+        for (const auto &d : r.tensors) QVERIFY(d.relL2 <= r.tensors[size_t(top)].relL2);
+        QTest::mouseClick(header->viewport(), Qt::LeftButton, {}, QPoint(x, header->height() / 2));
+        QTRY_COMPARE(header->sortIndicatorOrder(), Qt::AscendingOrder); // the second click turns it round
+        // The plot names layers under its axis; zooming in names more of the ones in view.
+        ChangePlot *plot = panel->changePlot();
+        QTRY_VERIFY(!plot->axisLabels().isEmpty());
+        const QStringList all = plot->axisLabels();
+        QVERIFY2(all.contains(QString("…r_layer_0.mlp.0")), qPrintable(all.join(", "))); // the layer, in short
+        for (const QString &label : all) QVERIFY(label.size() <= 16);
+        plot->plot()->xAxis->setRange(0, 4);
+        QTRY_VERIFY(plot->axisLabels().size() >= 4);
+        plot->showAll();
+        QCOMPARE(plot->plot()->xAxis->range().lower, -1.0);
+        QVERIFY(plot->plot()->interactions().testFlag(QCP::iRangeZoom));
     }
 
     void theRulesRenamesAlignNames()
