@@ -260,7 +260,7 @@ void MainWindow::showHelp()
                                    "<tr><td>Ctrl+1</td><td>File summary</td></tr>"
                                    "<tr><td>Ctrl+N, Ctrl+2</td><td>New rule (the cursor in its pattern), the rules view</td></tr>"
                                    "<tr><td>Ctrl+Z, Ctrl+Shift+Z</td><td>Undo, redo (rules and accepted fixes), from any field</td></tr>"
-                                   "<tr><td>Ctrl+Shift+L, Ctrl+S</td><td>Load rules, save rules</td></tr>"
+                                   "<tr><td>Ctrl+Shift+L, Ctrl+S, Ctrl+Shift+P</td><td>Load rules, save rules, preview the config in any format</td></tr>"
                                    "<tr><td>Ctrl+Shift+A</td><td>Only what the rules affect</td></tr>"
                                    "<tr><td>Ctrl+Shift+S</td><td>Export the checkpoint</td></tr>"
                                    "<tr><td>Ctrl+T, Ctrl+3</td><td>Compare with a target model, the compare view</td></tr>"
@@ -332,5 +332,10 @@ bool MainWindow::addRuleForNode(int node, const QString &action, const QString &
     return m_rulesActions->addRuleForNode(node, action, argument);
 }
 ExportDialog *MainWindow::showExportDialog() { return m_export->showExportDialog(); }
+ConfigPreviewDialog *MainWindow::showConfigPreview()
+{
+    m_rulesActions->showConfigPreview();
+    return m_rulesActions->configPreview();
+}
 
 } // namespace ckpt

@@ -14,6 +14,7 @@ namespace ckpt {
 class CheckpointTreeModel;
 class CompareController;
 class CompareDocument;
+class ConfigPreviewDialog;
 class SessionController;
 struct Session;
 class ComparePanel;
@@ -97,6 +98,8 @@ public:
     /// File > Export Checkpoint: the dialog (non-modal to the event loop), or null when
     /// nothing is open.
     ExportDialog *showExportDialog();
+    /// File > Preview Config: the dialog (kept while the window lives).
+    ConfigPreviewDialog *showConfigPreview();
 
 Q_SIGNALS:
     void documentOpened(const QString &path);

@@ -3,6 +3,7 @@
 #include "file_controller.h"
 #include "rules_document.h"
 #include "rules_panel.h"
+#include "config_preview_dialog.h"
 #include "window_helpers.h"
 
 #include "model/base/atomic_file.h"
@@ -45,6 +46,8 @@ void RulesController::addActions(QMenu *file, QMenu *edit)
                                                           tr("JSON (*.json);;YAML (*.yaml)"));
         if (!path.isEmpty()) exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
     });
+    QAction *preview = insertFileAction(file, tr("&Preview Config..."), QKeySequence(tr("Ctrl+Shift+P")), this);
+    connect(preview, &QAction::triggered, this, &RulesController::showConfigPreview);
     QAction *exportConfig = insertFileAction(file, tr("&Export Config for Training..."), QKeySequence(), this);
     connect(exportConfig, &QAction::triggered, this, [this] {
         QString filter;
@@ -117,17 +120,18 @@ bool RulesController::offerToSaveRules(const QString &action)
     return !path.isEmpty() && exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
 }
 
-bool RulesController::exportRules(const QString &path, const QString &format)
+std::optional<std::string> RulesController::configText(const QString &format, const QString &fileName,
+                                                       QString *error) const
 {
     const RuleSet &rules = m_rules->rules();
     std::string text;
     if (format == "json" || format == "yaml") {
         text = writeRules(rules, format == "json" ? ConfigFormat::Json : ConfigFormat::Yaml);
     } else if (!m_files->document().checkpoint || m_rules->inputs().empty()) {
-        m_banner->showMessage(MessageBanner::Level::Error, tr("Open a checkpoint with weights first."));
-        return false;
+        *error = tr("Open a checkpoint with weights first.");
+        return std::nullopt;
     } else if (format == "python") {
-        text = emitPythonFunction(m_rules->inputs(), rules, m_rules->plan(), QFileInfo(path).fileName().toStdString());
+        text = emitPythonFunction(m_rules->inputs(), rules, m_rules->plan(), fileName.toStdString());
     } else if (format == "anemoi") {
         text = emitAnemoiYaml(m_rules->inputs(), m_rules->plan());
     } else if (format == "kempnerforge") {
@@ -138,7 +142,43 @@ bool RulesController::exportRules(const QString &path, const QString &format)
         text = writeConfig(rules, *m_files->document().checkpoint, m_files->document().path.toStdString(), m_rules->inputs(),
                            m_rules->plan(), format == "config-yaml" ? ConfigFormat::Yaml : ConfigFormat::Json);
     }
-    auto written = writeFileAtomically(path.toStdString(), text);
+    return text;
+}
+
+void RulesController::showConfigPreview()
+{
+    if (m_preview) {
+        m_preview->show();
+        m_preview->raise();
+        return;
+    }
+    m_preview = new ConfigPreviewDialog(
+        [this](const QString &format, QString *error) {
+            const QString name = format == "python" ? QStringLiteral("apply_rules.py") : QStringLiteral("rules.config.json");
+            return configText(format, name, error);
+        },
+        [this](const QString &format) {
+            static const QMap<QString, QString> suffix = {{"config-json", "config.json"}, {"config-yaml", "config.yaml"},
+                                                          {"json", "json"}, {"yaml", "yaml"}, {"python", "py"},
+                                                          {"anemoi", "anemoi.yaml"}, {"kempnerforge", "toml"},
+                                                          {"linnaeus", "linnaeus.yaml"}};
+            const QString path = QFileDialog::getSaveFileName(m_preview, tr("Save config"), "rules." + suffix.value(format));
+            if (!path.isEmpty()) exportRules(path, format);
+        },
+        m_window);
+    connect(m_rules, &RulesDocument::planChanged, m_preview, &ConfigPreviewDialog::refresh);
+    m_preview->show();
+}
+
+bool RulesController::exportRules(const QString &path, const QString &format)
+{
+    QString error;
+    const auto text = configText(format, QFileInfo(path).fileName(), &error);
+    if (!text) {
+        m_banner->showMessage(MessageBanner::Level::Error, error);
+        return false;
+    }
+    auto written = writeFileAtomically(path.toStdString(), *text);
     if (!written) {
         m_banner->showMessage(MessageBanner::Level::Error,
                               tr("Could not write %1: %2").arg(path, QString::fromStdString(written.error().message)));

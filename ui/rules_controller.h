@@ -13,6 +13,7 @@ class QWidget;
 
 namespace ckpt {
 
+class ConfigPreviewDialog;
 class FileController;
 class MessageBanner;
 class RulesDocument;
@@ -38,6 +39,12 @@ public:
     /// (".config.json"/".config.yaml"), the Python function (".py") or a trainer's block
     /// ("anemoi", "kempnerforge", "linnaeus").
     bool exportRules(const QString &path, const QString &format);
+    /// The text exportRules writes in `format` (json, yaml, config-json, config-yaml, python,
+    /// anemoi, kempnerforge, linnaeus) for a file named `fileName`; nullopt with `error`
+    /// when it needs an open checkpoint.
+    std::optional<std::string> configText(const QString &format, const QString &fileName, QString *error) const;
+    /// Edit > Preview Config: the text of any format, copied or saved from there.
+    void showConfigPreview();
     /// The tree row's rule actions, as the context menu offers them: "freeze", "unfreeze",
     /// "drop", "rename" (with a new prefix), "group" (with a name), "cast" (with a dtype).
     bool addRuleForNode(int node, const QString &action, const QString &argument = {});
@@ -46,7 +53,10 @@ public:
     /// Adds the rule actions for tree node `node` to a context menu.
     void addRuleMenu(QMenu *menu, const QList<int> &nodes);
 
+    ConfigPreviewDialog *configPreview() const { return m_preview; }
+
 private:
+    ConfigPreviewDialog *m_preview = nullptr;
     std::optional<Rule> ruleForNode(int node, const QString &action, const QString &argument) const;
     QWidget *m_window;
     FileController *m_files;

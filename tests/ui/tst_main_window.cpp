@@ -362,7 +362,7 @@ void TestMainWindow::menusListEveryControllersActionsInOrder()
         menus[top->text().remove('&')] = items;
     }
     QCOMPARE(menus["File"], QStringList({"Open...", "Open Folder (sharded model)...", "Open Recent", "Open Sample", "-",
-                                         "Load Rules...", "Save Rules...", "Export Config for Training...",
+                                         "Load Rules...", "Save Rules...", "Preview Config...", "Export Config for Training...",
                                          "Export Checkpoint...", "Open Session...", "Save Session...", "-",
                                          "Compare with Target...",
                                          "Diff With Checkpoint...", "Close", "Quit"}));

@@ -1,6 +1,7 @@
 // The rules in the window: undo/redo, the editor's validation and live preview, rules made
 // from tree rows, loading and exporting configs, "only affected", diagnostics.
 #include "ui/checkpoint_tree_model.h"
+#include "ui/config_preview_dialog.h"
 #include "ui/export_dialog.h"
 #include "ui/main_window.h"
 #include "ui_test_helpers.h"
@@ -13,7 +14,9 @@
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/rules/rule_config.h"
 
+#include <QClipboard>
 #include <QComboBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -77,6 +80,7 @@ private Q_SLOTS:
     void editorForgetsWhatIsGone();
     void contextMenuActsOnEverySelectedRow();
     void planAtAGlance();
+    void configPreviewShowsEveryFormatAndCopies();
 };
 
 void TestRules::undoRedoRoundTrips()
@@ -328,6 +332,42 @@ void TestRules::planAtAGlance()
              QString("dict, 5 items"));
     w.rulesDocument()->undoStack()->undo();
     QCOMPARE(planText(w, "state_dict/model"), QString("frozen 24/122"));
+}
+
+void TestRules::configPreviewShowsEveryFormatAndCopies()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+    ConfigPreviewDialog *preview = w.showConfigPreview();
+    QVERIFY(preview);
+    auto *format = preview->findChild<QComboBox *>("previewFormat");
+    QTemporaryDir dir;
+    // Each format previews exactly what saving it writes.
+    for (int i = 0; i < format->count(); ++i) {
+        format->setCurrentIndex(i);
+        const QString key = format->currentData().toString();
+        if (key == "python") continue; // its text names the file it is saved as
+        const QString path = dir.filePath("out." + key);
+        QVERIFY(w.exportRules(path, key));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QString written = QString::fromUtf8(f.readAll());
+        QString shown = preview->text();
+        if (key.startsWith("config-")) { // the source's identity names the file it came from, not where it goes
+            QCOMPARE(shown.size() > 0, true);
+            QVERIFY(shown.contains("layer1."));
+            continue;
+        }
+        QCOMPARE(shown, written);
+    }
+    // It follows the rules while open, and copies.
+    preview->setFormat("json");
+    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+    QVERIFY(preview->text().contains("fc."));
+    preview->findChild<QPushButton *>("previewCopy")->click();
+    QCOMPARE(QApplication::clipboard()->text(), preview->text());
+    keepPicture(preview, "configPreview");
 }
 
 QTEST_MAIN(TestRules)

@@ -45,6 +45,16 @@ inline int countTensors(QAbstractItemModel *m, const QModelIndex &parent = {})
     return n;
 }
 
+/// CKPT_SHOTS=DIR keeps a picture of the windows the tests look at (every dialog they
+/// answer), to be looked at.
+inline void keepPicture(QWidget *w, const QString &name)
+{
+    const QString shots = qEnvironmentVariable("CKPT_SHOTS");
+    if (shots.isEmpty()) return;
+    QCoreApplication::processEvents(); // laid out and painted
+    w->grab().save(shots + "/" + name + ".png");
+}
+
 /// Calls `act` on the next modal window named `name` once it shows (within 10 s). The timer
 /// it returns may be stopped (forget()) when no such window is expected any more.
 inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWidget *)> act)
@@ -64,11 +74,7 @@ inline QPointer<QTimer> onNextModal(const QString &name, std::function<void(QWid
         }
         timer->stop();
         timer->deleteLater();
-        // CKPT_SHOTS=DIR keeps a picture of every dialog the tests answer, to be looked at.
-        if (const QString shots = qEnvironmentVariable("CKPT_SHOTS"); !shots.isEmpty()) {
-            QCoreApplication::processEvents(); // laid out and painted
-            modal->grab().save(shots + "/" + name + ".png");
-        }
+        keepPicture(modal, name);
         act(modal);
     });
     timer->start();
