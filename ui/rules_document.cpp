@@ -51,6 +51,7 @@ QString RulesDocument::weightsPrefix() const
 
 void RulesDocument::evaluate()
 {
+    m_previewBase.reset(); // the rules or the weights changed: what an edited rule sees, too
     m_plan = {};
     if (!m_inputs.empty()) {
         auto compiled = CompiledRules::compile(m_rules);
@@ -144,7 +145,10 @@ void RulesDocument::setPreview(int position, const std::optional<Rule> &candidat
     m_preview.reset();
     m_previewError.clear();
     if (candidate && !m_inputs.empty()) {
-        auto preview = previewRule(m_rules, size_t(std::max(0, position)), *candidate, m_inputs);
+        const size_t at = std::min(size_t(std::max(0, position)), m_rules.rules.size());
+        if (!m_previewBase || m_previewBase->position() != at || m_previewBase->size() != m_inputs.size())
+            m_previewBase = std::make_unique<PreviewBase>(m_rules, at, m_inputs);
+        auto preview = m_previewBase->preview(*candidate);
         if (preview) m_preview = std::move(preview.value());
         else m_previewError = QString::fromStdString(preview.error().message);
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/rules/rule_engine.h"
+#include "model/rules/rule_preview.h"
 #include "model/rules/rule_set.h"
 
 #include <QObject>
@@ -79,6 +80,9 @@ private:
     Plan m_plan;
     QString m_problem;
     std::optional<RulePreview> m_preview;
+    /// What the edited rule sees, kept while the rules and weights stay as they are: a
+    /// keystroke then runs only the rule being typed.
+    std::unique_ptr<PreviewBase> m_previewBase;
     QString m_previewError;
     std::string m_saved; ///< the rules last saved, canonical JSON
     QUndoStack *m_undo;

@@ -256,28 +256,6 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
     return plan;
 }
 
-Result<RulePreview> previewRule(const RuleSet &rules, size_t position, const Rule &candidate,
-                                const std::vector<PlanInput> &inputs)
-{
-    RuleSet before = rules;
-    before.rules.resize(std::min(position, rules.rules.size()));
-    before.schedule.clear();
-    RuleSet &with = before;
-    Rule enabled = candidate;
-    enabled.enabled = true;
-    with.rules.push_back(enabled);
-    auto compiled = CompiledRules::compile(with);
-    if (!compiled) return compiled.error();
-    RulePreview p;
-    p.selected = (*compiled)->selectedBy(with.rules.size() - 1, inputs);
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        if (!p.selected[i]) continue;
-        ++p.tensors;
-        p.parameters += inputs[i].numel;
-    }
-    return p;
-}
-
 std::optional<std::string> plannedModuleName(const std::vector<PlanInput> &inputs, const Plan &plan,
                                              const std::string &module)
 {

@@ -99,18 +99,6 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
-/// What `candidate` would select if it stood at `position` in the rules (seeing the names
-/// the rules before it produce): the live preview while a rule is edited. Errors are the
-/// candidate's own (an invalid pattern as it is being typed).
-struct RulePreview
-{
-    std::vector<bool> selected; ///< parallel to the inputs
-    size_t tensors = 0;
-    int64_t parameters = 0;
-};
-Result<RulePreview> previewRule(const RuleSet &rules, size_t position, const Rule &candidate,
-                                const std::vector<PlanInput> &inputs);
-
 /// The name a module of the checkpoint has once the plan's renames ran (what a rule added at
 /// the end must say): judged from the tensors under it, which must all agree; nullopt when
 /// the renames split the module or dropped all of it.

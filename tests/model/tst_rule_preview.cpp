@@ -2,7 +2,7 @@
 // it is added: the same tensors, counted the same way, wherever the rule stands, on a table
 // large enough to be split between threads.
 #include "model/rules/rule_config.h"
-#include "model/rules/rule_engine.h"
+#include "model/rules/rule_preview.h"
 
 #include <QTest>
 
@@ -100,6 +100,39 @@ private Q_SLOTS:
             selected += expected;
         }
         QCOMPARE(selected, preview->tensors);
+    }
+
+    /// One base, many keystrokes: a regular expression typed character by character (invalid
+    /// on the way), each preview equal to what the plan makes of that rule.
+    void oneBaseServesEveryKeystroke()
+    {
+        auto inputs = names();
+        auto set = parseConfig(kRules, ConfigFormat::Json);
+        QVERIFY(set);
+        const size_t position = 4;
+        const PreviewBase base(*set, position, inputs);
+        const std::string typed = R"(e\.1\d\.w)";
+        for (size_t n = 1; n <= typed.size(); ++n) {
+            const std::string pattern = typed.substr(0, n);
+            const auto rule = ruleFromJson(R"({"action": "drop", "match": {"regex": ")" + pattern + R"("}})");
+            if (!rule) continue; // a JSON escape cut in half
+            auto preview = base.preview(*rule);
+            RuleSet with = *set;
+            with.rules.resize(position);
+            with.rules.push_back(*rule);
+            auto compiled = CompiledRules::compile(with);
+            QCOMPARE(bool(preview), bool(compiled)); // an invalid pattern: both say so
+            if (!preview) continue;
+            const Plan before = [&] {
+                RuleSet b = with;
+                b.rules.pop_back();
+                return (*CompiledRules::compile(b))->evaluate(inputs);
+            }();
+            const Plan after = (*compiled)->evaluate(inputs);
+            QCOMPARE(preview->tensors, after.rules.back().tensors);
+            for (size_t i = 0; i < inputs.size(); ++i)
+                QVERIFY2(preview->selected[i] == (after.tensors[i].dropped && !before.tensors[i].dropped), pattern.c_str());
+        }
     }
 };
 
