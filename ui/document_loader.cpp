@@ -2,9 +2,12 @@
 
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_tree.h"
+#include "model/rules/rule_engine.h"
 
 #include <QElapsedTimer>
 #include <QtConcurrent>
+
+#include <future>
 
 namespace ckpt {
 
@@ -21,8 +24,15 @@ QFuture<LoadedDocument> loadDocument(const QString &path, bool flat)
             return d;
         }
         d.checkpoint = opened.value();
+        // The weights the rules will see, listed on a second thread while the tree is built.
+        auto listing = std::async(std::launch::async, [checkpoint = d.checkpoint] {
+            return planInputs(*checkpoint, std::nullopt);
+        });
         d.tree = std::make_shared<const CheckpointTree>(
             CheckpointTree::build(*d.checkpoint, {.flat = flat}));
+        auto inputs = listing.get();
+        if (inputs) d.inputs = std::make_shared<const std::vector<PlanInput>>(std::move(inputs.value()));
+        else d.weightsProblem = QString::fromStdString(inputs.error().message);
         d.milliseconds = timer.elapsed();
         return d;
     });

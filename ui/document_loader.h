@@ -4,11 +4,13 @@
 #include <QString>
 
 #include <memory>
+#include <vector>
 
 namespace ckpt {
 
 class Checkpoint;
 class CheckpointTree;
+struct PlanInput;
 
 /// An opened checkpoint and its tree, or the one-line reason it could not be opened.
 struct LoadedDocument
@@ -17,6 +19,10 @@ struct LoadedDocument
     std::shared_ptr<const Checkpoint> checkpoint;
     std::shared_ptr<const CheckpointTree> tree;
     QString error;
+    /// The best weights candidate's tensors (what rules see unless they name other weights),
+    /// listed beside the tree; null with `weightsProblem` when there is none.
+    std::shared_ptr<const std::vector<PlanInput>> inputs;
+    QString weightsProblem;
     qint64 milliseconds = 0; ///< opening and building the tree, on the worker
 };
 

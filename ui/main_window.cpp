@@ -202,7 +202,8 @@ void MainWindow::showDocument()
     if (session) applySessionState(*session, true);
     // The tree first: the rules' plan change repaints and refilters it.
     m_treeView->setTree();
-    m_rules->setCheckpoint(m_files->document().checkpoint);
+    m_rules->setCheckpoint(m_files->document().checkpoint, m_files->document().inputs,
+                           m_files->document().weightsProblem);
     m_diffActions->showDocument();
     m_treeView->showDocument();
     setWindowTitle(tr("%1 - Checkpoint Studio").arg(QFileInfo(m_files->document().path).fileName()));

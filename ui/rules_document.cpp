@@ -10,7 +10,8 @@
 namespace ckpt {
 
 RulesDocument::RulesDocument(QObject *parent)
-    : QObject(parent), m_saved(writeRules(RuleSet{}, ConfigFormat::Json)), m_undo(new QUndoStack(this))
+    : QObject(parent), m_inputs(std::make_shared<const std::vector<PlanInput>>()),
+      m_saved(writeRules(RuleSet{}, ConfigFormat::Json)), m_undo(new QUndoStack(this))
 {
 }
 
@@ -19,18 +20,25 @@ bool RulesDocument::hasUnsavedRules() const { return writeRules(m_rules, ConfigF
 void RulesDocument::markSaved() { m_saved = writeRules(m_rules, ConfigFormat::Json); }
 RulesDocument::~RulesDocument() = default;
 
-void RulesDocument::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint)
+void RulesDocument::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint,
+                                  std::shared_ptr<const std::vector<PlanInput>> defaultInputs,
+                                  const QString &defaultProblem)
 {
     m_checkpoint = std::move(checkpoint);
-    m_inputs.clear();
+    m_inputs = std::make_shared<const std::vector<PlanInput>>();
     m_inputOfEntry.clear();
     m_problem.clear();
     if (m_checkpoint) {
-        auto inputs = planInputs(*m_checkpoint, m_rules.weights);
-        if (inputs) m_inputs = std::move(inputs.value());
-        else m_problem = QString::fromStdString(inputs.error().message);
+        if (!m_rules.weights && (defaultInputs || !defaultProblem.isEmpty())) {
+            if (defaultInputs) m_inputs = std::move(defaultInputs);
+            m_problem = defaultProblem;
+        } else if (auto inputs = planInputs(*m_checkpoint, m_rules.weights)) {
+            m_inputs = std::make_shared<const std::vector<PlanInput>>(std::move(inputs.value()));
+        } else {
+            m_problem = QString::fromStdString(inputs.error().message);
+        }
         m_inputOfEntry.assign(m_checkpoint->entries().size(), -1);
-        for (size_t i = 0; i < m_inputs.size(); ++i) m_inputOfEntry[m_inputs[i].entry] = int(i);
+        for (size_t i = 0; i < m_inputs->size(); ++i) m_inputOfEntry[(*m_inputs)[i].entry] = int(i);
     }
     m_preview.reset();
     evaluate();
@@ -43,8 +51,8 @@ int RulesDocument::inputOfEntry(size_t entry) const
 
 QString RulesDocument::weightsPrefix() const
 {
-    if (m_inputs.empty()) return {};
-    Path base = m_inputs.front().path;
+    if (m_inputs->empty()) return {};
+    Path base = m_inputs->front().path;
     base.pop_back();
     return QString::fromStdString(pathToString(base));
 }
@@ -53,9 +61,9 @@ void RulesDocument::evaluate()
 {
     m_previewBase.reset(); // the rules or the weights changed: what an edited rule sees, too
     m_plan = {};
-    if (!m_inputs.empty()) {
+    if (!m_inputs->empty()) {
         auto compiled = CompiledRules::compile(m_rules);
-        if (compiled) m_plan = (*compiled)->evaluate(m_inputs);
+        if (compiled) m_plan = (*compiled)->evaluate(*m_inputs);
         else m_plan.diagnostics.push_back({Diagnostic::Severity::Error, -1, compiled.error().message});
     }
     Q_EMIT planChanged();
@@ -144,10 +152,10 @@ void RulesDocument::setPreview(int position, const std::optional<Rule> &candidat
 {
     m_preview.reset();
     m_previewError.clear();
-    if (candidate && !m_inputs.empty()) {
+    if (candidate && !m_inputs->empty()) {
         const size_t at = std::min(size_t(std::max(0, position)), m_rules.rules.size());
-        if (!m_previewBase || m_previewBase->position() != at || m_previewBase->size() != m_inputs.size())
-            m_previewBase = std::make_unique<PreviewBase>(m_rules, at, m_inputs);
+        if (!m_previewBase || m_previewBase->position() != at || m_previewBase->size() != m_inputs->size())
+            m_previewBase = std::make_unique<PreviewBase>(m_rules, at, *m_inputs);
         auto preview = m_previewBase->preview(*candidate);
         if (preview) m_preview = std::move(preview.value());
         else m_previewError = QString::fromStdString(preview.error().message);

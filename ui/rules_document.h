@@ -27,12 +27,16 @@ public:
     ~RulesDocument() override;
 
     /// Keeps the rules; recomputes the inputs (the weights dict's tensors) and the plan.
-    void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
+    /// `defaultInputs` (the loader's, for the best weights candidate) are taken as they are
+    /// when the rules name no weights of their own, `defaultProblem` when there are none.
+    void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint,
+                       std::shared_ptr<const std::vector<PlanInput>> defaultInputs = {},
+                       const QString &defaultProblem = {});
 
     const RuleSet &rules() const { return m_rules; }
     const std::shared_ptr<const Checkpoint> &checkpoint() const { return m_checkpoint; }
     const Plan &plan() const { return m_plan; }
-    const std::vector<PlanInput> &inputs() const { return m_inputs; }
+    const std::vector<PlanInput> &inputs() const { return *m_inputs; }
     /// Index into inputs() of a checkpoint entry, -1 when it is not a weight.
     int inputOfEntry(size_t entry) const;
     /// Why there is no plan ("weights: no tensors at ..."), or empty.
@@ -75,7 +79,7 @@ private:
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     RuleSet m_rules;
-    std::vector<PlanInput> m_inputs;
+    std::shared_ptr<const std::vector<PlanInput>> m_inputs; ///< never null
     std::vector<int> m_inputOfEntry;
     Plan m_plan;
     QString m_problem;

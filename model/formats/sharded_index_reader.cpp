@@ -13,6 +13,32 @@
 namespace ckpt {
 namespace {
 
+/// A JSON value (already read by our reader) as compact text, the way nlohmann dumps it; a
+/// number nlohmann cannot hold (1e999, which Python's json reads as inf) keeps its own text,
+/// with the whitespace between tokens taken out.
+std::string compactJson(std::string_view text)
+{
+    try {
+        return nlohmann::ordered_json::parse(text).dump();
+    } catch (const nlohmann::json::exception &) {
+        std::string out;
+        bool inString = false, escaped = false;
+        for (char ch : text) {
+            if (inString) {
+                out += ch;
+                if (escaped) escaped = false;
+                else if (ch == '\\') escaped = true;
+                else if (ch == '"') inString = false;
+                continue;
+            }
+            if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t') continue;
+            if (ch == '"') inString = true;
+            out += ch;
+        }
+        return out;
+    }
+}
+
 using Kind = JsonDocument::Kind;
 namespace fs = std::filesystem;
 
@@ -131,9 +157,8 @@ CheckpointData ShardedIndexReader::readFile(SourceFile file, const FormatRegistr
         for (const auto &[k, v] : members(index, *meta)) {
             const JsonDocument::Node &value = index.node(v);
             // Non-strings as compact JSON, the way they were always shown.
-            d.metadata[std::string(k)] = value.kind == Kind::String
-                                             ? std::string(index.string(value))
-                                             : nlohmann::ordered_json::parse(index.source(value)).dump();
+            d.metadata[std::string(k)] = value.kind == Kind::String ? std::string(index.string(value))
+                                                                     : compactJson(index.source(value));
         }
 
     // Names are grouped by shard first, then each shard is read once and its tree let go

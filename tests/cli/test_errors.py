@@ -59,6 +59,27 @@ class UnreadableInput(unittest.TestCase):
                 status, _, _ = ref.run(*args)
                 self.assertEqual(status, 2)
 
+    def test_an_index_number_too_big_for_a_double_is_kept_as_written(self):
+        """Found by fuzz_sharded_index: metadata 1e999 (Python's json reads inf) is shown as
+        written, not refused with the JSON library's exception."""
+        import json
+        import tempfile
+        import torch
+        import safetensors_writer
+        with tempfile.TemporaryDirectory() as d:
+            safetensors_writer.save({"w": torch.ones(2)}, os.path.join(d, "model-00001-of-00001.safetensors"))
+            index = os.path.join(d, "model.safetensors.index.json")
+            with open(index, "w") as f:
+                f.write('{"metadata": {"total_size": 8, "scale": 1e999, "nested": {"a": [1, 2e999]}},'
+                        ' "weight_map": {"w": "model-00001-of-00001.safetensors"}}')
+            self.assertEqual(json.load(open(index))["metadata"]["scale"], float("inf"))  # the reference reads it
+            status, out, err = ref.run("inspect", "--json", index, timeout=20)
+            self.assertEqual(status, 0, err)
+            meta = json.loads(out)["metadata"]
+            self.assertEqual(meta["scale"], "1e999")
+            self.assertEqual(meta["nested"], '{"a":[1,2e999]}')
+            self.assertEqual(meta["total_size"], "8")
+
     def test_directory_without_model(self):
         self.check_error(ref.fixture("pickles"), "inspect")
 
