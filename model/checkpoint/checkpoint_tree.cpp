@@ -23,6 +23,16 @@ public:
         m_t.m_flat = m_o.flat;
         m_t.m_entryNodes.assign(m_c.entries().size(), -1);
         m_t.m_nodes.reserve(m_c.entries().size() * 2 + 64);
+        // A tensor listed at one path only is known by its index; only one met at several
+        // paths (a tensor object referenced twice) needs its path compared.
+        std::vector<uint8_t> seen(m_c.tensors().size());
+        for (const auto &e : m_c.entries())
+            if (e.tensor >= 0 && size_t(e.tensor) < seen.size() && seen[size_t(e.tensor)] < 2) ++seen[size_t(e.tensor)];
+        m_shared.assign(m_c.entries().size(), false);
+        for (size_t i = 0; i < m_c.entries().size(); ++i) {
+            const int t = m_c.entries()[i].tensor;
+            m_shared[i] = t < 0 || size_t(t) >= seen.size() || seen[size_t(t)] > 1;
+        }
         TreeNode root;
         root.kind = NodeKind::Root;
         root.value = m_c.root();
@@ -72,7 +82,7 @@ private:
     {
         const auto &entries = m_c.entries();
         if (m_next < entries.size() && entries[m_next].tensor == v->index &&
-            pathToString(entries[m_next].path) == fullName)
+            (!m_shared[m_next] || pathToString(entries[m_next].path) == fullName))
             return int(m_next++);
         if (m_entryByPath.empty())
             for (size_t i = 0; i < entries.size(); ++i)
@@ -183,6 +193,7 @@ private:
         }
         tensorDict = tensorDict && anyTensor;
         std::unordered_map<std::string, int> modules; // dotted prefix -> module node
+        if (tensorDict) modules.reserve(dict->items.size() / 2);
         for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
             const std::string key = keyText(dict->items[i]);
             const Value *value = dict->items[i + 1];
@@ -221,6 +232,7 @@ private:
     CheckpointTree &m_t;
     std::unordered_map<std::string, int> m_entryByPath; // built only if needed
     size_t m_next = 0;
+    std::vector<bool> m_shared; ///< per entry: its tensor is listed at more than one path
     std::unordered_set<const Value *> m_onPath;
     std::unordered_set<const Value *> m_expanded;
 };
