@@ -53,17 +53,24 @@ void EvaluateTenRulesOn100kNames(benchmark::State &state)
 }
 BENCHMARK(EvaluateTenRulesOn100kNames)->Unit(benchmark::kMillisecond);
 
+/// The rule being typed: a regular expression over the expert weights.
+Rule typedRule()
+{
+    Rule r;
+    r.action = Rule::Action::Freeze;
+    r.match = Matcher{};
+    r.match->kind = Matcher::Kind::Regex;
+    r.match->text = "moe\\.experts\\.4\\d+\\.w[13]";
+    return r;
+}
+
 // What one keystroke in the rule editor costs: the rules before the edited one, then what the
 // candidate (a regular expression being typed) selects among the names they produce.
 void PreviewEleventhRuleOn100kNames(benchmark::State &state)
 {
     const auto inputs = moeNames();
     auto rules = parseConfig(kTenRules, ConfigFormat::Json);
-    Rule candidate;
-    candidate.action = Rule::Action::Freeze;
-    candidate.match = Matcher{};
-    candidate.match->kind = Matcher::Kind::Regex;
-    candidate.match->text = "moe\\.experts\\.4\\d+\\.w[13]";
+    const Rule candidate = typedRule();
     // The rules before it ran once (the window keeps that while they stay the same).
     const PreviewBase base(*rules, rules->rules.size(), inputs);
     for (auto _ : state) benchmark::DoNotOptimize(base.preview(candidate));
@@ -76,11 +83,7 @@ void PreviewEleventhRuleOn100kNamesCold(benchmark::State &state)
 {
     const auto inputs = moeNames();
     auto rules = parseConfig(kTenRules, ConfigFormat::Json);
-    Rule candidate;
-    candidate.action = Rule::Action::Freeze;
-    candidate.match = Matcher{};
-    candidate.match->kind = Matcher::Kind::Regex;
-    candidate.match->text = "moe\\.experts\\.4\\d+\\.w[13]";
+    const Rule candidate = typedRule();
     for (auto _ : state) benchmark::DoNotOptimize(previewRule(*rules, rules->rules.size(), candidate, inputs));
     state.SetItemsProcessed(int64_t(state.iterations()) * int64_t(inputs.size()));
 }

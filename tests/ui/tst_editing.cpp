@@ -23,12 +23,6 @@ using namespace ckpt::test;
 
 namespace {
 
-Rule parse(const char *json)
-{
-    auto r = ruleFromJson(json);
-    if (!r) qFatal("%s", r.error().message.c_str());
-    return *r;
-}
 
 QStringList patterns(const RulesDocument *doc)
 {
@@ -67,7 +61,7 @@ private Q_SLOTS:
         w.show();
         QVERIFY(QTest::qWaitForWindowActive(&w));
         QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-        w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
         auto *filter = w.findChild<QLineEdit *>("filterEdit");
         // In the filter field: Ctrl+Z undoes its own typing first, then the rules.
         filter->setFocus();
@@ -107,7 +101,7 @@ private Q_SLOTS:
                               R"({"action":"freeze","match":{"prefix":"layer2."}})",
                               R"({"action":"drop","match":{"prefix":"fc."}})",
                               R"({"action":"freeze","match":{"prefix":"layer3."}})"})
-            doc->addRule(parse(r));
+            doc->addRule(ruleFrom(r));
         const QStringList four = patterns(doc);
         // Drag the drop rule to the top (the list model's move, as a drop makes it).
         QListWidget *list = w.rulesPanel()->ruleList();

@@ -21,12 +21,6 @@ using namespace ckpt::test;
 
 namespace {
 
-Rule parse(const char *json)
-{
-    auto r = ruleFromJson(json);
-    if (!r) qFatal("%s", r.error().message.c_str());
-    return *r;
-}
 
 QByteArray head(const QString &path, int n)
 {
@@ -93,7 +87,7 @@ void TestExportDialog::asksBeforeReplacingAFile()
 {
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
     QTemporaryDir dir;
     const QString out = dir.filePath("edited.pt");
     {
@@ -118,8 +112,8 @@ void TestExportDialog::asksWhenTheOptimizerStateWouldNotFit()
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
     w.rulesDocument()->addRule(
-        parse(R"({"action":"resize","match":{"name":"model.fc.weight"},"shape":[10,512],"method":"rows"})"));
-    w.rulesDocument()->addRule(parse(R"({"action":"resize","match":{"name":"model.fc.bias"},"shape":[10],"method":"rows"})"));
+        ruleFrom(R"({"action":"resize","match":{"name":"model.fc.weight"},"shape":[10,512],"method":"rows"})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"resize","match":{"name":"model.fc.bias"},"shape":[10],"method":"rows"})"));
     QTemporaryDir dir;
     ExportDialog *dialog = w.showExportDialog();
     dialog->setOutput(dir.filePath("fixed.ckpt"));

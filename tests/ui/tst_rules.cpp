@@ -34,12 +34,6 @@ namespace {
 
 
 
-Rule parse(const char *json)
-{
-    auto r = ruleFromJson(json);
-    if (!r) qFatal("%s", r.error().message.c_str());
-    return *r;
-}
 
 size_t frozenCount(const RulesDocument *doc)
 {
@@ -89,15 +83,15 @@ void TestRules::undoRedoRoundTrips()
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
     RulesDocument *doc = w.rulesDocument();
     QUndoStack *undo = doc->undoStack();
-    doc->addRule(parse(R"({"action":"freeze","match":{"glob":"layer1.*"}})"));
+    doc->addRule(ruleFrom(R"({"action":"freeze","match":{"glob":"layer1.*"}})"));
     QCOMPARE(frozenCount(doc), size_t(24)); // two blocks of 12 tensors
     QCOMPARE(planText(w, "layer1.0.conv1.weight"), QStringLiteral("frozen"));
-    doc->addRule(parse(R"({"action":"unfreeze","match":{"module":"layer1.1"}})"));
+    doc->addRule(ruleFrom(R"({"action":"unfreeze","match":{"module":"layer1.1"}})"));
     QCOMPARE(frozenCount(doc), size_t(12));
     doc->moveRule(1, 0); // unfreeze first: the freeze wins again
     QCOMPARE(frozenCount(doc), size_t(24));
     doc->setRuleEnabled(0, false);
-    doc->replaceRule(1, parse(R"({"action":"freeze","match":{"glob":"layer[12].*"}})"));
+    doc->replaceRule(1, ruleFrom(R"({"action":"freeze","match":{"glob":"layer[12].*"}})"));
     QCOMPARE(frozenCount(doc), size_t(54)); // layer2 adds a downsample conv and its norm
     const RuleSet after = doc->rules();
     QCOMPARE(undo->count(), 5);
@@ -203,8 +197,8 @@ void TestRules::onlyAffectedAndDiagnostics()
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
     RulesDocument *doc = w.rulesDocument();
-    doc->addRule(parse(R"({"action":"freeze","match":{"module":"layer4.1"}})"));
-    doc->addRule(parse(R"({"action":"drop","match":{"glob":"nothing.*"}})"));
+    doc->addRule(ruleFrom(R"({"action":"freeze","match":{"module":"layer4.1"}})"));
+    doc->addRule(ruleFrom(R"({"action":"drop","match":{"glob":"nothing.*"}})"));
     w.setOnlyAffected(true);
     QCOMPARE(countTensors(w.treeView()->model()), 12);
     w.setOnlyAffected(false);
@@ -221,7 +215,7 @@ void TestRules::exportDialogWritesAndOpens()
 {
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
     ExportDialog *dialog = w.showExportDialog();
     QVERIFY(dialog);
     QTemporaryDir dir;
@@ -254,7 +248,7 @@ void TestRules::editorForgetsWhatIsGone()
     auto *match = panel->editor()->findChild<QLineEdit *>("ruleMatch");
     auto *apply = panel->editor()->findChild<QPushButton *>("ruleApply");
     auto *status = panel->editor()->findChild<QLabel *>("ruleStatus");
-    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
     panel->selectRule(0);
     QCOMPARE(match->text(), QString("layer1."));
     QCOMPARE(apply->text(), QString("Apply"));
@@ -305,8 +299,8 @@ void TestRules::planAtAGlance()
 {
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
-    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"module":"model.layer1"}})"));
-    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"model.fc."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"module":"model.layer1"}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"model.fc."}})"));
     // The totals, counted here from the weights themselves.
     int64_t frozen = 0, trainable = 0, dropped = 0;
     for (const auto &in : w.rulesDocument()->inputs()) {
@@ -338,7 +332,7 @@ void TestRules::configPreviewShowsEveryFormatAndCopies()
 {
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-    w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
     ConfigPreviewDialog *preview = w.showConfigPreview();
     QVERIFY(preview);
     auto *format = preview->findChild<QComboBox *>("previewFormat");
@@ -363,7 +357,7 @@ void TestRules::configPreviewShowsEveryFormatAndCopies()
     }
     // It follows the rules while open, and copies.
     preview->setFormat("json");
-    w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+    w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
     QVERIFY(preview->text().contains("fc."));
     preview->findChild<QPushButton *>("previewCopy")->click();
     QCOMPARE(QApplication::clipboard()->text(), preview->text());

@@ -23,12 +23,6 @@ using namespace ckpt::test;
 
 namespace {
 
-Rule parse(const char *json)
-{
-    auto r = ruleFromJson(json);
-    if (!r) qFatal("%s", r.error().message.c_str());
-    return *r;
-}
 
 void write(const QString &path, const QByteArray &text)
 {
@@ -53,8 +47,8 @@ private Q_SLOTS:
         {
             MainWindow w;
             QVERIFY(openAndWait(w, fixture("ok/lightning.ckpt")));
-            w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"module":"model.layer1"}})"));
-            w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"model.fc."}})"));
+            w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"module":"model.layer1"}})"));
+            w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"model.fc."}})"));
             rules = w.rulesDocument()->rules();
             QSignalSpy target(w.compareDocument(), &CompareDocument::changed);
             w.openTarget(fixture("ok/resnet18.pt"));
@@ -98,7 +92,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         MainWindow w;
         QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-        w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
         QVERIFY(w.exportRules(dir.filePath("saved.json"), "json"));
         const struct
         {

@@ -18,12 +18,6 @@ using namespace ckpt::test;
 
 namespace {
 
-Rule parse(const char *json)
-{
-    auto r = ruleFromJson(json);
-    if (!r) qFatal("%s", r.error().message.c_str());
-    return *r;
-}
 
 bool targetAndWait(MainWindow &w, const QString &path)
 {
@@ -46,7 +40,7 @@ private Q_SLOTS:
     {
         MainWindow w;
         QVERIFY(openAndWait(w, fixture("compare/vit_ddp.pt")));
-        w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"glob":"*blocks.0.*"}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"glob":"*blocks.0.*"}})"));
         QVERIFY(targetAndWait(w, fixture("compare/vit48_target.pt")));
         w.setFilter("blocks", 0);
         // Cancel: nothing changes.
@@ -77,7 +71,7 @@ private Q_SLOTS:
         QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
         QVERIFY(w.close()); // no rules: nothing to ask
         w.show();
-        w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
         QString asked;
         answerNext("unsavedRulesQuestion", "Cancel", &asked);
         QVERIFY(!w.close());
@@ -92,7 +86,7 @@ private Q_SLOTS:
         QVERIFY(asked.isEmpty());
         forget(pending);
         w.show();
-        w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
         answerNext("unsavedRulesQuestion", "Discard Them");
         QVERIFY(w.close());
     }
@@ -101,7 +95,7 @@ private Q_SLOTS:
     {
         MainWindow w;
         QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
-        w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
         answerNext("unsavedRulesQuestion", "Cancel");
         w.closeDocument();
         QCOMPARE(w.currentPath(), fixture("ok/resnet18.pt"));
@@ -118,8 +112,8 @@ private Q_SLOTS:
         MainWindow w;
         QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
         QTemporaryDir dir;
-        w.rulesDocument()->addRule(parse(R"({"action":"drop","match":{"prefix":"fc."}})"));
-        w.rulesDocument()->addRule(parse(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"drop","match":{"prefix":"fc."}})"));
+        w.rulesDocument()->addRule(ruleFrom(R"({"action":"freeze","match":{"prefix":"layer1."}})"));
         QVERIFY(w.exportRules(dir.filePath("two.json"), "json"));
         w.rulesDocument()->removeRule(1);
         QString asked;

@@ -4,6 +4,8 @@
 #include "ui/main_window.h"
 #include "ui/roles.h"
 
+#include "model/rules/rule_config.h"
+
 #include <QAbstractButton>
 #include <QAbstractItemModel>
 #include <QApplication>
@@ -20,6 +22,14 @@
 #include <functional>
 
 namespace ckpt::test {
+
+/// A rule from its JSON, as a config writes it (a test's own text: a bad one stops the test).
+inline Rule ruleFrom(const char *json)
+{
+    auto r = ruleFromJson(json);
+    if (!r) qFatal("%s", r.error().message.c_str());
+    return *r;
+}
 
 inline QString fixture(const QString &relative)
 {
