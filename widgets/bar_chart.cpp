@@ -57,6 +57,7 @@ void BarChart::setBars(std::vector<Bar> bars, const QString &axisLabel, int maxB
         text->position->setCoords(bars[i].value, keys[int(i)]);
         text->setText(QStringLiteral(" ") + bars[i].valueText);
         text->setFont(QFont(font().family(), 8));
+        text->setColor(m_plot->palette().color(QPalette::WindowText));
     }
     // Bars keep a readable thickness: the chart grows with their number, not with the page.
     setFixedHeight(std::max(110, 24 * int(bars.size()) + 60));

@@ -28,6 +28,8 @@ void applyPalette(QCustomPlot *plot)
     plot->legend->setBrush(legend);
     plot->legend->setTextColor(text);
     plot->legend->setBorderPen(QPen(p.color(QPalette::Mid)));
+    for (int i = 0; i < plot->itemCount(); ++i) // value labels beside bars
+        if (auto *label = qobject_cast<QCPItemText *>(plot->item(i))) label->setColor(text);
     plot->replot();
 }
 

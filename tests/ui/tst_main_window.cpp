@@ -219,10 +219,17 @@ void TestMainWindow::fitsTheScreenAndChartsFollowThePalette()
     w.setPalette(dark);
     const auto plots = w.findChildren<QCustomPlot *>();
     QVERIFY(!plots.isEmpty());
+    int labels = 0;
     for (QCustomPlot *plot : plots) {
         QCOMPARE(plot->xAxis->tickLabelColor(), QColor(232, 234, 237));
         QCOMPARE(plot->yAxis->labelColor(), QColor(232, 234, 237));
+        for (int i = 0; i < plot->itemCount(); ++i)
+            if (auto *label = qobject_cast<QCPItemText *>(plot->item(i))) {
+                QCOMPARE(label->color(), QColor(232, 234, 237)); // the bars' value labels too
+                ++labels;
+            }
     }
+    QVERIFY(labels > 0);
 }
 
 void TestMainWindow::namesFitAndElideInTheMiddle()
