@@ -26,11 +26,15 @@ MessageBanner::MessageBanner(QWidget *parent) : QFrame(parent), m_label(new QLab
 void MessageBanner::showMessage(Level level, const QString &text)
 {
     m_level = level;
-    static const char *styles[] = {
-        "background:#e8f0fe; color:#1a3e72; border:1px solid #aac4f0; border-radius:4px;",
-        "background:#fff4e5; color:#663c00; border:1px solid #ffb74d; border-radius:4px;",
-        "background:#fdecea; color:#611a15; border:1px solid #f5a29a; border-radius:4px;"};
-    setStyleSheet(QStringLiteral("#messageBanner{%1}").arg(QLatin1String(styles[int(level)])));
+    // Its own light colours in any theme: the text is set on the label and the button too, so a
+    // dark palette's light text never lands on the light background.
+    static const char *const backgrounds[] = {"background:#e8f0fe; border:1px solid #aac4f0;",
+                                              "background:#fff4e5; border:1px solid #ffb74d;",
+                                              "background:#fdecea; border:1px solid #f5a29a;"};
+    static const char *const texts[] = {"#1a3e72", "#663c00", "#611a15"};
+    setStyleSheet(QStringLiteral("#messageBanner{%1 border-radius:4px; color:%2;}"
+                                 " #messageBanner QLabel, #messageBanner QToolButton{color:%2; background:transparent;}")
+                      .arg(QLatin1String(backgrounds[int(level)]), QLatin1String(texts[int(level)])));
     m_label->setText(text);
     show();
 }
