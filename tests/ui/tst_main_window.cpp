@@ -230,12 +230,6 @@ void TestMainWindow::fitsTheScreenAndChartsFollowThePalette()
             }
     }
     QVERIFY(labels > 0);
-    // A banner keeps its own dark text on its light background in a dark palette.
-    auto *banner = w.findChild<MessageBanner *>("errorBanner");
-    banner->showMessage(MessageBanner::Level::Error, "strict load would fail");
-    auto *text = banner->findChild<QLabel *>();
-    text->ensurePolished();
-    QVERIFY(text->palette().color(QPalette::WindowText).lightness() < 128); // not the palette's light text
 }
 
 void TestMainWindow::namesFitAndElideInTheMiddle()
