@@ -75,12 +75,12 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
     m_table->sortByColumn(DiffTableModel::NameColumn, Qt::AscendingOrder);
     // A metric's first click shows the biggest changes first; a second click turns it round.
     connect(m_table->horizontalHeader(), &QHeaderView::sortIndicatorChanged, this, [this](int column, Qt::SortOrder order) {
-        const bool metric = column >= DiffTableModel::RelColumn && column <= DiffTableModel::ChangedColumn &&
-                            column != DiffTableModel::CosineColumn; // cosine: smallest is the biggest change
+        const bool metric = column >= DiffTableModel::RelColumn && column <= DiffTableModel::ChangedColumn;
         const bool firstClick = column != m_sortColumn;
         m_sortColumn = column;
+        // Cosine: the smallest is the biggest change.
         const Qt::SortOrder wanted = column == DiffTableModel::CosineColumn ? Qt::AscendingOrder : Qt::DescendingOrder;
-        if (firstClick && (metric || column == DiffTableModel::CosineColumn) && order != wanted)
+        if (firstClick && metric && order != wanted)
             QTimer::singleShot(0, this, [this, column, wanted] { m_table->sortByColumn(column, wanted); });
     });
     setUpReportTable(m_table);

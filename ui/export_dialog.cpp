@@ -124,14 +124,18 @@ int ExportDialog::impliedFormat(const QString &path)
     return -1;
 }
 
+void ExportDialog::setFormatFromName(int format)
+{
+    m_following = true; // not the user's pick: the name keeps setting it
+    m_format->setCurrentIndex(format);
+    m_following = false;
+    updateState();
+}
+
 void ExportDialog::followName()
 {
     const int implied = impliedFormat(m_output->text());
-    if (implied < 0 || implied == m_format->currentIndex()) return;
-    m_following = true;
-    m_format->setCurrentIndex(implied);
-    m_following = false;
-    updateState();
+    if (implied >= 0 && implied != m_format->currentIndex()) setFormatFromName(implied);
 }
 
 bool ExportDialog::confirm(ExportOptions &o)
@@ -149,9 +153,7 @@ bool ExportDialog::confirm(ExportOptions &o)
                                         tr("Cancel")});
         if (answer == 2) return false;
         if (answer == 0) {
-            m_following = true;
-            m_format->setCurrentIndex(implied);
-            m_following = false;
+            setFormatFromName(implied);
             o = options();
         }
     }

@@ -48,6 +48,7 @@ private:
     /// 0 PyTorch, 1 safetensors, -1 a name that says neither.
     static int impliedFormat(const QString &path);
     void followName();
+    void setFormatFromName(int format);
     /// Asks about what the export would do differently than the user may think (a name of
     /// another format, an existing file, optimizer state that would no longer fit); false to
     /// stop. May change `o` to the answer.

@@ -41,11 +41,7 @@ void RulesController::addActions(QMenu *file, QMenu *edit)
         if (!path.isEmpty()) loadRules(path);
     });
     QAction *save = insertFileAction(file, tr("Save &Rules..."), QKeySequence(tr("Ctrl+S")), this);
-    connect(save, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(m_window, tr("Save rules"), QStringLiteral("rules.json"),
-                                                          tr("JSON (*.json);;YAML (*.yaml)"));
-        if (!path.isEmpty()) exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
-    });
+    connect(save, &QAction::triggered, this, &RulesController::saveRulesAs);
     QAction *preview = insertFileAction(file, tr("&Preview Config..."), QKeySequence(tr("Ctrl+Shift+P")), this);
     connect(preview, &QAction::triggered, this, &RulesController::showConfigPreview);
     QAction *exportConfig = insertFileAction(file, tr("&Export Config for Training..."), QKeySequence(), this);
@@ -114,10 +110,22 @@ bool RulesController::offerToSaveRules(const QString &action)
                                      : tr("Removing every rule is not saved. Save the empty config first?"),
                                    {tr("Save Rules..."), tr("Discard Them"), tr("Cancel")});
     if (answer == 1) return true;
-    if (answer != 0) return false;
+    return answer == 0 && saveRulesAs();
+}
+
+bool RulesController::saveRulesAs()
+{
     const QString path = QFileDialog::getSaveFileName(m_window, tr("Save rules"), QStringLiteral("rules.json"),
                                                       tr("JSON (*.json);;YAML (*.yaml)"));
     return !path.isEmpty() && exportRules(path, QFileInfo(path).suffix() == "yaml" ? "yaml" : "json");
+}
+
+bool RulesController::takesRules(const TreeNode &n) const
+{
+    // A module or tensor row of the weights dict: rules speak the dict's own names.
+    const QString prefix = m_rules->weightsPrefix();
+    return (n.kind == NodeKind::Tensor || n.kind == NodeKind::Module) &&
+           (prefix.isEmpty() || QString::fromStdString(n.fullName).startsWith(prefix + "/"));
 }
 
 std::optional<std::string> RulesController::configText(const QString &format, const QString &fileName,
@@ -194,14 +202,11 @@ std::optional<Rule> RulesController::ruleForNode(int node, const QString &action
 {
     if (!m_files->document().tree || node <= 0) return std::nullopt;
     const TreeNode &n = m_files->document().tree->node(node);
-    // Rules speak the weights dict's names: strip the dict's own path from the row's.
+    if (!takesRules(n)) return std::nullopt;
+    // Strip the weights dict's own path from the row's.
     const QString prefix = m_rules->weightsPrefix();
     QString name = QString::fromStdString(n.fullName);
-    if (!prefix.isEmpty()) {
-        if (!name.startsWith(prefix + "/")) return std::nullopt;
-        name = name.mid(prefix.size() + 1);
-    }
-    if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) return std::nullopt;
+    if (!prefix.isEmpty()) name = name.mid(prefix.size() + 1);
     // A rule added at the end sees the names earlier renames produced.
     if (n.kind == NodeKind::Tensor) {
         const int input = m_rules->inputOfEntry(size_t(n.entry));
@@ -266,14 +271,12 @@ void RulesController::addRuleMenu(QMenu *menu, const QList<int> &nodes)
     if (!m_files->document().tree || nodes.isEmpty()) return;
     // Only rows of the weights take rules; the menu acts on all of them at once.
     QList<int> rows;
-    bool modules = false, tensors = false;
-    const QString prefix = m_rules->weightsPrefix();
+    bool modules = false;
     for (int node : nodes) {
         const TreeNode &n = m_files->document().tree->node(node);
-        if (n.kind != NodeKind::Tensor && n.kind != NodeKind::Module) continue;
-        if (!prefix.isEmpty() && !QString::fromStdString(n.fullName).startsWith(prefix + "/")) continue;
+        if (!takesRules(n)) continue;
         rows << node;
-        (n.kind == NodeKind::Module ? modules : tensors) = true;
+        modules = modules || n.kind == NodeKind::Module;
     }
     if (rows.isEmpty()) return;
     menu->addSeparator();
@@ -298,7 +301,6 @@ void RulesController::addRuleMenu(QMenu *menu, const QList<int> &nodes)
     QMenu *cast = menu->addMenu(tr("Cast To"));
     for (const char *d : {"bfloat16", "float16", "float32"})
         cast->addAction(QString::fromLatin1(d), this, [this, rows, d] { addRulesForNodes(rows, "cast", d); });
-    (void)tensors;
 }
 
 } // namespace ckpt

@@ -15,6 +15,7 @@ namespace ckpt {
 
 class ConfigPreviewDialog;
 class FileController;
+struct TreeNode;
 class MessageBanner;
 class RulesDocument;
 class RulesPanel;
@@ -56,8 +57,13 @@ public:
     ConfigPreviewDialog *configPreview() const { return m_preview; }
 
 private:
-    ConfigPreviewDialog *m_preview = nullptr;
+    /// File > Save Rules: asks where; false when cancelled or not written.
+    bool saveRulesAs();
+    /// A module or tensor row of the weights dict (rules speak its names).
+    bool takesRules(const TreeNode &n) const;
     std::optional<Rule> ruleForNode(int node, const QString &action, const QString &argument) const;
+
+    ConfigPreviewDialog *m_preview = nullptr;
     QWidget *m_window;
     FileController *m_files;
     RulesDocument *m_rules;

@@ -95,14 +95,8 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
     connect(m_filter, &FilterBar::changed, this, &TreeController::applyFilter);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &TreeController::showSelected);
     connect(m_tree, &QTreeView::customContextMenuRequested, this, &TreeController::showContextMenu);
-    // Rows that open wider than the column widen it (up to half the view); it never shrinks by itself.
-    connect(m_tree, &QTreeView::expanded, this, [this] {
-        QTimer::singleShot(0, this, [this] {
-            const int most = std::max(250, m_tree->viewport()->width() / 2);
-            const int wanted = std::min(static_cast<QAbstractItemView *>(m_tree)->sizeHintForColumn(NameColumn), most);
-            if (wanted > m_tree->columnWidth(NameColumn)) m_tree->setColumnWidth(NameColumn, wanted);
-        });
-    });
+    // Rows that open wider than the column widen it; it never shrinks by itself.
+    connect(m_tree, &QTreeView::expanded, this, [this] { QTimer::singleShot(0, this, [this] { fitNameColumn(true); }); });
     auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_tree, nullptr, nullptr, Qt::WidgetShortcut);
     connect(escape, &QShortcut::activated, this, &TreeController::clearFilter);
 }
@@ -142,15 +136,16 @@ void TreeController::showDocument()
     m_details->setCurrentIndex(SummaryDetails);
     applyFilter();
     expandDefault();
-    fitNameColumn();
+    fitNameColumn(false);
 }
 
-void TreeController::fitNameColumn()
+void TreeController::fitNameColumn(bool onlyGrow)
 {
     // The rows shown, fitted: at least the default width, never more than half the view (the
     // plan and shapes stay in sight).
     const int most = std::max(250, m_tree->viewport()->width() / 2);
-    m_tree->setColumnWidth(NameColumn, std::clamp(static_cast<QAbstractItemView *>(m_tree)->sizeHintForColumn(NameColumn), 250, most));
+    const int wanted = std::clamp(static_cast<QAbstractItemView *>(m_tree)->sizeHintForColumn(NameColumn), 250, most);
+    if (!onlyGrow || wanted > m_tree->columnWidth(NameColumn)) m_tree->setColumnWidth(NameColumn, wanted);
 }
 
 void TreeController::clear()

@@ -52,8 +52,9 @@ public:
     void setFilter(const QString &pattern, int mode);
     void clearFilter();
     bool isFlat() const;
-    /// The name column as wide as the names shown (capped at half the view).
-    void fitNameColumn();
+    /// The name column as wide as the names shown (capped at half the view); `onlyGrow`
+    /// never narrows it.
+    void fitNameColumn(bool onlyGrow);
     void setFlat(bool flat);
     void setOnlyAffected(bool on);
 

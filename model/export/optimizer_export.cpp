@@ -36,8 +36,8 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
     std::unordered_map<const Value *, const Value *> fitted;
     std::string uncertain;            // why one cannot be fitted
     std::vector<std::string> resized; // entries a fit would reset
-    std::vector<std::string> addedNames;
-    size_t added = 0, reset = 0;
+    std::vector<std::string> addedNames; // parameters a fit would list fresh
+    size_t reset = 0;
     bool any = false, remapped = false;
     for (size_t k = 0; k + 1 < root->items.size(); k += 2) {
         if (root->items[k]->kind != ValueKind::String || !isOptimizerKey(root->items[k]->text)) continue;
@@ -64,7 +64,6 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
                 check.groupSizes = fit.groupSizes;
                 resized.insert(resized.end(), fit.resized.begin(), fit.resized.end());
                 reset += fit.reset;
-                added += fit.added;
                 addedNames.insert(addedNames.end(), fit.addedNames.begin(), fit.addedNames.end());
                 break;
             }
@@ -72,12 +71,12 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
         }
     }
     if (!any || (!remapped && uncertain.empty())) return checks;
-    const bool needsConsent = !resized.empty() || added > 0;
+    const bool needsConsent = !resized.empty() || !addedNames.empty();
     if (uncertain.empty() && (!needsConsent || o.optimizer == ExportOptions::Optimizer::Reset)) {
         replace.insert(fitted.begin(), fitted.end());
         report.optimizerRemapped = true;
         report.optimizerReset = reset;
-        report.optimizerAdded = added;
+        report.optimizerAdded = addedNames.size();
         return checks;
     }
     if (o.optimizer != ExportOptions::Optimizer::Drop) {
@@ -87,7 +86,7 @@ std::vector<OptimizerCheck> fitOptimizers(ValueArena &arena, const Checkpoint &c
                                      "optimizer state (--optimizer drop)",
                                   uncertain, false);
         std::vector<std::string> what = resized;
-        if (added) what.push_back(joined(addedNames, 3) + " added");
+        if (!addedNames.empty()) what.push_back(joined(addedNames, 3) + " added");
         throw OptimizerMisfit("the optimizer state no longer fits the exported weights (" + joined(what, 3) +
                                   "): reset those entries (--optimizer reset), drop the optimizer state "
                                   "(--optimizer drop), or export --weights-only",

@@ -4,6 +4,7 @@
 #include "model/export/added_placement.h"
 
 #include <map>
+#include <set>
 
 namespace ckpt {
 namespace {
@@ -82,20 +83,10 @@ Indices readIndices(const Value *optimizer)
     return out;
 }
 
-} // namespace
-
-std::vector<OptimizerParameter> optimizerParameters(const std::vector<PlanInput> &inputs)
+/// optimizerMisfit on indices already read.
+std::optional<std::string> misfitOf(const Indices &x, const std::vector<OptimizerParameter> &params,
+                                    const std::vector<TensorInfo> &tensors, const std::vector<size_t> *groupSizes)
 {
-    std::vector<OptimizerParameter> out;
-    for (const auto &in : inputs)
-        if (isParameter(in.name, in.dtype)) out.push_back({in.name, in.shape});
-    return out;
-}
-
-std::optional<std::string> optimizerMisfit(const Value *optimizer, const std::vector<OptimizerParameter> &params,
-                                           const std::vector<TensorInfo> &tensors, const std::vector<size_t> *groupSizes)
-{
-    const Indices x = readIndices(optimizer);
     if (!x.why.empty()) return x.why;
     if (x.order.size() != params.size())
         return "its groups list " + std::to_string(x.order.size()) + " parameters and the weights hold " +
@@ -127,6 +118,22 @@ std::optional<std::string> optimizerMisfit(const Value *optimizer, const std::ve
     return std::nullopt;
 }
 
+} // namespace
+
+std::vector<OptimizerParameter> optimizerParameters(const std::vector<PlanInput> &inputs)
+{
+    std::vector<OptimizerParameter> out;
+    for (const auto &in : inputs)
+        if (isParameter(in.name, in.dtype)) out.push_back({in.name, in.shape});
+    return out;
+}
+
+std::optional<std::string> optimizerMisfit(const Value *optimizer, const std::vector<OptimizerParameter> &params,
+                                           const std::vector<TensorInfo> &tensors, const std::vector<size_t> *groupSizes)
+{
+    return misfitOf(readIndices(optimizer), params, tensors, groupSizes);
+}
+
 OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const std::vector<PlanInput> &inputs,
                                const Plan &plan, const RuleSet &rules, const std::vector<TensorInfo> &tensors)
 {
@@ -155,9 +162,7 @@ OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const 
     if (!touched) return fit;
 
     const Indices x = readIndices(optimizer);
-    std::optional<std::string> misfit = x.why.empty() ? optimizerMisfit(optimizer, optimizerParameters(inputs), tensors)
-                                                      : std::optional<std::string>(x.why);
-    if (misfit) {
+    if (const auto misfit = misfitOf(x, optimizerParameters(inputs), tensors, nullptr)) {
         fit.outcome = OptimizerFit::Outcome::Uncertain;
         fit.why = *misfit;
         return fit;
@@ -166,14 +171,14 @@ OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const 
     // Position k in the groups' order is parameter params[k]. Survivors are renumbered
     // 0, 1, ...; a resized one keeps its place with no state; added ones follow.
     std::map<int64_t, int64_t> renumber;
-    std::map<int64_t, bool> cleared;
+    std::set<int64_t> cleared; // indices whose state goes
     for (size_t k = 0; k < x.order.size(); ++k) {
         const size_t i = params[k];
         if (plan.tensors[i].dropped) {
             const auto r = replacing.find(i);
             if (r == replacing.end()) continue;
             renumber.emplace(x.order[k], int64_t(renumber.size()));
-            cleared[x.order[k]] = true;
+            cleared.insert(x.order[k]);
             fit.resized.push_back(plan.added[r->second].name + " " + shapeText(inputs[i].shape) + " -> " +
                                   shapeText(rules.rules[size_t(plan.added[r->second].rule)].shape) + " (added anew)");
             continue;
@@ -181,20 +186,16 @@ OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const 
         renumber.emplace(x.order[k], int64_t(renumber.size()));
         const auto &shape = plannedShape(inputs, plan, rules, i);
         if (shape != inputs[i].shape) {
-            cleared[x.order[k]] = true;
+            cleared.insert(x.order[k]);
             fit.resized.push_back(std::string(plan.tensors[i].name) + " " + shapeText(inputs[i].shape) + " -> " +
                                   shapeText(shape));
         }
     }
-    fit.removed = 0;
     Value *newState = copyDict(arena, x.state);
     for (size_t i = 0; i + 1 < x.state->items.size(); i += 2) {
         const int64_t index = x.state->items[i]->integer;
         const auto it = renumber.find(index);
-        if (it == renumber.end()) {
-            ++fit.removed;
-            continue;
-        }
+        if (it == renumber.end()) continue; // a dropped parameter's
         if (cleared.count(index)) {
             ++fit.reset;
             continue;
@@ -231,8 +232,7 @@ OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const 
         fit.why = "it has no param group for the added parameters";
         return fit;
     }
-    fit.added = addedParams.size();
-    fit.addedNames = addedParams;
+    fit.addedNames = std::move(addedParams);
     Value *out = copyDict(arena, optimizer);
     for (size_t i = 0; i + 1 < optimizer->items.size(); i += 2) {
         const Value *value = optimizer->items[i + 1];
@@ -242,7 +242,7 @@ OptimizerFit fitOptimizerState(ValueArena &arena, const Value *optimizer, const 
         out->items.push_back(const_cast<Value *>(value));
     }
     fit.state = out;
-    fit.outcome = fit.resized.empty() && addedParams.empty() ? OptimizerFit::Outcome::Remapped
+    fit.outcome = fit.resized.empty() && fit.addedNames.empty() ? OptimizerFit::Outcome::Remapped
                                                              : OptimizerFit::Outcome::Refitted;
     return fit;
 }

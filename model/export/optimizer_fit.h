@@ -40,12 +40,11 @@ struct OptimizerFit
     };
     Outcome outcome = Outcome::Unchanged;
     const Value *state = nullptr;   ///< the new dict (Remapped, Refitted), in the arena
-    size_t removed = 0;             ///< entries of dropped parameters
     size_t reset = 0;               ///< entries of resized parameters cleared
-    size_t added = 0;               ///< parameters listed with no state (the optimizer starts them fresh)
     std::vector<size_t> groupSizes; ///< indices per param group after the fit
     std::vector<std::string> resized; ///< "name [old] -> [new]" of the cleared entries
-    std::vector<std::string> addedNames; ///< the added parameters' names
+    /// Parameters listed with no state, at the end (the optimizer starts them fresh).
+    std::vector<std::string> addedNames;
     std::string why;                ///< Uncertain: what stands in the way
 };
 

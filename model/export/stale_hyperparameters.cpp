@@ -1,5 +1,7 @@
 #include "model/export/stale_hyperparameters.h"
 
+#include "model/export/added_placement.h"
+
 #include <map>
 #include <unordered_set>
 
@@ -67,20 +69,15 @@ std::vector<std::string> staleHyperParameters(const Checkpoint &c, const std::ve
                                               const Plan &plan, const RuleSet &rules)
 {
     std::map<int64_t, Change> changes;
-    std::map<std::string, size_t> dropped; // name, and the name without its first component
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        const TensorPlan &t = plan.tensors[i];
-        if (t.dropped) {
-            dropped.emplace(inputs[i].name, i);
-            if (const size_t dot = inputs[i].name.find('.'); dot != std::string::npos)
-                dropped.emplace(inputs[i].name.substr(dot + 1), i);
-            continue;
-        }
-        recordChanges(changes, std::string(t.name), inputs[i].shape, plannedShape(inputs, plan, rules, i));
-    }
-    for (const auto &a : plan.added)
-        if (const auto it = dropped.find(a.name); it != dropped.end())
-            recordChanges(changes, a.name, inputs[it->second].shape, rules.rules[size_t(a.rule)].shape);
+    for (size_t i = 0; i < inputs.size(); ++i)
+        if (const TensorPlan &t = plan.tensors[i]; !t.dropped)
+            recordChanges(changes, std::string(t.name), inputs[i].shape, plannedShape(inputs, plan, rules, i));
+    // An added tensor that takes a dropped one's place (as the export writes it) changed it.
+    const std::vector<int> place = addedInPlaceOf(inputs, plan);
+    for (size_t a = 0; a < plan.added.size(); ++a)
+        if (place[a] >= 0)
+            recordChanges(changes, plan.added[a].name, inputs[size_t(place[a])].shape,
+                          rules.rules[size_t(plan.added[a].rule)].shape);
     std::vector<std::string> found;
     const Value *root = c.root();
     if (changes.empty() || !root || root->kind != ValueKind::Dict) return found;

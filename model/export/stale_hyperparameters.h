@@ -13,7 +13,7 @@ namespace ckpt {
 /// checkpoint's hyper-parameter keys (Lightning's hyper_parameters, hparams, args, config, cfg)
 /// equal to a dimension the plan changed, as "hyper_parameters.num_classes is 1000, but
 /// model.head.weight's dimension 0 is now 10". A resize counts, and so does a dropped tensor
-/// an add rule puts back under the same name (or the name without the weights' prefix).
+/// an add rule puts back in its place (addedInPlaceOf).
 std::vector<std::string> staleHyperParameters(const Checkpoint &c, const std::vector<PlanInput> &inputs,
                                               const Plan &plan, const RuleSet &rules);
 
