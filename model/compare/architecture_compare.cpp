@@ -90,12 +90,11 @@ CompareReport compareWithTarget(const std::vector<PlanInput> &inputs, const Plan
         judge(std::move(e));
     }
     for (size_t k = 0; k < plan.added.size(); ++k) {
-        const Rule &r = rules.rules[size_t(plan.added[k].rule)];
         CompareEntry e;
         e.name = plan.added[k].name;
         e.added = int(k);
-        e.checkpointShape = r.shape;
-        e.checkpointDtype = r.castTo;
+        e.checkpointShape = plan.added[k].shape;
+        e.checkpointDtype = plan.added[k].dtype;
         judge(std::move(e));
     }
     for (size_t i = 0; i < target.tensors.size(); ++i) {

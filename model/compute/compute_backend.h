@@ -61,6 +61,35 @@ struct FillRequest
     uint64_t seed = 0;
 };
 
+/// A tensor's contiguous bytes, as a request hands it to the backend.
+struct TensorData
+{
+    const void *data = nullptr;
+    DType dtype = DType::Float32;
+    std::vector<int64_t> shape;
+};
+
+/// lora(): weight + scale * (B @ A) (transposed: + scale * (B @ A)^T), as PEFT merges an
+/// adapter; computed in float32 (float64 for a float64 weight), written in the weight's dtype.
+struct LoraRequest
+{
+    TensorData weight, a, b;
+    double scale = 1;
+    bool transposed = false;
+};
+
+/// merge(): tensors of one shape merged as mergekit's methods do, computed in float32
+/// (float64 when the first input is float64), written in `out`.
+struct MergeRequest
+{
+    std::string method;               ///< linear, task_arithmetic, slerp, ties
+    std::vector<TensorData> inputs;   ///< all but linear: the base first
+    std::vector<double> weights;      ///< parallel to inputs (the base's is not used)
+    double t = 0.5;                   ///< slerp
+    double density = 1;               ///< ties
+    DType out = DType::Float32;
+};
+
 /// One parameter or buffer of a TorchScript module.
 struct ScriptTensor
 {
@@ -116,6 +145,8 @@ public:
     virtual Result<std::vector<char>> fill(const FillRequest &request) const = 0;
     /// A TorchScript archive's parameters and buffers, read by torch::jit::load.
     virtual Result<ScriptModuleInfo> scriptModule(const std::string &path) const = 0;
+    virtual Result<std::vector<char>> lora(const LoraRequest &request) const = 0;
+    virtual Result<std::vector<char>> merge(const MergeRequest &request) const = 0;
     /// Per-tensor differences of two tensors of one shape (float64 accumulation).
     virtual Result<TensorDelta> delta(const DeltaRequest &request, const std::atomic<bool> *cancel) const = 0;
 };

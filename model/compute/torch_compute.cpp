@@ -132,6 +132,23 @@ public:
         });
     }
 
+    Result<std::vector<char>> lora(const LoraRequest &r) const override
+    {
+        return guarded<std::vector<char>>([&] {
+            const torch::Dtype work = r.weight.dtype == DType::Float64 ? torch::kDouble : torch::kFloat;
+            const torch::Tensor w = tensorOf(r.weight);
+            torch::Tensor delta = torch::matmul(tensorOf(r.b).to(work), tensorOf(r.a).to(work));
+            if (r.transposed) delta = delta.t();
+            const torch::Tensor out = (w.to(work) + delta * r.scale).to(w.scalar_type());
+            return bytesOf(out.contiguous());
+        });
+    }
+
+    Result<std::vector<char>> merge(const MergeRequest &r) const override
+    {
+        return guarded<std::vector<char>>([&] { return merged(r); });
+    }
+
     Result<ScriptModuleInfo> scriptModule(const std::string &path) const override
     {
         return guarded<ScriptModuleInfo>([&] {
@@ -192,6 +209,83 @@ private:
                                                      .mode(torch::kBicubic)
                                                      .align_corners(false))
             .squeeze(0);
+    }
+
+    static torch::Tensor tensorOf(const TensorData &d)
+    {
+        const auto type = torchType(d.dtype);
+        if (!type || isQuantized(d.dtype) || isComplex(d.dtype))
+            throw std::runtime_error("cannot compute with a " + std::string(dtypeName(d.dtype)) + " tensor");
+        return torch::from_blob(const_cast<void *>(d.data), d.shape, torch::TensorOptions().dtype(type->type));
+    }
+
+    /// mergekit's definitions: linear (normalized weighted mean), task arithmetic (base plus
+    /// the weighted task vectors), SLERP (of the base and one other, over the whole tensor),
+    /// TIES (task vectors trimmed to their largest `density`, signs elected by the weighted
+    /// sum, the agreeing parts averaged by their weights).
+    static std::vector<char> merged(const MergeRequest &r)
+    {
+        const torch::Dtype work = r.inputs.front().dtype == DType::Float64 ? torch::kDouble : torch::kFloat;
+        const auto outType = torchType(r.out);
+        if (!outType) throw std::runtime_error("cannot write a merge as " + std::string(dtypeName(r.out)));
+        std::vector<torch::Tensor> x;
+        for (const auto &in : r.inputs) x.push_back(tensorOf(in).to(work));
+        torch::Tensor out;
+        if (r.method == "linear") {
+            out = torch::zeros_like(x[0]);
+            double total = 0;
+            for (size_t i = 0; i < x.size(); ++i) {
+                out.add_(x[i], r.weights[i]);
+                total += r.weights[i];
+            }
+            out.div_(total);
+        } else if (r.method == "slerp") {
+            out = slerp(r.t, x[0], x[1]);
+        } else {
+            const torch::Tensor &base = x[0];
+            std::vector<torch::Tensor> deltas;
+            for (size_t i = 1; i < x.size(); ++i) {
+                torch::Tensor d = x[i] - base;
+                if (r.method == "ties") d = magnitudeKept(d, r.density);
+                deltas.push_back(d * r.weights[i]);
+            }
+            const torch::Tensor stacked = torch::stack(deltas);
+            std::vector<double> w(r.weights.begin() + 1, r.weights.end());
+            torch::Tensor weights = torch::tensor(w, torch::TensorOptions().dtype(work));
+            while (weights.dim() < stacked.dim()) weights = weights.unsqueeze(-1);
+            if (r.method == "ties") {
+                const torch::Tensor majority = (stacked.sum(0) >= 0).to(work) * 2 - 1;
+                const torch::Tensor mask = (stacked.sign() == majority).to(work);
+                torch::Tensor divisor = (weights * mask).sum(0);
+                divisor.masked_fill_(divisor == 0, 1);
+                out = base + (stacked * mask).sum(0) / divisor;
+            } else {
+                out = base + stacked.sum(0);
+            }
+        }
+        return bytesOf(out.to(outType->type).contiguous());
+    }
+
+    /// The largest `density` of |x| kept (at least one element), the rest zero.
+    static torch::Tensor magnitudeKept(const torch::Tensor &x, double density)
+    {
+        if (density >= 1) return x;
+        const int64_t k = std::max<int64_t>(1, int64_t(density * double(x.numel())));
+        const torch::Tensor flat = x.abs().reshape({-1});
+        const torch::Tensor top = std::get<1>(torch::topk(flat, k));
+        torch::Tensor mask = torch::zeros_like(flat);
+        mask.index_fill_(0, top, 1);
+        return x * mask.reshape(x.sizes());
+    }
+
+    static torch::Tensor slerp(double t, const torch::Tensor &v0, const torch::Tensor &v1)
+    {
+        constexpr double kDotThreshold = 0.9995, kEps = 1e-8;
+        const double n0 = v0.norm().item<double>(), n1 = v1.norm().item<double>();
+        const double dot = std::clamp(((v0 / (n0 > kEps ? n0 : 1)) * (v1 / (n1 > kEps ? n1 : 1))).sum().item<double>(), -1.0, 1.0);
+        if (std::abs(dot) > kDotThreshold) return v0 * (1 - t) + v1 * t;
+        const double theta = std::acos(dot), sinTheta = std::sin(theta);
+        return v0 * (std::sin((1 - t) * theta) / sinTheta) + v1 * (std::sin(t * theta) / sinTheta);
     }
 
     static std::vector<char> resized(const ResizeRequest &r)

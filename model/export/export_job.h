@@ -51,6 +51,7 @@ struct Prepared
     const Value *weights = nullptr;
     std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
     const RuleSet *rules = nullptr;
+    std::shared_ptr<const CompiledRules> compiled; ///< with the sources surgery reads
     /// Keys of the weights dict that hold no tensor (a quantized Linear's _packed_params dtype
     /// and its (weight, bias) tuple), as the name rules leave them: the new key, or nullopt
     /// when dropped. A module is renamed or dropped whole.

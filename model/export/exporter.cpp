@@ -29,7 +29,7 @@ void checkComputedSizes(const Prepared &p, const RuleSet &rules)
                                      " elements needs more memory than this machine has; nothing was written");
     };
     for (const auto &[tensor, i] : p.edits) check(std::string(p.plan.tensors[i].name), plannedShape(p.inputs, p.plan, rules, i));
-    for (const auto &a : p.plan.added) check(a.name, rules.rules[size_t(a.rule)].shape);
+    for (const auto &a : p.plan.added) check(a.name, a.shape);
 }
 
 /// The name rules on what the plan does not list: the weights dict's keys that hold no tensor
@@ -119,6 +119,7 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     p.inputs = std::move(inputs.value());
     auto compiled = CompiledRules::compile(rules);
     if (!compiled) throw std::runtime_error(compiled.error().message);
+    p.compiled = *compiled;
     p.plan = (*compiled)->evaluate(p.inputs);
     if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
     for (size_t i = 0; i < p.inputs.size(); ++i) {
@@ -136,7 +137,9 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     for (const auto &e : base) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
     if (!p.weights || p.weights->kind != ValueKind::Dict)
         throw std::runtime_error("the weights are not a dict the export can edit");
-    followNames(p, **compiled);
+    // Keys that hold no tensor follow the name rules; with surgery there is no one name rule
+    // for them to follow, and they stay as they are.
+    if (!p.plan.recipes) followNames(p, **compiled);
     return p;
 }
 
@@ -149,6 +152,7 @@ std::string ExportReport::summary() const
     if (resized) out += ", " + std::to_string(resized) + " resized";
     if (cast) out += ", " + std::to_string(cast) + " cast";
     if (added) out += ", " + std::to_string(added) + " added";
+    if (made) out += ", " + std::to_string(made) + " made by surgery from " + std::to_string(consumed) + " inputs and the sources";
     out += ")";
     if (optimizerDropped) out += ", optimizer state dropped";
     if (optimizerRemapped) {
@@ -224,7 +228,7 @@ Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &r
             report.resized += !t.dropped && t.resizedBy >= 0;
             report.cast += !t.dropped && t.dtype != p.inputs[i].dtype;
         }
-        report.added = p.plan.added.size();
+        for (const auto &a : p.plan.added) ++(a.recipe >= 0 ? report.made : report.added);
         if (!p.inputs.empty() && !options.weightsOnly && options.format == ExportOptions::Format::PyTorch)
             report.warnings = staleHyperParameters(source, p.inputs, p.plan, rules); // what the file keeps
         return report;

@@ -48,6 +48,8 @@ struct ExportReport
     size_t resized = 0;               ///< tensors whose shape a resize rule changed
     size_t cast = 0;                  ///< tensors written in another dtype
     size_t added = 0;                 ///< tensors add rules created
+    size_t made = 0;                  ///< tensors surgery made (taken, stacked, split, merged...)
+    size_t consumed = 0;              ///< inputs surgery used up (part of a made tensor)
 
     /// "32 weights (30 renamed, 2 dropped, 3 resized, 1 added), optimizer state remapped
     /// (2 entries reset, 2 parameters added without state)"

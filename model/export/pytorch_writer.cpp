@@ -1,6 +1,7 @@
 #include "model/base/byte_order.h"
 #include "model/export/added_placement.h"
 #include "model/export/export_job.h"
+#include "model/export/made_tensor_bytes.h"
 #include "model/export/temp_file.h"
 #include "model/export/tensor_edits.h"
 #include "model/export/zip_writer.h"
@@ -94,7 +95,7 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
         } else if (it != byName.end() && value->kind == ValueKind::Tensor) {
             const TensorPlan &t = p.plan.tensors[it->second];
             if (t.dropped) {
-                ++report.dropped;
+                ++(t.consumedBy >= 0 ? report.consumed : report.dropped);
                 if (const auto r = replacing.find(int(it->second)); r != replacing.end()) addTensor(r->second);
                 continue;
             }
@@ -145,9 +146,8 @@ void verifyPyTorch(const std::string &path, const Checkpoint &source, const Prep
             throw std::runtime_error("verification: " + std::string(t.name) + " has another dtype or shape than planned");
     }
     for (const auto &a : p.plan.added) {
-        const Rule &r = p.rules->rules[size_t(a.rule)];
         const auto it = written.find(a.name);
-        if (it == written.end() || it->second->dtype != r.castTo || it->second->shape != r.shape)
+        if (it == written.end() || it->second->dtype != a.dtype || it->second->shape != a.shape)
             throw std::runtime_error("verification: the added " + a.name + " is missing or misshapen");
         ++kept;
     }
@@ -197,8 +197,8 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     writer.setStorageKeys([&](int storage) { return keyFor(Kind::Storage, storage); });
     writer.setCanonicalTensors([&](const Value *v) -> std::optional<Pickler::CanonicalTensor> {
         if (const auto a = added.find(v); a != added.end()) {
-            const Rule &r = p.rules->rules[size_t(p.plan.added[a->second].rule)];
-            const TensorInfo t = fresh(r.castTo, r.shape, false, false);
+            const AddedTensor &made = p.plan.added[a->second];
+            const TensorInfo t = fresh(made.dtype, made.shape, false, false);
             return Pickler::CanonicalTensor{keyFor(Kind::Added, int(a->second)), t.dtype, t.numel(), "cpu", t};
         }
         if (const auto edit = p.edits.find(v->index); edit != p.edits.end()) {
@@ -226,7 +226,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     ZipWriter zip(temp.file(), folder);
     zip.addRecord("data.pkl", pickle.data(), pickle.size());
     const SourceReader src(c);
-    AddedTensorBytes addedBytes;
+    MadeTensorBytes addedBytes(c, p);
     std::vector<char> buffer;
     std::map<std::string, uint32_t> crcByKey;
     for (const auto &item : order) {
@@ -236,9 +236,8 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
             std::vector<char> bytes;
             DType dtype = DType::Unknown;
             if (kind == Kind::Added) {
-                const Rule &rule = p.rules->rules[size_t(p.plan.added[size_t(index)].rule)];
-                bytes = addedBytes.bytes(rule);
-                dtype = rule.castTo;
+                bytes = addedBytes.bytes(size_t(index));
+                dtype = p.plan.added[size_t(index)].dtype;
             } else {
                 const size_t i = p.edits.at(index);
                 bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);

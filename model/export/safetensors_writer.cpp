@@ -1,4 +1,5 @@
 #include "model/export/export_job.h"
+#include "model/export/made_tensor_bytes.h"
 #include "model/export/temp_file.h"
 #include "model/export/tensor_edits.h"
 #include "model/checkpoint/source_reader.h"
@@ -59,11 +60,11 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepar
     put(&headerSize, 8);
     put(text.data(), text.size());
     std::vector<uint32_t> crcs;
-    AddedTensorBytes added;
+    MadeTensorBytes added(c, p);
     for (const SafeOut &out : outs) {
         std::vector<char> bytes =
             out.t ? plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules)
-                  : added.bytes(p.rules->rules[size_t(p.plan.added[out.input].rule)]);
+                  : added.bytes(out.input);
         put(bytes.data(), bytes.size());
         crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
         report.bytes += bytes.size();
@@ -96,7 +97,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     for (size_t i = 0; i < p.inputs.size(); ++i) {
         const TensorPlan &plan = p.plan.tensors[i];
         if (plan.dropped) {
-            ++report.dropped;
+            ++(plan.consumedBy >= 0 ? report.consumed : report.dropped);
             continue;
         }
         const std::string name(plan.name);
@@ -115,10 +116,10 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         outs.push_back({i, name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
     }
     for (size_t k = 0; k < p.plan.added.size(); ++k) {
-        const Rule &r = p.rules->rules[size_t(p.plan.added[k].rule)];
-        if (safetensorsCode(r.castTo).empty())
-            throw std::runtime_error(r.name + ": safetensors has no " + std::string(dtypeName(r.castTo)));
-        outs.push_back({k, r.name, nullptr, r.castTo, r.shape});
+        const AddedTensor &a = p.plan.added[k];
+        if (safetensorsCode(a.dtype).empty())
+            throw std::runtime_error(a.name + ": safetensors has no " + std::string(dtypeName(a.dtype)));
+        outs.push_back({k, a.name, nullptr, a.dtype, a.shape});
     }
     // The reference writer's order: larger elements first, then by name.
     std::stable_sort(outs.begin(), outs.end(), [](const SafeOut &a, const SafeOut &b) {

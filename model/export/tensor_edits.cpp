@@ -24,30 +24,37 @@ const ComputeBackend &backend()
 
 } // namespace
 
+std::vector<char> editedBytes(std::vector<char> bytes, DType from, const std::vector<int64_t> &shape,
+                              const Rule *resize, DType to, std::string_view name)
+{
+    int64_t count = 1;
+    for (int64_t d : shape) count *= d;
+    if (resize) {
+        ResizeRequest request;
+        request.data = bytes.data();
+        request.dtype = from;
+        request.from = shape;
+        request.to = resize->shape;
+        request.method = resize->method;
+        request.fill = resize->fill;
+        request.prefixTokens = resize->prefixTokens;
+        request.stddev = resize->stddev;
+        request.seed = seedFor(name);
+        auto out = backend().resize(request);
+        if (!out) throw std::runtime_error(std::string(name) + ": resize: " + out.error().message);
+        bytes = std::move(*out);
+        count = 1;
+        for (int64_t d : resize->shape) count *= d;
+    }
+    if (to != from) bytes = convertedBytes(bytes, from, to, count);
+    return bytes;
+}
+
 std::vector<char> plannedBytes(std::vector<char> bytes, const PlanInput &input, const TensorPlan &plan,
                                const RuleSet &rules)
 {
-    int64_t count = input.numel;
-    if (plan.resizedBy >= 0) {
-        const Rule &r = rules.rules[size_t(plan.resizedBy)];
-        ResizeRequest request;
-        request.data = bytes.data();
-        request.dtype = input.dtype;
-        request.from = input.shape;
-        request.to = r.shape;
-        request.method = r.method;
-        request.fill = r.fill;
-        request.prefixTokens = r.prefixTokens;
-        request.stddev = r.stddev;
-        request.seed = seedFor(plan.name);
-        auto out = backend().resize(request);
-        if (!out) throw std::runtime_error(std::string(plan.name) + ": resize: " + out.error().message);
-        bytes = std::move(*out);
-        count = 1;
-        for (int64_t d : r.shape) count *= d;
-    }
-    if (plan.dtype != input.dtype) bytes = convertedBytes(bytes, input.dtype, plan.dtype, count);
-    return bytes;
+    return editedBytes(std::move(bytes), input.dtype, input.shape,
+                       plan.resizedBy >= 0 ? &rules.rules[size_t(plan.resizedBy)] : nullptr, plan.dtype, plan.name);
 }
 
 std::vector<char> AddedTensorBytes::bytes(const Rule &r)

@@ -17,6 +17,11 @@ namespace ckpt {
 std::vector<char> plannedBytes(std::vector<char> original, const PlanInput &input, const TensorPlan &plan,
                                const RuleSet &rules);
 
+/// The same for any tensor: `original` (contiguous, `from` dtype, `shape`) resized by
+/// `resize` (null: not) and cast to `to`; a random fill is seeded by `name`.
+std::vector<char> editedBytes(std::vector<char> original, DType from, const std::vector<int64_t> &shape,
+                              const Rule *resize, DType to, std::string_view name);
+
 /// The bytes of tensors that add rules create. A "target" fill reads the source file named
 /// in the rule (opened once per file). Throws std::runtime_error with a one-line message.
 class AddedTensorBytes final

@@ -40,6 +40,28 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
         for (const auto &g : t.groups) w.value(g);
         w.endArray();
         w.field("dtype", dtypeName(t.dtype));
+        w.key("shape").beginArray();
+        for (int64_t d : plannedShape(inputs, plan, rules, i)) w.value(d);
+        w.endArray();
+        if (t.consumedBy >= 0) w.field("consumed_by", t.consumedBy);
+        else w.key("consumed_by").null();
+        w.endObject();
+    }
+    w.endArray();
+    // What the plan makes: add rules' tensors and surgery's (taken, stacked, split, merged...).
+    w.key("added").beginArray();
+    for (const auto &a : plan.added) {
+        w.beginObject().field("name", a.name).field("rule", a.rule);
+        w.field("action", actionName(rules.rules[size_t(a.rule)].action));
+        w.field("dtype", dtypeName(a.dtype));
+        w.key("shape").beginArray();
+        for (int64_t d : a.shape) w.value(d);
+        w.endArray();
+        w.field("frozen", a.frozen);
+        w.key("groups").beginArray();
+        for (const auto &g : a.groups) w.value(g);
+        w.endArray();
+        w.field("from", recipeText(plan.recipes.get(), a.recipe, a.rule, rules));
         w.endObject();
     }
     w.endArray();
@@ -65,6 +87,7 @@ void writePlanJson(std::ostream &out, const std::vector<PlanInput> &inputs, cons
     w.field("tensors", totals.tensors).field("dropped", totals.dropped);
     w.field("frozen_parameters", totals.frozenParameters).field("trainable_parameters", totals.trainableParameters);
     w.field("dropped_parameters", totals.droppedParameters);
+    w.field("consumed", totals.consumed).field("made", totals.made);
     w.endObject();
     w.endObject();
 }
@@ -89,6 +112,10 @@ std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules,
         if (!changed) continue;
         ++shown;
         out << "  " << terminalText(inputs[i].name);
+        if (t.consumedBy >= 0) {
+            out << "  used by rule " << t.consumedBy << "\n";
+            continue;
+        }
         if (t.dropped) {
             out << "  dropped\n";
             continue;
@@ -98,6 +125,13 @@ std::string planText(const std::vector<PlanInput> &inputs, const RuleSet &rules,
         if (t.dtype != inputs[i].dtype) out << "  " << dtypeName(inputs[i].dtype) << "->" << dtypeName(t.dtype);
         for (const auto &g : t.groups) out << "  [" << g << "]";
         out << "\n";
+    }
+    for (const auto &a : plan.added) {
+        ++shown;
+        out << "  + " << terminalText(a.name) << "  " << shapeText(a.shape) << " " << dtypeName(a.dtype);
+        if (a.frozen) out << "  frozen";
+        for (const auto &g : a.groups) out << "  [" << g << "]";
+        out << "  <- " << terminalText(recipeText(plan.recipes.get(), a.recipe, a.rule, rules)) << "\n";
     }
     if (!shown) out << "  (none)\n";
     const PlanTotals totals = planTotals(inputs, plan);

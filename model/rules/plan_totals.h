@@ -11,6 +11,8 @@ namespace ckpt {
 struct PlanTotals
 {
     size_t tensors = 0, frozen = 0, dropped = 0;
+    size_t consumed = 0; ///< inputs surgery made part of other tensors (not counted as dropped)
+    size_t made = 0;     ///< tensors the plan adds: add rules' and surgery's
     int64_t frozenParameters = 0, trainableParameters = 0, droppedParameters = 0;
 };
 

@@ -21,7 +21,7 @@ PlanWorker::PlanWorker(const std::vector<CompiledRule> &rules)
 {
     for (size_t k = 0; k < rules.size(); ++k) {
         const Rule &r = *rules[k].rule;
-        if (!r.enabled || r.action == Rule::Action::Add) continue;
+        if (!r.enabled || r.action == Rule::Action::Add || isSurgery(r.action)) continue;
         m_active.push_back(k);
         if (r.action == Rule::Action::Group) m_groupRules.push_back(k);
     }
@@ -67,6 +67,7 @@ void PlanWorker::applyRules(const PlanInput *inputs, int count, size_t last)
     m_resizedBy.fill(-1);
     m_next.fill(0);
     m_dropped = m_frozen = m_renamed = 0;
+    for (int i = 0; i < count; ++i) m_frozen |= uint64_t(inputs[i].frozen) << i;
     std::fill(m_selected.begin(), m_selected.end(), 0);
 
     for (size_t k : m_active) {
@@ -95,7 +96,7 @@ void PlanWorker::applyRules(const PlanInput *inputs, int count, size_t last)
             break;
         case Rule::Action::Resize: forEachBit(selected, [&](int i) { m_resizedBy[size_t(i)] = index; }); break;
         case Rule::Action::Group: // the selection is the membership
-        case Rule::Action::Add: break;
+        default: break;            // add and surgery rules are not run here
         }
         m_selected[k] = selected;
     }
@@ -182,7 +183,7 @@ void PlanWorker::noteVisible(size_t k, uint64_t selected)
     case Rule::Action::Rename:
     case Rule::Action::Group: visible[k] = kept != 0; break;
     case Rule::Action::Resize: visible[k] = lastIs(m_resizedBy); break;
-    case Rule::Action::Add: break;
+    default: break;
     }
 }
 

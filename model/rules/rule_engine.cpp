@@ -3,6 +3,8 @@
 #include "model/rules/compiled_rule.h"
 #include "model/base/name_bytes.h"
 #include "model/rules/plan_worker.h"
+#include "model/rules/rule_sources.h"
+#include "model/rules/surgery_program.h"
 #include "model/rules/tensor_resize.h"
 
 #include <algorithm>
@@ -37,6 +39,8 @@ struct CompiledRules::Impl
     bool usesRe2 = false;
     mutable std::mutex copiesMutex;
     mutable std::vector<std::unique_ptr<const std::vector<CompiledRule>>> copies;
+    std::shared_ptr<const RuleSources> sources;
+    std::unique_ptr<SurgeryProgram> surgery; ///< set when an enabled rule is a surgery rule
 
     /// One worker per thread: one for a small job, up to 8 (and the cores there are) for a large one.
     std::vector<std::unique_ptr<PlanWorker>> workersFor(size_t tensors) const
@@ -65,6 +69,7 @@ struct CompiledRules::Impl
 CompiledRules::CompiledRules(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 CompiledRules::~CompiledRules() = default;
 const RuleSet &CompiledRules::rules() const { return m_impl->set; }
+const RuleSources &CompiledRules::sources() const { return *m_impl->sources; }
 
 Result<std::shared_ptr<const CompiledRules>> CompiledRules::compile(const RuleSet &set)
 {
@@ -83,6 +88,17 @@ Result<std::shared_ptr<const CompiledRules>> CompiledRules::compile(const RuleSe
     } catch (const std::runtime_error &e) {
         return Error{e.what()};
     }
+    auto sources = RuleSources::open(impl->set);
+    if (!sources) return Error{sources.error().message};
+    impl->sources = std::make_shared<const RuleSources>(std::move(*sources));
+    if (std::any_of(impl->set.rules.begin(), impl->set.rules.end(),
+                    [](const Rule &r) { return r.enabled && isSurgery(r.action); })) {
+        try {
+            impl->surgery = std::make_unique<SurgeryProgram>(impl->set, impl->sources);
+        } catch (const std::runtime_error &e) {
+            return Error{e.what()};
+        }
+    }
     impl->usesRe2 = std::any_of(impl->set.rules.begin(), impl->set.rules.end(), [](const Rule &r) {
         return !r.regex.empty() || (r.match && mayUseRe2(*r.match));
     });
@@ -91,6 +107,7 @@ Result<std::shared_ptr<const CompiledRules>> CompiledRules::compile(const RuleSe
 
 std::vector<bool> CompiledRules::selectedBy(size_t rule, const std::vector<PlanInput> &inputs) const
 {
+    if (m_impl->surgery) return m_impl->surgery->selectedBy(rule, inputs);
     auto workers = m_impl->workersFor(inputs.size());
     std::vector<uint64_t> bits((inputs.size() + 63) / 64);
     std::atomic<size_t> next{0};
@@ -137,7 +154,12 @@ void addTensors(const RuleSet &set, const std::vector<PlanInput> &inputs, Plan &
                                         "rule " + std::to_string(k) + " adds " + r.name + ", a name already taken"});
             continue;
         }
-        plan.added.push_back({r.name, int(k)});
+        AddedTensor a;
+        a.name = r.name;
+        a.rule = int(k);
+        a.dtype = r.castTo;
+        a.shape = r.shape;
+        plan.added.push_back(std::move(a));
     }
 }
 
@@ -186,6 +208,7 @@ void checkCollisions(const std::vector<PlanInput> &inputs, Plan &plan, const std
 Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional<int64_t> step) const
 {
     const Impl &d = *m_impl;
+    if (d.surgery) return d.surgery->evaluate(inputs, step);
     const size_t n = inputs.size();
     const size_t ruleCount = d.rules.size();
     Plan plan;

@@ -3,6 +3,7 @@
 #include "model/checkpoint/checkpoint.h"
 #include "model/base/result.h"
 #include "model/rules/rule_set.h"
+#include "model/rules/tensor_recipe.h"
 
 #include <memory>
 #include <span>
@@ -22,6 +23,7 @@ struct PlanInput
     int64_t numel = 0;
     uint64_t bytes = 0;
     size_t entry = 0;   ///< index into Checkpoint::entries()
+    bool frozen = false; ///< frozen before the rules run (what earlier surgery stages decided)
 };
 
 struct PlanStorage;
@@ -37,13 +39,20 @@ struct TensorPlan
     DType dtype = DType::Unknown;
     bool renamed = false;
     int resizedBy = -1; ///< the resize rule that sets its shape (-1: the shape it has)
+    int consumedBy = -1; ///< the surgery rule that made it part of another tensor (then dropped)
 };
 
-/// A tensor an add rule creates (it is not seen by other rules).
+/// A tensor the plan makes: an add rule's (not seen by other rules), or a surgery rule's
+/// (taken, stacked, split, merged...; later rules see it like any other).
 struct AddedTensor
 {
     std::string name;
-    int rule = -1;      ///< index into RuleSet::rules (shape, dtype, fill)
+    int rule = -1;      ///< index into RuleSet::rules: the add rule (fill) or surgery rule that made it
+    int recipe = -1;    ///< surgery: the step of Plan::recipes that gives its bytes; -1: an add rule's fill
+    DType dtype = DType::Unknown;
+    std::vector<int64_t> shape;
+    bool frozen = false;
+    std::vector<std::string> groups;
 };
 
 struct RuleOutcome
@@ -68,6 +77,7 @@ struct Plan
     std::vector<Diagnostic> diagnostics;
     std::vector<AddedTensor> added;      ///< in rule order
     std::shared_ptr<const PlanStorage> storage; ///< the tensors' names and groups
+    std::shared_ptr<const RecipeBook> recipes;  ///< how surgery's tensors are made (null: no surgery)
     bool hasErrors() const;
 };
 
@@ -77,6 +87,8 @@ const std::vector<int64_t> &plannedShape(const std::vector<PlanInput> &inputs, c
 
 /// Rules compiled once (regular expressions, aliases), evaluated many times: the live
 /// preview runs this on every keystroke.
+class RuleSources;
+
 class CompiledRules final
 {
 public:
@@ -90,6 +102,8 @@ public:
     /// rule being edited): the tensors its count in the plan counts.
     std::vector<bool> selectedBy(size_t rule, const std::vector<PlanInput> &inputs) const;
     const RuleSet &rules() const;
+    /// The checkpoints the config's "sources" name, opened when the rules were compiled.
+    const RuleSources &sources() const;
 
     ~CompiledRules();
 

@@ -15,6 +15,15 @@ std::string_view actionName(Rule::Action a)
     case Rule::Action::Cast: return "cast";
     case Rule::Action::Resize: return "resize";
     case Rule::Action::Add: return "add";
+    case Rule::Action::Take: return "take";
+    case Rule::Action::Stack: return "stack";
+    case Rule::Action::Concat: return "concat";
+    case Rule::Action::Unstack: return "unstack";
+    case Rule::Action::Split: return "split";
+    case Rule::Action::Transpose: return "transpose";
+    case Rule::Action::Reshape: return "reshape";
+    case Rule::Action::Lora: return "lora";
+    case Rule::Action::Merge: return "merge";
     }
     return "?";
 }
@@ -54,6 +63,11 @@ std::string describeMatcher(const Matcher &m)
     return "?";
 }
 
+bool isSurgery(Rule::Action a)
+{
+    return a >= Rule::Action::Take;
+}
+
 std::string describeRule(const Rule &r)
 {
     std::string out(actionName(r.action));
@@ -67,6 +81,13 @@ std::string describeRule(const Rule &r)
         out += " to " + shapeText(r.shape) + " (" + r.method + (r.fill.empty() ? "" : ", " + r.fill) + ")";
     if (r.action == Rule::Action::Add)
         out += " '" + r.name + "' " + shapeText(r.shape) + " " + std::string(dtypeName(r.castTo)) + " (" + r.fill + ")";
+    if (r.action == Rule::Action::Take || r.action == Rule::Action::Lora) out += " from '" + r.from + "'";
+    if (r.action == Rule::Action::Stack || r.action == Rule::Action::Concat || r.action == Rule::Action::Unstack)
+        out += " to '" + r.to + "' axis " + std::to_string(r.axis);
+    if (r.action == Rule::Action::Split) out += " axis " + std::to_string(r.axis) + " in " + std::to_string(r.parts.size());
+    if (r.action == Rule::Action::Transpose) out += " dims " + shapeText(r.dims);
+    if (r.action == Rule::Action::Reshape) out += " to " + shapeText(r.shape);
+    if (r.action == Rule::Action::Merge) out += " " + r.method;
     return out;
 }
 

@@ -43,9 +43,22 @@ struct Matcher
     bool operator==(const Matcher &) const = default;
 };
 
+/// One part of a split: its name (read as in rename) and its size along the axis (nullopt:
+/// an equal share of what the sized parts leave).
+struct SplitPart
+{
+    std::string to;
+    std::optional<int64_t> size;
+    bool operator==(const SplitPart &) const = default;
+};
+
 struct Rule
 {
-    enum class Action { Freeze, Unfreeze, Drop, Rename, Group, Cast, Resize, Add };
+    enum class Action {
+        Freeze, Unfreeze, Drop, Rename, Group, Cast, Resize, Add,
+        // Surgery: rules that make tensors from others, or from other checkpoints.
+        Take, Stack, Concat, Unstack, Split, Transpose, Reshape, Lora, Merge,
+    };
     Action action = Action::Freeze;
     std::optional<Matcher> match;  ///< required except for rename (which its regex/prefix selects)
     std::string regex;             ///< rename: Python re.sub pattern
@@ -61,6 +74,18 @@ struct Rule
     double stddev = 0;             ///< normal fill; 0: the existing rows' std (resize), 0.02 (add)
     std::string name;              ///< add: the new tensor's name
     std::string source;            ///< add, fill "target": the file that holds a tensor of that name
+    std::string from;              ///< take, lora: the name of a RuleSet source
+    bool replace = false;          ///< take: a taken name may replace one that exists
+    std::string key;               ///< stack, concat: the group key ("\\1"), read as in rename
+    std::vector<std::string> order; ///< stack, concat: the keys in order (empty: numeric keys)
+    int64_t axis = 0;              ///< stack, concat, unstack, split
+    std::vector<SplitPart> parts;  ///< split
+    std::vector<int64_t> dims;     ///< transpose: the permutation
+    double scale = 1;              ///< lora: times s = alpha / r
+    std::vector<std::pair<std::string, double>> weights; ///< merge: source name -> weight
+    std::string base;              ///< merge: the base model's source name
+    double t = 0.5;                ///< merge slerp: the interpolation factor
+    double density = 1;            ///< merge ties: the fraction of each task vector kept
     bool enabled = true;
     std::string note;              ///< free text, kept
 
@@ -75,10 +100,27 @@ struct FreezeStage
     bool operator==(const FreezeStage &) const = default;
 };
 
+/// Another checkpoint the rules read from ("sources" in the config); "self" names the one
+/// being edited.
+struct RuleSource
+{
+    std::string name;
+    std::string path;              ///< as written: relative to the config's folder
+    std::optional<Path> weights;   ///< absent: that checkpoint's best weights candidate
+    bool operator==(const RuleSource &) const = default;
+};
+
+/// Whether the action makes tensors from others (surgery) rather than editing each alone.
+bool isSurgery(Rule::Action action);
+
 /// A whole config: which dict holds the weights, aliases, the ordered rules, a schedule.
 struct RuleSet
 {
     int version = 1;
+    std::vector<RuleSource> sources;
+    /// The folder relative source paths start from (the config file's), empty: the current one.
+    /// Not written out.
+    std::string folder;
     std::optional<Path> weights;   ///< absent: the checkpoint's best weights candidate
     std::vector<std::pair<std::string, std::vector<std::string>>> aliases;
     std::vector<Rule> rules;
