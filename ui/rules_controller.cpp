@@ -141,7 +141,7 @@ std::optional<std::string> RulesController::configText(const QString &format, co
     } else if (format == "python") {
         text = emitPythonFunction(m_rules->inputs(), rules, m_rules->plan(), fileName.toStdString());
     } else if (format == "anemoi") {
-        text = emitAnemoiYaml(m_rules->inputs(), m_rules->plan());
+        text = emitAnemoiYaml(m_rules->inputs(), m_rules->plan(), m_files->document().path.toStdString());
     } else if (format == "kempnerforge") {
         text = emitKempnerForgeToml(m_rules->inputs(), m_rules->plan());
     } else if (format == "linnaeus") {

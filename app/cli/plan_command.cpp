@@ -26,7 +26,7 @@ int emitConfig(const CliArgs &args, const std::string &format, const Checkpoint 
         text = writeConfig(rules, checkpoint, args.positional.front(), inputs, plan,
                            format == "json" ? ConfigFormat::Json : ConfigFormat::Yaml);
     else if (format == "python") text = emitPythonFunction(inputs, rules, plan, configName);
-    else if (format == "anemoi") text = emitAnemoiYaml(inputs, plan);
+    else if (format == "anemoi") text = emitAnemoiYaml(inputs, plan, args.positional.front());
     else if (format == "kempnerforge") text = emitKempnerForgeToml(inputs, plan);
     else if (format == "linnaeus") text = emitLinnaeusYaml(inputs, rules, plan);
     else {

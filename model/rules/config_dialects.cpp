@@ -1,6 +1,8 @@
 #include "model/rules/config_dialects.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -98,9 +100,10 @@ NameCover coverNames(const std::vector<std::string> &all, const std::vector<bool
         if (outermost.empty()) cover.names.push_back(name);
         else cover.modules.push_back(outermost);
     }
-    for (auto *v : {&cover.modules, &cover.names}) {
-        std::sort(v->begin(), v->end());
-        v->erase(std::unique(v->begin(), v->end()), v->end());
+    for (auto *v : {&cover.modules, &cover.names}) { // first appearance: model order
+        std::set<std::string> seen;
+        v->erase(std::remove_if(v->begin(), v->end(), [&](const std::string &n) { return !seen.insert(n).second; }),
+                 v->end());
     }
     return cover;
 }
@@ -139,25 +142,27 @@ std::string fnmatchLiteral(const std::string &name)
 
 std::string tomlString(const std::string &s) { return pyString(s); }
 
-bool isBufferName(const std::string &name)
-{
-    for (const char *suffix : {"running_mean", "running_var", "num_batches_tracked", "relative_position_index"})
-        if (name.ends_with(suffix)) return true;
-    return false;
-}
-
 } // namespace
 
-std::string emitAnemoiYaml(const std::vector<PlanInput> &inputs, const Plan &plan)
+std::string emitAnemoiYaml(const std::vector<PlanInput> &inputs, const Plan &plan, const std::string &checkpointPath)
 {
     const KeptNames k = kept(inputs, plan, [](const TensorPlan &t) { return t.frozen; });
     const NameCover cover = coverNames(k.names, k.selected);
+    const bool drops = std::any_of(plan.tensors.begin(), plan.tensors.end(),
+                                   [](const TensorPlan &t) { return t.dropped && t.consumedBy < 0; });
     std::ostringstream y;
-    y << "# anemoi-training: freezing resolved by Checkpoint Studio\n"
+    y << "# anemoi-training: model modifiers resolved by Checkpoint Studio\n"
          "training:\n"
          "  model_modifier:\n"
-         "    modifiers:\n"
-         "      - _target_: anemoi.training.train.modify.FreezingModelModifier\n"
+         "    modifiers:\n";
+    if (drops)
+        y << "      # The plan drops names: load the checkpoint leniently (unexpected and missing names\n"
+             "      # pass, shape-mismatched ones are skipped), then freeze.\n"
+             "      - _target_: anemoi.training.train.modify.TransferLearningModelModifier\n"
+             "        checkpoint_path: " << pyString(checkpointPath) << "\n"
+             "        strict: false\n"
+             "        skip_mismatched: true\n";
+    y << "      - _target_: anemoi.training.train.modify.FreezingModelModifier\n"
          "        submodules_to_freeze:\n";
     for (const auto &m : cover.modules) y << "          - " << pyString(m) << "\n";
     if (cover.modules.empty()) y << "          []\n";
@@ -185,51 +190,163 @@ std::string emitKempnerForgeToml(const std::vector<PlanInput> &inputs, const Pla
     return t.str();
 }
 
+namespace {
+
+std::string regexEscaped(const std::string &text)
+{
+    std::string out;
+    for (char c : text) {
+        if (std::string_view("\\.^$|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+/// "^" + the text escaped + `tail`: a regular expression for exactly that name.
+std::string anchored(const std::string &text, const char *tail)
+{
+    std::string out = "^";
+    out.append(regexEscaped(text)).append(tail);
+    return out;
+}
+
+/// A matcher as a linnaeus filter (flow-style YAML), when linnaeus has one that says the same.
+std::optional<std::string> linnaeusFilter(const Matcher &m)
+{
+    auto name = [](const char *type, const std::string &pattern) {
+        return std::string("{TYPE: \"name\", MATCH_TYPE: \"") + type + "\", PATTERNS: [" + pyString(pattern) + "]}";
+    };
+    switch (m.kind) {
+    case Matcher::Kind::Ndim: return "{TYPE: \"dimension\", DIMENSIONS: [" + std::to_string(m.ndim) + "]}";
+    case Matcher::Kind::Type: return "{TYPE: \"layer_type\", LAYER_TYPES: [" + pyString(m.text) + "]}";
+    case Matcher::Kind::Prefix: return name("startswith", m.text);
+    case Matcher::Kind::Suffix: return name("endswith", m.text);
+    case Matcher::Kind::Name: return name("regex", anchored(m.text, "$"));
+    case Matcher::Kind::Module: return name("regex", anchored(m.text, "(\\.|$)"));
+    case Matcher::Kind::Regex: return name("regex", m.text);
+    case Matcher::Kind::All:
+    case Matcher::Kind::Any: {
+        std::string out = std::string("{TYPE: \"") + (m.kind == Matcher::Kind::All ? "and" : "or") + "\", FILTERS: [";
+        for (size_t i = 0; i < m.children.size(); ++i) {
+            const auto child = linnaeusFilter(m.children[i]);
+            if (!child) return std::nullopt;
+            out += (i ? ", " : "") + *child;
+        }
+        return out + "]}";
+    }
+    case Matcher::Kind::Not: {
+        const auto child = linnaeusFilter(m.children.front());
+        if (!child) return std::nullopt;
+        return "{TYPE: \"not\", FILTER: " + *child + "}";
+    }
+    default: return std::nullopt; // globs, dtypes, shapes, numel ranges, aliases: by name
+    }
+}
+
+bool usesKindLinnaeusHas(const Matcher &m)
+{
+    if (m.kind == Matcher::Kind::Ndim || m.kind == Matcher::Kind::Type) return true;
+    return std::any_of(m.children.begin(), m.children.end(), usesKindLinnaeusHas);
+}
+
+/// The rules' own filters for the tensors rules `selected` choose, when each can be said in
+/// linnaeus' filters, one of them asks for a dimension or layer type (otherwise the names say
+/// it exactly), and no rename after the first of them changes what a name filter sees.
+std::optional<std::vector<std::string>> ruleFilters(const RuleSet &rules, const std::function<bool(const Rule &)> &selected)
+{
+    std::vector<std::string> out;
+    bool dimensionOrType = false;
+    size_t first = rules.rules.size();
+    for (size_t k = 0; k < rules.rules.size(); ++k) {
+        const Rule &r = rules.rules[k];
+        if (!r.enabled || !selected(r)) continue;
+        if (!r.match) return std::nullopt;
+        const auto f = linnaeusFilter(*r.match);
+        if (!f) return std::nullopt;
+        dimensionOrType = dimensionOrType || usesKindLinnaeusHas(*r.match);
+        out.push_back(*f);
+        first = std::min(first, k);
+    }
+    for (size_t k = first; k < rules.rules.size(); ++k)
+        if (rules.rules[k].enabled && (rules.rules[k].action == Rule::Action::Rename || isSurgery(rules.rules[k].action)))
+            return std::nullopt;
+    if (out.empty() || !dimensionOrType) return std::nullopt;
+    return out;
+}
+
+} // namespace
+
 std::string emitLinnaeusYaml(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan)
 {
-    // Drops are named as the checkpoint names them (before renames).
+    // Drops are spelled as load_pretrained sees the checkpoint's keys: "module." stripped.
+    constexpr std::string_view kModule = "module.";
     std::vector<std::string> sourceNames;
     std::vector<bool> dropped;
     for (size_t i = 0; i < inputs.size(); ++i) {
-        sourceNames.push_back(inputs[i].name);
-        dropped.push_back(plan.tensors[i].dropped);
+        const std::string &n = inputs[i].name;
+        sourceNames.push_back(n.starts_with(kModule) ? n.substr(kModule.size()) : n);
+        dropped.push_back(plan.tensors[i].dropped && plan.tensors[i].consumedBy < 0);
     }
     const NameCover drops = coverNames(sourceNames, dropped);
-    std::vector<std::string> dropParams, dropBuffers;
-    for (const auto &m : drops.modules) dropParams.push_back(m + ".");
-    for (const auto &n : drops.names) (isBufferName(n) ? dropBuffers : dropParams).push_back(n);
+    // load_pretrained searches each pattern anywhere in a key ("\\b" added unless it ends in
+    // "."): anchored, they name exactly these keys.
+    std::vector<std::string> dropParams;
+    for (const auto &m : drops.modules) dropParams.push_back(anchored(m, "\\."));
+    // drop_buffers are matched as substrings ("bn1.running_mean" would drop every block's):
+    // buffers go in drop_params too, anchored.
+    for (const auto &n : drops.names) dropParams.push_back(anchored(n, "$"));
     bool modulePrefix = false;
-    for (const auto &r : rules.rules)
-        if (r.enabled && r.action == Rule::Action::Rename &&
-            (r.prefix == "module." || r.regex.starts_with("^module\\.")))
-            modulePrefix = true;
+    std::vector<std::string> otherPrefixes;
+    for (const auto &r : rules.rules) {
+        if (!r.enabled || r.action != Rule::Action::Rename || !r.to.empty()) continue;
+        std::string stripped = r.prefix;
+        if (stripped.empty() && r.regex.starts_with("^") && r.regex.find_first_of("()[]*+?|{}", 1) == std::string::npos) {
+            for (size_t c = 1; c < r.regex.size(); ++c)
+                if (r.regex[c] != '\\') stripped += r.regex[c];
+        }
+        if (stripped == kModule) modulePrefix = true;
+        else if (!stripped.empty()) otherPrefixes.push_back(stripped);
+    }
     std::ostringstream y;
     auto list = [&](const std::vector<std::string> &v) {
         std::string out = "[";
         for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + pyString(v[i]);
         return out + "]";
     };
-    auto filter = [&](const std::string &title, const NameCover &c, const char *indent) {
+    auto filter = [&](const std::string &title, const NameCover &c, const std::optional<std::vector<std::string>> &own) {
+        y << "  " << title << ":\n"
+          << "    TYPE: \"or\"\n"
+          << "    FILTERS:\n";
+        if (own) {
+            for (const auto &f : *own) y << "      - " << f << "\n";
+            return;
+        }
         std::vector<std::string> patterns;
         for (const auto &m : c.modules) patterns.push_back(m + ".");
         for (const auto &n : c.names) patterns.push_back(n);
-        y << indent << title << ":\n"
-          << indent << "  TYPE: \"or\"\n"
-          << indent << "  FILTERS:\n"
-          << indent << "    - TYPE: \"name\"\n"
-          << indent << "      MATCH_TYPE: \"startswith\"\n"
-          << indent << "      PATTERNS: " << list(patterns) << "\n";
+        y << "      - TYPE: \"name\"\n"
+          << "        MATCH_TYPE: \"startswith\"\n"
+          << "        PATTERNS: " << list(patterns) << "\n";
     };
-    y << "# linnaeus: checkpoint handling and parameter filters, resolved by Checkpoint Studio\n"
-         "pretrained_ckpt_handling_metadata:\n"
+    y << "# linnaeus: checkpoint handling and parameter filters, resolved by Checkpoint Studio.\n"
+         "# drop_params and drop_buffers name the checkpoint's keys as load_pretrained sees them\n"
+         "# (\"module.\" stripped); the filters name the model's parameters.\n";
+    for (const auto &p : otherPrefixes)
+        y << "# The rules strip " << pyString(p) << " from the checkpoint's keys; linnaeus strips only \"module.\":\n"
+             "# load the checkpoint `ckpt apply` writes, or strip it before load_pretrained.\n";
+    y << "pretrained_ckpt_handling_metadata:\n"
       << "  drop_params: " << list(dropParams) << "\n"
-      << "  drop_buffers: " << list(dropBuffers) << "\n"
+      << "  drop_buffers: []\n"
       << "  supports_module_prefix: " << (modulePrefix ? "true" : "false") << "\n"
       << "  strict: " << (std::none_of(dropped.begin(), dropped.end(), [](bool d) { return d; }) ? "true" : "false")
       << "\n"
          "filters:\n";
+    const bool unfreezes = !rules.schedule.empty() || std::any_of(rules.rules.begin(), rules.rules.end(), [](const Rule &r) {
+        return r.enabled && r.action == Rule::Action::Unfreeze;
+    });
     const KeptNames frozen = kept(inputs, plan, [](const TensorPlan &t) { return t.frozen; });
-    filter("frozen", coverNames(frozen.names, frozen.selected), "  ");
+    filter("frozen", coverNames(frozen.names, frozen.selected),
+           unfreezes ? std::nullopt : ruleFilters(rules, [](const Rule &r) { return r.action == Rule::Action::Freeze; }));
     std::set<std::string> done;
     for (const auto &r : rules.rules) {
         if (r.action != Rule::Action::Group || !done.insert(r.group).second) continue;
@@ -237,7 +354,8 @@ std::string emitLinnaeusYaml(const std::vector<PlanInput> &inputs, const RuleSet
         const KeptNames k = kept(inputs, plan, [&](const TensorPlan &t) {
             return std::find(t.groups.begin(), t.groups.end(), group) != t.groups.end();
         });
-        filter(group, coverNames(k.names, k.selected), "  ");
+        filter(group, coverNames(k.names, k.selected),
+               ruleFilters(rules, [&](const Rule &g) { return g.action == Rule::Action::Group && g.group == group; }));
     }
     return y.str();
 }

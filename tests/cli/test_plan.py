@@ -315,28 +315,57 @@ class ConfigOutputs(unittest.TestCase):
         self.assertEqual(specs, sorted(specs, key=lambda s: s["module"]))  # canonical order
 
     def test_linnaeus_metadata_drops_exactly_the_plan(self):
-        """drop_params/drop_buffers applied as name prefixes to the checkpoint's state dict."""
+        """drop_params/drop_buffers applied as linnaeus' load_pretrained applies them: on the keys
+        once "module." is stripped, each drop_params pattern searched as a regular expression
+        ("\\b" added unless it ends in "."), each drop_buffers one as a substring."""
+        import re
         import torch
         import yaml
         doc = yaml.safe_load(self.emit("linnaeus", self.DIALECT_CONFIG))
         meta = doc["pretrained_ckpt_handling_metadata"]
         state = torch.load(ref.fixture("ok/resnet18.pt"))
-        prefixes = meta["drop_params"] + meta["drop_buffers"]
-        kept = [k for k in state if not any(k.startswith(p) for p in prefixes)]
+        clean = [k[len("module."):] if k.startswith("module.") else k for k in state]
+        kept = [k for k in clean
+                if not any(re.search(p if p.endswith(".") else p + r"\b", k) for p in meta["drop_params"])
+                and not any(p in k for p in meta["drop_buffers"])]
         _, planned, _ = plan("ok/resnet18.pt", self.DIALECT_CONFIG)
         self.assertEqual(kept, [t["source_name"] for t in planned["tensors"] if t["name"] is not None])
-        self.assertEqual(meta["drop_buffers"], ["bn1.running_mean"])
+        self.assertIn("layer1.0.bn1.running_mean", kept)  # a substring match would have dropped it
         self.assertFalse(meta["strict"])
         frozen = doc["filters"]["frozen"]["FILTERS"][0]["PATTERNS"]
         matched = {t["name"] for t in planned["tensors"] if t["name"] and any(t["name"].startswith(p) for p in frozen)}
         self.assertEqual(matched, {t["name"] for t in planned["tensors"] if t["frozen"]})
 
+    def test_linnaeus_filters_keep_the_rules_dimension_and_layer_type(self):
+        """A group by ndim becomes linnaeus' own dimension filter, not a list of every name; the
+        filter, run as linnaeus' DimensionFilter runs it on the model, picks the planned members."""
+        import torchvision
+        import yaml
+        config = {"rules": [{"action": "group", "group": "no_decay", "match": {"ndim": 1}}]}
+        doc = yaml.safe_load(self.emit("linnaeus", config))
+        filters = doc["filters"]["no_decay"]["FILTERS"]
+        self.assertEqual(filters, [{"TYPE": "dimension", "DIMENSIONS": [1]}])
+        model = torchvision.models.resnet18()
+        chosen = {n for n, p in model.named_parameters() if len(p.shape) in filters[0]["DIMENSIONS"]}
+        _, planned, _ = plan("ok/resnet18.pt", config)
+        params = dict(model.named_parameters())
+        self.assertEqual(chosen, {t["name"] for t in planned["tensors"] if "no_decay" in t["groups"] and t["name"] in params})
+
     def test_anemoi_block_names_whole_modules(self):
         text = self.emit("anemoi")
         self.assertIn("anemoi.training.train.modify.FreezingModelModifier", text)
         modules = [l.split('"')[1] for l in text.splitlines() if l.strip().startswith('- "')]
-        self.assertEqual(modules, ["bn1", "conv1", "layer1", "layer2", "layer3.0"])
+        self.assertEqual(modules, ["conv1", "bn1", "layer1", "layer2", "layer3.0"])  # model order
+        self.assertNotIn("TransferLearningModelModifier", text)  # nothing dropped
 
+    def test_anemoi_transfer_learning_block_when_names_are_dropped(self):
+        import yaml
+        doc = yaml.safe_load(self.emit("anemoi", self.DIALECT_CONFIG))
+        modifiers = doc["training"]["model_modifier"]["modifiers"]
+        self.assertEqual(modifiers[0]["_target_"], "anemoi.training.train.modify.TransferLearningModelModifier")
+        self.assertEqual((modifiers[0]["strict"], modifiers[0]["skip_mismatched"]), (False, True))
+        self.assertTrue(modifiers[0]["checkpoint_path"].endswith("resnet18.pt"))
+        self.assertEqual(modifiers[1]["_target_"], "anemoi.training.train.modify.FreezingModelModifier")
 
 if __name__ == "__main__":
     unittest.main()
