@@ -187,6 +187,30 @@ class TestTakeIntoCombinedModel(unittest.TestCase):
                 self.assertEqual(tuple(y.shape), (2, 8))
                 self.assertTrue(torch.isfinite(y).all())
 
+    def test_the_written_config_names_its_sources_and_rebuilds_the_result(self):
+        with tempfile.TemporaryDirectory() as d, tempfile.TemporaryDirectory() as elsewhere:
+            save_file({"a": torch.randn(3)}, os.path.join(d, "self.safetensors"))
+            save_file({"enc.w": torch.randn(2, 2)}, os.path.join(d, "other.safetensors"))
+            cfg = os.path.join(d, "rules.json")
+            with open(cfg, "w") as f:
+                json.dump({"sources": {"o": "other.safetensors"}, "rules": [{"action": "take", "from": "o", "match": "enc.*"}]}, f)
+            first, written = os.path.join(d, "first.safetensors"), os.path.join(elsewhere, "written.json")
+            subprocess.run([CKPT, "apply", os.path.join(d, "self.safetensors"), "--config", cfg, "-o", first,
+                            "--format", "safetensors", "--write-config", written], check=True, capture_output=True)
+            with open(written) as f:
+                doc = json.load(f)
+            identity = doc["source"]["sources"]["o"]
+            self.assertEqual(identity["size"], os.path.getsize(os.path.join(d, "other.safetensors")))
+            self.assertEqual(identity["tensors"], 1)
+            self.assertTrue(identity["listing_hash"].startswith("fnv1a64:"))
+            self.assertEqual(doc["resolved"]["made"], {"enc.w": "o:enc.w"})
+            again = os.path.join(elsewhere, "again.safetensors")
+            subprocess.run([CKPT, "apply", os.path.join(d, "self.safetensors"), "--config", written, "-o", again,
+                            "--format", "safetensors"], check=True, capture_output=True, cwd="/")
+            a, b = load_file(first), load_file(again)
+            self.assertEqual(set(a), set(b))
+            self.assertTrue(all(torch.equal(a[k], b[k]) for k in a))
+
     def test_a_taken_name_that_exists_needs_replace(self):
         with tempfile.TemporaryDirectory() as d:
             save_file({"a": torch.zeros(2), "b": torch.ones(2)}, os.path.join(d, "self.safetensors"))
