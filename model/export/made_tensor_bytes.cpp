@@ -18,4 +18,18 @@ std::vector<char> MadeTensorBytes::bytes(size_t k)
     }
 }
 
+void MadeTensorBytes::write(size_t k, const RecipeBytes::Sink &sink)
+{
+    const AddedTensor &a = m_p.plan.added[k];
+    if (a.recipe < 0) {
+        const std::vector<char> whole = bytes(k);
+        return sink(whole.data(), whole.size());
+    }
+    try {
+        m_recipes->write(a.recipe, sink);
+    } catch (const std::runtime_error &e) {
+        throw std::runtime_error(a.name + ": " + e.what());
+    }
+}
+
 } // namespace ckpt::exporting

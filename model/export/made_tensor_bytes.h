@@ -15,6 +15,8 @@ class MadeTensorBytes final
 public:
     MadeTensorBytes(const Checkpoint &c, const Prepared &p);
     std::vector<char> bytes(size_t added);
+    /// The same bytes in pieces (streamed where RecipeBytes::write can).
+    void write(size_t added, const RecipeBytes::Sink &sink);
 
 private:
     const Prepared &m_p;

@@ -235,9 +235,25 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         if (kind != Kind::Storage) { // computed bytes, a storage of their own
             std::vector<char> bytes;
             DType dtype = DType::Unknown;
-            if (kind == Kind::Added) {
-                bytes = addedBytes.bytes(size_t(index));
-                dtype = p.plan.added[size_t(index)].dtype;
+            if (kind == Kind::Added) { // streamed where it can be, a piece at a time
+                const AddedTensor &a = p.plan.added[size_t(index)];
+                int64_t numel = 1;
+                for (int64_t d : a.shape) numel *= d;
+                const uint64_t size = (uint64_t(numel) * uint64_t(dtypeBits(a.dtype)) + 7) / 8;
+                zip.beginRecord("data/" + key, size);
+                addedBytes.write(size_t(index), [&](const char *data, size_t n) {
+                    if (c.bigEndian()) { // computed in this machine's order; the copied storages keep the source's
+                        buffer.assign(data, data + n);
+                        swapByteOrder(buffer.data(), n, a.dtype);
+                        data = buffer.data();
+                    }
+                    zip.write(data, n);
+                    report.bytes += n;
+                    progress.advance(n);
+                });
+                zip.endRecord();
+                crcByKey[key] = zip.lastCrc();
+                continue;
             } else {
                 const size_t i = p.edits.at(index);
                 bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);

@@ -203,4 +203,95 @@ std::vector<char> RecipeBytes::bytes(int step)
     throw std::runtime_error("unknown recipe step");
 }
 
+std::optional<RecipeBytes::FileSpan> RecipeBytes::fileSpan(int step) const
+{
+    const RecipeStep &s = m_book.steps[size_t(step)];
+    if (s.op != RecipeStep::Op::Read) return std::nullopt;
+    const Checkpoint &c = checkpointOf(s.source);
+    const TensorInfo &t = c.tensors()[size_t(c.entries()[s.entry].tensor)];
+    if (t.storage < 0 || !t.contiguous() || c.bigEndian() || isPackedQuantized(t.dtype)) return std::nullopt;
+    const StorageInfo &st = c.storages()[size_t(t.storage)];
+    if (!Checkpoint::readable(st)) return std::nullopt;
+    return FileSpan{s.source, &st, uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype) / 8), t.nbytes()};
+}
+
+void RecipeBytes::writeSpan(const FileSpan &span, const Sink &sink)
+{
+    constexpr uint64_t kPiece = uint64_t(8) << 20;
+    std::vector<char> buffer(size_t(std::min(span.size, kPiece)));
+    for (uint64_t done = 0; done < span.size;) {
+        const size_t n = size_t(std::min(kPiece, span.size - done));
+        readStorage(checkpointOf(span.source), readerOf(span.source), *span.storage, span.offset + done, buffer.data(), n);
+        sink(buffer.data(), n);
+        done += n;
+    }
+}
+
+/// Linear and task-arithmetic merges are element by element: a piece of every input makes
+/// the same piece of the result.
+bool RecipeBytes::writeMergeInPieces(const RecipeStep &s, const Sink &sink)
+{
+    const Rule &r = m_rules.rules[size_t(s.rule)];
+    if (r.method != "linear" && r.method != "task_arithmetic") return false;
+    std::vector<FileSpan> spans;
+    for (int o : s.operands) {
+        auto span = fileSpan(o);
+        if (!span) return false;
+        spans.push_back(*span);
+    }
+    int64_t numel = 1;
+    for (int64_t d : s.shape) numel *= d;
+    constexpr int64_t kElements = int64_t(1) << 20;
+    std::vector<std::vector<char>> pieces(spans.size());
+    for (int64_t first = 0; first < numel; first += kElements) {
+        const int64_t n = std::min(kElements, numel - first);
+        MergeRequest request;
+        request.method = r.method;
+        request.weights = s.weights;
+        request.out = s.dtype;
+        for (size_t i = 0; i < spans.size(); ++i) {
+            const RecipeStep &in = m_book.steps[size_t(s.operands[i])];
+            const uint64_t item = uint64_t(dtypeBits(in.dtype) / 8);
+            pieces[i].resize(size_t(uint64_t(n) * item));
+            readStorage(checkpointOf(spans[i].source), readerOf(spans[i].source), *spans[i].storage,
+                        spans[i].offset + uint64_t(first) * item, pieces[i].data(), pieces[i].size());
+            request.inputs.push_back(TensorData{pieces[i].data(), in.dtype, {n}});
+        }
+        auto out = backend().merge(request);
+        if (!out) throw std::runtime_error(r.method + " merge: " + out.error().message);
+        sink(out->data(), out->size());
+    }
+    return true;
+}
+
+void RecipeBytes::write(int step, const Sink &sink)
+{
+    const RecipeStep &s = m_book.steps[size_t(step)];
+    switch (s.op) {
+    case RecipeStep::Op::Read:
+        if (auto span = fileSpan(step)) return writeSpan(*span, sink);
+        break;
+    case RecipeStep::Op::Reshape: return write(s.operands[0], sink);
+    case RecipeStep::Op::Stack:
+    case RecipeStep::Op::Concat:
+        if (s.axis != 0) break;
+        for (int o : s.operands) write(o, sink);
+        return;
+    case RecipeStep::Op::Slice:
+        if (s.axis != 0) break;
+        if (auto span = fileSpan(s.operands[0])) {
+            const uint64_t row = span->size / uint64_t(std::max<int64_t>(1, m_book.steps[size_t(s.operands[0])].shape[0]));
+            const uint64_t length = uint64_t(s.squeeze ? 1 : s.shape[0]);
+            return writeSpan({span->source, span->storage, span->offset + uint64_t(s.start) * row, length * row}, sink);
+        }
+        break;
+    case RecipeStep::Op::Merge:
+        if (writeMergeInPieces(s, sink)) return;
+        break;
+    default: break;
+    }
+    const std::vector<char> whole = bytes(step);
+    sink(whole.data(), whole.size());
+}
+
 } // namespace ckpt

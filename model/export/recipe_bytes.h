@@ -5,7 +5,9 @@
 #include "model/rules/rule_sources.h"
 #include "model/rules/tensor_recipe.h"
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -21,8 +23,24 @@ public:
     RecipeBytes(const Checkpoint &self, const RuleSources &sources, const RuleSet &rules, const RecipeBook &book);
     /// Contiguous, in this machine's byte order, `book.steps[step].dtype` and shape.
     std::vector<char> bytes(int step);
+    using Sink = std::function<void(const char *data, size_t size)>;
+    /// The same bytes handed to `sink` in pieces: a tensor read whole, stacked, concatenated
+    /// or sliced along axis 0, or merged element by element (linear, task arithmetic) from
+    /// tensors in files is streamed a few MiB at a time; anything else is made whole first.
+    void write(int step, const Sink &sink);
 
 private:
+    /// Where a Read step's bytes lie, when they are contiguous in a file in this machine's order.
+    struct FileSpan
+    {
+        int source = 0;
+        const StorageInfo *storage = nullptr;
+        uint64_t offset = 0, size = 0;
+    };
+    std::optional<FileSpan> fileSpan(int step) const;
+    void writeSpan(const FileSpan &span, const Sink &sink);
+    bool writeMergeInPieces(const RecipeStep &s, const Sink &sink);
+
     const Checkpoint &checkpointOf(int source) const;
     const SourceReader &readerOf(int source);
 

@@ -62,13 +62,38 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepar
     std::vector<uint32_t> crcs;
     MadeTensorBytes added(c, p);
     for (const SafeOut &out : outs) {
-        std::vector<char> bytes =
-            out.t ? plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules)
-                  : added.bytes(out.input);
-        put(bytes.data(), bytes.size());
-        crcs.push_back(uint32_t(crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef *>(bytes.data()), uInt(bytes.size()))));
-        report.bytes += bytes.size();
-        progress.advance(bytes.size());
+        uint32_t crc = uint32_t(crc32(0, nullptr, 0));
+        auto sink = [&](const char *data, size_t size) {
+            put(data, size);
+            for (size_t done = 0; done < size;) { // crc32 takes at most 4 GiB at a time
+                const size_t n = std::min<size_t>(size - done, size_t(1) << 30);
+                crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(data + done), uInt(n)));
+                done += n;
+            }
+            report.bytes += size;
+            progress.advance(size);
+        };
+        const bool edited = out.t && (p.plan.tensors[out.input].dtype != out.t->dtype || p.plan.tensors[out.input].resizedBy >= 0);
+        if (!out.t) {
+            added.write(out.input, sink);
+        } else if (!edited && out.t->contiguous() && !c.bigEndian() && out.t->storage >= 0 &&
+                   Checkpoint::readable(c.storages()[size_t(out.t->storage)]) && !isPackedQuantized(out.t->dtype)) {
+            // A copy as it is: read a piece at a time.
+            const StorageInfo &st = c.storages()[size_t(out.t->storage)];
+            const uint64_t start = uint64_t(out.t->storageOffset) * uint64_t(dtypeBits(out.t->dtype) / 8), total = out.t->nbytes();
+            std::vector<char> buffer(size_t(std::min<uint64_t>(total, kChunk)));
+            for (uint64_t done = 0; done < total;) {
+                const size_t n = size_t(std::min<uint64_t>(kChunk, total - done));
+                readStorage(c, src, st, start + done, buffer.data(), n);
+                sink(buffer.data(), n);
+                done += n;
+            }
+        } else {
+            const std::vector<char> bytes =
+                plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules);
+            sink(bytes.data(), bytes.size());
+        }
+        crcs.push_back(crc);
     }
     temp->close();
     auto back = Checkpoint::open(temp->path());
