@@ -1,5 +1,7 @@
 #include "model/compare/fix_proposals.h"
 
+#include "model/compare/layout_fixes.h"
+
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/rules/tensor_resize.h"
 
@@ -22,6 +24,10 @@ std::string_view proposalKindName(FixProposal::Kind k)
     case FixProposal::Kind::Drop: return "drop";
     case FixProposal::Kind::Fill: return "fill";
     case FixProposal::Kind::Cast: return "cast";
+    case FixProposal::Kind::Stack: return "stack";
+    case FixProposal::Kind::Unstack: return "unstack";
+    case FixProposal::Kind::Split: return "split";
+    case FixProposal::Kind::Concat: return "concat";
     }
     return "?";
 }
@@ -390,9 +396,11 @@ std::vector<FixProposal> castFixes(const std::vector<PlanInput> &inputs, const P
 
 } // namespace
 
+namespace {
+
 std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
                                       const CompareReport &report, const TargetArchitecture &target,
-                                      const ModuleVersions &versions, Kinship *kinship)
+                                      const ModuleVersions &versions, Kinship *kinship, bool layouts)
 {
     std::vector<FixProposal> out;
     RuleSet working = rules;
@@ -415,12 +423,18 @@ std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, cons
         current = &latest.report;
         evaluated = working.rules.size();
     };
+    // Layouts first: "blocks.0." is a prefix to replace by "blocks." only when no stack says
+    // better; and again once prefixes aligned the names ("module.blocks.0.w" -> "blocks.w").
+    if (layouts) take(layoutFixes(*current));
+    refresh();
     for (int round = 0; round < 4; ++round) { // module. then _orig_mod., for example
         auto p = prefixFix(*current);
         if (!p) break;
         take({std::move(*p)});
         refresh();
     }
+    if (layouts) take(layoutFixes(*current));
+    refresh();
     take(renameFixes(*current));
     refresh();
     Kinship kin;
@@ -435,6 +449,21 @@ std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, cons
     take(fillFixes(*current, target));
     refresh();
     take(castFixes(inputs, *currentPlan, *current));
+    return out;
+}
+
+} // namespace
+
+std::vector<FixProposal> proposeFixes(const std::vector<PlanInput> &inputs, const RuleSet &rules, const Plan &plan,
+                                      const CompareReport &report, const TargetArchitecture &target,
+                                      const ModuleVersions &versions, Kinship *kinship)
+{
+    // A layout proposal between different models (a Swin's qkv against a ViT's in_proj) says
+    // nothing: the verdict is then the one without layouts, as the names alone give it.
+    Kinship kin;
+    auto out = proposeFixes(inputs, rules, plan, report, target, versions, &kin, true);
+    if (kin.differentModels()) out = proposeFixes(inputs, rules, plan, report, target, versions, &kin, false);
+    if (kinship) *kinship = kin;
     return out;
 }
 

@@ -12,7 +12,7 @@ namespace ckpt {
 /// in the config, is undoable, and later proposals see its effect).
 struct FixProposal
 {
-    enum class Kind { Prefix, Rename, Resize, Drop, Fill, Cast };
+    enum class Kind { Prefix, Rename, Resize, Drop, Fill, Cast, Stack, Unstack, Split, Concat };
     Kind kind = Kind::Prefix;
     std::vector<Rule> rules;
     double confidence = 1.0;   ///< 0..1: how sure the evidence makes it
@@ -34,7 +34,8 @@ struct Kinship
 };
 
 /// Proposals in the order they are meant to be applied (each computed with the ones before
-/// it applied): prefixes, renames by shape and order, resizes (position embeddings, relative
+/// it applied): prefixes, layouts (stack, unstack, split, concat where the target's names and
+/// shapes call for them), renames by shape and order, resizes (position embeddings, relative
 /// position tables, rows of a classifier or vocabulary), drops of what stays unexpected,
 /// fills of missing tensors from the target's own values, casts to the target's dtypes.
 /// `plan` and `report` are what `rules` already give (the caller shows them); they are the

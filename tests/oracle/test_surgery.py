@@ -128,6 +128,51 @@ class TestLayout(unittest.TestCase):
         self.assertTrue(any("does not divide" in m for m in messages), messages)
 
 
+class TestCompareProposesLayouts(unittest.TestCase):
+    """`ckpt compare` proposes stack, unstack, split and concat when the target's names and
+    shapes call for them; the proposals, applied, load strictly into the target."""
+
+    def run_case(self, checkpoint, target, kinds):
+        with tempfile.TemporaryDirectory() as d:
+            ck, tg, fixes = (os.path.join(d, n) for n in ("ck.safetensors", "target.safetensors", "fixes.json"))
+            save_file(checkpoint, ck)
+            save_file(target, tg)
+            r = subprocess.run([CKPT, "compare", ck, "--target", tg, "--json", "--suggest", fixes],
+                               capture_output=True, text=True, timeout=120)
+            report = json.loads(r.stdout)
+            self.assertEqual(sorted({p["kind"] for p in report["proposals"]}), sorted(kinds), report["proposals"])
+            r = subprocess.run([CKPT, "compare", ck, "--target", tg, "--config", fixes, "--json"],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout[-2000:])
+            with open(fixes) as f:
+                config = json.load(f)
+            return apply(d, ck, config)
+
+    def test_stack_and_unstack(self):
+        torch.manual_seed(3)
+        per_layer = {f"blocks.{i}.{w}": torch.randn(4, 3) for i in range(11) for w in ("attn.w", "mlp.w")}
+        per_layer["head.weight"] = torch.randn(2, 3)
+        stacked = {"blocks.attn.w": torch.stack([per_layer[f"blocks.{i}.attn.w"] for i in range(11)]),
+                   "blocks.mlp.w": torch.stack([per_layer[f"blocks.{i}.mlp.w"] for i in range(11)]),
+                   "head.weight": per_layer["head.weight"]}
+        out = self.run_case(per_layer, {k: torch.zeros_like(v) for k, v in stacked.items()}, ["stack"])
+        self.assertTrue(all(torch.equal(out[k], stacked[k]) for k in stacked))
+        back = self.run_case(stacked, {k: torch.zeros_like(v) for k, v in per_layer.items()}, ["unstack"])
+        self.assertTrue(all(torch.equal(back[k], per_layer[k]) for k in per_layer))
+
+    def test_split_and_concat_a_fused_qkv(self):
+        torch.manual_seed(4)
+        fused = {f"layers.{i}.attn.qkv.weight": torch.randn(24, 8) for i in range(2)}
+        parts = {}
+        for i in range(2):
+            q, k, v = torch.split(fused[f"layers.{i}.attn.qkv.weight"], [8, 8, 8])
+            parts.update({f"layers.{i}.attn.q.weight": q, f"layers.{i}.attn.k.weight": k, f"layers.{i}.attn.v.weight": v})
+        out = self.run_case(fused, {k: torch.zeros_like(v) for k, v in parts.items()}, ["split"])
+        self.assertTrue(all(torch.equal(out[k], parts[k]) for k in parts))
+        back = self.run_case(parts, {k: torch.zeros_like(v) for k, v in fused.items()}, ["concat"])
+        self.assertTrue(all(torch.equal(back[k], fused[k]) for k in fused))
+
+
 class TestTakeIntoCombinedModel(unittest.TestCase):
     """Orbax's model-surgery example made real: an image encoder from one file, a text
     transformer from another, a new fusion layer; the result loads strictly and runs."""
