@@ -35,8 +35,10 @@ void CheckpointTreeModel::setTree(std::shared_ptr<const Checkpoint> checkpoint,
 void CheckpointTreeModel::refreshPlanSummary()
 {
     m_nodePlan.clear();
+    m_uses.clear();
     if (!m_tree || !m_rules || m_rules->checkpoint() != m_checkpoint) return;
     const Plan &plan = m_rules->plan();
+    m_uses = surgeryUses(m_rules->inputs(), plan);
     m_nodePlan.assign(m_tree->size(), {});
     // Children come after their parents: one pass from the end adds each node into its parent.
     for (size_t i = m_tree->size(); i-- > 1;) {
@@ -48,6 +50,7 @@ void CheckpointTreeModel::refreshPlanSummary()
                 here.weights += 1;
                 here.frozen += plan.tensors[size_t(input)].frozen && !plan.tensors[size_t(input)].dropped;
                 here.dropped += plan.tensors[size_t(input)].dropped;
+                here.used += plan.tensors[size_t(input)].consumedBy >= 0;
             }
         }
         if (n.parent > 0) {
@@ -55,8 +58,21 @@ void CheckpointTreeModel::refreshPlanSummary()
             up.weights += here.weights;
             up.frozen += here.frozen;
             up.dropped += here.dropped;
+            up.used += here.used;
         }
     }
+}
+
+QString CheckpointTreeModel::usedText(int input) const
+{
+    const Plan &plan = m_rules->plan();
+    const TensorPlan &t = plan.tensors[size_t(input)];
+    const QString action = QString::fromUtf8(actionName(m_rules->rules().rules[size_t(t.consumedBy)].action).data());
+    const SurgeryUse use = size_t(input) < m_uses.size() ? m_uses[size_t(input)] : SurgeryUse{};
+    if (use.first < 0) return tr("used by rule %1 (%2)").arg(t.consumedBy).arg(action);
+    const QString into = displayName(plan.added[size_t(use.first)].name);
+    return use.count > 1 ? tr("→ %1 and %2 more (%3)").arg(into).arg(use.count - 1).arg(action)
+                         : tr("→ %1 (%2)").arg(into, action);
 }
 
 QString CheckpointTreeModel::modulePlanText(int node) const
@@ -64,12 +80,15 @@ QString CheckpointTreeModel::modulePlanText(int node) const
     if (size_t(node) >= m_nodePlan.size()) return {};
     const NodePlan &p = m_nodePlan[size_t(node)];
     if (p.weights == 0 || (p.frozen == 0 && p.dropped == 0)) return {};
-    if (p.dropped == p.weights) return tr("all dropped");
+    const uint32_t dropped = p.dropped - p.used;
+    if (p.used == p.weights) return tr("all used by surgery");
+    if (dropped == p.weights) return tr("all dropped");
     QStringList parts;
     const uint32_t kept = p.weights - p.dropped;
-    if (p.frozen == kept) parts << tr("all frozen");
+    if (kept && p.frozen == kept) parts << tr("all frozen");
     else if (p.frozen) parts << tr("frozen %1/%2").arg(p.frozen).arg(kept); // partly
-    if (p.dropped) parts << tr("%1 dropped").arg(p.dropped);
+    if (dropped) parts << tr("%1 dropped").arg(dropped);
+    if (p.used) parts << tr("%1 used by surgery").arg(p.used);
     return parts.join(QStringLiteral(", "));
 }
 
@@ -134,12 +153,16 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
         const bool highlighted = m_rules->preview() && m_rules->preview()->selected[size_t(input)];
         if (role == Qt::BackgroundRole && highlighted) return QColor(255, 236, 153);
         if (role == Qt::ForegroundRole && highlighted && !planned->dropped) return QColor(32, 33, 36); // on yellow, any theme
-        if (role == Qt::FontRole && planned->dropped) {
+        if (planned->consumedBy >= 0) { // not lost: part of what surgery made
+            if (role == Qt::ForegroundRole && !highlighted) return QColor(0, 121, 107);
+            if (role == Qt::ToolTipRole && index.column() == PlanColumn) return usedText(input);
+        }
+        if (role == Qt::FontRole && planned->dropped && planned->consumedBy < 0) {
             QFont f;
             f.setStrikeOut(true);
             return f;
         }
-        if (role == Qt::ForegroundRole && planned->dropped) return QColor(150, 150, 150);
+        if (role == Qt::ForegroundRole && planned->dropped && planned->consumedBy < 0) return QColor(150, 150, 150);
         if (role == Qt::ForegroundRole && index.column() == PlanColumn && planned->frozen) return QColor(26, 115, 232);
     }
     if (aggregate && role == Qt::ForegroundRole && index.column() == PlanColumn && size_t(id) < m_nodePlan.size() &&
@@ -223,6 +246,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
     case PlanColumn: {
         if (aggregate) return modulePlanText(id);
         if (!planned) return {};
+        if (planned->consumedBy >= 0) return usedText(input);
         if (planned->dropped) return tr("dropped");
         QStringList parts;
         if (planned->frozen) parts << tr("frozen");

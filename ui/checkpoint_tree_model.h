@@ -1,5 +1,7 @@
 #pragma once
 
+#include "model/rules/surgery_uses.h"
+
 #include <QAbstractItemModel>
 
 #include <cstdint>
@@ -56,8 +58,11 @@ private:
     struct NodePlan
     {
         uint32_t weights = 0, frozen = 0, dropped = 0;
+        uint32_t used = 0; ///< of the dropped: made part of other tensors by surgery
     };
     std::vector<NodePlan> m_nodePlan;
+    std::vector<SurgeryUse> m_uses; ///< per plan input
+    QString usedText(int input) const;
     QString modulePlanText(int node) const;
 };
 

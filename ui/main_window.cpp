@@ -12,6 +12,8 @@
 #include "rules_document.h"
 #include "rules_panel.h"
 #include "session_controller.h"
+#include "sources_controller.h"
+#include "sources_panel.h"
 #include "tree_controller.h"
 #include "window_helpers.h"
 
@@ -86,6 +88,11 @@ MainWindow::MainWindow(QWidget *parent)
     resizeDocks({rulesDock}, {230}, Qt::Vertical);
     m_compareActions = new CompareController(this, m_compare, m_comparePanel, compareDock);
     m_diffActions = new DiffController(this, m_files, m_diff, m_diffPanel, diffDock);
+    m_sourcesPanel = new SourcesPanel(this);
+    QDockWidget *sourcesDock = addBottomDock(tr("Sources"), "sourcesDock", m_sourcesPanel);
+    tabifyDockWidget(diffDock, sourcesDock);
+    rulesDock->raise();
+    m_sourcesActions = new SourcesController(this, m_files, m_rules, m_sourcesPanel, m_treeView->treeView(), sourcesDock);
 
     m_sessions = new SessionController(this, m_banner);
     createMenus();
@@ -165,6 +172,7 @@ void MainWindow::createMenus()
                     [this] { raiseDock(this, m_rulesDock, 0); });
     m_compareActions->addActions(file, view);
     m_diffActions->addActions(file, view);
+    m_sourcesActions->addActions(file, view);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showHelp);
@@ -267,6 +275,7 @@ void MainWindow::showHelp()
                                    "<tr><td>Ctrl+T, Ctrl+3</td><td>Compare with a target model, the compare view</td></tr>"
                                    "<tr><td>Enter, Delete</td><td>Accept, reject the selected fix</td></tr>"
                                    "<tr><td>Ctrl+D, Ctrl+4</td><td>Diff with another checkpoint, the diff view</td></tr>"
+                                   "<tr><td>Ctrl+Alt+O, Ctrl+5</td><td>Add a source checkpoint (drag its modules onto the tree), the sources view</td></tr>"
                                    "<tr><td>F1</td><td>This help</td></tr></table>"
                                    "<p>Nothing in a checkpoint is ever run: pickles are read "
                                    "symbolically.</p>"),

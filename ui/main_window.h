@@ -21,6 +21,8 @@ class ComparePanel;
 class DiffController;
 class DiffDocument;
 class DiffPanel;
+class SourcesController;
+class SourcesPanel;
 class ExportController;
 class ExportDialog;
 class FileController;
@@ -85,6 +87,8 @@ public:
     void openTarget(const QString &path);
     DiffDocument *diffDocument() const { return m_diff; }
     DiffPanel *diffPanel() const { return m_diffPanel; }
+    SourcesPanel *sourcesPanel() const { return m_sourcesPanel; }
+    SourcesController *sourcesController() const { return m_sourcesActions; }
     /// Diffs the open checkpoint against `path` (shows the diff view); when nothing is open
     /// yet, once `openPath` finishes.
     void diffWith(const QString &path);
@@ -142,6 +146,8 @@ private:
     ExportController *m_export;
     CompareController *m_compareActions = nullptr;
     DiffController *m_diffActions = nullptr;
+    SourcesPanel *m_sourcesPanel;
+    SourcesController *m_sourcesActions = nullptr;
 };
 
 } // namespace ckpt

@@ -15,7 +15,29 @@
 namespace ckpt {
 namespace {
 
-const QStringList kActions{"freeze", "unfreeze", "drop", "rename", "group", "cast", "resize", "add"};
+const QStringList kActions{"freeze", "unfreeze", "drop", "rename", "group", "cast", "resize", "add",
+                           "take", "stack", "concat", "unstack", "split", "transpose", "reshape", "lora", "merge"};
+/// Actions whose other fields are typed as JSON in the fields row, with an example each.
+const std::pair<const char *, const char *> kFieldExamples[] = {
+    {"resize", "{\"shape\": [1, 577, 768], \"method\": \"pos_embed\", \"prefix_tokens\": 1}"},
+    {"add", "{\"name\": \"head.weight\", \"shape\": [10, 768], \"fill\": \"normal\"}"},
+    {"take", "{\"from\": \"text\", \"prefix\": \"encoder.\", \"to\": \"text_encoder.\"}"},
+    {"stack", "{\"to\": \"layers.\\\\2\", \"key\": \"\\\\1\", \"axis\": 0}"},
+    {"concat", "{\"to\": \"\\\\1.qkv.weight\", \"key\": \"\\\\2\", \"order\": [\"q\", \"k\", \"v\"], \"axis\": 0}"},
+    {"unstack", "{\"to\": \"layers.{i}.\\\\1\", \"axis\": 0}"},
+    {"split", "{\"parts\": [{\"to\": \"\\\\1.q\", \"size\": 768}, {\"to\": \"\\\\1.k\"}, {\"to\": \"\\\\1.v\"}], \"axis\": 0}"},
+    {"transpose", "{\"dims\": [1, 0]}"},
+    {"reshape", "{\"shape\": [32, 2, 64, -1]}"},
+    {"lora", "{\"from\": \"adapter\", \"scale\": 1.0}"},
+    {"merge", "{\"method\": \"linear\", \"weights\": {\"self\": 0.5, \"ft\": 0.5}}"},
+};
+
+const char *fieldExample(const QString &action)
+{
+    for (const auto &[name, example] : kFieldExamples)
+        if (action == name) return example;
+    return nullptr;
+}
 // Matchers with one text field; "json" takes any matcher (all/any/not, numel) as JSON.
 const QStringList kKinds{"glob", "regex", "module", "name", "prefix", "suffix", "alias", "type", "ndim", "dtype", "shape", "json"};
 const QStringList kDtypes{"bfloat16", "float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"};
@@ -63,10 +85,11 @@ RuleEditor::RuleEditor(QWidget *parent)
     m_fields->setObjectName("ruleFields");
     m_fields->setPlaceholderText(tr("{\"shape\": [1, 577, 768], \"method\": \"pos_embed\", \"prefix_tokens\": 1}"));
     m_fieldsRow = row({new QLabel(tr("fields"), this), m_fields});
-    auto *form = new QFormLayout(this);
+    auto *form = m_form = new QFormLayout(this);
     form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("Action"), row({m_action, m_apply}));
-    form->addRow(tr("Match"), row({m_matchKind, m_match}));
+    m_matchRow = row({m_matchKind, m_match});
+    form->addRow(tr("Match"), m_matchRow);
     form->addRow(m_renameRow);
     form->addRow(m_groupRow);
     form->addRow(m_castRow);
@@ -101,7 +124,11 @@ void RuleEditor::updateVisibility()
     m_renameRow->setVisible(action == "rename");
     m_groupRow->setVisible(action == "group");
     m_castRow->setVisible(action == "cast");
-    m_fieldsRow->setVisible(action == "resize" || action == "add");
+    const char *example = fieldExample(action);
+    m_fieldsRow->setVisible(example != nullptr);
+    if (example) m_fields->setPlaceholderText(QString::fromUtf8(example));
+    // An add names its tensor itself; a lora merges every tensor its adapter targets.
+    if (m_form && m_matchRow) m_form->setRowVisible(m_matchRow, action != "add" && action != "lora");
 }
 
 QString RuleEditor::matcherJson(bool optional) const
@@ -128,9 +155,9 @@ Result<Rule> RuleEditor::rule() const
 {
     const QString action = m_action->currentText();
     QString json = QStringLiteral("{\"action\": \"%1\"").arg(action);
-    const QString match = action == "add" ? QString() : matcherJson(action == "rename");
+    const QString match = action == "add" || action == "lora" ? QString() : matcherJson(action == "rename");
     if (!match.isEmpty()) json += ", \"match\": " + match;
-    if (action == "resize" || action == "add") { // the other fields as typed: {"shape": ...}
+    if (fieldExample(action)) { // the other fields as typed: {"shape": ...}
         const QString fields = m_fields->text().trimmed();
         if (fields.startsWith('{') && fields.endsWith('}') && fields.size() > 2) json += ", " + fields.mid(1).chopped(1);
         else if (!fields.isEmpty()) return Error{"fields: expected a JSON object"};
@@ -156,7 +183,7 @@ bool RuleEditor::isBlank() const
 {
     const QString action = m_action->currentText();
     return m_match->text().trimmed().isEmpty() && (action != "rename" || m_renameFrom->text().isEmpty()) &&
-           ((action != "add" && action != "resize") || m_fields->text().trimmed().isEmpty());
+           (!fieldExample(action) || m_fields->text().trimmed().isEmpty());
 }
 
 void RuleEditor::setRule(const Rule &r)
@@ -185,9 +212,8 @@ void RuleEditor::setRule(const Rule &r)
     if (r.action == Rule::Action::Cast) m_dtype->setCurrentText(o["to"].toString());
     QJsonObject fields = o;
     for (const char *key : {"action", "match", "enabled", "note"}) fields.remove(key);
-    m_fields->setText(r.action == Rule::Action::Resize || r.action == Rule::Action::Add
-                          ? QString::fromUtf8(QJsonDocument(fields).toJson(QJsonDocument::Compact))
-                          : QString());
+    m_fields->setText(fieldExample(o["action"].toString()) ? QString::fromUtf8(QJsonDocument(fields).toJson(QJsonDocument::Compact))
+                                                          : QString());
     updateVisibility();
     Q_EMIT edited();
 }

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -55,8 +56,10 @@ private:
     QWidget *m_renameRow;
     QWidget *m_groupRow;
     QWidget *m_castRow;
-    QLineEdit *m_fields;   ///< resize, add: their fields as JSON
+    QLineEdit *m_fields;   ///< resize, add and the surgery actions: their other fields as JSON
     QWidget *m_fieldsRow;
+    QWidget *m_matchRow = nullptr;
+    QFormLayout *m_form = nullptr;
 };
 
 } // namespace ckpt

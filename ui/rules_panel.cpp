@@ -1,5 +1,6 @@
 #include "rules_panel.h"
 
+#include "made_tensors_view.h"
 #include "rule_editor.h"
 #include "rules_document.h"
 
@@ -20,7 +21,8 @@ namespace ckpt {
 RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     : QWidget(parent), m_doc(doc), m_list(new QListWidget(this)), m_editor(new RuleEditor(this)),
       m_diagnostics(new QListWidget(this)), m_remove(new QPushButton(tr("Remove"), this)),
-      m_up(new QPushButton(tr("Up"), this)), m_down(new QPushButton(tr("Down"), this)), m_totals(new QLabel(this))
+      m_up(new QPushButton(tr("Up"), this)), m_down(new QPushButton(tr("Down"), this)), m_totals(new QLabel(this)),
+      m_made(new MadeTensorsView(this))
 {
     setObjectName("rulesPanel");
     m_list->setObjectName("ruleList");
@@ -51,6 +53,7 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
     rightLayout->addWidget(m_editor);
     rightLayout->addWidget(new QLabel(tr("<b>Diagnostics</b>"), this));
     rightLayout->addWidget(m_diagnostics, 1);
+    rightLayout->addWidget(m_made, 1);
     auto *split = new QSplitter(this);
     split->addWidget(left);
     split->addWidget(right);
@@ -88,12 +91,16 @@ RulesPanel::RulesPanel(RulesDocument *doc, QWidget *parent)
         if (rule >= 0) selectRule(rule);
     });
     connect(m_editor, &RuleEditor::edited, this, &RulesPanel::previewEdit);
+    connect(m_doc, &RulesDocument::previewChanged, this, [this] {
+        m_made->showPlan(m_doc->plan(), m_doc->rules(), m_doc->preview() ? &*m_doc->preview() : nullptr);
+    });
     connect(m_editor, &RuleEditor::applied, this, &RulesPanel::applyEdit);
     connect(m_doc, &RulesDocument::planChanged, this, [this] {
         refreshList();
         refreshDiagnostics();
         refreshTotals();
         previewEdit(); // its counts are of the weights there are now
+        m_made->showPlan(m_doc->plan(), m_doc->rules(), m_doc->preview() ? &*m_doc->preview() : nullptr);
     });
     clearEditor();
 }
@@ -200,10 +207,15 @@ void RulesPanel::previewEdit()
         m_editor->setStatus(m_doc->previewError(), true);
     } else if (m_doc->preview()) {
         const auto &p = *m_doc->preview();
-        m_editor->setStatus(p.tensors ? tr("matches %1 tensors, %2 parameters (highlighted)")
-                                            .arg(p.tensors).arg(QString::fromStdString(humanCount(p.parameters)))
-                                      : tr("matches no tensor"),
-                            p.tensors == 0);
+        if (!p.made.empty())
+            m_editor->setStatus(tr("makes %n tensor(s) (listed below, in the highlight colour)", nullptr, int(p.made.size())) +
+                                    (p.tensors ? tr(" from %1 of these").arg(p.tensors) : QString()),
+                                false);
+        else
+            m_editor->setStatus(p.tensors ? tr("matches %1 tensors, %2 parameters (highlighted)")
+                                                .arg(p.tensors).arg(QString::fromStdString(humanCount(p.parameters)))
+                                          : tr("matches no tensor"),
+                                p.tensors == 0);
     }
 }
 
@@ -257,6 +269,7 @@ void RulesPanel::refreshTotals()
     QString text = tr("<b>Plan</b>: %1 trainable, <span style='color:#1a73e8'>%2 frozen</span> parameters")
                        .arg(count(t.trainableParameters), count(t.frozenParameters));
     if (t.dropped) text += tr(", %n weight(s) dropped (%1)", nullptr, int(t.dropped)).arg(count(t.droppedParameters));
+    if (t.made) text += tr(", %n made by surgery", nullptr, int(t.made)) + tr(" from %n weight(s)", nullptr, int(t.consumed));
     m_totals->setText(text);
 }
 

@@ -11,6 +11,7 @@ class QPushButton;
 
 namespace ckpt {
 
+class MadeTensorsView;
 class RuleEditor;
 class RulesDocument;
 
@@ -34,6 +35,7 @@ public:
     RuleEditor *editor() const { return m_editor; }
     QListWidget *ruleList() const { return m_list; }
     QListWidget *diagnosticList() const { return m_diagnostics; }
+    MadeTensorsView *madeList() const { return m_made; }
 
 private:
     void refreshList();
@@ -54,6 +56,7 @@ private:
     QPushButton *m_up;
     QPushButton *m_down;
     QLabel *m_totals;
+    MadeTensorsView *m_made;
     bool m_newRule = true;
     bool m_refreshing = false;
 };

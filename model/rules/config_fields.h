@@ -3,6 +3,7 @@
 // What the config reader's files share: JSON field readers that throw "field: what" (internal
 // to model/rules).
 
+#include "model/rules/rule_config.h"
 #include "model/rules/rule_set.h"
 
 #include <nlohmann/json.hpp>
@@ -45,5 +46,9 @@ inline void onlyKeys(const json &j, const std::string &field, std::initializer_l
 /// lora, merge), read into `r` and written back.
 void parseSurgery(const json &j, const std::string &field, Rule &r);
 void writeSurgery(const Rule &r, json &j);
+
+/// The rules as a JSON document (canonical: fixed key order, maps sorted) and its text.
+json rulesJson(const RuleSet &set);
+std::string render(const json &j, ConfigFormat format);
 
 } // namespace ckpt::config

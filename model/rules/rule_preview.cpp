@@ -38,6 +38,11 @@ Result<RulePreview> PreviewBase::preview(const Rule &candidate) const
     if (!compiled) return compiled.error();
     RulePreview p;
     p.selected = (*compiled)->selectedBy(0, m_seen);
+    if (isSurgery(candidate.action)) {
+        Plan plan = (*compiled)->evaluate(m_seen);
+        p.made = std::move(plan.added);
+        p.recipes = std::move(plan.recipes);
+    }
     for (size_t i = 0; i < m_seen.size(); ++i) {
         if (m_dropped[i]) p.selected[i] = false; // a dropped tensor is seen by no later rule
         if (!p.selected[i]) continue;

@@ -14,6 +14,9 @@ struct RulePreview
     std::vector<bool> selected; ///< parallel to the inputs
     size_t tensors = 0;
     int64_t parameters = 0;
+    /// A surgery candidate: the tensors it would make (names, shapes, dtypes, where from).
+    std::vector<AddedTensor> made;
+    std::shared_ptr<const RecipeBook> recipes;
 };
 
 /// What a rule edited at `position` sees: the names the rules before it produce and what
