@@ -208,7 +208,8 @@ void RulesPanel::previewEdit()
     } else if (m_doc->preview()) {
         const auto &p = *m_doc->preview();
         if (!p.made.empty())
-            m_editor->setStatus(tr("makes %n tensor(s) (listed below, in the highlight colour)", nullptr, int(p.made.size())) +
+            m_editor->setStatus(tr("makes %1 (listed below, in the highlight colour)")
+                                        .arg(p.made.size() == 1 ? tr("1 tensor") : tr("%1 tensors").arg(p.made.size())) +
                                     (p.tensors ? tr(" from %1 of these").arg(p.tensors) : QString()),
                                 false);
         else
@@ -269,7 +270,7 @@ void RulesPanel::refreshTotals()
     QString text = tr("<b>Plan</b>: %1 trainable, <span style='color:#1a73e8'>%2 frozen</span> parameters")
                        .arg(count(t.trainableParameters), count(t.frozenParameters));
     if (t.dropped) text += tr(", %n weight(s) dropped (%1)", nullptr, int(t.dropped)).arg(count(t.droppedParameters));
-    if (t.made) text += tr(", %n made by surgery", nullptr, int(t.made)) + tr(" from %n weight(s)", nullptr, int(t.consumed));
+    if (t.made) text += tr(", %1 made by surgery from %2 of these weights").arg(t.made).arg(t.consumed);
     m_totals->setText(text);
 }
 

@@ -94,6 +94,8 @@ SourcesPanel::SourcesPanel(QWidget *parent)
         if (!currentSource().isEmpty()) Q_EMIT removeRequested(currentSource());
     });
     connect(m_list, &QListWidget::currentRowChanged, this, &SourcesPanel::showTensors);
+    // Names deeper down stay readable as modules open.
+    connect(m_tensors, &QTreeWidget::itemExpanded, this, [this] { m_tensors->resizeColumnToContents(0); });
     showSources(RuleSet{}, nullptr, {});
 }
 
@@ -113,7 +115,10 @@ void SourcesPanel::showSources(const RuleSet &rules, const RuleSources *opened, 
         const QString name = QString::fromStdString(src.name);
         const OpenedSource *o = opened ? opened->find(src.name) : nullptr;
         QString text = QStringLiteral("%1  —  %2").arg(name, QString::fromStdString(src.path));
-        if (o) text += tr("  (%n tensor(s)%1)", nullptr, int(o->inputs.size())).arg(o->lora ? tr(", a LoRA adapter") : QString());
+        if (o) {
+            const QString count = o->inputs.size() == 1 ? tr("1 tensor") : tr("%1 tensors").arg(o->inputs.size());
+            text += QStringLiteral("  (%1%2)").arg(count, o->lora ? tr(", a LoRA adapter") : QString());
+        }
         auto *item = new QListWidgetItem(text, m_list);
         item->setData(kNameRole, name);
         item->setToolTip(o ? QString::fromStdString(o->path) : error);
