@@ -1,6 +1,7 @@
 #include "model/compare/fix_proposals.h"
 
 #include "model/compare/layout_fixes.h"
+#include "model/match/replacement.h"
 
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/rules/tensor_resize.h"
@@ -73,10 +74,7 @@ State evaluate(const std::vector<PlanInput> &inputs, const RuleSet &rules, const
 
 Matcher nameMatcher(const std::string &name)
 {
-    Matcher m;
-    m.kind = Matcher::Kind::Name;
-    m.text = name;
-    return m;
+    return textMatcher(Matcher::Kind::Name, name);
 }
 
 /// One name, or any of several.
@@ -176,17 +174,6 @@ std::string lastPart(const std::string &name)
 {
     const size_t dot = name.rfind('.');
     return dot == std::string::npos ? name : name.substr(dot + 1);
-}
-
-/// re.sub's replacement text for a literal name.
-std::string literalReplacement(const std::string &name)
-{
-    std::string out;
-    for (char c : name) {
-        if (c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
 }
 
 /// What stays unexpected and missing, paired one to one by shape (and kind of dtype), in

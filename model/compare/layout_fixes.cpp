@@ -1,6 +1,8 @@
 #include "model/compare/layout_fixes.h"
 
 #include "model/checkpoint/checkpoint_summary.h"
+#include "model/match/regex.h"
+#include "model/match/replacement.h"
 
 #include <algorithm>
 #include <map>
@@ -28,42 +30,6 @@ std::string joined(const std::vector<std::string> &p, size_t from, size_t to)
 bool isIndex(const std::string &s)
 {
     return !s.empty() && s.size() < 9 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string quoted(const std::string &text) // a regular expression for the text itself
-{
-    std::string out;
-    for (char c : text) {
-        if (std::string_view("\\.^$|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-        out += c;
-    }
-    return out;
-}
-
-std::string literal(const std::string &text) // re.sub's replacement for the text itself
-{
-    std::string out;
-    for (char c : text) {
-        if (c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
-Matcher regexMatcher(std::string pattern)
-{
-    Matcher m;
-    m.kind = Matcher::Kind::Regex;
-    m.text = std::move(pattern);
-    return m;
-}
-
-Matcher nameIs(const std::string &name)
-{
-    Matcher m;
-    m.kind = Matcher::Kind::Name;
-    m.text = name;
-    return m;
 }
 
 /// A name with one numeric component taken out: where it was and which index it held.
@@ -131,14 +97,14 @@ void stacks(const std::vector<const CompareEntry *> &unexpected, const std::map<
         std::string alternatives;
         for (size_t i = 0; i < suffixes.size(); ++i) {
             if (i) alternatives += '|';
-            alternatives += quoted(suffixes[i]);
+            alternatives += regexQuoted(suffixes[i]);
         }
         Rule r;
         r.action = Rule::Action::Stack;
         std::string head = "^";
-        if (!prefix.empty()) head.append(quoted(prefix)).append("\\.");
-        r.match = regexMatcher(head + "(\\d+)\\.(" + alternatives + ")$");
-        r.to = (prefix.empty() ? "" : literal(prefix) + ".") + "\\2";
+        if (!prefix.empty()) head.append(regexQuoted(prefix)).append("\\.");
+        r.match = textMatcher(Matcher::Kind::Regex, head + "(\\d+)\\.(" + alternatives + ")$");
+        r.to = (prefix.empty() ? "" : literalReplacement(prefix) + ".") + "\\2";
         r.key = "\\1";
         FixProposal p;
         p.kind = FixProposal::Kind::Stack;
@@ -170,9 +136,9 @@ void unstacks(const std::vector<const CompareEntry *> &unexpected, const std::ve
             continue;
         Rule r;
         r.action = Rule::Action::Unstack;
-        r.match = nameIs(u->name);
+        r.match = textMatcher(Matcher::Kind::Name, u->name);
         const Indexed &m = members[0];
-        r.to = (m.prefix.empty() ? "" : literal(m.prefix) + ".") + "{i}." + literal(m.suffix);
+        r.to = (m.prefix.empty() ? "" : literalReplacement(m.prefix) + ".") + "{i}." + literalReplacement(m.suffix);
         p.rules.push_back(std::move(r));
         used.insert(u);
         for (const auto &x : members) used.insert(x.entry);
@@ -263,8 +229,8 @@ void splitsAndConcats(const std::vector<const CompareEntry *> &unexpected, const
         fusedOrder(pick);
         Rule r;
         r.action = Rule::Action::Split;
-        r.match = nameIs(u->name);
-        for (const auto *m : pick) r.parts.push_back({literal(m->name), m->targetShape[0]});
+        r.match = textMatcher(Matcher::Kind::Name, u->name);
+        for (const auto *m : pick) r.parts.push_back({literalReplacement(m->name), m->targetShape[0]});
         split.rules.push_back(std::move(r));
         used.insert(u);
         used.insert(pick.begin(), pick.end());
@@ -282,14 +248,14 @@ void splitsAndConcats(const std::vector<const CompareEntry *> &unexpected, const
             std::string p, mpart, l;
             fusedParts(m->name, p, mpart, l);
             if (!r.order.empty()) alternatives += '|';
-            alternatives += quoted(mpart);
+            alternatives += regexQuoted(mpart);
             r.order.push_back(mpart);
         }
         std::string pattern = "^";
-        if (!parent.empty()) pattern.append(quoted(parent)).append("\\.");
-        pattern.append("(").append(alternatives).append(")\\.").append(quoted(leaf)).append("$");
-        r.match = regexMatcher(pattern);
-        r.to = literal(t->name);
+        if (!parent.empty()) pattern.append(regexQuoted(parent)).append("\\.");
+        pattern.append("(").append(alternatives).append(")\\.").append(regexQuoted(leaf)).append("$");
+        r.match = textMatcher(Matcher::Kind::Regex, pattern);
+        r.to = literalReplacement(t->name);
         r.key = "\\1";
         concat.rules.push_back(std::move(r));
         used.insert(t);

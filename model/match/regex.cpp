@@ -229,4 +229,14 @@ const std::string &Regex::pattern() const { return m_impl->pattern; }
 bool Regex::anchoredAtStart() const { return m_impl->anchored; }
 bool Regex::usesPcre2() const { return m_impl->bytes.code != nullptr; }
 
+std::string regexQuoted(std::string_view text)
+{
+    std::string out;
+    for (char c : text) {
+        if (std::string_view("\\.^$|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 } // namespace ckpt

@@ -79,4 +79,7 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+/// A pattern that matches `text` itself (its special characters escaped).
+std::string regexQuoted(std::string_view text);
+
 } // namespace ckpt

@@ -96,4 +96,14 @@ void Replacement::appendTo(std::string &out, std::string_view text, std::span<co
     }
 }
 
+std::string literalReplacement(std::string_view text)
+{
+    std::string out;
+    for (char c : text) {
+        if (c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 } // namespace ckpt

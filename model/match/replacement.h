@@ -33,4 +33,7 @@ private:
     size_t m_groupsNeeded = 1;
 };
 
+/// The `to` of a regex rename that gives `text` itself (backslashes doubled).
+std::string literalReplacement(std::string_view text);
+
 } // namespace ckpt

@@ -52,9 +52,11 @@ CompiledMatcher compileMatcher(const Matcher &m, const RuleSet &set, const std::
     case Matcher::Kind::Any:
     case Matcher::Kind::Not: {
         const char *key = m.kind == Matcher::Kind::All ? ".all" : m.kind == Matcher::Kind::Any ? ".any" : ".not";
-        for (size_t i = 0; i < m.children.size(); ++i)
-            c.children.push_back(compileMatcher(m.children[i], set,
-                                                field + key + (m.kind == Matcher::Kind::Not ? "" : "[" + std::to_string(i) + "]")));
+        for (size_t i = 0; i < m.children.size(); ++i) {
+            std::string child = field + key;
+            if (m.kind != Matcher::Kind::Not) child.append("[").append(std::to_string(i)).append("]");
+            c.children.push_back(compileMatcher(m.children[i], set, child));
+        }
         break;
     }
     default: break;

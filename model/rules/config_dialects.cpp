@@ -1,5 +1,7 @@
 #include "model/rules/config_dialects.h"
 
+#include "model/match/regex.h"
+
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -192,21 +194,11 @@ std::string emitKempnerForgeToml(const std::vector<PlanInput> &inputs, const Pla
 
 namespace {
 
-std::string regexEscaped(const std::string &text)
-{
-    std::string out;
-    for (char c : text) {
-        if (std::string_view("\\.^$|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-        out += c;
-    }
-    return out;
-}
-
 /// "^" + the text escaped + `tail`: a regular expression for exactly that name.
 std::string anchored(const std::string &text, const char *tail)
 {
     std::string out = "^";
-    out.append(regexEscaped(text)).append(tail);
+    out.append(regexQuoted(text)).append(tail);
     return out;
 }
 

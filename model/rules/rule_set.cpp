@@ -63,6 +63,14 @@ std::string describeMatcher(const Matcher &m)
     return "?";
 }
 
+Matcher textMatcher(Matcher::Kind kind, std::string text)
+{
+    Matcher m;
+    m.kind = kind;
+    m.text = std::move(text);
+    return m;
+}
+
 bool isSurgery(Rule::Action a)
 {
     return a >= Rule::Action::Take;
@@ -74,9 +82,9 @@ std::string describeRule(const Rule &r)
     if (r.action == Rule::Action::Rename)
         out += r.regex.empty() ? " prefix '" + r.prefix + "' to '" + r.to + "'"
                                : " regex '" + r.regex + "' to '" + r.to + "'";
-    if (r.action == Rule::Action::Group) out += " '" + r.group + "'";
-    if (r.match) out += " " + describeMatcher(*r.match);
-    if (r.action == Rule::Action::Cast) out += " to " + std::string(dtypeName(r.castTo));
+    if (r.action == Rule::Action::Group) out.append(" '").append(r.group).append("'");
+    if (r.match) out.append(" ").append(describeMatcher(*r.match));
+    if (r.action == Rule::Action::Cast) out.append(" to ").append(dtypeName(r.castTo));
     if (r.action == Rule::Action::Resize)
         out += " to " + shapeText(r.shape) + " (" + r.method + (r.fill.empty() ? "" : ", " + r.fill) + ")";
     if (r.action == Rule::Action::Add)

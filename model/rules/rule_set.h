@@ -110,6 +110,9 @@ struct RuleSource
     bool operator==(const RuleSource &) const = default;
 };
 
+/// A matcher of one text kind (glob, regex, name, prefix, suffix, module, alias, type).
+Matcher textMatcher(Matcher::Kind kind, std::string text);
+
 /// Whether the action makes tensors from others (surgery) rather than editing each alone.
 bool isSurgery(Rule::Action action);
 

@@ -45,8 +45,8 @@ void lora(const CompiledSurgery &c, SurgeryState &s)
     const Rule &r = *c.base.rule;
     const int k = c.index;
     int sourceIndex = 0;
-    const OpenedSource *src = s.sources.find(r.from, &sourceIndex);
-    if (!src) return s.error(k, "no source named '" + r.from + "' in \"sources\"");
+    const OpenedSource *src = s.source(k, r.from, &sourceIndex);
+    if (!src) return;
     if (!src->lora) return s.error(k, "'" + r.from + "' is not a PEFT adapter folder (no adapter_config.json)");
     struct Pair
     {
@@ -97,17 +97,7 @@ void lora(const CompiledSurgery &c, SurgeryState &s)
         step.transposed = transposed;
         step.dtype = w.dtype;
         step.shape = w.shape;
-        auto read = [&](const PlanInput &in) {
-            RecipeStep rd;
-            rd.op = RecipeStep::Op::Read;
-            rd.source = sourceIndex;
-            rd.entry = in.entry;
-        rd.name = in.name;
-            rd.dtype = in.dtype;
-            rd.shape = in.shape;
-            return s.book.add(std::move(rd));
-        };
-        step.operands = {s.operand(w), read(*p.a), read(*p.b)};
+        step.operands = {s.operand(w), s.read(sourceIndex, *p.a), s.read(sourceIndex, *p.b)};
         s.consume(w, k);
         s.count(k, w.shape, w.dtype);
         w.recipe = s.book.add(std::move(step));

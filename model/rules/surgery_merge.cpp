@@ -27,8 +27,8 @@ void merge(const CompiledSurgery &c, SurgeryState &s)
     for (const auto &[name, weight] : models) {
         Model m;
         if (name != "self") {
-            m.opened = s.sources.find(name, &m.source);
-            if (!m.opened) return s.error(k, "no source named '" + name + "' in \"sources\"");
+            m.opened = s.source(k, name, &m.source);
+            if (!m.opened) return;
             for (const auto &in : m.opened->inputs) m.byName.emplace(in.name, &in);
         }
         resolved.push_back(std::move(m));
@@ -66,14 +66,7 @@ void merge(const CompiledSurgery &c, SurgeryState &s)
                 s.error(k, f.name + " is " + std::string(dtypeName(it->second->dtype)) + " in '" + models[m].first + "'");
                 ok = false;
             } else {
-                RecipeStep rd;
-                rd.op = RecipeStep::Op::Read;
-                rd.source = resolved[m].source;
-                rd.entry = it->second->entry;
-        rd.name = it->second->name;
-                rd.dtype = it->second->dtype;
-                rd.shape = it->second->shape;
-                operands.push_back(s.book.add(std::move(rd)));
+                operands.push_back(s.read(resolved[m].source, *it->second));
             }
         }
         if (!ok) continue;

@@ -51,13 +51,7 @@ int SurgeryState::operand(const FlowTensor &f)
 {
     if (f.recipe >= 0) return f.recipe;
     const PlanInput &in = inputs[size_t(f.origin)];
-    RecipeStep read;
-    read.op = RecipeStep::Op::Read;
-    read.entry = in.entry;
-        read.name = in.name;
-    read.dtype = in.dtype;
-    read.shape = in.shape;
-    const int step = book.add(std::move(read));
+    const int step = read(0, in);
     if (f.dtype == in.dtype && f.resizedBy < 0) return step;
     RecipeStep edit;
     edit.op = RecipeStep::Op::Edit;
@@ -66,6 +60,25 @@ int SurgeryState::operand(const FlowTensor &f)
     edit.dtype = f.dtype;
     edit.shape = f.shape;
     return book.add(std::move(edit));
+}
+
+int SurgeryState::read(int source, const PlanInput &in)
+{
+    RecipeStep step;
+    step.op = RecipeStep::Op::Read;
+    step.source = source;
+    step.entry = in.entry;
+    step.name = in.name;
+    step.dtype = in.dtype;
+    step.shape = in.shape;
+    return book.add(std::move(step));
+}
+
+const OpenedSource *SurgeryState::source(int k, const std::string &name, int *index)
+{
+    const OpenedSource *found = sources.find(name, index);
+    if (!found) error(k, "no source named '" + name + "' in \"sources\"");
+    return found;
 }
 
 void SurgeryState::consume(const FlowTensor &f, int k)

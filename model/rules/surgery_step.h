@@ -55,6 +55,10 @@ struct SurgeryState
 
     /// The recipe step that gives a flow's bytes (a Read, and an Edit when it was cast or resized).
     int operand(const FlowTensor &f);
+    /// A Read step of tensor `in` of checkpoint `source` (0: the edited one).
+    int read(int source, const PlanInput &in);
+    /// The source rule `k` names, or null after reporting that the config has none.
+    const OpenedSource *source(int k, const std::string &name, int *index);
     /// Marks a flow as used up by rule `k` (an input is then consumed).
     void consume(const FlowTensor &f, int k);
     void error(int k, const std::string &message);

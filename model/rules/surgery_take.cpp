@@ -10,8 +10,8 @@ void take(const CompiledSurgery &c, SurgeryState &s)
     const Rule &r = *c.base.rule;
     const int k = c.index;
     int sourceIndex = 0;
-    const OpenedSource *src = s.sources.find(r.from, &sourceIndex);
-    if (!src) return s.error(k, "no source named '" + r.from + "' in \"sources\"");
+    const OpenedSource *src = s.source(k, r.from, &sourceIndex);
+    if (!src) return;
     std::vector<FlowTensor> candidates;
     for (const auto &in : src->inputs) {
         FlowTensor f;
@@ -44,18 +44,11 @@ void take(const CompiledSurgery &c, SurgeryState &s)
             }
             replaced[it->second] = true;
         }
-        RecipeStep read;
-        read.op = RecipeStep::Op::Read;
-        read.source = sourceIndex;
-        read.entry = in.entry;
-        read.name = in.name;
-        read.dtype = in.dtype;
-        read.shape = in.shape;
         FlowTensor f;
         f.name = std::move(name);
         f.dtype = in.dtype;
         f.shape = in.shape;
-        f.recipe = s.book.add(std::move(read));
+        f.recipe = s.read(sourceIndex, in);
         f.madeBy = k;
         s.count(k, f.shape, f.dtype);
         taken.push_back(std::move(f));

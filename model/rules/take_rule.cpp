@@ -10,10 +10,7 @@ Rule takeRule(const std::string &from, const std::string &name, bool module, con
     Rule r;
     r.action = Rule::Action::Take;
     r.from = from;
-    Matcher m;
-    m.kind = module ? Matcher::Kind::Module : Matcher::Kind::Name;
-    m.text = name;
-    r.match = m;
+    r.match = textMatcher(module ? Matcher::Kind::Module : Matcher::Kind::Name, name);
     if (!destination.empty()) {
         const size_t dot = name.rfind('.');
         const std::string last = dot == std::string::npos ? name : name.substr(dot + 1);
