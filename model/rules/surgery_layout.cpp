@@ -39,12 +39,7 @@ void transposeOrReshape(const CompiledSurgery &c, SurgeryState &s)
             }
         }
         step.operands = {s.operand(f)};
-        s.consume(f, k);
-        s.count(k, f.shape, f.dtype);
-        f.shape = step.shape;
-        f.recipe = s.book.add(std::move(step));
-        f.origin = -1;
-        f.madeBy = k;
+        s.remake(f, k, std::move(step));
     }
 }
 

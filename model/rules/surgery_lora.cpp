@@ -98,11 +98,7 @@ void lora(const CompiledSurgery &c, SurgeryState &s)
         step.dtype = w.dtype;
         step.shape = w.shape;
         step.operands = {s.operand(w), s.read(sourceIndex, *p.a), s.read(sourceIndex, *p.b)};
-        s.consume(w, k);
-        s.count(k, w.shape, w.dtype);
-        w.recipe = s.book.add(std::move(step));
-        w.origin = -1;
-        w.madeBy = k;
+        s.remake(w, k, std::move(step));
     }
 }
 

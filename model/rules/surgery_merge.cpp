@@ -75,11 +75,7 @@ void merge(const CompiledSurgery &c, SurgeryState &s)
             if (o < 0) o = self;
         step.operands = operands;
         for (const auto &m : models) step.weights.push_back(m.second);
-        s.consume(f, k);
-        s.count(k, f.shape, f.dtype);
-        f.recipe = s.book.add(std::move(step));
-        f.origin = -1;
-        f.madeBy = k;
+        s.remake(f, k, std::move(step));
     }
 }
 

@@ -81,6 +81,16 @@ const OpenedSource *SurgeryState::source(int k, const std::string &name, int *in
     return found;
 }
 
+void SurgeryState::remake(FlowTensor &f, int k, RecipeStep step)
+{
+    consume(f, k);
+    count(k, f.shape, f.dtype);
+    f.shape = step.shape;
+    f.recipe = book.add(std::move(step));
+    f.origin = -1;
+    f.madeBy = k;
+}
+
 void SurgeryState::consume(const FlowTensor &f, int k)
 {
     if (f.recipe < 0 && f.origin >= 0) consumedBy[size_t(f.origin)] = k;

@@ -59,6 +59,9 @@ struct SurgeryState
     int read(int source, const PlanInput &in);
     /// The source rule `k` names, or null after reporting that the config has none.
     const OpenedSource *source(int k, const std::string &name, int *index);
+    /// Rule `k` remakes flow `f` in place (same name and position) by `step`: the input it was
+    /// is consumed, counted in the rule's outcome, and the flow is now what `step` makes.
+    void remake(FlowTensor &f, int k, RecipeStep step);
     /// Marks a flow as used up by rule `k` (an input is then consumed).
     void consume(const FlowTensor &f, int k);
     void error(int k, const std::string &message);
