@@ -305,7 +305,7 @@ def tiny_llama(seed, folder):
 class TestLora(unittest.TestCase):
     """Equal to PEFT's merge_and_unload() to 1e-6 in float32."""
 
-    def check(self, make_base, lora_config, rslora_name):
+    def check(self, make_base, lora_config, rslora_name, safetensors=True):
         from peft import get_peft_model
         with tempfile.TemporaryDirectory() as d:
             base = make_base(os.path.join(d, "base"))
@@ -315,7 +315,8 @@ class TestLora(unittest.TestCase):
                 for n, p in peft_model.named_parameters():
                     if "lora_B" in n:
                         p.normal_(0, 0.5)  # PEFT starts B at zero: nothing to merge
-            peft_model.save_pretrained(os.path.join(d, "adapter"))
+            peft_model.save_pretrained(os.path.join(d, "adapter"), safe_serialization=safetensors)
+            self.assertTrue(os.path.exists(os.path.join(d, "adapter", "adapter_model." + ("safetensors" if safetensors else "bin"))))
             merged = peft_model.merge_and_unload().state_dict()
             out = apply(d, os.path.join(d, "base", "model.safetensors"),
                         {"sources": {"adapter": "adapter/"}, "rules": [{"action": "lora", "from": "adapter"}]},
@@ -345,6 +346,7 @@ class TestLora(unittest.TestCase):
             return m
         config = LoraConfig(r=2, lora_alpha=16, target_modules=["c_attn"], fan_in_fan_out=True)
         self.check(gpt2, config, "gpt2")
+        self.check(gpt2, config, "gpt2-bin", safetensors=False)  # adapter_model.bin, a pickle read as data
 
     def test_an_adapter_weight_without_a_base_is_named(self):
         from peft import LoraConfig, get_peft_model
