@@ -4,6 +4,7 @@
 #include "roles.h"
 #include "rules_document.h"
 #include "sources_panel.h"
+#include "window_helpers.h"
 
 #include "model/checkpoint/checkpoint_tree.h"
 #include "model/rules/rule_sources.h"
@@ -46,16 +47,14 @@ SourcesController::SourcesController(QWidget *window, FileController *files, Rul
 
 void SourcesController::addActions(QMenu *file, QMenu *view)
 {
-    QAction *add = file->addAction(tr("Add &Source..."), m_panel, [this] {
-        m_dock->show();
-        m_dock->raise();
+    QAction *add = insertFileAction(file, tr("Add &Source..."), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), this);
+    add->setObjectName("actionAddSource");
+    connect(add, &QAction::triggered, this, [this] {
+        raiseDock(qobject_cast<QMainWindow *>(m_window), m_dock, 0);
         Q_EMIT m_panel->addRequested();
     });
-    add->setObjectName("actionAddSource");
-    add->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O));
     view->addAction(tr("&Sources View"), QKeySequence(Qt::CTRL | Qt::Key_5), this, [this] {
-        m_dock->show();
-        m_dock->raise();
+        raiseDock(qobject_cast<QMainWindow *>(m_window), m_dock, 0);
         m_panel->sourceList()->setFocus();
     });
 }

@@ -372,11 +372,11 @@ void TestMainWindow::menusListEveryControllersActionsInOrder()
                                          "Load Rules...", "Save Rules...", "Preview Config...", "Export Config for Training...",
                                          "Export Checkpoint...", "Open Session...", "Save Session...", "-",
                                          "Compare with Target...",
-                                         "Diff With Checkpoint...", "Close", "Quit"}));
+                                         "Diff With Checkpoint...", "Add Source...", "Close", "Quit"}));
     QCOMPARE(menus["Edit"], QStringList({"Undo", "Redo", "-", "Copy Name", "Copy Shape", "Copy Path",
                                          "Copy Path as JSON", "-", "New Rule", "Clear All Rules"}));
     QCOMPARE(menus["View"], QStringList({"Filter...", "Flat List", "Expand All", "Collapse All", "File Summary",
-                                         "Only Affected by Rules", "Rules View", "Compare View", "Diff View"}));
+                                         "Only Affected by Rules", "Rules View", "Compare View", "Diff View", "Sources View"}));
     QCOMPARE(menus["Help"], QStringList({"Keyboard Shortcuts"}));
     QMap<QString, QString> owner;
     for (QAction *top : w.menuBar()->actions())
