@@ -80,8 +80,9 @@ void stacks(const std::vector<const CompareEntry *> &unexpected, const std::map<
             if (missing.count(withoutIndex(x))) groups[withoutIndex(x)].push_back(x);
     std::map<std::string, std::vector<std::string>> byPrefix; // prefix -> suffixes stacked
     std::map<std::string, size_t> counts;
-    for (const auto &[target, members] : groups) {
-        const CompareEntry *t = missing.at(target);
+    for (const auto &group : groups) {
+        const std::vector<Indexed> &members = group.second; // not a structured binding: lambdas capture it
+        const CompareEntry *t = missing.at(group.first);
         if (t->targetShape.empty() || !complete(members, t->targetShape[0])) continue;
         if (std::any_of(members.begin(), members.end(), [&](const Indexed &m) {
                 return used.count(m.entry) || m.entry->checkpointShape != tail(t->targetShape) ||

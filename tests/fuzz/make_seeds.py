@@ -60,6 +60,15 @@ configs = {
                                                        {"action": "unfreeze", "match": {"module": "layer3.1"}}]}),
     "cast.yaml": "version: 1\nrules:\n  - action: cast\n    match: {glob: '*.weight'}\n    dtype: bfloat16\n  - action: drop\n    match: {module: decoder}\n",
     "schedule.yaml": "version: 1\nweights: state_dict\nrules:\n  - action: freeze\n    match: {glob: 'layer1.*'}\nschedule:\n  - {step: 100, unfreeze: {glob: 'layer1.*'}}\n",
+    "surgery.json": json.dumps({"sources": {"t": "t.safetensors", "i": {"path": "v.ckpt", "weights": ["state_dict"]}}, "rules": [
+        {"action": "take", "from": "t", "match": {"prefix": "enc."}, "prefix": "enc.", "to": "text."},
+        {"action": "stack", "match": {"regex": r"^l\.(\d+)\.(.+)$"}, "to": r"l.\2", "key": r"\1", "axis": 0},
+        {"action": "concat", "match": {"regex": "^(q|k|v)$"}, "to": "qkv", "key": r"\1", "order": ["q", "k", "v"], "axis": 1},
+        {"action": "unstack", "match": "x", "to": "x.{i}"},
+        {"action": "split", "match": "qkv", "parts": [{"to": "q", "size": 2}, {"to": "k"}]},
+        {"action": "transpose", "match": "w", "dims": [1, 0]}, {"action": "reshape", "match": "w", "shape": [2, -1]},
+        {"action": "lora", "from": "i", "scale": 0.5},
+        {"action": "merge", "method": "ties", "match": "*", "weights": {"self": 1, "t": 1}, "base": "i", "density": 0.3}]}),
 }
 for name, text in configs.items():
     write("config", name, (b"\x01" if name.endswith(".yaml") else b"\x00") + text.encode())
