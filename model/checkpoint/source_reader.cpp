@@ -15,6 +15,27 @@ void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo
     std::memcpy(out, bytes.data() + offset, size);
 }
 
+void readStorageInPieces(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset,
+                         uint64_t size, const std::function<void(const char *, size_t)> &sink)
+{
+    constexpr uint64_t kPiece = uint64_t(8) << 20;
+    std::vector<char> buffer(size_t(std::min(size, kPiece)));
+    for (uint64_t done = 0; done < size;) {
+        const size_t n = size_t(std::min(kPiece, size - done));
+        readStorage(c, src, s, offset + done, buffer.data(), n);
+        sink(buffer.data(), n);
+        done += n;
+    }
+}
+
+std::optional<uint64_t> plainByteOffset(const Checkpoint &c, const TensorInfo &t)
+{
+    if (t.storage < 0 || !t.contiguous() || c.bigEndian() || isPackedQuantized(t.dtype) ||
+        !Checkpoint::readable(c.storages()[size_t(t.storage)]))
+        return std::nullopt;
+    return uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype) / 8);
+}
+
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
 {
     if (t.storage < 0) throw std::runtime_error(whyNoData(t));
@@ -52,10 +73,8 @@ std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, cons
 
 std::vector<char> convertedBytes(const std::vector<char> &bytes, DType from, DType to, int64_t count)
 {
-    auto backend = computeBackend();
-    if (!backend) throw std::runtime_error(backend.error().message);
     std::vector<char> out(size_t((uint64_t(count) * uint64_t(dtypeBits(to)) + 7) / 8));
-    auto done = (*backend)->convert(bytes.data(), from, out.data(), to, size_t(count));
+    auto done = loadedBackend().convert(bytes.data(), from, out.data(), to, size_t(count));
     if (!done) throw std::runtime_error(done.error().message);
     return out;
 }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -48,6 +50,15 @@ private:
 /// `size` bytes of a storage from `offset`: pread from its file, or copied from the record
 /// inflated at open. Throws std::runtime_error.
 void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset, void *out, size_t size);
+
+/// readStorage of [offset, offset + size) a piece (at most 8 MiB) at a time, each handed to
+/// `sink`: bounded memory whatever the size.
+void readStorageInPieces(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset,
+                         uint64_t size, const std::function<void(const char *, size_t)> &sink);
+
+/// Where tensor `t`'s own bytes start in its storage when a plain read gives them as they are
+/// (contiguous, readable, whole bytes, this machine's order); nullopt when they must be gathered.
+std::optional<uint64_t> plainByteOffset(const Checkpoint &c, const TensorInfo &t);
 
 /// A tensor's own bytes, contiguous, from its storage (gathering strided views), in this
 /// machine's byte order. Throws for a meta tensor and a compressed record.

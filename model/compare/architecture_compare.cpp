@@ -123,4 +123,12 @@ CompareReport compareWithTarget(const std::vector<PlanInput> &inputs, const Plan
     return report;
 }
 
+std::vector<const CompareEntry *> entriesWithStatus(const CompareReport &r, CompareEntry::Status status)
+{
+    std::vector<const CompareEntry *> out;
+    for (const auto &e : r.entries)
+        if (e.status == status) out.push_back(&e);
+    return out;
+}
+
 } // namespace ckpt

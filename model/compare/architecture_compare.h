@@ -36,6 +36,8 @@ struct CompareReport
 };
 
 std::string_view statusName(CompareEntry::Status status);
+/// The report's entries of one status, in its order.
+std::vector<const CompareEntry *> entriesWithStatus(const CompareReport &report, CompareEntry::Status status);
 
 /// The `version` of each module in the weights dict's `_metadata` (what torch.save records
 /// of a state_dict); modules absent have none.

@@ -87,21 +87,13 @@ Matcher namesMatcher(const std::vector<std::string> &names)
     return m;
 }
 
-std::vector<const CompareEntry *> withStatus(const CompareReport &r, CompareEntry::Status status)
-{
-    std::vector<const CompareEntry *> out;
-    for (const auto &e : r.entries)
-        if (e.status == status) out.push_back(&e);
-    return out;
-}
-
 /// The prefix change that turns the most unexpected names into missing ones: strip one
 /// ("module."), add one ("model."), or replace one by another ("backbone." -> "encoder."), each
 /// prefix ending in '.'. Votes come from name pairs whose rest (at least "x.y") agrees.
 std::optional<FixProposal> prefixFix(const CompareReport &r)
 {
-    const auto unexpected = withStatus(r, CompareEntry::Status::Unexpected);
-    const auto missing = withStatus(r, CompareEntry::Status::Missing);
+    const auto unexpected = entriesWithStatus(r, CompareEntry::Status::Unexpected);
+    const auto missing = entriesWithStatus(r, CompareEntry::Status::Missing);
     if (unexpected.empty() || missing.empty()) return std::nullopt;
     // Missing names by each of their tails: rest -> the prefixes before it.
     std::unordered_map<std::string_view, std::vector<std::string_view>> byRest;

@@ -276,15 +276,10 @@ void splitsAndConcats(const std::vector<const CompareEntry *> &unexpected, const
 
 std::vector<FixProposal> layoutFixes(const CompareReport &r)
 {
-    std::vector<const CompareEntry *> unexpected, missingList;
+    const auto unexpected = entriesWithStatus(r, CompareEntry::Status::Unexpected);
+    const auto missingList = entriesWithStatus(r, CompareEntry::Status::Missing);
     std::map<std::string, const CompareEntry *> missing;
-    for (const auto &e : r.entries) {
-        if (e.status == CompareEntry::Status::Unexpected) unexpected.push_back(&e);
-        if (e.status == CompareEntry::Status::Missing) {
-            missingList.push_back(&e);
-            missing.emplace(e.name, &e);
-        }
-    }
+    for (const auto *e : missingList) missing.emplace(e->name, e);
     std::vector<FixProposal> out;
     if (unexpected.empty() || missing.empty()) return out;
     std::set<const CompareEntry *> used;

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <mutex>
+#include <stdexcept>
 
 namespace ckpt {
 namespace {
@@ -45,6 +46,13 @@ Result<const ComputeBackend *> computeBackend()
     static Result<const ComputeBackend *> backend = Error{"not loaded"};
     std::call_once(once, [] { backend = load(); });
     return backend;
+}
+
+const ComputeBackend &loadedBackend()
+{
+    auto b = computeBackend();
+    if (!b) throw std::runtime_error(b.error().message);
+    return **b;
 }
 
 } // namespace ckpt

@@ -153,5 +153,7 @@ public:
 
 /// Loads the plugin once (thread-safe); later calls return the same backend.
 Result<const ComputeBackend *> computeBackend();
+/// computeBackend(), or std::runtime_error with why the plugin did not load.
+const ComputeBackend &loadedBackend();
 
 } // namespace ckpt

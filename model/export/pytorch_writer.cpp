@@ -272,14 +272,10 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
             throw std::runtime_error("storage " + s.key + " is compressed beyond what is read inflated");
         const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
         zip.beginRecord("data/" + key, size);
-        for (uint64_t done = 0; done < size;) {
-            const size_t n = size_t(std::min<uint64_t>(kChunk, size - done));
-            buffer.resize(n);
-            readStorage(c, src, s, done, buffer.data(), n);
-            zip.write(buffer.data(), n);
-            done += n;
+        readStorageInPieces(c, src, s, 0, size, [&](const char *data, size_t n) {
+            zip.write(data, n);
             progress.advance(n);
-        }
+        });
         zip.endRecord();
         crcByKey[key] = zip.lastCrc();
         report.bytes += size;

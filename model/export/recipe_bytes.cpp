@@ -107,18 +107,23 @@ const SourceReader &RecipeBytes::readerOf(int source)
 
 namespace {
 
-const ComputeBackend &backend()
-{
-    auto b = computeBackend();
-    if (!b) throw std::runtime_error(b.error().message);
-    return **b;
-}
-
 size_t elementSize(const RecipeStep &s)
 {
     const int bits = dtypeBits(s.dtype);
     if (bits <= 0 || bits % 8) throw std::runtime_error("cannot rearrange " + std::string(dtypeName(s.dtype)) + " elements");
     return size_t(bits / 8);
+}
+
+/// What merge step `s` asks the plugin for, but its inputs.
+MergeRequest mergeRequest(const RecipeStep &s, const Rule &r)
+{
+    MergeRequest request;
+    request.method = r.method;
+    request.weights = s.weights;
+    request.t = r.t;
+    request.density = r.density;
+    request.out = s.dtype;
+    return request;
 }
 
 TensorData dataOf(const std::vector<char> &bytes, const RecipeStep &s)
@@ -178,24 +183,19 @@ std::vector<char> RecipeBytes::bytes(int step)
         const auto w = operand(0), a = operand(1), b = operand(2);
         LoraRequest request{dataOf(*w, m_book.steps[size_t(s.operands[0])]), dataOf(*a, m_book.steps[size_t(s.operands[1])]),
                             dataOf(*b, m_book.steps[size_t(s.operands[2])]), s.scale, s.transposed};
-        auto out = backend().lora(request);
+        auto out = loadedBackend().lora(request);
         if (!out) throw std::runtime_error("lora: " + out.error().message);
         return std::move(*out);
     }
     case RecipeStep::Op::Merge: {
         const Rule &r = m_rules.rules[size_t(s.rule)];
         std::vector<std::shared_ptr<const std::vector<char>>> held;
-        MergeRequest request;
-        request.method = r.method;
-        request.weights = s.weights;
-        request.t = r.t;
-        request.density = r.density;
-        request.out = s.dtype;
+        MergeRequest request = mergeRequest(s, r);
         for (size_t i = 0; i < s.operands.size(); ++i) {
             held.push_back(operand(i));
             request.inputs.push_back(dataOf(*held.back(), m_book.steps[size_t(s.operands[i])]));
         }
-        auto out = backend().merge(request);
+        auto out = loadedBackend().merge(request);
         if (!out) throw std::runtime_error(r.method + " merge: " + out.error().message);
         return std::move(*out);
     }
@@ -209,22 +209,14 @@ std::optional<RecipeBytes::FileSpan> RecipeBytes::fileSpan(int step) const
     if (s.op != RecipeStep::Op::Read) return std::nullopt;
     const Checkpoint &c = checkpointOf(s.source);
     const TensorInfo &t = c.tensors()[size_t(c.entries()[s.entry].tensor)];
-    if (t.storage < 0 || !t.contiguous() || c.bigEndian() || isPackedQuantized(t.dtype)) return std::nullopt;
-    const StorageInfo &st = c.storages()[size_t(t.storage)];
-    if (!Checkpoint::readable(st)) return std::nullopt;
-    return FileSpan{s.source, &st, uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype) / 8), t.nbytes()};
+    const auto offset = plainByteOffset(c, t);
+    if (!offset) return std::nullopt;
+    return FileSpan{s.source, &c.storages()[size_t(t.storage)], *offset, t.nbytes()};
 }
 
 void RecipeBytes::writeSpan(const FileSpan &span, const Sink &sink)
 {
-    constexpr uint64_t kPiece = uint64_t(8) << 20;
-    std::vector<char> buffer(size_t(std::min(span.size, kPiece)));
-    for (uint64_t done = 0; done < span.size;) {
-        const size_t n = size_t(std::min(kPiece, span.size - done));
-        readStorage(checkpointOf(span.source), readerOf(span.source), *span.storage, span.offset + done, buffer.data(), n);
-        sink(buffer.data(), n);
-        done += n;
-    }
+    readStorageInPieces(checkpointOf(span.source), readerOf(span.source), *span.storage, span.offset, span.size, sink);
 }
 
 /// Linear and task-arithmetic merges are element by element: a piece of every input makes
@@ -245,10 +237,7 @@ bool RecipeBytes::writeMergeInPieces(const RecipeStep &s, const Sink &sink)
     std::vector<std::vector<char>> pieces(spans.size());
     for (int64_t first = 0; first < numel; first += kElements) {
         const int64_t n = std::min(kElements, numel - first);
-        MergeRequest request;
-        request.method = r.method;
-        request.weights = s.weights;
-        request.out = s.dtype;
+        MergeRequest request = mergeRequest(s, r);
         for (size_t i = 0; i < spans.size(); ++i) {
             const RecipeStep &in = m_book.steps[size_t(s.operands[i])];
             const uint64_t item = uint64_t(dtypeBits(in.dtype) / 8);
@@ -257,7 +246,7 @@ bool RecipeBytes::writeMergeInPieces(const RecipeStep &s, const Sink &sink)
                         spans[i].offset + uint64_t(first) * item, pieces[i].data(), pieces[i].size());
             request.inputs.push_back(TensorData{pieces[i].data(), in.dtype, {n}});
         }
-        auto out = backend().merge(request);
+        auto out = loadedBackend().merge(request);
         if (!out) throw std::runtime_error(r.method + " merge: " + out.error().message);
         sink(out->data(), out->size());
     }

@@ -76,18 +76,9 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepar
         const bool edited = out.t && (p.plan.tensors[out.input].dtype != out.t->dtype || p.plan.tensors[out.input].resizedBy >= 0);
         if (!out.t) {
             added.write(out.input, sink);
-        } else if (!edited && out.t->contiguous() && !c.bigEndian() && out.t->storage >= 0 &&
-                   Checkpoint::readable(c.storages()[size_t(out.t->storage)]) && !isPackedQuantized(out.t->dtype)) {
+        } else if (const auto start = edited ? std::nullopt : plainByteOffset(c, *out.t)) {
             // A copy as it is: read a piece at a time.
-            const StorageInfo &st = c.storages()[size_t(out.t->storage)];
-            const uint64_t start = uint64_t(out.t->storageOffset) * uint64_t(dtypeBits(out.t->dtype) / 8), total = out.t->nbytes();
-            std::vector<char> buffer(size_t(std::min<uint64_t>(total, kChunk)));
-            for (uint64_t done = 0; done < total;) {
-                const size_t n = size_t(std::min<uint64_t>(kChunk, total - done));
-                readStorage(c, src, st, start + done, buffer.data(), n);
-                sink(buffer.data(), n);
-                done += n;
-            }
+            readStorageInPieces(c, src, c.storages()[size_t(out.t->storage)], *start, out.t->nbytes(), sink);
         } else {
             const std::vector<char> bytes =
                 plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules);

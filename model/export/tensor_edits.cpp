@@ -15,13 +15,6 @@ uint64_t seedFor(std::string_view name)
     return h;
 }
 
-const ComputeBackend &backend()
-{
-    auto b = computeBackend();
-    if (!b) throw std::runtime_error(b.error().message);
-    return **b;
-}
-
 } // namespace
 
 std::vector<char> editedBytes(std::vector<char> bytes, DType from, const std::vector<int64_t> &shape,
@@ -40,7 +33,7 @@ std::vector<char> editedBytes(std::vector<char> bytes, DType from, const std::ve
         request.prefixTokens = resize->prefixTokens;
         request.stddev = resize->stddev;
         request.seed = seedFor(name);
-        auto out = backend().resize(request);
+        auto out = loadedBackend().resize(request);
         if (!out) throw std::runtime_error(std::string(name) + ": resize: " + out.error().message);
         bytes = std::move(*out);
         count = 1;
@@ -66,7 +59,7 @@ std::vector<char> AddedTensorBytes::bytes(const Rule &r)
         request.fill = r.fill;
         if (r.stddev > 0) request.stddev = r.stddev;
         request.seed = seedFor(r.name);
-        auto out = backend().fill(request);
+        auto out = loadedBackend().fill(request);
         if (!out) throw std::runtime_error(r.name + ": " + out.error().message);
         return std::move(*out);
     }

@@ -111,13 +111,7 @@ Plan SurgeryProgram::evaluate(const std::vector<PlanInput> &inputs, std::optiona
                 f.dtype = t.dtype;
                 if (t.resizedBy >= 0) f.resizedBy = t.resizedBy;
             } else if (t.dtype != f.dtype || t.resizedBy >= 0) {
-                RecipeStep edit;
-                edit.op = RecipeStep::Op::Edit;
-                edit.operands = {f.recipe};
-                edit.rule = t.resizedBy;
-                edit.dtype = t.dtype;
-                edit.shape = shape;
-                f.recipe = s.book.add(std::move(edit));
+                f.recipe = s.edit(f.recipe, t.resizedBy, t.dtype, shape);
                 f.dtype = t.dtype;
             }
             f.shape = shape;
@@ -196,15 +190,7 @@ Plan SurgeryProgram::evaluate(const std::vector<PlanInput> &inputs, std::optiona
         a.recipe = f.recipe;
         a.dtype = t.dtype;
         a.shape = t.resizedBy >= 0 ? m_set.rules[size_t(t.resizedBy)].shape : f.shape;
-        if (t.dtype != f.dtype || t.resizedBy >= 0) {
-            RecipeStep edit;
-            edit.op = RecipeStep::Op::Edit;
-            edit.operands = {f.recipe};
-            edit.rule = t.resizedBy;
-            edit.dtype = a.dtype;
-            edit.shape = a.shape;
-            a.recipe = s.book.add(std::move(edit));
-        }
+        if (t.dtype != f.dtype || t.resizedBy >= 0) a.recipe = s.edit(f.recipe, t.resizedBy, a.dtype, a.shape);
         a.frozen = t.frozen;
         a.groups = std::move(groups);
         plan.added.push_back(std::move(a));

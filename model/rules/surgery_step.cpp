@@ -53,13 +53,18 @@ int SurgeryState::operand(const FlowTensor &f)
     const PlanInput &in = inputs[size_t(f.origin)];
     const int step = read(0, in);
     if (f.dtype == in.dtype && f.resizedBy < 0) return step;
-    RecipeStep edit;
-    edit.op = RecipeStep::Op::Edit;
-    edit.operands = {step};
-    edit.rule = f.resizedBy;
-    edit.dtype = f.dtype;
-    edit.shape = f.shape;
-    return book.add(std::move(edit));
+    return edit(step, f.resizedBy, f.dtype, f.shape);
+}
+
+int SurgeryState::edit(int operand, int resizeRule, DType dtype, const std::vector<int64_t> &shape)
+{
+    RecipeStep step;
+    step.op = RecipeStep::Op::Edit;
+    step.operands = {operand};
+    step.rule = resizeRule;
+    step.dtype = dtype;
+    step.shape = shape;
+    return book.add(std::move(step));
 }
 
 int SurgeryState::read(int source, const PlanInput &in)

@@ -55,6 +55,8 @@ struct SurgeryState
 
     /// The recipe step that gives a flow's bytes (a Read, and an Edit when it was cast or resized).
     int operand(const FlowTensor &f);
+    /// An Edit step of step `operand`: resized by rule `resizeRule` (-1: not) into `shape`, cast to `dtype`.
+    int edit(int operand, int resizeRule, DType dtype, const std::vector<int64_t> &shape);
     /// A Read step of tensor `in` of checkpoint `source` (0: the edited one).
     int read(int source, const PlanInput &in);
     /// The source rule `k` names, or null after reporting that the config has none.

@@ -1,6 +1,7 @@
 #include "model/rules/take_rule.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace ckpt {
