@@ -63,6 +63,7 @@ std::string whyNoData(const TensorInfo &t)
     if (t.rebuild == "_rebuild_device_tensor_from_numpy")
         return "its bytes are a numpy array inside the pickle, pickled as text or in another dtype, "
                "and cannot be read in place";
+    if (t.chunks >= 0) return "its chunks must be assembled first";
     return "a meta tensor has no data";
 }
 

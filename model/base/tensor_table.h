@@ -48,6 +48,16 @@ struct StorageInfo
     int buffer = -1;          ///< a compressed record read inflated: its index in the checkpoint's buffers
 };
 
+/// One piece of a tensor cut across files: where it sits in the whole (offsets and sizes per
+/// dimension, in elements) and the tensor (an index into the table, in no entry) that holds
+/// its bytes.
+struct TensorChunk
+{
+    std::vector<int64_t> offsets;
+    std::vector<int64_t> sizes;
+    int tensor = -1;
+};
+
 /// One tensor as its rebuild describes it.
 struct TensorInfo
 {
@@ -63,6 +73,9 @@ struct TensorInfo
     /// tensor it holds; a subclass of Tensor): "torch.distributed.tensor.DTensor"; empty for
     /// torch.Tensor and Parameter.
     std::string_view subclass;
+    /// A tensor cut into chunks that lie apart (a DCP checkpoint's shards across ranks): an
+    /// index into CheckpointData::chunkLists, with `storage` -1; -1 for one-piece tensors.
+    int chunks = -1;
 
     int64_t numel() const;
     uint64_t nbytes() const;

@@ -4,6 +4,7 @@
 #include "model/formats/checkpoint_data.h"
 
 #include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,12 @@ public:
     ByteView storageBytes(const StorageInfo &s) const;
     const std::vector<TensorInfo> &tensors() const { return m_d.tensors; }
     const std::vector<TensorEntry> &entries() const { return m_d.entries; }
+    /// The chunks of a tensor cut across files (ordered by offset); empty for one in one piece.
+    std::span<const TensorChunk> chunks(const TensorInfo &t) const
+    {
+        if (t.chunks < 0) return {};
+        return m_d.chunkLists[size_t(t.chunks)];
+    }
     const SafetyReport &safety() const { return m_d.safety; }
     const std::vector<WeightsCandidate> &weightsCandidates() const { return m_d.candidates; }
     const std::map<std::string, std::string> &metadata() const { return m_d.metadata; }

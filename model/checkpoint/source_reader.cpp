@@ -36,8 +36,46 @@ std::optional<uint64_t> plainByteOffset(const Checkpoint &c, const TensorInfo &t
     return uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype) / 8);
 }
 
+namespace {
+
+/// A tensor cut into chunks, each read (as tensorBytes reads a tensor) and copied into its
+/// place in the whole.
+std::vector<char> assembledBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
+{
+    if (isPackedQuantized(t.dtype) || dtypeBits(t.dtype) % 8)
+        throw std::runtime_error(std::string(dtypeName(t.dtype)) + " chunks cannot be assembled");
+    const size_t item = size_t(dtypeBits(t.dtype) / 8);
+    const size_t n = t.shape.size();
+    std::vector<size_t> stride(n, item); // of the whole, in bytes
+    for (size_t d = n; d-- > 1;) stride[d - 1] = stride[d] * size_t(t.shape[d]);
+    std::vector<char> out(t.nbytes());
+    for (const TensorChunk &chunk : c.chunks(t)) {
+        const std::vector<char> part = tensorBytes(c, src, c.tensors()[size_t(chunk.tensor)]);
+        if (part.empty()) continue;
+        if (n == 0) {
+            std::memcpy(out.data(), part.data(), std::min(part.size(), out.size()));
+            continue;
+        }
+        const size_t row = size_t(chunk.sizes[n - 1]) * item;
+        std::vector<int64_t> index(n - 1, 0);
+        for (size_t from = 0; from + row <= part.size(); from += row) {
+            size_t at = size_t(chunk.offsets[n - 1]) * item;
+            for (size_t d = 0; d + 1 < n; ++d) at += size_t(chunk.offsets[d] + index[d]) * stride[d];
+            std::memcpy(out.data() + at, part.data() + from, row);
+            for (size_t d = n - 1; d-- > 0;) {
+                if (++index[d] < chunk.sizes[d]) break;
+                index[d] = 0;
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 std::vector<char> tensorBytes(const Checkpoint &c, const SourceReader &src, const TensorInfo &t)
 {
+    if (t.chunks >= 0) return assembledBytes(c, src, t);
     if (t.storage < 0) throw std::runtime_error(whyNoData(t));
     const StorageInfo &s = c.storages()[size_t(t.storage)];
     if (!Checkpoint::readable(s))

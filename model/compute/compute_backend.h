@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,9 @@ struct StatsRequest
 {
     const uint8_t *storage = nullptr; ///< first byte of the storage
     uint64_t storageBytes = 0;
+    /// The bytes `storage` points into when they were assembled for the request (a tensor cut
+    /// into chunks), not viewed in place.
+    std::shared_ptr<const std::vector<char>> held;
     DType dtype = DType::Float32;
     std::vector<int64_t> shape, strides;
     int64_t offset = 0;               ///< elements

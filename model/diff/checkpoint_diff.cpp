@@ -77,7 +77,8 @@ const uint8_t *compressedBytes(const Checkpoint &c, int entry, uint64_t &size)
 
 bool isMeta(const Checkpoint &c, int entry)
 {
-    return c.tensors()[size_t(c.entries()[size_t(entry)].tensor)].storage < 0;
+    const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
+    return t.storage < 0 && t.chunks < 0;
 }
 
 void releaseTensor(const Checkpoint &c, int entry)

@@ -124,9 +124,11 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     if (p.plan.hasErrors()) throw std::runtime_error("the plan has errors (see ckpt plan); nothing was written");
     for (size_t i = 0; i < p.inputs.size(); ++i) {
         const TensorPlan &t = p.plan.tensors[i];
-        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0)) continue;
         const int tensor = c.entries()[p.inputs[i].entry].tensor;
-        if (c.tensors()[size_t(tensor)].storage < 0)
+        // A tensor cut into chunks is assembled, so written as bytes of its own like an edit.
+        const bool chunked = c.tensors()[size_t(tensor)].chunks >= 0;
+        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0 && !chunked)) continue;
+        if (c.tensors()[size_t(tensor)].storage < 0 && !chunked)
             throw std::runtime_error(p.inputs[i].name + ": cannot cast or resize: " + whyNoData(c.tensors()[size_t(tensor)]));
         p.edits.emplace(tensor, i);
     }

@@ -173,8 +173,9 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     if (!o.weightsOnly && c.root() && c.root()->kind == ValueKind::Dict)
         optimizers = fitOptimizers(scratch, c, p, o, replace, report);
     // Storage keys "0", "1", ... in the order the pickle meets them, as torch.save numbers them.
-    // A tensor whose data changes (a cast, a resize) and an added one get a storage of their own.
-    enum class Kind { Storage, Edited, Added };
+    // A tensor whose data changes (a cast, a resize), an added one and one assembled from
+    // chunks get a storage of their own.
+    enum class Kind { Storage, Edited, Added, Assembled };
     std::vector<std::pair<Kind, int>> order;
     std::map<std::pair<Kind, int>, std::string> keys;
     auto keyFor = [&](Kind kind, int index) {
@@ -206,21 +207,26 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
             const TensorInfo t = fresh(p.plan.tensors[edit->second].dtype,
                                        plannedShape(p.inputs, p.plan, *p.rules, edit->second), source.parameter,
                                        source.requiresGrad);
-            const std::string location = c.storages()[size_t(source.storage)].location;
+            const std::string location = source.storage >= 0 ? c.storages()[size_t(source.storage)].location : "";
             return Pickler::CanonicalTensor{keyFor(Kind::Edited, v->index), t.dtype, t.numel(),
                                             location.empty() ? "cpu" : location, t};
         }
-        if (v->callable) return std::nullopt; // repeat the original rebuild call
         const TensorInfo &t = c.tensors()[size_t(v->index)];
+        if (t.chunks >= 0)
+            return Pickler::CanonicalTensor{keyFor(Kind::Assembled, v->index), t.dtype, t.numel(), "cpu",
+                                            fresh(t.dtype, t.shape, t.parameter, t.requiresGrad)};
+        if (v->callable) return std::nullopt; // repeat the original rebuild call
         const StorageInfo &s = c.storages()[size_t(t.storage)];
         return Pickler::CanonicalTensor{keyFor(Kind::Storage, t.storage), s.dtype, s.numel,
                                         s.location.empty() ? "cpu" : s.location, t};
     });
     writer.dump(root);
 
-    for (const auto &[kind, index] : order)
+    for (const auto &[kind, index] : order) {
         if (kind == Kind::Storage)
             progress.total += (uint64_t(c.storages()[size_t(index)].numel) * uint64_t(dtypeBits(c.storages()[size_t(index)].dtype)) + 7) / 8;
+        if (kind == Kind::Assembled) progress.total += c.tensors()[size_t(index)].nbytes();
+    }
     TempFile temp(o.output);
     const std::string folder = fs::path(o.output).stem().string().empty() ? "archive" : fs::path(o.output).stem().string();
     ZipWriter zip(temp.file(), folder);
@@ -254,6 +260,9 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
                 zip.endRecord();
                 crcByKey[key] = zip.lastCrc();
                 continue;
+            } else if (kind == Kind::Assembled) {
+                bytes = tensorBytes(c, src, c.tensors()[size_t(index)]);
+                dtype = c.tensors()[size_t(index)].dtype;
             } else {
                 const size_t i = p.edits.at(index);
                 bytes = plannedBytes(tensorBytes(c, src, c.tensors()[size_t(index)]), p.inputs[i], p.plan.tensors[i], *p.rules);

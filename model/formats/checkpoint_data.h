@@ -43,6 +43,8 @@ struct CheckpointData
     std::vector<StorageInfo> storages;
     std::vector<TensorInfo> tensors;
     std::vector<TensorEntry> entries;
+    /// The chunks of tensors cut across files (TensorInfo::chunks), each list ordered by offset.
+    std::vector<std::vector<TensorChunk>> chunkLists;
     SafetyReport safety;
     std::vector<WeightsCandidate> candidates;
     std::map<std::string, std::string> metadata; ///< safetensors __metadata__, index metadata

@@ -1,6 +1,7 @@
 #include "model/formats/format_registry.h"
 
 #include "model/base/format_error.h"
+#include "model/formats/dcp_reader.h"
 #include "model/formats/legacy_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
@@ -67,6 +68,7 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<ShardedIndexReader>());
         r.add(std::make_unique<TarArchiveReader>());
         r.add(std::make_unique<PreviewArchiveReader>());
+        r.add(std::make_unique<DcpReader>());
         return r;
     }();
     return registry;
@@ -130,6 +132,11 @@ CheckpointData FormatRegistry::readSourceFile(SourceFile file, bool nested) cons
 Result<CheckpointData> FormatRegistry::readSource(SourceFile file) const
 {
     return guarded([&] { return readSourceFile(std::move(file), false); });
+}
+
+Result<CheckpointData> FormatRegistry::readNestedSource(SourceFile file) const
+{
+    return guarded([&] { return readSourceFile(std::move(file), true); });
 }
 
 CheckpointData FormatRegistry::readFolder(const std::string &path) const

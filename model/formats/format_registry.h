@@ -42,6 +42,8 @@ public:
     /// The same for bytes of any source (a buffer, a remote object): `file.path` names it and
     /// is what readers see of its name (an index's shards are found beside it).
     Result<CheckpointData> readSource(SourceFile file) const;
+    /// readSource for bytes another file names (a DCP item in a rank's file): as readNested.
+    Result<CheckpointData> readNestedSource(SourceFile file) const;
 
 private:
     CheckpointData readSourceFile(SourceFile file, bool nested) const;

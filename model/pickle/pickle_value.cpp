@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
+#include <unordered_map>
 
 namespace ckpt {
 
@@ -69,6 +71,51 @@ ValueArena::~ValueArena()
         if (b.capacity == kLastBlock) freeLarge(b.values, b.capacity * sizeof(Value));
         else ::operator delete(b.values, std::align_val_t(alignof(Value)));
     }
+}
+
+namespace {
+
+class ValueCopier
+{
+public:
+    ValueCopier(ValueArena &into, int32_t shift) : m_into(into), m_shift(shift) {}
+
+    Value *copy(const Value *v)
+    {
+        if (!v) return nullptr;
+        if (const auto it = m_done.find(v); it != m_done.end()) return it->second;
+        if (++m_depth > kMaxDepth) throw std::runtime_error("a value nested deeper than 5000 levels");
+        Value *c = m_into.make(v->kind);
+        m_done.emplace(v, c);
+        c->how = v->how;
+        c->depth = v->depth;
+        c->index = v->kind == ValueKind::Tensor && v->index >= 0 ? v->index + m_shift : v->index;
+        if (v->kind == ValueKind::Float) c->real = v->real;
+        else c->integer = v->integer;
+        if (!v->text.empty()) c->text = m_into.keep(std::string(v->text));
+        c->items.reserve(v->items.size());
+        for (const Value *item : v->items) c->items.push_back(copy(item));
+        c->callable = copy(v->callable);
+        c->args = copy(v->args);
+        c->state = copy(v->state);
+        c->dictItems = copy(v->dictItems);
+        --m_depth;
+        return c;
+    }
+
+private:
+    static constexpr int kMaxDepth = 5000;
+    ValueArena &m_into;
+    int32_t m_shift;
+    int m_depth = 0;
+    std::unordered_map<const Value *, Value *> m_done;
+};
+
+} // namespace
+
+Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift)
+{
+    return ValueCopier(into, tensorShift).copy(v);
 }
 
 } // namespace ckpt

@@ -132,4 +132,9 @@ private:
     std::vector<std::shared_ptr<const void>> m_held;
 };
 
+/// A copy of the tree under `v` made in `into` (strings copied too, shared nodes and cycles
+/// kept as they are), with Tensor nodes' indices moved by `tensorShift`: a value read from one
+/// file grafted into another checkpoint's tree.
+Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift = 0);
+
 } // namespace ckpt

@@ -2,6 +2,7 @@
 
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/base/json_writer.h"
+#include "model/formats/dcp_reader.h"
 
 #include <filesystem>
 #include <sstream>
@@ -33,6 +34,32 @@ void writeInts(JsonWriter &w, const std::vector<int64_t> &v)
     w.endArray();
 }
 
+/// Where each chunk of a tensor cut across files lies: its place in the whole, its file
+/// (and the rank that wrote it) and its bytes there.
+void writeChunks(JsonWriter &w, const Checkpoint &c, const TensorInfo &t)
+{
+    w.key("chunks");
+    w.beginArray();
+    for (const TensorChunk &chunk : c.chunks(t)) {
+        const TensorInfo &part = c.tensors()[size_t(chunk.tensor)];
+        w.beginObject();
+        w.key("offsets");
+        writeInts(w, chunk.offsets);
+        w.key("sizes");
+        writeInts(w, chunk.sizes);
+        if (part.storage >= 0) {
+            const StorageInfo &s = c.storages()[size_t(part.storage)];
+            const std::string &file = c.files()[size_t(s.file)].path;
+            w.field("file", file);
+            if (const int rank = dcpRankOf(std::filesystem::path(file).filename().string()); rank >= 0) w.field("rank", rank);
+            w.field("byte_offset", s.byteOffset + uint64_t(part.storageOffset) * uint64_t(dtypeBits(part.dtype)) / 8);
+            w.field("nbytes", part.nbytes());
+        }
+        w.endObject();
+    }
+    w.endArray();
+}
+
 void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
 {
     const TensorEntry &e = c.entries()[entryIndex];
@@ -54,6 +81,7 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
     if (t.storage < 0) {
         w.key("storage").null();
         w.field("offset", int64_t(0));
+        if (t.chunks >= 0) writeChunks(w, c, t);
         w.endObject();
         return;
     }

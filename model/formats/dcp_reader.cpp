@@ -1,0 +1,365 @@
+#include "model/formats/dcp_reader.h"
+
+#include "model/base/format_error.h"
+#include "model/formats/dcp_metadata.h"
+#include "model/formats/format_registry.h"
+#include "model/formats/pickle_run.h"
+#include "model/sources/mapped_file.h"
+#include "model/sources/slice_source.h"
+
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace ckpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string listText(const std::vector<int64_t> &v)
+{
+    std::string out = "[";
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ", ";
+        out += std::to_string(v[i]);
+    }
+    return out + "]";
+}
+
+int64_t volume(const std::vector<int64_t> &sizes)
+{
+    int64_t n = 1;
+    for (int64_t s : sizes) n = s == 0 ? 0 : (n > INT64_MAX / s ? INT64_MAX : n * s);
+    return n;
+}
+
+bool overlap(const DcpMetadata::Chunk &a, const DcpMetadata::Chunk &b)
+{
+    for (size_t d = 0; d < a.offsets.size(); ++d)
+        if (a.offsets[d] >= b.offsets[d] + b.sizes[d] || b.offsets[d] >= a.offsets[d] + a.sizes[d]) return false;
+    return volume(a.sizes) > 0 && volume(b.sizes) > 0;
+}
+
+/// Chunks must cover the tensor exactly once, as dcp.load assumes (_validate_global_plan).
+void checkCover(const DcpMetadata::Entry &e)
+{
+    if (volume(e.size) == INT64_MAX) throw FormatError("tensor " + e.fqn + " is too large: " + listText(e.size));
+    int64_t covered = 0;
+    for (const auto &c : e.chunks) covered = std::min<int64_t>(covered + std::min(volume(c.sizes), INT64_MAX / 2), INT64_MAX / 2);
+    if (covered != volume(e.size))
+        throw FormatError("tensor " + e.fqn + ": its chunks hold " + std::to_string(covered) + " elements, its size " +
+                          listText(e.size) + " " + std::to_string(volume(e.size)));
+    constexpr size_t kPairwise = 2048;
+    if (e.chunks.size() <= kPairwise) {
+        for (size_t i = 0; i < e.chunks.size(); ++i)
+            for (size_t j = i + 1; j < e.chunks.size(); ++j)
+                if (overlap(e.chunks[i], e.chunks[j]))
+                    throw FormatError("tensor " + e.fqn + ": chunks at " + listText(e.chunks[i].offsets) + " and " +
+                                      listText(e.chunks[j].offsets) + " overlap");
+        return;
+    }
+    // Many chunks: only rows of the whole (cut along the first dimension) are checked, in order.
+    std::vector<const DcpMetadata::Chunk *> rows;
+    for (const auto &c : e.chunks) {
+        for (size_t d = 1; d < c.sizes.size(); ++d)
+            if (c.offsets[d] != 0 || c.sizes[d] != e.size[d])
+                throw FormatError("tensor " + e.fqn + " has " + std::to_string(e.chunks.size()) +
+                                  " chunks cut along several dimensions: too many to check");
+        rows.push_back(&c);
+    }
+    std::sort(rows.begin(), rows.end(), [](auto *a, auto *b) { return a->offsets[0] < b->offsets[0]; });
+    for (size_t i = 1; i < rows.size(); ++i)
+        if (rows[i]->offsets[0] < rows[i - 1]->offsets[0] + rows[i - 1]->sizes[0] && volume(rows[i]->sizes) > 0)
+            throw FormatError("tensor " + e.fqn + ": chunks at " + listText(rows[i - 1]->offsets) + " and " +
+                              listText(rows[i]->offsets) + " overlap");
+}
+
+/// A node of the nested state dict being rebuilt from planner_data.
+struct Nest
+{
+    std::map<PathElement, size_t> index;
+    std::vector<std::pair<PathElement, size_t>> children; ///< in first-seen order
+    Value *leaf = nullptr;
+};
+
+class DcpAssembly
+{
+public:
+    DcpAssembly(CheckpointData &d, const FormatRegistry &registry, fs::path folder)
+        : m_d(d), m_registry(registry), m_folder(std::move(folder))
+    {
+        m_nests.emplace_back();
+    }
+
+    void read(const DcpMetadata &meta)
+    {
+        for (const auto &e : meta.entries) {
+            Value *leaf = e.tensor ? tensorLeaf(meta, e) : bytesLeaf(meta, e);
+            auto it = meta.paths.find(e.fqn);
+            place(it != meta.paths.end() && it->second.size() <= 256 ? it->second : Path{e.fqn}, leaf, e.fqn);
+        }
+        m_d.root = materialise(0);
+        std::set<int> ranks;
+        for (const auto &f : m_d.files)
+            if (const int r = dcpRankOf(fs::path(f.path).filename().string()); r >= 0) ranks.insert(r);
+        m_d.metadata["ranks"] = std::to_string(ranks.size());
+        if (!meta.version.empty()) m_d.metadata["dcp_version"] = meta.version;
+        if (!meta.saveId.empty()) m_d.metadata["save_id"] = meta.saveId;
+    }
+
+private:
+    int fileOf(const std::string &name)
+    {
+        if (auto it = m_files.find(name); it != m_files.end()) return it->second;
+        const fs::path p(name);
+        bool escapes = name.empty() || p.is_absolute() || name.find('\0') != std::string::npos;
+        for (const auto &part : p) escapes = escapes || part == "..";
+        if (escapes) throw FormatError(".metadata names data file '" + name + "' outside its folder");
+        const std::string path = (m_folder / p).string();
+        auto map = MappedFile::open(path);
+        if (!map) throw FormatError(name + ": " + map.error().message);
+        const int file = int(m_d.files.size());
+        m_d.files.push_back(SourceFile{path, map.value()->size(), std::move(map.value())});
+        m_files.emplace(name, file);
+        return file;
+    }
+
+    std::string_view intern(std::string_view s)
+    {
+        if (s.empty()) return {};
+        auto it = m_strings.find(std::string(s));
+        if (it == m_strings.end()) it = m_strings.emplace(std::string(s), m_d.arena->keep(std::string(s))).first;
+        return it->second;
+    }
+
+    /// Reads one item (a torch.save archive inside a rank's file) and adds its storages and
+    /// tensors to the tables; returns it with its tensors' indices moved by `tensorBase`.
+    CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, int &tensorBase)
+    {
+        if (!s.transforms.empty())
+            throw FormatError(what + " is stored through " + s.transforms.front() +
+                              ", which this version does not read (it reads plain torch.save items)");
+        const int file = fileOf(s.file);
+        const SourceFile &f = m_d.files[size_t(file)];
+        const std::string label = s.file + "@" + std::to_string(s.offset);
+        std::shared_ptr<const ByteSource> slice;
+        try {
+            slice = std::make_shared<SliceSource>(f.path + "@" + std::to_string(s.offset), f.source, s.offset, s.length);
+        } catch (const FormatError &) {
+            throw FormatError(what + ": its bytes [" + std::to_string(s.offset) + ", +" + std::to_string(s.length) +
+                              ") run past the end of " + s.file);
+        }
+        auto loaded = m_registry.readNestedSource(SourceFile{f.path + "@" + std::to_string(s.offset), s.length, slice});
+        if (!loaded) throw FormatError(what + " (" + label + "): " + loaded.error().message);
+        CheckpointData item = std::move(loaded.value());
+        const int storageBase = int(m_d.storages.size());
+        const int bufferBase = int(m_d.buffers.size());
+        tensorBase = int(m_d.tensors.size());
+        for (auto &b : item.buffers) m_d.buffers.push_back(std::move(b));
+        for (auto &st : item.storages) {
+            st.file = file;
+            st.byteOffset += s.offset;
+            if (st.buffer >= 0) st.buffer += bufferBase;
+            m_d.storages.push_back(std::move(st));
+        }
+        for (auto &t : item.tensors) {
+            if (t.storage >= 0) t.storage += storageBase;
+            t.rebuild = intern(t.rebuild);
+            t.subclass = intern(t.subclass);
+            m_d.tensors.push_back(std::move(t));
+        }
+        mergeSafety(item.safety, s.file);
+        if (m_order < 0) m_order = item.bigEndian;
+        else if (m_order != int(item.bigEndian)) throw FormatError(what + ": its byte order differs from the other items'");
+        m_d.bigEndian = item.bigEndian;
+        for (auto &w : item.warnings) m_d.warnings.push_back(label + ": " + w);
+        return item;
+    }
+
+    void mergeSafety(SafetyReport &from, const std::string &file)
+    {
+        for (auto &g : from.globals) {
+            const std::string key = g.module + '\n' + g.name + '\n' + file;
+            const auto [it, fresh] = m_globals.try_emplace(key, m_d.safety.globals.size());
+            if (fresh) {
+                g.file = file;
+                m_d.safety.globals.push_back(std::move(g));
+            } else {
+                m_d.safety.globals[it->second].count += g.count;
+            }
+        }
+        for (auto &a : from.anomalies) m_d.safety.anomalies.push_back(file + ": " + a);
+    }
+
+    Value *tensorLeaf(const DcpMetadata &meta, const DcpMetadata::Entry &e)
+    {
+        if (e.chunks.empty() && volume(e.size) > 0) throw FormatError("tensor " + e.fqn + " has no chunks");
+        checkCover(e);
+        std::vector<TensorChunk> chunks;
+        for (const auto &c : e.chunks) {
+            const std::string what = "tensor " + e.fqn + " chunk at " + listText(c.offsets);
+            const DcpMetadata::Storage *s = meta.find(e.fqn, &c.offsets);
+            if (!s) {
+                if (volume(c.sizes) == 0) continue;
+                throw FormatError(what + " has no storage entry");
+            }
+            int base = 0;
+            CheckpointData item = readItem(what, *s, base);
+            if (!item.root || item.root->kind != ValueKind::Tensor || item.root->index < 0)
+                throw FormatError(what + " (" + s->file + "): the item holds no tensor");
+            const int t = base + item.root->index;
+            const TensorInfo &ti = m_d.tensors[size_t(t)];
+            if (ti.shape != c.sizes || ti.dtype != e.dtype)
+                throw FormatError(what + " holds " + std::string(dtypeName(ti.dtype)) + " " + listText(ti.shape) +
+                                  ", the metadata says " + std::string(dtypeName(e.dtype)) + " " + listText(c.sizes));
+            chunks.push_back(TensorChunk{c.offsets, c.sizes, t});
+        }
+        Value *leaf = m_d.arena->make(ValueKind::Tensor);
+        const bool whole = chunks.size() == 1 && chunks[0].sizes == e.size;
+        if (whole) {
+            leaf->index = chunks[0].tensor;
+            m_d.tensors[size_t(leaf->index)].requiresGrad = e.requiresGrad;
+            return leaf;
+        }
+        std::sort(chunks.begin(), chunks.end(), [](const TensorChunk &a, const TensorChunk &b) { return a.offsets < b.offsets; });
+        TensorInfo t;
+        t.dtype = e.dtype;
+        t.shape = e.size;
+        t.strides.assign(e.size.size(), 1);
+        for (size_t d = e.size.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(e.size[d], 1);
+        t.requiresGrad = e.requiresGrad;
+        t.rebuild = intern("_rebuild_tensor_v2");
+        t.chunks = int(m_d.chunkLists.size());
+        m_d.chunkLists.push_back(std::move(chunks));
+        leaf->index = int(m_d.tensors.size());
+        m_d.tensors.push_back(std::move(t));
+        return leaf;
+    }
+
+    Value *bytesLeaf(const DcpMetadata &meta, const DcpMetadata::Entry &e)
+    {
+        const DcpMetadata::Storage *s = meta.find(e.fqn, nullptr);
+        if (!s) throw FormatError("entry " + e.fqn + " has no storage entry");
+        int base = 0;
+        CheckpointData item = readItem("entry " + e.fqn, *s, base);
+        if (!item.root) throw FormatError("entry " + e.fqn + ": the item holds no object");
+        return copyValue(*m_d.arena, item.root, base);
+    }
+
+    void place(const Path &path, Value *leaf, const std::string &fqn)
+    {
+        size_t at = 0;
+        for (const PathElement &step : path) {
+            if (m_nests[at].leaf) throw FormatError("planner_data nests " + fqn + " inside another entry");
+            auto it = m_nests[at].index.find(step);
+            if (it == m_nests[at].index.end()) {
+                const size_t child = m_nests.size();
+                m_nests.emplace_back();
+                it = m_nests[at].index.emplace(step, child).first;
+                m_nests[at].children.emplace_back(step, child);
+            }
+            at = it->second;
+        }
+        if (m_nests[at].leaf || !m_nests[at].children.empty()) throw FormatError("entry " + fqn + " is given twice");
+        m_nests[at].leaf = leaf;
+    }
+
+    /// A list where the keys are 0..n-1 (set_element builds lists for integer steps), else a dict.
+    Value *materialise(size_t at)
+    {
+        if (m_nests[at].leaf) return m_nests[at].leaf;
+        const auto &children = m_nests[at].children;
+        bool list = !children.empty();
+        for (const auto &[key, child] : children) {
+            const auto *i = std::get_if<int64_t>(&key);
+            list = list && i && *i >= 0 && uint64_t(*i) < children.size();
+        }
+        Value *v = m_d.arena->make(list ? ValueKind::List : ValueKind::Dict);
+        if (list) {
+            v->items.assign(children.size(), nullptr);
+            for (const auto &[key, child] : children) v->items[size_t(std::get<int64_t>(key))] = materialise(child);
+            return v;
+        }
+        for (const auto &[key, child] : children) {
+            Value *k = nullptr;
+            if (const auto *s = std::get_if<std::string>(&key)) {
+                k = m_d.arena->make(ValueKind::String);
+                k->text = m_d.arena->keep(*s);
+            } else if (const auto *i = std::get_if<int64_t>(&key)) {
+                k = m_d.arena->make(ValueKind::Int);
+                k->integer = *i;
+            } else {
+                k = m_d.arena->make(ValueKind::String);
+                k->text = m_d.arena->keep(pathElementText(key));
+            }
+            v->items.push_back(k);
+            v->items.push_back(materialise(child));
+        }
+        return v;
+    }
+
+    CheckpointData &m_d;
+    const FormatRegistry &m_registry;
+    fs::path m_folder;
+    std::map<std::string, int> m_files;
+    std::unordered_map<std::string, std::string_view> m_strings;
+    std::unordered_map<std::string, size_t> m_globals;
+    std::vector<Nest> m_nests;
+    int m_order = -1; ///< the items' byte order: 1 big-endian, 0 little, -1 none read yet
+};
+
+bool isMetadataName(std::string_view path)
+{
+    const auto slash = path.find_last_of('/');
+    return (slash == std::string_view::npos ? path : path.substr(slash + 1)) == ".metadata";
+}
+
+} // namespace
+
+int dcpRankOf(std::string_view name)
+{
+    if (!name.starts_with("__") || !name.ends_with(".distcp")) return -1;
+    name.remove_prefix(2);
+    int rank = 0;
+    size_t i = 0;
+    for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && rank < 100000000; ++i) rank = rank * 10 + (name[i] - '0');
+    return i > 0 && i < name.size() && name[i] == '_' ? rank : -1;
+}
+
+Recognition DcpReader::recogniseFile(const FileProbe &probe) const
+{
+    if (!probe.nested && isMetadataName(probe.path)) return {100, "named .metadata, a DCP checkpoint's", {}, {}};
+    return {};
+}
+
+Recognition DcpReader::recogniseFolder(const FolderProbe &probe) const
+{
+    if (std::binary_search(probe.files.begin(), probe.files.end(), std::string(".metadata")))
+        return {100, "holds .metadata (a torch.distributed.checkpoint)", {}, ".metadata"};
+    return {};
+}
+
+CheckpointData DcpReader::readFile(SourceFile file, const FormatRegistry &registry) const
+{
+    CheckpointData d;
+    d.format = "dcp";
+    const fs::path folder = fs::path(file.path).parent_path();
+    const ByteView bytes = file.source->view(0, file.source->size());
+    d.files.push_back(file);
+    const Value *root = runPickle(d, bytes.data(), bytes.size(), 0, ".metadata");
+    const DcpMetadata meta = readDcpMetadata(root);
+    DcpAssembly(d, registry, folder).read(meta);
+    // dcp.load reads .metadata with pickle.load and non-tensor items with torch.load
+    // (weights_only=False): no weights_only verdict stands for it; the globals do.
+    for (auto *v : {&d.safety.torch113, &d.safety.torch2}) {
+        v->applicable = false;
+        v->ok = true;
+        v->blockers.clear();
+    }
+    return d;
+}
+
+} // namespace ckpt
