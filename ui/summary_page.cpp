@@ -4,8 +4,11 @@
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/checkpoint/checkpoint_tree.h"
+#include "model/checkpoint/tensor_placement.h"
 #include "widgets/bar_chart.h"
 #include "widgets/message_banner.h"
+
+#include <filesystem>
 
 #include <QHeaderView>
 #include <QLabel>
@@ -34,7 +37,7 @@ int weightsNode(const Checkpoint &c, const CheckpointTree &tree)
 } // namespace
 
 SummaryPage::SummaryPage(QWidget *parent)
-    : QWidget(parent), m_header(new QLabel(this)), m_modules(new BarChart(this)),
+    : QWidget(parent), m_header(new QLabel(this)), m_modules(new BarChart(this)), m_files(new BarChart(this)),
       m_banner(new MessageBanner(this)), m_globals(new QTableWidget(this)), m_noPickle(new QLabel(this))
 {
     setObjectName("summaryPage");
@@ -43,6 +46,7 @@ SummaryPage::SummaryPage(QWidget *parent)
     m_header->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_banner->setObjectName("safetyBanner");
     m_modules->setObjectName("moduleChart");
+    m_files->setObjectName("fileChart");
     m_globals->setObjectName("globalsTable");
     m_globals->setColumnCount(4);
     m_globals->setHorizontalHeaderLabels({tr("Category"), tr("Global"), tr("Count"), tr("Why")});
@@ -54,6 +58,7 @@ SummaryPage::SummaryPage(QWidget *parent)
     layout->addWidget(m_banner);
     layout->addWidget(m_header);
     layout->addWidget(m_modules);
+    layout->addWidget(m_files);
     auto *safety = new QLabel(tr("<b>Code the pickle names</b> (nothing was run)"), this);
     layout->addWidget(safety);
     layout->addWidget(m_globals, 1);
@@ -104,6 +109,19 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
         if (n.parameters > 0) bars.push_back({displayName(n.name), double(n.parameters), q(humanCount(n.parameters))});
     }
     m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
+
+    // Each rank's (or shard's) share of the bytes: an uneven cut shows.
+    std::vector<BarChart::Bar> files;
+    bool ranked = false;
+    for (const FileShare &f : sharesByFile(c)) {
+        if (f.bytes == 0) continue;
+        const QString name = q(std::filesystem::path(c.files()[size_t(f.file)].path).filename().string());
+        ranked = ranked || f.rank >= 0;
+        files.push_back({f.rank >= 0 ? tr("rank %1 (%2)").arg(f.rank).arg(name) : name, double(f.bytes), q(humanBytes(f.bytes))});
+    }
+    m_files->setVisible(files.size() > 1);
+    if (files.size() > 1)
+        m_files->setBars(std::move(files), ranked ? tr("tensor bytes per rank") : tr("tensor bytes per file"), 64);
 
     const SafetyReport &r = c.safety();
     const bool noPickle = r.globals.empty() && r.anomalies.empty() && !r.torch2.applicable;

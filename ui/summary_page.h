@@ -26,6 +26,7 @@ public:
 private:
     QLabel *m_header;
     BarChart *m_modules;
+    BarChart *m_files; ///< tensor bytes per rank (or shard) of a checkpoint in several files
     MessageBanner *m_banner;
     QTableWidget *m_globals;
     QLabel *m_noPickle; ///< in the table's place for files without a pickle

@@ -4,9 +4,12 @@
 
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_summary.h"
+#include "model/checkpoint/tensor_placement.h"
 #include "widgets/histogram_plot.h"
 
 #include <QFormLayout>
+#include <filesystem>
+#include <set>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -77,6 +80,28 @@ TensorPage::~TensorPage()
     m_watcher.waitForFinished();
 }
 
+QStringList TensorPage::chunkLines(const Checkpoint &c, const TensorInfo &t)
+{
+    const auto pieces = piecesOf(c, t);
+    std::set<int> ranks;
+    for (const auto &p : pieces) ranks.insert(p.rank >= 0 ? p.rank : p.file);
+    QStringList lines;
+    lines << tr("<b>where it lives</b>: cut into %1 chunks in %2 files, assembled when read").arg(pieces.size()).arg(ranks.size());
+    constexpr size_t kShown = 8;
+    for (size_t i = 0; i < pieces.size() && i < kShown; ++i) {
+        const PiecePlace &p = pieces[i];
+        QStringList region;
+        for (size_t d = 0; d < p.offsets.size(); ++d) region << QStringLiteral("%1:%2").arg(p.offsets[d]).arg(p.offsets[d] + p.sizes[d]);
+        const QString file = QString::fromStdString(std::filesystem::path(c.files()[size_t(p.file)].path).filename().string());
+        lines << tr("&nbsp;&nbsp;[%1] %2%3, %4 at byte %5")
+                     .arg(region.join(", "), p.rank >= 0 ? tr("rank %1, ").arg(p.rank) : QString(), file.toHtmlEscaped(),
+                          QString::fromStdString(humanBytes(p.nbytes)))
+                     .arg(p.byteOffset);
+    }
+    if (pieces.size() > kShown) lines << tr("&nbsp;&nbsp;… and %1 more").arg(pieces.size() - kShown);
+    return lines;
+}
+
 void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int entry)
 {
     m_watcher.cancel(); // the old job stops at its next chunk; its result is ignored
@@ -102,6 +127,10 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
                      .arg(QString::fromStdString(s.location.empty() ? "cpu" : s.location))
                      .arg(t.storageOffset)
                      .arg(s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+        if (m_checkpoint->files().size() > 1)
+            lines << tr("in %1").arg(QString::fromStdString(m_checkpoint->files()[size_t(s.file)].path).toHtmlEscaped());
+    } else if (t.chunks >= 0) {
+        lines << chunkLines(*m_checkpoint, t);
     } else if (t.rebuild == "_rebuild_device_tensor_from_numpy") {
         lines << tr("its bytes are a numpy array inside the pickle, not viewable here");
     } else {

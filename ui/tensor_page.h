@@ -4,6 +4,7 @@
 
 #include <QFutureWatcher>
 #include <QMap>
+#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -16,6 +17,7 @@ namespace ckpt {
 
 class Checkpoint;
 class HistogramPlot;
+struct TensorInfo;
 
 /// One tensor: where it lives and what it holds. Statistics and the histogram are computed
 /// in the background; choosing another tensor cancels the running job.
@@ -36,6 +38,8 @@ Q_SIGNALS:
     void statsFinished(int entry, bool ok);
 
 private:
+    /// Where each chunk of a tensor cut across files lies, a line each.
+    static QStringList chunkLines(const Checkpoint &c, const TensorInfo &t);
     void onFinished();
     void setStatsVisible(bool visible);
 

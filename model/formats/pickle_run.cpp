@@ -1,8 +1,10 @@
 #include "model/formats/pickle_run.h"
 
 #include "model/base/format_error.h"
+#include "model/pickle/attribute_lookup.h"
 #include "model/pickle/weights_only_check.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace ckpt {
@@ -47,7 +49,8 @@ void recordAnomalies(SafetyReport &safety, const std::vector<std::string> &anoma
 
 /// Adds the globals a pickle named to the census, indexed by (module, name, file) so that a
 /// pickle naming many globals stays linear.
-void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const std::string &label)
+void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const std::string &label,
+                   const std::string &lookup = {})
 {
     std::unordered_map<std::string, size_t> index;
     auto keyOf = [](const std::string &m, const std::string &n, const std::string &f) {
@@ -65,7 +68,10 @@ void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const 
             use.name = std::move(g.name);
             use.file = label;
             use.firstOffset = g.offset;
+            if (use.module == "builtins" && use.name == "getattr") use.lookupOnly = lookup;
             safety.globals.push_back(std::move(use));
+        } else if (g.module == "builtins" && g.name == "getattr" && lookup.empty()) {
+            safety.globals[it->second].lookupOnly.clear(); // another pickle uses it for more
         }
         ++safety.globals[it->second].count;
     }
@@ -79,13 +85,14 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
     WeightsOnlyCheck old(WeightsOnlyCheck::Policy::Torch113);
     WeightsOnlyCheck modern(WeightsOnlyCheck::Policy::Torch2);
     Census census({&old, &modern});
+    const size_t first = d.arena->size();
     auto out = unpickle(*d.arena, data, size, start, &census, {}, /*borrowData=*/true);
     recordAnomalies(d.safety, census.anomalies, label);
     if (!out) // the unpickler's messages start with "pickle:" already
         throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
     modern.mergeInto(d.safety.torch2);
-    recordGlobals(d.safety, out->globals, label);
+    recordGlobals(d.safety, out->globals, label, inertAttributeLookup(*d.arena, first));
     if (end) *end = out->end;
     return out->root;
 }
@@ -100,7 +107,7 @@ uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const
         recordGlobals(d.safety, census.seen, label);
         throw FormatError(out.error().message);
     }
-    recordGlobals(d.safety, out->globals, label);
+    recordGlobals(d.safety, out->globals, label, inertAttributeLookup(scratch, 0));
     return out->end;
 }
 
@@ -109,6 +116,16 @@ void finishSafetyReport(SafetyReport &report)
     report.dangerous = !report.anomalies.empty(); // two readers could see different programs
     for (auto &g : report.globals) {
         g.category = classifyGlobal(g.module, g.name, &g.reason);
+        if (!g.lookupOnly.empty()) {
+            // As harmless as what it looks up (whose import is in the report on its own).
+            const auto a = g.lookupOnly.find('\n'), b = g.lookupOnly.rfind('\n');
+            const std::string owner = g.lookupOnly.substr(0, a), name = g.lookupOnly.substr(a + 1, b - a - 1);
+            const GlobalCategory of = classifyGlobal(owner, name);
+            g.category = std::max(GlobalCategory::SafeContainer, of);
+            g.reason = "only looks up ";
+            g.reason.append(owner).append(".").append(name).append(".").append(g.lookupOnly.substr(b + 1));
+            g.reason += " (an attribute such as an Enum member), never calls it";
+        }
         report.dangerous = report.dangerous || g.category == GlobalCategory::Dangerous;
     }
 }

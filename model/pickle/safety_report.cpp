@@ -127,7 +127,8 @@ constexpr auto kFutureFeatures = std::to_array<std::string_view>({
 constexpr auto kTorchClassNamespaces = std::to_array<std::string_view>({
     "torch.nn", "torch.optim", "torch.ao", "torch.quantization", "torch.distributions", "torch.amp",
     "torch.cuda.amp", "torch.distributed.tensor", "torch.distributed._tensor", "torch.distributed.device_mesh",
-    "torch.distributed.checkpoint.metadata", "torch.distributed.checkpoint.planner", "torch.masked",
+    "torch.distributed.checkpoint.metadata", "torch.distributed.checkpoint.planner",
+    "torch.distributed._shard.metadata", "torch.distributed._shard.sharded_tensor.metadata", "torch.masked",
     "torch.return_types", "torch.utils.data", "torch._C._nn", "torch.nested"});
 
 // Libraries whose callables act (install, fetch, run, load other pickles): none of their names
@@ -273,6 +274,9 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
     if (inPackage(module, "pandas") && (name.starts_with("read_") || name.find(".read_") != std::string_view::npos))
         return say("a pandas reader: opens files or URLs", GlobalCategory::Dangerous);
     if (inPackage(module, "torch")) {
+        // Plain dataclasses that live beside code: a DCP .metadata's record of where items lie.
+        if (module == "torch.distributed.checkpoint.filesystem" && name == "_StorageInfo")
+            return say("PyTorch class: loading runs its code (not allowed by weights_only)", GlobalCategory::Unknown);
         if (!dotted)
             for (auto ns : kTorchClassNamespaces)
                 if (inPackage(module, ns))

@@ -31,6 +31,9 @@ struct GlobalUse
     std::string reason;
     size_t count = 0;
     uint64_t firstOffset = 0;
+    /// builtins.getattr used only to look up an attribute of another global, never called
+    /// (pickle's Enum member): "owner module\nowner name\nattribute"; empty otherwise.
+    std::string lookupOnly;
 };
 
 /// Would `torch.load(..., weights_only=True)` accept the file, under one PyTorch version's

@@ -2,7 +2,7 @@
 
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/base/json_writer.h"
-#include "model/formats/dcp_reader.h"
+#include "model/checkpoint/tensor_placement.h"
 
 #include <filesystem>
 #include <sstream>
@@ -40,21 +40,16 @@ void writeChunks(JsonWriter &w, const Checkpoint &c, const TensorInfo &t)
 {
     w.key("chunks");
     w.beginArray();
-    for (const TensorChunk &chunk : c.chunks(t)) {
-        const TensorInfo &part = c.tensors()[size_t(chunk.tensor)];
+    for (const PiecePlace &p : piecesOf(c, t)) {
         w.beginObject();
         w.key("offsets");
-        writeInts(w, chunk.offsets);
+        writeInts(w, p.offsets);
         w.key("sizes");
-        writeInts(w, chunk.sizes);
-        if (part.storage >= 0) {
-            const StorageInfo &s = c.storages()[size_t(part.storage)];
-            const std::string &file = c.files()[size_t(s.file)].path;
-            w.field("file", file);
-            if (const int rank = dcpRankOf(std::filesystem::path(file).filename().string()); rank >= 0) w.field("rank", rank);
-            w.field("byte_offset", s.byteOffset + uint64_t(part.storageOffset) * uint64_t(dtypeBits(part.dtype)) / 8);
-            w.field("nbytes", part.nbytes());
-        }
+        writeInts(w, p.sizes);
+        w.field("file", c.files()[size_t(p.file)].path);
+        if (p.rank >= 0) w.field("rank", p.rank);
+        w.field("byte_offset", p.byteOffset);
+        w.field("nbytes", p.nbytes);
         w.endObject();
     }
     w.endArray();
