@@ -49,13 +49,15 @@ struct StorageInfo
 };
 
 /// One piece of a tensor cut across files: where it sits in the whole (offsets and sizes per
-/// dimension, in elements) and the tensor (an index into the table, in no entry) that holds
-/// its bytes.
+/// dimension, in elements; or, when `flat`, one offset and size into the flattened tensor: a
+/// run of a DeepSpeed flat partition) and the tensor (an index into the table, in no entry)
+/// that holds its bytes.
 struct TensorChunk
 {
     std::vector<int64_t> offsets;
     std::vector<int64_t> sizes;
     int tensor = -1;
+    bool flat = false;
 };
 
 /// One tensor as its rebuild describes it.

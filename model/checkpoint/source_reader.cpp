@@ -52,6 +52,12 @@ std::vector<char> assembledBytes(const Checkpoint &c, const SourceReader &src, c
     for (const TensorChunk &chunk : c.chunks(t)) {
         const std::vector<char> part = tensorBytes(c, src, c.tensors()[size_t(chunk.tensor)]);
         if (part.empty()) continue;
+        if (chunk.flat) {
+            const size_t at = size_t(chunk.offsets.at(0)) * item;
+            if (at > out.size() || part.size() > out.size() - at) throw std::runtime_error("a chunk runs past its tensor");
+            std::memcpy(out.data() + at, part.data(), part.size());
+            continue;
+        }
         if (n == 0) {
             std::memcpy(out.data(), part.data(), std::min(part.size(), out.size()));
             continue;

@@ -37,6 +37,7 @@ std::vector<PiecePlace> piecesOf(const Checkpoint &c, const TensorInfo &t)
         PiecePlace p = pieceIn(c, part);
         p.offsets = chunk.offsets;
         p.sizes = chunk.sizes;
+        p.flat = chunk.flat;
         out.push_back(std::move(p));
     }
     return out;

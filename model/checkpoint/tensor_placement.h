@@ -18,6 +18,7 @@ struct PiecePlace
     int rank = -1;
     uint64_t byteOffset = 0;
     uint64_t nbytes = 0;
+    bool flat = false; ///< offsets and sizes are one run of the flattened tensor
 };
 
 /// The pieces of a tensor: its chunks when it is cut across files, else the one piece in its

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct CheckpointData
     std::vector<std::vector<TensorChunk>> chunkLists;
     SafetyReport safety;
     std::vector<WeightsCandidate> candidates;
+    /// Where the reader knows the weights are (a DeepSpeed checkpoint's assembled fp32
+    /// master weights): that dict ranks first among the candidates.
+    std::optional<Path> preferredWeights;
     std::map<std::string, std::string> metadata; ///< safetensors __metadata__, index metadata
     std::vector<std::string> warnings;
     int archiveVersion = 0;                      ///< zip "version" record, legacy protocol

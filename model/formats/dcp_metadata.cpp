@@ -1,59 +1,10 @@
 #include "model/formats/dcp_metadata.h"
 
 #include "model/base/format_error.h"
+#include "model/formats/value_access.h"
 
 namespace ckpt {
 namespace {
-
-/// The attribute dict a dataclass instance was built with (NEWOBJ + BUILD(dict), or the
-/// (dict, slots) pair of a class with __slots__); null when there is none.
-const Value *attributes(const Value *v)
-{
-    if (!v) return nullptr;
-    if (v->kind == ValueKind::Dict) return v;
-    if (v->kind != ValueKind::Object || !v->state) return nullptr;
-    const Value *s = v->state;
-    if (s->kind == ValueKind::Dict) return s;
-    if (s->kind == ValueKind::Tuple && s->items.size() == 2) {
-        for (const Value *part : s->items)
-            if (part && part->kind == ValueKind::Dict) return part;
-    }
-    return nullptr;
-}
-
-const Value *field(const Value *v, std::string_view name)
-{
-    const Value *dict = attributes(v);
-    if (!dict) return nullptr;
-    for (size_t i = 0; i + 1 < dict->items.size(); i += 2)
-        if (dict->items[i]->kind == ValueKind::String && dict->items[i]->text == name) return dict->items[i + 1];
-    if (v->kind == ValueKind::Object && v->state && v->state->kind == ValueKind::Tuple && v->state->items.size() == 2) {
-        const Value *slots = v->state->items[1];
-        if (slots && slots->kind == ValueKind::Dict && slots != dict)
-            for (size_t i = 0; i + 1 < slots->items.size(); i += 2)
-                if (slots->items[i]->kind == ValueKind::String && slots->items[i]->text == name) return slots->items[i + 1];
-    }
-    return nullptr;
-}
-
-bool isNone(const Value *v) { return !v || v->kind == ValueKind::None; }
-
-/// A torch.Size (REDUCE of torch.Size with a tuple of ints) or a plain tuple/list of ints.
-std::optional<std::vector<int64_t>> ints(const Value *v)
-{
-    if (!v) return std::nullopt;
-    if (v->kind == ValueKind::Object && v->callable && v->qualifiedName() == "torch.Size" && v->args &&
-        v->args->items.size() == 1)
-        v = v->args->items[0];
-    if (v->kind != ValueKind::Tuple && v->kind != ValueKind::List) return std::nullopt;
-    std::vector<int64_t> out;
-    out.reserve(v->items.size());
-    for (const Value *item : v->items) {
-        if (!item || item->kind != ValueKind::Int) return std::nullopt;
-        out.push_back(item->integer);
-    }
-    return out;
-}
 
 std::string textOf(const Value *v)
 {

@@ -4,6 +4,7 @@
 #include "model/formats/dcp_metadata.h"
 #include "model/formats/format_registry.h"
 #include "model/formats/pickle_run.h"
+#include "model/formats/table_merge.h"
 #include "model/sources/mapped_file.h"
 #include "model/sources/slice_source.h"
 
@@ -12,7 +13,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <unordered_map>
 
 namespace ckpt {
 namespace {
@@ -127,14 +127,6 @@ private:
         return file;
     }
 
-    std::string_view intern(std::string_view s)
-    {
-        if (s.empty()) return {};
-        auto it = m_strings.find(std::string(s));
-        if (it == m_strings.end()) it = m_strings.emplace(std::string(s), m_d.arena->keep(std::string(s))).first;
-        return it->second;
-    }
-
     /// Reads one item (a torch.save archive inside a rank's file) and adds its storages and
     /// tensors to the tables; returns it with its tensors' indices moved by `tensorBase`.
     CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, int &tensorBase)
@@ -155,43 +147,8 @@ private:
         auto loaded = m_registry.readNestedSource(SourceFile{f.path + "@" + std::to_string(s.offset), s.length, slice});
         if (!loaded) throw FormatError(what + " (" + label + "): " + loaded.error().message);
         CheckpointData item = std::move(loaded.value());
-        const int storageBase = int(m_d.storages.size());
-        const int bufferBase = int(m_d.buffers.size());
-        tensorBase = int(m_d.tensors.size());
-        for (auto &b : item.buffers) m_d.buffers.push_back(std::move(b));
-        for (auto &st : item.storages) {
-            st.file = file;
-            st.byteOffset += s.offset;
-            if (st.buffer >= 0) st.buffer += bufferBase;
-            m_d.storages.push_back(std::move(st));
-        }
-        for (auto &t : item.tensors) {
-            if (t.storage >= 0) t.storage += storageBase;
-            t.rebuild = intern(t.rebuild);
-            t.subclass = intern(t.subclass);
-            m_d.tensors.push_back(std::move(t));
-        }
-        mergeSafety(item.safety, s.file);
-        if (m_order < 0) m_order = item.bigEndian;
-        else if (m_order != int(item.bigEndian)) throw FormatError(what + ": its byte order differs from the other items'");
-        m_d.bigEndian = item.bigEndian;
-        for (auto &w : item.warnings) m_d.warnings.push_back(label + ": " + w);
+        tensorBase = m_merge.add(item, file, s.offset, s.file);
         return item;
-    }
-
-    void mergeSafety(SafetyReport &from, const std::string &file)
-    {
-        for (auto &g : from.globals) {
-            const std::string key = g.module + '\n' + g.name + '\n' + file;
-            const auto [it, fresh] = m_globals.try_emplace(key, m_d.safety.globals.size());
-            if (fresh) {
-                g.file = file;
-                m_d.safety.globals.push_back(std::move(g));
-            } else {
-                m_d.safety.globals[it->second].count += g.count;
-            }
-        }
-        for (auto &a : from.anomalies) m_d.safety.anomalies.push_back(file + ": " + a);
     }
 
     Value *tensorLeaf(const DcpMetadata &meta, const DcpMetadata::Entry &e)
@@ -231,7 +188,7 @@ private:
         t.strides.assign(e.size.size(), 1);
         for (size_t d = e.size.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(e.size[d], 1);
         t.requiresGrad = e.requiresGrad;
-        t.rebuild = intern("_rebuild_tensor_v2");
+        t.rebuild = m_merge.intern("_rebuild_tensor_v2");
         t.chunks = int(m_d.chunkLists.size());
         m_d.chunkLists.push_back(std::move(chunks));
         leaf->index = int(m_d.tensors.size());
@@ -305,10 +262,8 @@ private:
     const FormatRegistry &m_registry;
     fs::path m_folder;
     std::map<std::string, int> m_files;
-    std::unordered_map<std::string, std::string_view> m_strings;
-    std::unordered_map<std::string, size_t> m_globals;
+    TableMerge m_merge{m_d};
     std::vector<Nest> m_nests;
-    int m_order = -1; ///< the items' byte order: 1 big-endian, 0 little, -1 none read yet
 };
 
 bool isMetadataName(std::string_view path)

@@ -2,6 +2,7 @@
 
 #include "model/base/format_error.h"
 #include "model/formats/dcp_reader.h"
+#include "model/formats/deepspeed_reader.h"
 #include "model/formats/legacy_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
@@ -69,6 +70,7 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<TarArchiveReader>());
         r.add(std::make_unique<PreviewArchiveReader>());
         r.add(std::make_unique<DcpReader>());
+        r.add(std::make_unique<DeepSpeedReader>());
         return r;
     }();
     return registry;

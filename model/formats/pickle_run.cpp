@@ -68,9 +68,9 @@ void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const 
             use.name = std::move(g.name);
             use.file = label;
             use.firstOffset = g.offset;
-            if (use.module == "builtins" && use.name == "getattr") use.lookupOnly = lookup;
+            if (isGetattrGlobal(use.module, use.name)) use.lookupOnly = lookup;
             safety.globals.push_back(std::move(use));
-        } else if (g.module == "builtins" && g.name == "getattr" && lookup.empty()) {
+        } else if (isGetattrGlobal(g.module, g.name) && lookup.empty()) {
             safety.globals[it->second].lookupOnly.clear(); // another pickle uses it for more
         }
         ++safety.globals[it->second].count;

@@ -177,6 +177,7 @@ private:
             if (it != kWeightsKeys.end()) r.score = 100 - int(it - kWeightsKeys.begin()) * 4;
         }
         if (r.score > 0 && m_path.size() > 1) r.score -= 10; // nested deeper: less likely
+        if (m_d.preferredWeights && *m_d.preferredWeights == m_path) r.score = 200;
         m_ranked.push_back(std::move(r));
     }
 

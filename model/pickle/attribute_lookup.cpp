@@ -7,7 +7,7 @@ namespace {
 
 bool isGetattr(const Value *v)
 {
-    return v && v->kind == ValueKind::Global && v->module() == "builtins" && v->name() == "getattr";
+    return v && v->kind == ValueKind::Global && isGetattrGlobal(v->module(), v->name());
 }
 
 bool plainPublicName(std::string_view s)

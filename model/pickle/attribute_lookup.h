@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace ckpt {
 
@@ -13,5 +14,11 @@ namespace ckpt {
 /// identifier, the result never called), the first one as "owner module\nowner name\nNAME";
 /// empty when there is none or any use does more.
 std::string inertAttributeLookup(ValueArena &arena, size_t first);
+
+/// builtins.getattr, in Python 3's spelling or Python 2's (`__builtin__`, protocol <= 2).
+inline bool isGetattrGlobal(std::string_view module, std::string_view name)
+{
+    return name == "getattr" && (module == "builtins" || module == "__builtin__");
+}
 
 } // namespace ckpt

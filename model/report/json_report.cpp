@@ -48,6 +48,7 @@ void writeChunks(JsonWriter &w, const Checkpoint &c, const TensorInfo &t)
         writeInts(w, p.sizes);
         w.field("file", c.files()[size_t(p.file)].path);
         if (p.rank >= 0) w.field("rank", p.rank);
+        if (p.flat) w.field("flat", true);
         w.field("byte_offset", p.byteOffset);
         w.field("nbytes", p.nbytes);
         w.endObject();

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "model/formats/checkpoint_data.h"
+
+#include <string>
+#include <unordered_map>
+
+namespace ckpt {
+
+/// Adds what readers made of other files (a DCP item, a DeepSpeed rank's states) to a
+/// checkpoint being assembled from them: storages, tensors, inflated records, the safety
+/// report's globals (counted per file label) and warnings, with every index moved.
+class TableMerge final
+{
+public:
+    explicit TableMerge(CheckpointData &into) : m_into(into) {}
+
+    /// Adds `from`'s tables and returns the index its first tensor gets (its tree's Tensor
+    /// values index from there). `file`: the index in into.files that `from`'s storages lie
+    /// in, with `byteBase` added to their offsets; -1 to append `from`'s one file. Throws
+    /// FormatError when its byte order differs from what was added before.
+    int add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label);
+
+    /// `s` kept in the checkpoint's arena, once per distinct text.
+    std::string_view intern(std::string_view s);
+
+private:
+    CheckpointData &m_into;
+    std::unordered_map<std::string, std::string_view> m_strings;
+    std::unordered_map<std::string, size_t> m_globals;
+    int m_order = -1; ///< 1 big-endian, 0 little, -1 nothing added yet
+};
+
+} // namespace ckpt
