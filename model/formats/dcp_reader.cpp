@@ -128,8 +128,8 @@ private:
     }
 
     /// Reads one item (a torch.save archive inside a rank's file) and adds its storages and
-    /// tensors to the tables; returns it with its tensors' indices moved by `tensorBase`.
-    CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, int &tensorBase)
+    /// tensors to the tables; returns it, its indices moved by `shift`.
+    CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, TableMerge::Shift &shift)
     {
         if (!s.transforms.empty())
             throw FormatError(what + " is stored through " + s.transforms.front() +
@@ -147,7 +147,7 @@ private:
         auto loaded = m_registry.readNestedSource(SourceFile{f.path + "@" + std::to_string(s.offset), s.length, slice});
         if (!loaded) throw FormatError(what + " (" + label + "): " + loaded.error().message);
         CheckpointData item = std::move(loaded.value());
-        tensorBase = m_merge.add(item, file, s.offset, s.file);
+        shift = m_merge.add(item, file, s.offset, s.file);
         return item;
     }
 
@@ -163,11 +163,11 @@ private:
                 if (volume(c.sizes) == 0) continue;
                 throw FormatError(what + " has no storage entry");
             }
-            int base = 0;
-            CheckpointData item = readItem(what, *s, base);
+            TableMerge::Shift shift;
+            CheckpointData item = readItem(what, *s, shift);
             if (!item.root || item.root->kind != ValueKind::Tensor || item.root->index < 0)
                 throw FormatError(what + " (" + s->file + "): the item holds no tensor");
-            const int t = base + item.root->index;
+            const int t = shift.tensors + item.root->index;
             const TensorInfo &ti = m_d.tensors[size_t(t)];
             if (ti.shape != c.sizes || ti.dtype != e.dtype)
                 throw FormatError(what + " holds " + std::string(dtypeName(ti.dtype)) + " " + listText(ti.shape) +
@@ -200,10 +200,10 @@ private:
     {
         const DcpMetadata::Storage *s = meta.find(e.fqn, nullptr);
         if (!s) throw FormatError("entry " + e.fqn + " has no storage entry");
-        int base = 0;
-        CheckpointData item = readItem("entry " + e.fqn, *s, base);
+        TableMerge::Shift shift;
+        CheckpointData item = readItem("entry " + e.fqn, *s, shift);
         if (!item.root) throw FormatError("entry " + e.fqn + ": the item holds no object");
-        return copyValue(*m_d.arena, item.root, base);
+        return copyValue(*m_d.arena, item.root, shift.tensors, shift.storages);
     }
 
     void place(const Path &path, Value *leaf, const std::string &fqn)

@@ -76,6 +76,7 @@ struct Rank
     CheckpointData data;
     std::string name;
     int tensorBase = 0;
+    int storageBase = 0;
     const Value *osd = nullptr;
     std::vector<int> flat;       ///< the flat fp32 group tensors (table indices)
     const Value *state = nullptr; ///< the wrapped optimizer's state dict {group: {slot: tensor}}
@@ -124,7 +125,9 @@ private:
         Rank r;
         r.name = name;
         r.data = readFile(name);
-        r.tensorBase = m_merge.add(r.data, -1, 0, name);
+        const TableMerge::Shift shift = m_merge.add(r.data, -1, 0, name);
+        r.tensorBase = shift.tensors;
+        r.storageBase = shift.storages;
         m_ranks.push_back(std::move(r));
     }
 
@@ -133,7 +136,9 @@ private:
         Rank r;
         r.name = name;
         r.data = readFile(name);
-        r.tensorBase = m_merge.add(r.data, -1, 0, name);
+        const TableMerge::Shift shift = m_merge.add(r.data, -1, 0, name);
+        r.tensorBase = shift.tensors;
+        r.storageBase = shift.storages;
         m_modelStates.push_back(std::move(r));
     }
 
@@ -371,7 +376,7 @@ void DeepSpeedAssembly::build()
                                 m_d.tensors[size_t(first.tensorBase + value->index)].numel() >= partitions[0][size_t(group)] &&
                                 m_d.tensors[size_t(first.tensorBase + value->index)].shape.size() == 1;
             if (!moment) {
-                put(mine, slot, copyValue(*m_d.arena, value, first.tensorBase)); // rank 0's, as it is
+                put(mine, slot, copyValue(*m_d.arena, value, first.tensorBase, first.storageBase)); // rank 0's, as it is
                 continue;
             }
             const std::string what = "optimizer slot " + std::string(slot);
@@ -389,7 +394,7 @@ void DeepSpeedAssembly::build()
     }
     put(optimizer, "state", state);
     if (const Value *groups = field(first.inner, "param_groups"))
-        put(optimizer, "param_groups", copyValue(*m_d.arena, groups, first.tensorBase));
+        put(optimizer, "param_groups", copyValue(*m_d.arena, groups, first.tensorBase, first.storageBase));
 
     // The model states' tree, with the assembled parts in it.
     Value *out = m_d.arena->make(ValueKind::Dict);

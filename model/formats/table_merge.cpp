@@ -12,7 +12,7 @@ std::string_view TableMerge::intern(std::string_view s)
     return it->second;
 }
 
-int TableMerge::add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label)
+TableMerge::Shift TableMerge::add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label)
 {
     if (m_order < 0) m_order = from.bigEndian;
     else if (m_order != int(from.bigEndian)) throw FormatError(label + ": its byte order differs from the other files'");
@@ -64,7 +64,7 @@ int TableMerge::add(CheckpointData &from, int file, uint64_t byteBase, const std
     }
     for (auto &a : from.safety.anomalies) m_into.safety.anomalies.push_back(label + ": " + a);
     for (auto &w : from.warnings) m_into.warnings.push_back(label + ": " + w);
-    return tensorBase;
+    return {tensorBase, storageBase};
 }
 
 } // namespace ckpt

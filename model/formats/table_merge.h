@@ -15,11 +15,17 @@ class TableMerge final
 public:
     explicit TableMerge(CheckpointData &into) : m_into(into) {}
 
-    /// Adds `from`'s tables and returns the index its first tensor gets (its tree's Tensor
-    /// values index from there). `file`: the index in into.files that `from`'s storages lie
+    /// Where a merged file's first tensor and first storage went: its tree's Tensor values
+    /// and storage references index from there.
+    struct Shift
+    {
+        int tensors = 0;
+        int storages = 0;
+    };
+    /// Adds `from`'s tables and returns where they went. `file`: the index in into.files that `from`'s storages lie
     /// in, with `byteBase` added to their offsets; -1 to append `from`'s one file. Throws
     /// FormatError when its byte order differs from what was added before.
-    int add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label);
+    Shift add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label);
 
     /// `s` kept in the checkpoint's arena, once per distinct text.
     std::string_view intern(std::string_view s);

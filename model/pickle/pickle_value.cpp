@@ -78,7 +78,7 @@ namespace {
 class ValueCopier
 {
 public:
-    ValueCopier(ValueArena &into, int32_t shift) : m_into(into), m_shift(shift) {}
+    ValueCopier(ValueArena &into, int32_t tensors, int32_t storages) : m_into(into), m_shift(tensors), m_storageShift(storages) {}
 
     Value *copy(const Value *v)
     {
@@ -89,7 +89,9 @@ public:
         m_done.emplace(v, c);
         c->how = v->how;
         c->depth = v->depth;
-        c->index = v->kind == ValueKind::Tensor && v->index >= 0 ? v->index + m_shift : v->index;
+        c->index = v->index;
+        if (v->kind == ValueKind::Tensor && v->index >= 0) c->index += m_shift;
+        if (v->kind == ValueKind::PersistentRef && v->index >= 0) c->index += m_storageShift;
         if (v->kind == ValueKind::Float) c->real = v->real;
         else c->integer = v->integer;
         if (!v->text.empty()) c->text = m_into.keep(std::string(v->text));
@@ -107,15 +109,16 @@ private:
     static constexpr int kMaxDepth = 5000;
     ValueArena &m_into;
     int32_t m_shift;
+    int32_t m_storageShift;
     int m_depth = 0;
     std::unordered_map<const Value *, Value *> m_done;
 };
 
 } // namespace
 
-Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift)
+Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift, int32_t storageShift)
 {
-    return ValueCopier(into, tensorShift).copy(v);
+    return ValueCopier(into, tensorShift, storageShift).copy(v);
 }
 
 } // namespace ckpt

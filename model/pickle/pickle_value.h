@@ -133,8 +133,9 @@ private:
 };
 
 /// A copy of the tree under `v` made in `into` (strings copied too, shared nodes and cycles
-/// kept as they are), with Tensor nodes' indices moved by `tensorShift`: a value read from one
-/// file grafted into another checkpoint's tree.
-Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift = 0);
+/// kept as they are), with Tensor nodes' indices moved by `tensorShift` and storage
+/// references' by `storageShift`: a value read from one file grafted into another
+/// checkpoint's tree.
+Value *copyValue(ValueArena &into, const Value *v, int32_t tensorShift = 0, int32_t storageShift = 0);
 
 } // namespace ckpt
