@@ -148,6 +148,10 @@ private:
         if (!loaded) throw FormatError(what + " (" + label + "): " + loaded.error().message);
         CheckpointData item = std::move(loaded.value());
         shift = m_merge.add(item, file, s.offset, s.file);
+        // Nothing kept points into the item's bytes (names are interned, values copied): let go
+        // of its pages, or a folder of a thousand items keeps the page cache's large folios
+        // around each of them mapped (a GB of RSS for a 2.6 GB checkpoint).
+        slice->release(0, s.length);
         return item;
     }
 
