@@ -106,9 +106,9 @@ public:
         m_d.candidates.clear();
         for (auto &g : m_d.safety.globals) g.file = models.front() + ":" + g.file;
         for (auto &w : m_d.warnings) w = models.front() + ": " + w;
-        for (const auto &n : optims) addRank(n);
-        readRanks();
-        for (size_t i = 1; i < models.size() && m_stage == 3; ++i) addModelStates(models[i]);
+        for (const auto &n : optims) m_ranks.push_back(readRank(n));
+        readOptimizerStates();
+        for (size_t i = 1; i < models.size() && m_stage == 3; ++i) m_modelStates.push_back(readRank(models[i]));
         build();
     }
 
@@ -120,7 +120,8 @@ private:
         return std::move(loaded.value());
     }
 
-    void addRank(const std::string &name)
+    /// Reads a rank's states file and adds its tables.
+    Rank readRank(const std::string &name)
     {
         Rank r;
         r.name = name;
@@ -128,18 +129,7 @@ private:
         const TableMerge::Shift shift = m_merge.add(r.data, -1, 0, name);
         r.tensorBase = shift.tensors;
         r.storageBase = shift.storages;
-        m_ranks.push_back(std::move(r));
-    }
-
-    void addModelStates(const std::string &name)
-    {
-        Rank r;
-        r.name = name;
-        r.data = readFile(name);
-        const TableMerge::Shift shift = m_merge.add(r.data, -1, 0, name);
-        r.tensorBase = shift.tensors;
-        r.storageBase = shift.storages;
-        m_modelStates.push_back(std::move(r));
+        return r;
     }
 
     int tensorOf(const Value *v, int base, const std::string &what) const
@@ -148,7 +138,7 @@ private:
         return base + v->index;
     }
 
-    void readRanks()
+    void readOptimizerStates()
     {
         const Value *first = field(m_ranks.front().data.root, "optimizer_state_dict");
         const auto stage = enumValue(field(first, "zero_stage"), kZeroStages);
@@ -371,7 +361,9 @@ void DeepSpeedAssembly::build()
         const auto slots = entries(slotsOf(first.state, group));
         if (slots.empty()) continue;
         Value *mine = m_d.arena->make(ValueKind::Dict);
-        for (const auto &[slot, value] : slots) {
+        for (const auto &entry : slots) {
+            const std::string_view slot = entry.first; // named: clang's lambdas cannot capture a binding
+            const Value *value = entry.second;
             const bool moment = value->kind == ValueKind::Tensor && value->index >= 0 &&
                                 m_d.tensors[size_t(first.tensorBase + value->index)].numel() >= partitions[0][size_t(group)] &&
                                 m_d.tensors[size_t(first.tensorBase + value->index)].shape.size() == 1;

@@ -19,8 +19,9 @@ from safetensors.torch import load_file
 from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
 from torch.distributed.checkpoint.metadata import TensorStorageMetadata
 
-CKPT = os.environ.get("CKPT_BIN", "ckpt")
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
 _folders = {}
 _tmp = tempfile.TemporaryDirectory()
 
@@ -36,13 +37,6 @@ def written(kind, world):
             raise AssertionError(f"dcp_fixture {kind} {world} failed: {r.stderr[-2000:]}")
         _folders[key] = out
     return _folders[key]
-
-
-def ckpt(*args, check=True):
-    r = subprocess.run([CKPT, *args], capture_output=True, text=True, timeout=600)
-    if check and r.returncode != 0:
-        raise AssertionError(f"ckpt {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-    return r
 
 
 def inspect(path):
@@ -127,9 +121,7 @@ class TestDcpRead(unittest.TestCase):
     def test_dcp_load_into_empty_tensors_gives_the_exported_values(self):
         folder = written("dtensor", 4)
         out = os.path.join(_tmp.name, "dt-values.safetensors")
-        cfg = os.path.join(_tmp.name, "none.json")
-        with open(cfg, "w") as f:
-            json.dump({"rules": []}, f)
+        cfg = empty_config(_tmp.name)
         ckpt("apply", folder, "--config", cfg, "-o", out, "--format", "safetensors")
         mine = load_file(out)
         meta = dcp.FileSystemReader(folder).read_metadata()
@@ -146,9 +138,7 @@ class TestDcpExport(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
-        self.cfg = os.path.join(self.tmp.name, "none.json")
-        with open(self.cfg, "w") as f:
-            json.dump({"rules": []}, f)
+        self.cfg = empty_config(self.tmp.name)
 
     def tearDown(self):
         self.tmp.cleanup()
@@ -240,10 +230,7 @@ class TestDcpBroken(unittest.TestCase):
         self.tmp.cleanup()
 
     def error_of(self):
-        r = ckpt("inspect", self.folder, check=False)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-        return r.stderr
+        return one_line_error(self, self.folder)
 
     def rewrite(self, change):
         meta = dcp.FileSystemReader(self.folder).read_metadata()

@@ -16,8 +16,9 @@ from safetensors.torch import load_file
 os.environ.setdefault("DS_ACCELERATOR", "cpu")
 from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint  # noqa: E402
 
-CKPT = os.environ.get("CKPT_BIN", "ckpt")
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
 _tmp = tempfile.TemporaryDirectory()
 _written = {}
 CASES = ((1, 2), (2, 2), (3, 2), (2, 1))
@@ -34,20 +35,6 @@ def written(stage, world):
     return _written[(stage, world)]
 
 
-def ckpt(*args, check=True):
-    r = subprocess.run([CKPT, *args], capture_output=True, text=True, timeout=600)
-    if check and r.returncode != 0:
-        raise AssertionError(f"ckpt {' '.join(args)} failed ({r.returncode}): {r.stderr}")
-    return r
-
-
-def none_config(folder):
-    path = os.path.join(folder, "none.json")
-    with open(path, "w") as f:
-        json.dump({"rules": []}, f)
-    return path
-
-
 class TestZeroToFp32(unittest.TestCase):
     """The fp32 weights ckpt writes are zero_to_fp32's, name for name and bit for bit."""
 
@@ -56,7 +43,7 @@ class TestZeroToFp32(unittest.TestCase):
             for stage, world in CASES:
                 folder = written(stage, world)
                 out = os.path.join(tmp, f"z{stage}{world}.safetensors")
-                ckpt("apply", folder, "--config", none_config(tmp), "-o", out, "--format", "safetensors")
+                ckpt("apply", folder, "--config", empty_config(tmp), "-o", out, "--format", "safetensors")
                 mine = load_file(out)
                 ref = get_fp32_state_dict_from_zero_checkpoint(folder)
                 self.assertEqual(set(mine), set(ref), (stage, world))
@@ -101,7 +88,7 @@ class TestMoments(unittest.TestCase):
                                    capture_output=True, text=True, timeout=600, env={**os.environ, "DS_ACCELERATOR": "cpu"})
                 self.assertEqual(r.returncode, 0, r.stderr[-2000:])
                 out = os.path.join(tmp, f"z{stage}{world}.pt")
-                ckpt("apply", folder, "--config", none_config(tmp), "-o", out)
+                ckpt("apply", folder, "--config", empty_config(tmp), "-o", out)
                 mine = torch.load(out, weights_only=True)
                 names = os.listdir(os.path.join(universal, "zero"))
                 self.assertGreater(len(names), 5)
@@ -135,10 +122,7 @@ class TestBroken(unittest.TestCase):
         self.tmp.cleanup()
 
     def error_of(self):
-        r = ckpt("inspect", self.folder, check=False)
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-        return r.stderr
+        return one_line_error(self, self.folder)
 
     def test_a_rank_missing(self):
         os.remove(next(os.path.join(self.tag, n) for n in os.listdir(self.tag) if "rank_1" in n and "optim" in n))
