@@ -92,6 +92,7 @@ QStringList TensorPage::chunkLines(const Checkpoint &c, const TensorInfo &t)
         const PiecePlace &p = pieces[i];
         QStringList region;
         for (size_t d = 0; d < p.offsets.size(); ++d) region << QStringLiteral("%1:%2").arg(p.offsets[d]).arg(p.offsets[d] + p.sizes[d]);
+        if (p.flat) region = QStringList{tr("elements %1 of the flattened tensor").arg(region.join(QString()))};
         const QString file = QString::fromStdString(std::filesystem::path(c.files()[size_t(p.file)].path).filename().string());
         lines << tr("&nbsp;&nbsp;[%1] %2%3, %4 at byte %5")
                      .arg(region.join(", "), p.rank >= 0 ? tr("rank %1, ").arg(p.rank) : QString(), file.toHtmlEscaped(),

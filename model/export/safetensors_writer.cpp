@@ -57,6 +57,7 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepar
         if (size && std::fwrite(data, 1, size, temp->file()) != size)
             throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
     };
+    temp->reserve(8 + headerSize + offset);
     put(&headerSize, 8);
     put(text.data(), text.size());
     std::vector<uint32_t> crcs;

@@ -1,6 +1,7 @@
 #include "model/export/temp_file.h"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -30,6 +31,14 @@ TempFile::~TempFile()
 {
     if (m_file) std::fclose(m_file);
     if (!m_committed) ::unlink(m_path.c_str());
+}
+
+void TempFile::reserve(uint64_t bytes)
+{
+    if (bytes == 0 || ::fallocate(::fileno(m_file), 0, 0, off_t(bytes)) == 0) return;
+    if (errno == ENOSPC || errno == EFBIG)
+        throw std::runtime_error("no room for " + std::to_string(bytes) + " bytes there: " + std::strerror(errno));
+    // EOPNOTSUPP and the like: the file system allocates as it is written.
 }
 
 void TempFile::close()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -18,6 +19,11 @@ public:
     std::FILE *file() { return m_file; }
     const std::string &path() const { return m_path; }
 
+    /// Allocates the file's `bytes` on disk before it is written (when the file system can):
+    /// a full disk is then an error before the first byte, and the writes that follow are
+    /// faster (no delayed allocation). The file must then be written to exactly that size.
+    /// Throws std::runtime_error when there is no room.
+    void reserve(uint64_t bytes);
     /// Flushes to disk and closes; the file can then be read back before it is renamed.
     void close();
     void commit(const std::string &destination);
