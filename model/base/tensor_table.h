@@ -46,6 +46,19 @@ struct StorageInfo
     bool mapped = true;       ///< false when the bytes are compressed (cannot be viewed)
     bool inPickle = false;    ///< the bytes lie inside the pickle (a numpy array's), not in a record
     int buffer = -1;          ///< a compressed record read inflated: its index in the checkpoint's buffers
+    /// The bytes lie in a compressed item (a zstd DCP item): its index in the checkpoint's
+    /// compressed items, with byteOffset counted in the item once decompressed. Read by
+    /// decoding the item's stream (never viewed; `mapped` is false).
+    int compressedItem = -1;
+};
+
+/// A stream-compressed range of a file that storages lie in once decompressed.
+struct CompressedItem
+{
+    int file = 0;
+    uint64_t offset = 0; ///< of the compressed bytes in the file
+    uint64_t length = 0;
+    std::string codec;   ///< "stream.zstd/1"
 };
 
 /// One piece of a tensor cut across files: where it sits in the whole (offsets and sizes per

@@ -32,7 +32,10 @@ public:
     const Value *root() const { return m_d.root; }
     const std::vector<StorageInfo> &storages() const { return m_d.storages; }
     /// Whether a storage's bytes can be read: in its file, or inflated (a compressed record).
-    static bool readable(const StorageInfo &s) { return s.mapped || s.buffer >= 0; }
+    static bool readable(const StorageInfo &s) { return s.mapped || s.buffer >= 0 || s.compressedItem >= 0; }
+    /// Whether a storage's bytes can be viewed in place (readable without decoding a stream).
+    static bool viewable(const StorageInfo &s) { return s.mapped || s.buffer >= 0; }
+    const std::vector<CompressedItem> &compressedItems() const { return m_d.compressedItems; }
     /// A readable storage's bytes, [0, byteLength).
     ByteView storageBytes(const StorageInfo &s) const;
     const std::vector<TensorInfo> &tensors() const { return m_d.tensors; }

@@ -1,14 +1,39 @@
 #include "model/checkpoint/source_reader.h"
 
 #include "model/base/byte_order.h"
+#include "model/base/format_error.h"
+#include "model/sources/zstd_stream.h"
 
 #include "model/checkpoint/tensor_stats.h"
 
 namespace ckpt {
 
 
+namespace {
+
+void readCompressed(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset, uint64_t size,
+                    const std::function<void(const char *, size_t)> &sink)
+{
+    const CompressedItem &item = c.compressedItems()[size_t(s.compressedItem)];
+    auto read = [&](uint64_t at, void *out, size_t n) { src.read(item.file, item.offset + at, out, n); };
+    try {
+        zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
+    } catch (const FormatError &e) {
+        throw std::runtime_error("storage " + s.key + ": " + e.what());
+    }
+}
+
+} // namespace
+
 void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset, void *out, size_t size)
 {
+    if (s.compressedItem >= 0) {
+        char *at = static_cast<char *>(out);
+        return readCompressed(c, src, s, offset, size, [&](const char *data, size_t n) {
+            std::memcpy(at, data, n);
+            at += n;
+        });
+    }
     if (s.buffer < 0) return src.read(s.file, s.byteOffset + offset, out, size);
     const ByteView bytes = c.storageBytes(s);
     if (offset > bytes.size() || size > bytes.size() - offset) throw std::runtime_error("read past storage " + s.key);
@@ -18,6 +43,7 @@ void readStorage(const Checkpoint &c, const SourceReader &src, const StorageInfo
 void readStorageInPieces(const Checkpoint &c, const SourceReader &src, const StorageInfo &s, uint64_t offset,
                          uint64_t size, const std::function<void(const char *, size_t)> &sink)
 {
+    if (s.compressedItem >= 0) return readCompressed(c, src, s, offset, size, sink); // one pass over the stream
     constexpr uint64_t kPiece = uint64_t(8) << 20;
     std::vector<char> buffer(size_t(std::min(size, kPiece)));
     for (uint64_t done = 0; done < size;) {
@@ -31,7 +57,7 @@ void readStorageInPieces(const Checkpoint &c, const SourceReader &src, const Sto
 std::optional<uint64_t> plainByteOffset(const Checkpoint &c, const TensorInfo &t)
 {
     if (t.storage < 0 || !t.contiguous() || c.bigEndian() || isPackedQuantized(t.dtype) ||
-        !Checkpoint::readable(c.storages()[size_t(t.storage)]))
+        !Checkpoint::viewable(c.storages()[size_t(t.storage)]))
         return std::nullopt;
     return uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype) / 8);
 }

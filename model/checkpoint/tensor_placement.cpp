@@ -1,6 +1,7 @@
 #include "model/checkpoint/tensor_placement.h"
 
 #include "model/formats/dcp_reader.h"
+#include "model/formats/deepspeed_reader.h"
 
 #include <filesystem>
 
@@ -9,7 +10,9 @@ namespace {
 
 int rankOfFile(const Checkpoint &c, int file)
 {
-    return dcpRankOf(std::filesystem::path(c.files()[size_t(file)].path).filename().string());
+    const std::string name = std::filesystem::path(c.files()[size_t(file)].path).filename().string();
+    const int rank = dcpRankOf(name);
+    return rank >= 0 ? rank : deepspeedRankOf(name);
 }
 
 PiecePlace pieceIn(const Checkpoint &c, const TensorInfo &t)

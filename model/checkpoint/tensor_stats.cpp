@@ -8,7 +8,8 @@ Result<StatsRequest> tensorView(const Checkpoint &c, size_t entry, int bins)
 {
     if (entry >= c.entries().size()) return Error{"no such tensor"};
     const TensorInfo &t = c.tensors()[size_t(c.entries()[entry].tensor)];
-    if (t.chunks >= 0) {
+    // Chunks are assembled and a compressed item's bytes decoded: the request holds them.
+    if (t.chunks >= 0 || (t.storage >= 0 && c.storages()[size_t(t.storage)].compressedItem >= 0)) {
         StatsRequest request;
         try {
             request.held = std::make_shared<const std::vector<char>>(tensorBytes(c, SourceReader(c), t));

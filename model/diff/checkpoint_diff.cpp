@@ -52,7 +52,7 @@ const uint8_t *contiguousBytes(const Checkpoint &c, int entry, uint64_t &size)
     const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
     if (t.storage < 0 || !t.contiguous()) return nullptr;
     const StorageInfo &s = c.storages()[size_t(t.storage)];
-    if (!Checkpoint::readable(s)) return nullptr;
+    if (!Checkpoint::viewable(s)) return nullptr;
     // In bits: packed quantized elements (quint4x2) take less than a byte each.
     const uint64_t bits = uint64_t(elementBits(t.dtype));
     const uint64_t startBits = uint64_t(t.storageOffset) * bits;

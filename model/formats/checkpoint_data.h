@@ -56,6 +56,7 @@ struct CheckpointData
     int archiveVersion = 0;                      ///< zip "version" record, legacy protocol
     bool bigEndian = false;                      ///< tensor bytes stored big-endian (byteorder record)
     std::vector<std::vector<uint8_t>> buffers;   ///< inflated records the tree points into
+    std::vector<CompressedItem> compressedItems; ///< StorageInfo::compressedItem
 };
 
 } // namespace ckpt

@@ -6,7 +6,9 @@
 #include "model/formats/pickle_run.h"
 #include "model/formats/table_merge.h"
 #include "model/sources/mapped_file.h"
+#include "model/sources/memory_source.h"
 #include "model/sources/slice_source.h"
+#include "model/sources/zstd_stream.h"
 
 #include <algorithm>
 #include <climits>
@@ -127,13 +129,17 @@ private:
         return file;
     }
 
-    /// Reads one item (a torch.save archive inside a rank's file) and adds its storages and
-    /// tensors to the tables; returns it, its indices moved by `shift`.
-    CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, TableMerge::Shift &shift)
+    /// Reads one item (a torch.save archive inside a rank's file, or a zstd stream of one)
+    /// and adds its storages and tensors to the tables; returns it, its indices moved by
+    /// `shift`. A compressed item is inflated to be read (at most `expected` bytes and 16 MiB
+    /// of archive around them), then let go: its storages are read by decoding it again.
+    CheckpointData readItem(const std::string &what, const DcpMetadata::Storage &s, uint64_t expected,
+                            TableMerge::Shift &shift)
     {
-        if (!s.transforms.empty())
+        const bool zstdItem = s.transforms.size() == 1 && (s.transforms[0] == "stream.zstd" || s.transforms[0].starts_with("stream.zstd/"));
+        if (!s.transforms.empty() && !zstdItem)
             throw FormatError(what + " is stored through " + s.transforms.front() +
-                              ", which this version does not read (it reads plain torch.save items)");
+                              ", which this version does not read (it reads plain and stream.zstd items)");
         const int file = fileOf(s.file);
         const SourceFile &f = m_d.files[size_t(file)];
         const std::string label = s.file + "@" + std::to_string(s.offset);
@@ -144,10 +150,32 @@ private:
             throw FormatError(what + ": its bytes [" + std::to_string(s.offset) + ", +" + std::to_string(s.length) +
                               ") run past the end of " + s.file);
         }
-        auto loaded = m_registry.readNestedSource(SourceFile{f.path + "@" + std::to_string(s.offset), s.length, slice});
+        std::shared_ptr<std::vector<uint8_t>> plain;
+        std::shared_ptr<const ByteSource> source = slice;
+        if (zstdItem) {
+            try {
+                plain = std::make_shared<std::vector<uint8_t>>(zstd::decompress(
+                    [&](uint64_t at, void *out, size_t n) { slice->read(at, {static_cast<uint8_t *>(out), n}); }, s.length,
+                    expected + (uint64_t(16) << 20)));
+            } catch (const FormatError &e) {
+                throw FormatError(what + " (" + label + "): " + e.what());
+            }
+            source = std::make_shared<MemorySource>(label, ByteView(*plain));
+        }
+        auto loaded = m_registry.readNestedSource(SourceFile{f.path + "@" + std::to_string(s.offset), source->size(), source});
         if (!loaded) throw FormatError(what + " (" + label + "): " + loaded.error().message);
         CheckpointData item = std::move(loaded.value());
-        shift = m_merge.add(item, file, s.offset, s.file);
+        if (zstdItem) {
+            item.arena->hold(plain); // the item's tree points into it until the caller is done
+            const int index = int(m_d.compressedItems.size());
+            m_d.compressedItems.push_back({file, s.offset, s.length, s.transforms.front()});
+            for (auto &st : item.storages)
+                if (st.buffer < 0) {
+                    st.compressedItem = index;
+                    st.mapped = false;
+                }
+        }
+        shift = m_merge.add(item, file, zstdItem ? 0 : s.offset, s.file);
         // Nothing kept points into the item's bytes (names are interned, values copied): let go
         // of its pages, or a folder of a thousand items keeps the page cache's large folios
         // around each of them mapped (a GB of RSS for a 2.6 GB checkpoint).
@@ -168,7 +196,8 @@ private:
                 throw FormatError(what + " has no storage entry");
             }
             TableMerge::Shift shift;
-            CheckpointData item = readItem(what, *s, shift);
+            const uint64_t bytes = uint64_t(volume(c.sizes)) * uint64_t(std::max(dtypeBits(e.dtype), 8) / 8);
+            CheckpointData item = readItem(what, *s, bytes, shift);
             if (!item.root || item.root->kind != ValueKind::Tensor || item.root->index < 0)
                 throw FormatError(what + " (" + s->file + "): the item holds no tensor");
             const int t = shift.tensors + item.root->index;
@@ -205,7 +234,7 @@ private:
         const DcpMetadata::Storage *s = meta.find(e.fqn, nullptr);
         if (!s) throw FormatError("entry " + e.fqn + " has no storage entry");
         TableMerge::Shift shift;
-        CheckpointData item = readItem("entry " + e.fqn, *s, shift);
+        CheckpointData item = readItem("entry " + e.fqn, *s, uint64_t(256) << 20, shift);
         if (!item.root) throw FormatError("entry " + e.fqn + ": the item holds no object");
         return copyValue(*m_d.arena, item.root, shift.tensors, shift.storages);
     }

@@ -419,6 +419,17 @@ void DeepSpeedAssembly::build()
 
 } // namespace
 
+int deepspeedRankOf(std::string_view name)
+{
+    const auto at = name.find("zero_pp_rank_");
+    if (at == std::string_view::npos || !name.ends_with("_states.pt")) return -1;
+    int rank = 0;
+    size_t i = at + 13;
+    const size_t first = i;
+    for (; i < name.size() && std::isdigit(uint8_t(name[i])) && rank < 100000000; ++i) rank = rank * 10 + (name[i] - '0');
+    return i > first && i < name.size() && name[i] == '_' ? rank : -1;
+}
+
 Recognition DeepSpeedReader::recogniseFolder(const FolderProbe &probe) const
 {
     bool model = false, optim = false;

@@ -19,4 +19,8 @@ public:
     CheckpointData readFolder(const std::string &folder, const FormatRegistry &registry) const override;
 };
 
+/// The data-parallel rank a DeepSpeed states file belongs to, from its name
+/// (`bf16_zero_pp_rank_3_mp_rank_00_optim_states.pt` -> 3); -1 otherwise.
+int deepspeedRankOf(std::string_view fileName);
+
 } // namespace ckpt

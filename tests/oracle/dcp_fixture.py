@@ -10,6 +10,7 @@ KIND is one of
           rows that do not divide (7 over 4 ranks, 3 over 4: a rank holds nothing)
   dtensor DTensors on a 2 x (WORLD/2) mesh: cut along two dimensions, along the second,
           replicated (kept on one rank), a bf16 tensor and an int64 buffer
+  zstd    fsdp2, each item written through DCP's ZStandard extension ("stream.zstd/1")
   big     one float32 tensor per layer, about OUT_MB (env CKPT_DCP_MB, default 2500) in all,
           FSDP2-sharded on WORLD ranks: the benchmark's input
 """
@@ -69,6 +70,11 @@ def fsdp2(rank, world, out, kind):
     m(torch.tensor([[1, 2, 3]])).sum().backward()
     opt.step()
     msd, osd = get_state_dict(m, opt)
+    if kind == "zstd":
+        from torch.distributed.checkpoint import FileSystemWriter
+        from torch.distributed.checkpoint._extension import ZStandard
+        dcp.save({"model": msd, "optim": osd, "epoch": 3}, storage_writer=FileSystemWriter(out, _extensions=[ZStandard()]))
+        return
     dcp.save({"model": msd, "optim": osd, "epoch": 3}, checkpoint_id=out)
 
 

@@ -111,6 +111,12 @@ class TestDcpRead(unittest.TestCase):
             self.assertEqual(sorted({c["rank"] for c in emb["chunks"]}), list(range(world)))
             self.assertEqual(inspect(folder)["metadata"]["ranks"], str(world))
 
+    def test_zstd_compressed_items(self):
+        listed = self.check_against_metadata(written("zstd", 2))
+        meta = dcp.FileSystemReader(written("zstd", 2)).read_metadata()
+        self.assertTrue(all(info.transform_descriptors == ["stream.zstd/1"] for info in meta.storage_data.values()))
+        self.assertIn(("model", "0.weight"), listed)
+
     def test_dtensor_cut_along_two_dimensions(self):
         listed = self.check_against_metadata(written("dtensor", 4))
         grid = listed[("state", "grid")]
@@ -144,7 +150,7 @@ class TestDcpExport(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_pytorch_export_equals_dcp_to_torch_save(self):
-        for kind, world in (("plain", 1), ("fsdp2", 2), ("fsdp2", 4), ("dtensor", 4)):
+        for kind, world in (("plain", 1), ("fsdp2", 2), ("fsdp2", 4), ("dtensor", 4), ("zstd", 2)):
             folder = written(kind, world)
             ref = os.path.join(self.tmp.name, f"{kind}{world}-ref.pt")
             dcp_to_torch_save(folder, ref)
@@ -254,6 +260,16 @@ class TestDcpBroken(unittest.TestCase):
             md.chunks[1].offsets = torch.Size([0, 0])
         self.rewrite(overlap)
         self.assertIn("model.0.weight", self.error_of())
+
+    def test_corrupt_compressed_item(self):
+        self.folder = os.path.join(self.tmp.name, "zs")
+        shutil.copytree(written("zstd", 2), self.folder)
+        meta = dcp.FileSystemReader(self.folder).read_metadata()
+        info = next(v for k, v in meta.storage_data.items() if k.fqn == "model.0.weight" and k.offset is not None)
+        with open(os.path.join(self.folder, info.relative_path), "r+b") as f:
+            f.seek(info.offset + info.length // 2)
+            f.write(b"\xff" * 8)
+        self.assertIn(info.relative_path, self.error_of())
 
     def test_data_file_outside_the_folder(self):
         def escape(meta):
