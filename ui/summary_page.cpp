@@ -110,7 +110,7 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     }
     m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
 
-    // Each rank's (or shard's) share of the bytes: an uneven cut shows.
+    // Each rank's (or shard's) share of the bytes, in file order: an uneven cut shows.
     std::vector<BarChart::Bar> files;
     bool ranked = false;
     for (const FileShare &f : sharesByFile(c)) {
@@ -121,7 +121,8 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     }
     m_files->setVisible(files.size() > 1);
     if (files.size() > 1)
-        m_files->setBars(std::move(files), ranked ? tr("tensor bytes per rank") : tr("tensor bytes per file"), 64);
+        m_files->setBars(std::move(files), ranked ? tr("tensor bytes per rank") : tr("tensor bytes per file"), 64,
+                         BarChart::Order::AsGiven);
 
     const SafetyReport &r = c.safety();
     const bool noPickle = r.globals.empty() && r.anomalies.empty() && !r.torch2.applicable;

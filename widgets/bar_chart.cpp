@@ -19,9 +19,10 @@ BarChart::BarChart(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(th
 
 }
 
-void BarChart::setBars(std::vector<Bar> bars, const QString &axisLabel, int maxBars)
+void BarChart::setBars(std::vector<Bar> bars, const QString &axisLabel, int maxBars, Order order)
 {
-    std::stable_sort(bars.begin(), bars.end(), [](const Bar &a, const Bar &b) { return a.value > b.value; });
+    if (order == Order::Largest)
+        std::stable_sort(bars.begin(), bars.end(), [](const Bar &a, const Bar &b) { return a.value > b.value; });
     if (int(bars.size()) > maxBars) {
         Bar rest{tr("(%1 others)").arg(bars.size() - size_t(maxBars) + 1), 0, {}};
         for (size_t i = size_t(maxBars) - 1; i < bars.size(); ++i) rest.value += bars[i].value;

@@ -22,8 +22,11 @@ public:
         QString valueText;
     };
 
+    /// Largest first, or the order given (ranks 0, 1, 2, ... top down).
+    enum class Order { Largest, AsGiven };
+
     explicit BarChart(QWidget *parent = nullptr);
-    void setBars(std::vector<Bar> bars, const QString &axisLabel, int maxBars = 24);
+    void setBars(std::vector<Bar> bars, const QString &axisLabel, int maxBars = 24, Order order = Order::Largest);
     QCustomPlot *plot() const { return m_plot; }
 
 private:

@@ -143,6 +143,9 @@ private:
         const int file = fileOf(s.file);
         const SourceFile &f = m_d.files[size_t(file)];
         const std::string label = s.file + "@" + std::to_string(s.offset);
+        // Each item is written once: bytes named twice are a crafted file (a small item read
+        // a million times over).
+        if (!m_items.emplace(file, s.offset).second) throw FormatError(what + ": its bytes at " + label + " are another entry's too");
         std::shared_ptr<const ByteSource> slice;
         try {
             slice = std::make_shared<SliceSource>(f.path + "@" + std::to_string(s.offset), f.source, s.offset, s.length);
@@ -295,6 +298,7 @@ private:
     const FormatRegistry &m_registry;
     fs::path m_folder;
     std::map<std::string, int> m_files;
+    std::set<std::pair<int, uint64_t>> m_items; ///< (file, offset) of the items read
     TableMerge m_merge{m_d};
     std::vector<Nest> m_nests;
 };

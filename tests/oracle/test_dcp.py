@@ -271,6 +271,13 @@ class TestDcpBroken(unittest.TestCase):
             f.write(b"\xff" * 8)
         self.assertIn(info.relative_path, self.error_of())
 
+    def test_two_entries_naming_the_same_bytes(self):
+        def share(meta):
+            keys = [k for k in meta.storage_data if k.offset is not None]
+            meta.storage_data[keys[1]] = meta.storage_data[keys[0]]
+        self.rewrite(share)
+        self.assertIn("another entry's", self.error_of())
+
     def test_data_file_outside_the_folder(self):
         def escape(meta):
             for info in meta.storage_data.values():
