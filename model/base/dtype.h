@@ -56,6 +56,9 @@ std::optional<DType> dtypeFromName(std::string_view name);
 /// From a legacy typed storage class name such as "FloatStorage" or "BFloat16Storage".
 std::optional<DType> dtypeFromStorageClass(std::string_view className);
 std::optional<DType> dtypeFromSafetensors(std::string_view code);
+/// A NumPy type code without its byte-order mark ("f4", "i8", "b1", "c16"); nullopt for the
+/// codes that have no tensor dtype (objects, strings, void).
+std::optional<DType> dtypeFromNumpyCode(std::string_view code);
 /// The legacy typed storage class ("FloatStorage"), empty when the dtype has none (float8,
 /// uint16...: those use UntypedStorage and _rebuild_tensor_v3).
 std::string_view storageClassName(DType dtype);

@@ -2,6 +2,7 @@
 
 #include "model/base/byte_order.h"
 #include "model/base/format_error.h"
+#include "model/sources/deflate_stream.h"
 #include "model/sources/zstd_stream.h"
 
 #include "model/checkpoint/tensor_stats.h"
@@ -17,7 +18,8 @@ void readCompressed(const Checkpoint &c, const SourceReader &src, const StorageI
     const CompressedItem &item = c.compressedItems()[size_t(s.compressedItem)];
     auto read = [&](uint64_t at, void *out, size_t n) { src.read(item.file, item.offset + at, out, n); };
     try {
-        zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
+        if (item.codec == "deflate") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink);
+        else zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
     } catch (const FormatError &e) {
         throw std::runtime_error("storage " + s.key + ": " + e.what());
     }

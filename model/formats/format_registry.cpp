@@ -4,6 +4,7 @@
 #include "model/formats/dcp_reader.h"
 #include "model/formats/deepspeed_reader.h"
 #include "model/formats/legacy_reader.h"
+#include "model/formats/numpy_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
 #include "model/formats/safetensors_reader.h"
@@ -71,6 +72,7 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<PreviewArchiveReader>());
         r.add(std::make_unique<DcpReader>());
         r.add(std::make_unique<DeepSpeedReader>());
+        r.add(std::make_unique<NumpyReader>());
         return r;
     }();
     return registry;

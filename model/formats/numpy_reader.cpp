@@ -1,0 +1,197 @@
+#include "model/formats/numpy_reader.h"
+
+#include "model/base/format_error.h"
+#include "model/formats/npy_header.h"
+#include "model/formats/pickle_run.h"
+#include "model/formats/zip_directory.h"
+#include "model/sources/deflate_stream.h"
+
+#include <filesystem>
+#include <functional>
+#include <set>
+
+namespace ckpt {
+namespace {
+
+constexpr uint64_t kMaxHeader = uint64_t(1) << 20;    // what an .npy header may take here
+constexpr uint64_t kMaxObjectPickle = uint64_t(256) << 20;
+
+/// The array an .npy header describes, at `dataOffset` of its bytes (stored) or of its
+/// record decompressed (compressed: `compressedItem`).
+struct Array
+{
+    std::string key;
+    NpyHeader header;
+    int compressedItem = -1;
+    uint64_t dataOffset = 0; ///< absolute in the file when stored
+};
+
+class NumpyAssembly
+{
+public:
+    explicit NumpyAssembly(CheckpointData &d) : m_d(d) { m_root = m_d.arena->make(ValueKind::Dict); }
+
+    /// Adds the array to the tables and the tree (or its pickle to the safety report).
+    void add(const Array &a, const std::function<ByteView(uint64_t size)> &objectBytes)
+    {
+        const NpyHeader &h = a.header;
+        if (h.holdsObjects()) {
+            // np.load(allow_pickle=True) would unpickle it: scanned, never run, not a tensor.
+            const ByteView pickle = objectBytes(kMaxObjectPickle);
+            try {
+                scanPickle(m_d, pickle.data(), pickle.size(), a.key);
+            } catch (const FormatError &e) {
+                m_d.warnings.push_back(a.key + ": its object pickle breaks: " + e.what());
+            }
+            m_d.warnings.push_back(a.key + ": an array of Python objects (a pickle), not listed as a tensor");
+            return;
+        }
+        if (h.structured || h.typeStrings.size() != 1) {
+            m_d.warnings.push_back(a.key + ": a structured dtype, not listed");
+            return;
+        }
+        const std::string &code = h.typeStrings.front();
+        const char order = code.empty() ? '|' : code.front();
+        const auto dtype = dtypeFromNumpyCode(std::string_view(code).substr(order == '<' || order == '>' || order == '|' || order == '=' ? 1 : 0));
+        if (!dtype) {
+            m_d.warnings.push_back(a.key + ": dtype " + code + " has no tensor dtype, not listed");
+            return;
+        }
+        const bool big = order == '>' && dtypeBits(*dtype) > 8;
+        if (dtypeBits(*dtype) > 8 && order != '|') {
+            if (m_order < 0) m_order = big;
+            else if (m_order != int(big)) throw FormatError(a.key + ": arrays of both byte orders");
+            m_d.bigEndian = big;
+        }
+        TensorInfo t;
+        t.dtype = *dtype;
+        int64_t numel = 1;
+        for (uint64_t dim : h.shape) {
+            if (dim > uint64_t(INT64_MAX)) throw FormatError(a.key + ": a dimension past 2^63");
+            t.shape.push_back(int64_t(dim));
+        }
+        if (!checkedNumel(t.shape, numel)) throw FormatError(a.key + ": its shape overflows");
+        t.strides.assign(t.shape.size(), 1);
+        if (h.fortranOrder) // column-major: the first dimension varies fastest
+            for (size_t d = 1; d < t.shape.size(); ++d) t.strides[d] = t.strides[d - 1] * std::max<int64_t>(t.shape[d - 1], 1);
+        else
+            for (size_t d = t.shape.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(t.shape[d], 1);
+        StorageInfo s;
+        s.key = a.key;
+        s.dtype = *dtype;
+        s.location = "cpu";
+        s.numel = numel;
+        s.file = 0;
+        s.record = a.key + ".npy";
+        s.byteOffset = a.dataOffset;
+        s.byteLength = uint64_t(numel) * uint64_t(dtypeBits(*dtype) / 8);
+        s.compressedItem = a.compressedItem;
+        s.mapped = a.compressedItem < 0;
+        if (s.mapped) checkRange(s.byteOffset, s.byteLength, m_d.files.front().size, ("the data of " + a.key).c_str());
+        t.storage = int(m_d.storages.size());
+        m_d.storages.push_back(std::move(s));
+        Value *v = m_d.arena->make(ValueKind::Tensor);
+        v->index = int(m_d.tensors.size());
+        m_d.tensors.push_back(std::move(t));
+        place(a.key, v);
+    }
+
+    void finish() { m_d.root = m_root; }
+
+private:
+    /// Keys as np.load gives them (a flat mapping; `params/encoder/kernel` stays one name, so
+    /// rules and exports see the names JAX code saved).
+    void place(const std::string &key, Value *leaf)
+    {
+        if (!m_keys.insert(key).second) throw FormatError("key " + key + " is given twice");
+        Value *k = m_d.arena->make(ValueKind::String);
+        k->text = m_d.arena->keep(key);
+        m_root->items.push_back(k);
+        m_root->items.push_back(leaf);
+    }
+
+    CheckpointData &m_d;
+    Value *m_root = nullptr;
+    std::set<std::string> m_keys;
+    int m_order = -1;
+};
+
+bool endsWith(std::string_view s, std::string_view tail) { return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail; }
+
+} // namespace
+
+Recognition NumpyReader::recogniseFile(const FileProbe &probe) const
+{
+    if (endsWith(probe.path, ".npz")) return {100, "named *.npz", {}, {}};
+    if (endsWith(probe.path, ".npy")) return {100, "named *.npy", {}, {}};
+    if (looksLikeNpy(probe.head)) return {90, "starts with \\x93NUMPY, an .npy file's magic", {}, {}};
+    // A zip whose first record is an .npy: np.savez under another name.
+    const ByteView h = probe.head;
+    if (h.size() >= 30 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) {
+        const size_t n = size_t(h[26]) | size_t(h[27]) << 8;
+        if (30 + n <= h.size() && endsWith(std::string_view(reinterpret_cast<const char *>(h.data()) + 30, n), ".npy"))
+            return {95, "a zip whose first record is an .npy (np.savez)", {}, {}};
+    }
+    return {};
+}
+
+CheckpointData NumpyReader::readFile(SourceFile file, const FormatRegistry &) const
+{
+    CheckpointData d;
+    const ByteSource &source = *file.source;
+    const std::string stem = std::filesystem::path(file.path).stem().string();
+    d.files.push_back(file);
+    for (auto *v : {&d.safety.torch113, &d.safety.torch2}) v->applicable = false; // np.load reads it, not torch.load
+    NumpyAssembly tree(d);
+    if (looksLikeNpy(source.view(0, std::min<uint64_t>(source.size(), 8)))) {
+        d.format = "numpy-npy";
+        const ByteView head = source.view(0, std::min(source.size(), kMaxHeader));
+        Array a{stem.empty() ? "array" : stem, parseNpyHeader(head), -1, 0};
+        a.dataOffset = a.header.dataOffset;
+        tree.add(a, [&](uint64_t limit) {
+            return source.view(a.dataOffset, std::min(source.size() - std::min(source.size(), a.dataOffset), limit));
+        });
+        tree.finish();
+        return d;
+    }
+    d.format = "numpy-npz";
+    const ZipDirectory zip = ZipDirectory::parse(source);
+    std::vector<std::vector<uint8_t>> objectPickles;
+    for (const ZipEntry &e : zip.entries()) {
+        if (!endsWith(e.name, ".npy")) {
+            d.warnings.push_back(std::string(e.name) + ": not an .npy record, skipped (np.load skips it too)");
+            continue;
+        }
+        const std::string key(e.name.substr(0, e.name.size() - 4));
+        Array a{key, {}, -1, 0};
+        std::vector<uint8_t> head;
+        auto read = [&](uint64_t at, void *out, size_t n) { source.read(e.dataOffset + at, {static_cast<uint8_t *>(out), n}); };
+        try {
+            if (e.method == 0) {
+                a.header = parseNpyHeader(source.view(e.dataOffset, std::min(e.size, kMaxHeader)));
+                a.dataOffset = e.dataOffset + a.header.dataOffset;
+                if (a.header.dataOffset > e.size) throw FormatError("npy: the header runs past its record");
+            } else if (e.method == 8) {
+                head = deflate::inflatePrefix(read, e.compressedSize, std::min(e.size, kMaxHeader));
+                a.header = parseNpyHeader(ByteView(head));
+                a.dataOffset = a.header.dataOffset;
+                a.compressedItem = int(d.compressedItems.size());
+                d.compressedItems.push_back({0, e.dataOffset, e.compressedSize, "deflate"});
+            } else {
+                throw FormatError("compression method " + std::to_string(e.method) + ", which np.load does not read either");
+            }
+        } catch (const FormatError &err) {
+            throw FormatError(std::string(e.name) + ": " + err.what());
+        }
+        tree.add(a, [&](uint64_t limit) -> ByteView {
+            const uint64_t n = std::min(limit, e.size > a.header.dataOffset ? e.size - a.header.dataOffset : 0);
+            if (e.method == 0) return source.view(a.dataOffset, n);
+            auto &kept = objectPickles.emplace_back(deflate::inflatePrefix(read, e.compressedSize, a.header.dataOffset + n));
+            return ByteView(kept).subspan(std::min<size_t>(kept.size(), size_t(a.header.dataOffset)));
+        });
+    }
+    tree.finish();
+    return d;
+}
+
+} // namespace ckpt

@@ -1,0 +1,75 @@
+#include "model/sources/deflate_stream.h"
+
+#include "model/base/format_error.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <string>
+
+namespace ckpt::deflate {
+namespace {
+
+/// Decodes the stream from its start, each decoded piece to `take` (false: stop).
+template <class Take>
+void decode(const CompressedRead &read, uint64_t length, Take &&take)
+{
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw FormatError("deflate: cannot start zlib");
+    struct End
+    {
+        z_stream *z;
+        ~End() { inflateEnd(z); }
+    } end{&z};
+    std::vector<unsigned char> in(size_t(1) << 16), out(size_t(1) << 18);
+    uint64_t at = 0;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+        if (z.avail_in == 0) {
+            if (at >= length) throw FormatError("deflate: the record ends inside its stream (truncated)");
+            const size_t n = size_t(std::min<uint64_t>(in.size(), length - at));
+            read(at, in.data(), n);
+            at += n;
+            z.next_in = in.data();
+            z.avail_in = uInt(n);
+        }
+        z.next_out = out.data();
+        z.avail_out = uInt(out.size());
+        rc = ::inflate(&z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END)
+            throw FormatError(std::string("deflate: ") + (z.msg ? z.msg : "corrupt stream"));
+        const size_t got = out.size() - z.avail_out;
+        if (got && !take(reinterpret_cast<const char *>(out.data()), got)) return;
+    }
+}
+
+} // namespace
+
+std::vector<uint8_t> inflatePrefix(const CompressedRead &read, uint64_t length, uint64_t limit)
+{
+    std::vector<uint8_t> out;
+    decode(read, length, [&](const char *data, size_t n) {
+        const size_t keep = size_t(std::min<uint64_t>(n, limit - out.size()));
+        out.insert(out.end(), data, data + keep);
+        return out.size() < limit;
+    });
+    return out;
+}
+
+void readRange(const CompressedRead &read, uint64_t length, uint64_t from, uint64_t size, const PieceSink &sink)
+{
+    uint64_t seen = 0, given = 0;
+    if (size == 0) return;
+    decode(read, length, [&](const char *data, size_t n) {
+        const uint64_t begin = std::max(seen, from), end = std::min(seen + n, from + size);
+        if (begin < end) {
+            sink(data + (begin - seen), size_t(end - begin));
+            given += end - begin;
+        }
+        seen += n;
+        return given < size;
+    });
+    if (given < size) throw FormatError("deflate: the record ends before the bytes asked for");
+}
+
+} // namespace ckpt::deflate
