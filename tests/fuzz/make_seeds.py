@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import safetensors_writer  # noqa: E402
 
 out = sys.argv[1]
-for kind in ("pickle", "zip", "npy", "config", "safetensors", "index"):
+for kind in ("pickle", "zip", "npy", "npz", "config", "safetensors", "index"):
     os.makedirs(os.path.join(out, kind), exist_ok=True)
 
 
@@ -54,6 +54,11 @@ for name, array in {"f4": np.arange(6, dtype="<f4").reshape(2, 3), "obj": np.arr
     buffer = io.BytesIO()
     np.save(buffer, array)
     write("npy", f"{name}.npy", buffer.getvalue())
+for name, save in (("stored", np.savez), ("compressed", np.savez_compressed)):
+    buffer = io.BytesIO()
+    save(buffer, w=np.arange(6, dtype="<f4").reshape(2, 3), o=np.array([1, "x"], dtype=object),
+         **{"params/b": np.zeros(3, dtype="<i8"), "params/f": np.asfortranarray(np.ones((2, 3), dtype="<f2"))})
+    write("npz", f"{name}.npz", buffer.getvalue())
 configs = {
     "freeze.json": json.dumps({"version": 1, "rules": [{"action": "freeze", "match": {"glob": "layer[123].*"}},
                                                        {"action": "drop", "match": {"prefix": "fc."}},
