@@ -1,6 +1,7 @@
 #include "model/sources/zstd_stream.h"
 
 #include "model/base/format_error.h"
+#include "model/sources/stream_range.h"
 
 #include <zstd.h>
 
@@ -69,17 +70,7 @@ std::vector<uint8_t> decompress(const CompressedRead &read, uint64_t length, uin
 
 void readRange(const CompressedRead &read, uint64_t length, uint64_t from, uint64_t size, const PieceSink &sink)
 {
-    uint64_t seen = 0, given = 0;
-    decode(read, length, [&](const char *data, size_t n) {
-        const uint64_t begin = std::max(seen, from), end = std::min(seen + n, from + size);
-        if (begin < end) {
-            sink(data + (begin - seen), size_t(end - begin));
-            given += end - begin;
-        }
-        seen += n;
-        return given < size;
-    });
-    if (given < size) throw FormatError("zstd: the stream ends before the bytes asked for");
+    sinkRange([&](auto &&take) { decode(read, length, take); }, from, size, sink, "zstd");
 }
 
 } // namespace ckpt::zstd
