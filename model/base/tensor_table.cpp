@@ -1,5 +1,7 @@
 #include "model/base/tensor_table.h"
 
+#include <algorithm>
+
 namespace ckpt {
 
 std::string_view moduleOfName(std::string_view name)
@@ -56,6 +58,35 @@ bool TensorInfo::contiguous() const
         expected *= shape[i];
     }
     return true;
+}
+
+uint64_t StorageInfo::nbytes() const
+{
+    return (uint64_t(numel) * uint64_t(dtypeBits(dtype)) + 7) / 8;
+}
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
+{
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<int64_t>(shape[i], 1);
+    return strides;
+}
+
+std::vector<int64_t> columnMajorStrides(const std::vector<int64_t> &shape)
+{
+    std::vector<int64_t> strides(shape.size(), 1);
+    for (size_t i = 1; i < shape.size(); ++i) strides[i] = strides[i - 1] * std::max<int64_t>(shape[i - 1], 1);
+    return strides;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape)
+{
+    std::string out = "[";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i) out += ", ";
+        out += std::to_string(shape[i]);
+    }
+    return out + "]";
 }
 
 std::string whyNoData(const TensorInfo &t)

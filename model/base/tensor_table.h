@@ -50,6 +50,9 @@ struct StorageInfo
     /// compressed items, with byteOffset counted in the item once decompressed. Read by
     /// decoding the item's stream (never viewed; `mapped` is false).
     int compressedItem = -1;
+
+    /// Bytes of `numel` elements of `dtype` (packed elements rounded up to a byte).
+    uint64_t nbytes() const;
 };
 
 /// A stream-compressed range of a file that storages lie in once decompressed.
@@ -94,6 +97,8 @@ struct TensorInfo
 
     int64_t numel() const;
     uint64_t nbytes() const;
+    /// Whether it has bytes to read: a storage, or chunks to assemble (not a meta tensor).
+    bool hasBytes() const { return storage >= 0 || chunks >= 0; }
     bool contiguous() const;
 };
 
@@ -111,5 +116,14 @@ std::string whyNoData(const TensorInfo &t);
 
 /// Products over a shape, with a false return instead of overflow.
 bool checkedNumel(const std::vector<int64_t> &shape, int64_t &out);
+
+/// Row-major strides (in elements) of a contiguous tensor of `shape`, as torch gives them (a
+/// zero dimension counts as one).
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
+/// Column-major strides (NumPy's Fortran order): the first dimension varies fastest.
+std::vector<int64_t> columnMajorStrides(const std::vector<int64_t> &shape);
+
+/// "[3, 224, 224]"
+std::string shapeText(const std::vector<int64_t> &shape);
 
 } // namespace ckpt

@@ -75,7 +75,7 @@ uint64_t Checkpoint::totalStorageBytes() const
 {
     uint64_t total = 0;
     for (const auto &s : m_d.storages)
-        total += (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
+        total += s.nbytes();
     return total;
 }
 

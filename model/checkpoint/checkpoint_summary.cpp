@@ -53,14 +53,4 @@ std::string humanCount(int64_t count)
     return buf;
 }
 
-std::string shapeText(const std::vector<int64_t> &shape)
-{
-    std::string out = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) out += ", ";
-        out += std::to_string(shape[i]);
-    }
-    return out + "]";
-}
-
 } // namespace ckpt

@@ -30,7 +30,5 @@ CheckpointSummary summarize(const Checkpoint &checkpoint);
 std::string humanBytes(uint64_t bytes);
 /// "25.6M" style counts.
 std::string humanCount(int64_t count);
-/// "[3, 224, 224]"
-std::string shapeText(const std::vector<int64_t> &shape);
 
 } // namespace ckpt

@@ -55,7 +55,7 @@ std::vector<FileShare> sharesByFile(const Checkpoint &c)
     }
     for (const StorageInfo &s : c.storages()) {
         if (s.file < 0 || size_t(s.file) >= out.size()) continue;
-        out[size_t(s.file)].bytes += (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
+        out[size_t(s.file)].bytes += s.nbytes();
         ++out[size_t(s.file)].storages;
     }
     return out;

@@ -77,8 +77,7 @@ const uint8_t *compressedBytes(const Checkpoint &c, int entry, uint64_t &size)
 
 bool isMeta(const Checkpoint &c, int entry)
 {
-    const TensorInfo &t = c.tensors()[size_t(c.entries()[size_t(entry)].tensor)];
-    return t.storage < 0 && t.chunks < 0;
+    return !c.tensors()[size_t(c.entries()[size_t(entry)].tensor)].hasBytes();
 }
 
 void releaseTensor(const Checkpoint &c, int entry)

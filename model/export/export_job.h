@@ -64,7 +64,6 @@ struct Prepared
 bool isOptimizerKey(std::string_view key);
 /// CRC-32 of [offset, offset + size) of a written file, read back with pread.
 uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size);
-std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape);
 
 /// The plan for `c` under `rules`, checked (no errors, computed tensors that fit in memory).
 Prepared prepare(const Checkpoint &c, const RuleSet &rules);

@@ -101,13 +101,6 @@ uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
     return crc;
 }
 
-std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &shape)
-{
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<int64_t>(shape[i], 1);
-    return strides;
-}
-
 Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 {
     Prepared p;
@@ -125,10 +118,8 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
     for (size_t i = 0; i < p.inputs.size(); ++i) {
         const TensorPlan &t = p.plan.tensors[i];
         const int tensor = c.entries()[p.inputs[i].entry].tensor;
-        // A tensor cut into chunks is assembled, so written as bytes of its own like an edit.
-        const bool chunked = c.tensors()[size_t(tensor)].chunks >= 0;
-        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0 && !chunked)) continue;
-        if (c.tensors()[size_t(tensor)].storage < 0 && !chunked)
+        if (t.dropped || (t.dtype == p.inputs[i].dtype && t.resizedBy < 0)) continue;
+        if (!c.tensors()[size_t(tensor)].hasBytes())
             throw std::runtime_error(p.inputs[i].name + ": cannot cast or resize: " + whyNoData(c.tensors()[size_t(tensor)]));
         p.edits.emplace(tensor, i);
     }

@@ -224,7 +224,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
 
     for (const auto &[kind, index] : order) {
         if (kind == Kind::Storage)
-            progress.total += (uint64_t(c.storages()[size_t(index)].numel) * uint64_t(dtypeBits(c.storages()[size_t(index)].dtype)) + 7) / 8;
+            progress.total += c.storages()[size_t(index)].nbytes();
         if (kind == Kind::Assembled) progress.total += c.tensors()[size_t(index)].nbytes();
     }
     TempFile temp(o.output);
@@ -279,7 +279,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
         const StorageInfo &s = c.storages()[size_t(index)];
         if (!Checkpoint::readable(s))
             throw std::runtime_error("storage " + s.key + " is compressed beyond what is read inflated");
-        const uint64_t size = (uint64_t(s.numel) * uint64_t(dtypeBits(s.dtype)) + 7) / 8;
+        const uint64_t size = s.nbytes();
         zip.beginRecord("data/" + key, size);
         readStorageInPieces(c, src, s, 0, size, [&](const char *data, size_t n) {
             zip.write(data, n);

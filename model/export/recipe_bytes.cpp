@@ -152,7 +152,7 @@ std::vector<char> RecipeBytes::bytes(int step)
     case RecipeStep::Op::Read: {
         const Checkpoint &c = checkpointOf(s.source);
         const TensorInfo &t = c.tensors()[size_t(c.entries()[s.entry].tensor)];
-        if (t.storage < 0 && t.chunks < 0) throw std::runtime_error(s.name + ": " + whyNoData(t));
+        if (!t.hasBytes()) throw std::runtime_error(s.name + ": " + whyNoData(t));
         return tensorBytes(c, readerOf(s.source), t);
     }
     case RecipeStep::Op::Edit: {

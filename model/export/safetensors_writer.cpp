@@ -122,7 +122,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
         if (safetensorsCode(plan.dtype).empty())
             throw std::runtime_error(name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
-        if (t.storage < 0 && t.chunks < 0) throw std::runtime_error(name + ": " + whyNoData(t));
+        if (!t.hasBytes()) throw std::runtime_error(name + ": " + whyNoData(t));
         if (o.tied == ExportOptions::Tied::Alias && plan.resizedBy < 0 && t.storage >= 0) {
             const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, name);
             if (!inserted) {

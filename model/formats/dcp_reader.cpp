@@ -5,6 +5,7 @@
 #include "model/formats/format_registry.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/table_merge.h"
+#include "model/formats/value_access.h"
 #include "model/sources/mapped_file.h"
 #include "model/sources/memory_source.h"
 #include "model/sources/slice_source.h"
@@ -21,21 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string listText(const std::vector<int64_t> &v)
-{
-    std::string out = "[";
-    for (size_t i = 0; i < v.size(); ++i) {
-        if (i) out += ", ";
-        out += std::to_string(v[i]);
-    }
-    return out + "]";
-}
-
+/// Elements in a box, INT64_MAX when that overflows.
 int64_t volume(const std::vector<int64_t> &sizes)
 {
-    int64_t n = 1;
-    for (int64_t s : sizes) n = s == 0 ? 0 : (n > INT64_MAX / s ? INT64_MAX : n * s);
-    return n;
+    int64_t n = 0;
+    return checkedNumel(sizes, n) ? n : INT64_MAX;
 }
 
 bool overlap(const DcpMetadata::Chunk &a, const DcpMetadata::Chunk &b)
@@ -48,19 +39,19 @@ bool overlap(const DcpMetadata::Chunk &a, const DcpMetadata::Chunk &b)
 /// Chunks must cover the tensor exactly once, as dcp.load assumes (_validate_global_plan).
 void checkCover(const DcpMetadata::Entry &e)
 {
-    if (volume(e.size) == INT64_MAX) throw FormatError("tensor " + e.fqn + " is too large: " + listText(e.size));
+    if (volume(e.size) == INT64_MAX) throw FormatError("tensor " + e.fqn + " is too large: " + shapeText(e.size));
     int64_t covered = 0;
     for (const auto &c : e.chunks) covered = std::min<int64_t>(covered + std::min(volume(c.sizes), INT64_MAX / 2), INT64_MAX / 2);
     if (covered != volume(e.size))
         throw FormatError("tensor " + e.fqn + ": its chunks hold " + std::to_string(covered) + " elements, its size " +
-                          listText(e.size) + " " + std::to_string(volume(e.size)));
+                          shapeText(e.size) + " " + std::to_string(volume(e.size)));
     constexpr size_t kPairwise = 2048;
     if (e.chunks.size() <= kPairwise) {
         for (size_t i = 0; i < e.chunks.size(); ++i)
             for (size_t j = i + 1; j < e.chunks.size(); ++j)
                 if (overlap(e.chunks[i], e.chunks[j]))
-                    throw FormatError("tensor " + e.fqn + ": chunks at " + listText(e.chunks[i].offsets) + " and " +
-                                      listText(e.chunks[j].offsets) + " overlap");
+                    throw FormatError("tensor " + e.fqn + ": chunks at " + shapeText(e.chunks[i].offsets) + " and " +
+                                      shapeText(e.chunks[j].offsets) + " overlap");
         return;
     }
     // Many chunks: only rows of the whole (cut along the first dimension) are checked, in order.
@@ -75,8 +66,8 @@ void checkCover(const DcpMetadata::Entry &e)
     std::sort(rows.begin(), rows.end(), [](auto *a, auto *b) { return a->offsets[0] < b->offsets[0]; });
     for (size_t i = 1; i < rows.size(); ++i)
         if (rows[i]->offsets[0] < rows[i - 1]->offsets[0] + rows[i - 1]->sizes[0] && volume(rows[i]->sizes) > 0)
-            throw FormatError("tensor " + e.fqn + ": chunks at " + listText(rows[i - 1]->offsets) + " and " +
-                              listText(rows[i]->offsets) + " overlap");
+            throw FormatError("tensor " + e.fqn + ": chunks at " + shapeText(rows[i - 1]->offsets) + " and " +
+                              shapeText(rows[i]->offsets) + " overlap");
 }
 
 /// A node of the nested state dict being rebuilt from planner_data.
@@ -116,11 +107,8 @@ private:
     int fileOf(const std::string &name)
     {
         if (auto it = m_files.find(name); it != m_files.end()) return it->second;
-        const fs::path p(name);
-        bool escapes = name.empty() || p.is_absolute() || name.find('\0') != std::string::npos;
-        for (const auto &part : p) escapes = escapes || part == "..";
-        if (escapes) throw FormatError(".metadata names data file '" + name + "' outside its folder");
-        const std::string path = (m_folder / p).string();
+        if (leavesFolder(name)) throw FormatError(".metadata names data file '" + name + "' outside its folder");
+        const std::string path = (m_folder / name).string();
         auto map = MappedFile::open(path);
         if (!map) throw FormatError(name + ": " + map.error().message);
         const int file = int(m_d.files.size());
@@ -192,7 +180,7 @@ private:
         checkCover(e);
         std::vector<TensorChunk> chunks;
         for (const auto &c : e.chunks) {
-            const std::string what = "tensor " + e.fqn + " chunk at " + listText(c.offsets);
+            const std::string what = "tensor " + e.fqn + " chunk at " + shapeText(c.offsets);
             const DcpMetadata::Storage *s = meta.find(e.fqn, &c.offsets);
             if (!s) {
                 if (volume(c.sizes) == 0) continue;
@@ -206,8 +194,8 @@ private:
             const int t = shift.tensors + item.root->index;
             const TensorInfo &ti = m_d.tensors[size_t(t)];
             if (ti.shape != c.sizes || ti.dtype != e.dtype)
-                throw FormatError(what + " holds " + std::string(dtypeName(ti.dtype)) + " " + listText(ti.shape) +
-                                  ", the metadata says " + std::string(dtypeName(e.dtype)) + " " + listText(c.sizes));
+                throw FormatError(what + " holds " + std::string(dtypeName(ti.dtype)) + " " + shapeText(ti.shape) +
+                                  ", the metadata says " + std::string(dtypeName(e.dtype)) + " " + shapeText(c.sizes));
             chunks.push_back(TensorChunk{c.offsets, c.sizes, t});
         }
         Value *leaf = m_d.arena->make(ValueKind::Tensor);
@@ -218,17 +206,8 @@ private:
             return leaf;
         }
         std::sort(chunks.begin(), chunks.end(), [](const TensorChunk &a, const TensorChunk &b) { return a.offsets < b.offsets; });
-        TensorInfo t;
-        t.dtype = e.dtype;
-        t.shape = e.size;
-        t.strides.assign(e.size.size(), 1);
-        for (size_t d = e.size.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(e.size[d], 1);
-        t.requiresGrad = e.requiresGrad;
-        t.rebuild = m_merge.intern("_rebuild_tensor_v2");
-        t.chunks = int(m_d.chunkLists.size());
-        m_d.chunkLists.push_back(std::move(chunks));
-        leaf->index = int(m_d.tensors.size());
-        m_d.tensors.push_back(std::move(t));
+        leaf->index = m_merge.chunkedTensor(e.dtype, e.size, std::move(chunks));
+        m_d.tensors[size_t(leaf->index)].requiresGrad = e.requiresGrad;
         return leaf;
     }
 
@@ -278,15 +257,11 @@ private:
         }
         for (const auto &[key, child] : children) {
             Value *k = nullptr;
-            if (const auto *s = std::get_if<std::string>(&key)) {
-                k = m_d.arena->make(ValueKind::String);
-                k->text = m_d.arena->keep(*s);
-            } else if (const auto *i = std::get_if<int64_t>(&key)) {
+            if (const auto *i = std::get_if<int64_t>(&key)) {
                 k = m_d.arena->make(ValueKind::Int);
                 k->integer = *i;
             } else {
-                k = m_d.arena->make(ValueKind::String);
-                k->text = m_d.arena->keep(pathElementText(key));
+                k = stringValue(*m_d.arena, pathElementText(key)); // a string, or a big integer's digits
             }
             v->items.push_back(k);
             v->items.push_back(materialise(child));

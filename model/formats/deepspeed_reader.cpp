@@ -174,8 +174,7 @@ private:
     {
         TensorInfo t = m_d.tensors[size_t(flat)];
         t.storageOffset += from;
-        t.strides.assign(shape.size(), 1);
-        for (size_t d = shape.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(shape[d], 1);
+        t.strides = contiguousStrides(shape);
         t.shape = std::move(shape);
         t.parameter = false;
         t.requiresGrad = false;
@@ -188,8 +187,8 @@ private:
     template <class FlatOf>
     int assemble(const std::vector<FlatRun> &runs, const std::vector<int64_t> &shape, FlatOf flatOf)
     {
-        int64_t n = 1;
-        for (int64_t s : shape) n *= s;
+        int64_t n = 0;
+        checkedNumel(shape, n); // param_shapes were checked (numelOf)
         if (runs.size() == 1 && runs[0].length == n) return view(flatOf(runs[0].rank, runs[0].group), runs[0].from, shape);
         std::vector<TensorChunk> chunks;
         DType dtype = DType::Unknown;
@@ -198,16 +197,7 @@ private:
             dtype = m_d.tensors[size_t(flat)].dtype;
             chunks.push_back(TensorChunk{{r.at}, {r.length}, view(flat, r.from, {r.length}), true});
         }
-        TensorInfo t;
-        t.dtype = dtype;
-        t.shape = shape;
-        t.strides.assign(shape.size(), 1);
-        for (size_t d = shape.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(shape[d], 1);
-        t.rebuild = m_merge.intern("_rebuild_tensor_v2");
-        t.chunks = int(m_d.chunkLists.size());
-        m_d.chunkLists.push_back(std::move(chunks));
-        m_d.tensors.push_back(std::move(t));
-        return int(m_d.tensors.size()) - 1;
+        return m_merge.chunkedTensor(dtype, shape, std::move(chunks));
     }
 
     Value *tensorValue(int index)
@@ -217,16 +207,9 @@ private:
         return v;
     }
 
-    Value *string(std::string_view s)
-    {
-        Value *v = m_d.arena->make(ValueKind::String);
-        v->text = m_d.arena->keep(std::string(s));
-        return v;
-    }
-
     void put(Value *dict, std::string_view key, Value *value)
     {
-        dict->items.push_back(string(key));
+        dict->items.push_back(stringValue(*m_d.arena, key));
         dict->items.push_back(value);
     }
 
@@ -455,12 +438,9 @@ CheckpointData DeepSpeedReader::readFolder(const std::string &path, const Format
         in.read(tag.data(), std::streamsize(tag.size()));
         tag.resize(size_t(in.gcount()));
         while (!tag.empty() && std::isspace(uint8_t(tag.back()))) tag.pop_back();
-        const fs::path p(tag);
-        bool plain = !tag.empty() && !p.is_absolute() && tag.find('\0') == std::string::npos;
-        for (const auto &part : p) plain = plain && part != "..";
-        if (!plain) throw FormatError("latest names '" + tag + "', not a tag folder beside it");
-        if (!fs::is_directory(folder / p, ec)) throw FormatError("latest names tag '" + tag + "', which is not a folder here");
-        folder /= p;
+        if (leavesFolder(tag)) throw FormatError("latest names '" + tag + "', not a tag folder beside it");
+        if (!fs::is_directory(folder / tag, ec)) throw FormatError("latest names tag '" + tag + "', which is not a folder here");
+        folder /= tag;
     }
     CheckpointData d;
     DeepSpeedAssembly(d, registry, folder).read();

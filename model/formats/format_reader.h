@@ -10,6 +10,11 @@ namespace ckpt {
 
 class FormatRegistry;
 
+/// Whether a file name that another file gives (an index's shard, a DCP rank's data file, a
+/// DeepSpeed tag) fails to name something inside the folder it is read in: empty, absolute, a
+/// ".." part, or a NUL in it (which would cut the name short when opened).
+bool leavesFolder(const std::string &name);
+
 /// What a reader is shown of a file to recognise it: its name and its first bytes.
 struct FileProbe
 {

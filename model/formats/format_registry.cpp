@@ -190,6 +190,14 @@ CheckpointData FormatReader::readFile(SourceFile, const FormatRegistry &) const
     throw FormatError(std::string(name()) + " does not read files");
 }
 
+bool leavesFolder(const std::string &name)
+{
+    const fs::path p(name);
+    bool leaves = name.empty() || p.is_absolute() || name.find('\0') != std::string::npos;
+    for (const auto &part : p) leaves = leaves || part == "..";
+    return leaves;
+}
+
 CheckpointData FormatReader::readFolder(const std::string &, const FormatRegistry &) const
 {
     throw FormatError(std::string(name()) + " does not read folders");

@@ -3,6 +3,7 @@
 #include "model/base/format_error.h"
 #include "model/formats/npy_header.h"
 #include "model/formats/pickle_run.h"
+#include "model/formats/value_access.h"
 #include "model/formats/zip_directory.h"
 #include "model/sources/deflate_stream.h"
 
@@ -71,11 +72,7 @@ public:
             t.shape.push_back(int64_t(dim));
         }
         if (!checkedNumel(t.shape, numel)) throw FormatError(a.key + ": its shape overflows");
-        t.strides.assign(t.shape.size(), 1);
-        if (h.fortranOrder) // column-major: the first dimension varies fastest
-            for (size_t d = 1; d < t.shape.size(); ++d) t.strides[d] = t.strides[d - 1] * std::max<int64_t>(t.shape[d - 1], 1);
-        else
-            for (size_t d = t.shape.size(); d-- > 1;) t.strides[d - 1] = t.strides[d] * std::max<int64_t>(t.shape[d], 1);
+        t.strides = h.fortranOrder ? columnMajorStrides(t.shape) : contiguousStrides(t.shape);
         StorageInfo s;
         s.key = a.key;
         s.dtype = *dtype;
@@ -84,7 +81,7 @@ public:
         s.file = 0;
         s.record = a.key + ".npy";
         s.byteOffset = a.dataOffset;
-        s.byteLength = uint64_t(numel) * uint64_t(dtypeBits(*dtype) / 8);
+        s.byteLength = s.nbytes();
         s.compressedItem = a.compressedItem;
         s.mapped = a.compressedItem < 0;
         if (s.mapped) checkRange(s.byteOffset, s.byteLength, m_d.files.front().size, ("the data of " + a.key).c_str());
@@ -104,9 +101,7 @@ private:
     void place(const std::string &key, Value *leaf)
     {
         if (!m_keys.insert(key).second) throw FormatError("key " + key + " is given twice");
-        Value *k = m_d.arena->make(ValueKind::String);
-        k->text = m_d.arena->keep(key);
-        m_root->items.push_back(k);
+        m_root->items.push_back(stringValue(*m_d.arena, key));
         m_root->items.push_back(leaf);
     }
 

@@ -86,10 +86,7 @@ const JsonDocument::Node *member(const JsonDocument &doc, const std::vector<std:
 /// A shard must be a file beside (or below) the index: no absolute paths, no "..".
 void checkShardName(const std::string &shard)
 {
-    const fs::path p(shard);
-    bool escapes = shard.empty() || p.is_absolute();
-    for (const auto &part : p) escapes = escapes || part == "..";
-    if (escapes) throw FormatError("index names shard '" + shard + "' outside its folder");
+    if (leavesFolder(shard)) throw FormatError("index names shard '" + shard + "' outside its folder");
 }
 
 /// name -> tensor index of a shard: safetensors names, or the keys of a .bin shard's

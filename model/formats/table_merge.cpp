@@ -12,6 +12,19 @@ std::string_view TableMerge::intern(std::string_view s)
     return it->second;
 }
 
+int TableMerge::chunkedTensor(DType dtype, const std::vector<int64_t> &shape, std::vector<TensorChunk> chunks)
+{
+    TensorInfo t;
+    t.dtype = dtype;
+    t.shape = shape;
+    t.strides = contiguousStrides(shape);
+    t.rebuild = intern("_rebuild_tensor_v2");
+    t.chunks = int(m_into.chunkLists.size());
+    m_into.chunkLists.push_back(std::move(chunks));
+    m_into.tensors.push_back(std::move(t));
+    return int(m_into.tensors.size()) - 1;
+}
+
 TableMerge::Shift TableMerge::add(CheckpointData &from, int file, uint64_t byteBase, const std::string &label)
 {
     if (m_order < 0) m_order = from.bigEndian;

@@ -30,6 +30,10 @@ public:
     /// `s` kept in the checkpoint's arena, once per distinct text.
     std::string_view intern(std::string_view s);
 
+    /// A contiguous tensor of `dtype` and `shape` whose bytes are `chunks` (of tensors already
+    /// in the tables), assembled when read: added to the tables, its index returned.
+    int chunkedTensor(DType dtype, const std::vector<int64_t> &shape, std::vector<TensorChunk> chunks);
+
 private:
     CheckpointData &m_into;
     std::unordered_map<std::string, std::string_view> m_strings;

@@ -281,11 +281,7 @@ private:
         info.requiresGrad = boolArg(arg(args, 3));
         info.rebuild = nameOf(Rebuild::DeviceFromNumpy);
         const bool fortran = boolArg(state->items[3]);
-        info.strides.assign(info.shape.size(), 1);
-        for (size_t i = 1; i < info.shape.size(); ++i) {
-            if (fortran) info.strides[i] = info.strides[i - 1] * std::max<int64_t>(info.shape[i - 1], 1);
-            else info.strides[info.shape.size() - 1 - i] = info.strides[info.shape.size() - i] * std::max<int64_t>(info.shape[info.shape.size() - i], 1);
-        }
+        info.strides = fortran ? columnMajorStrides(info.shape) : contiguousStrides(info.shape);
         const Value *device = arg(args, 2);
         const std::string location = device && device->kind == ValueKind::String ? std::string(device->text) : "";
         const Value *bytes = state->items[4];

@@ -1,5 +1,7 @@
 #include "model/formats/value_access.h"
 
+#include "model/pickle/attribute_lookup.h"
+
 namespace ckpt {
 
 const Value *attributes(const Value *v)
@@ -49,6 +51,13 @@ std::optional<std::vector<int64_t>> ints(const Value *v)
     return out;
 }
 
+Value *stringValue(ValueArena &arena, std::string_view text)
+{
+    Value *v = arena.make(ValueKind::String);
+    v->text = arena.keep(std::string(text));
+    return v;
+}
+
 std::optional<int64_t> enumValue(const Value *v, const std::vector<std::string_view> &names)
 {
     if (!v) return std::nullopt;
@@ -56,7 +65,7 @@ std::optional<int64_t> enumValue(const Value *v, const std::vector<std::string_v
     if (v->kind != ValueKind::Object || !v->args || v->args->kind != ValueKind::Tuple) return std::nullopt;
     const auto &a = v->args->items;
     // getattr(Enum, 'NAME')
-    if (v->callable && v->callable->kind == ValueKind::Global && v->callable->name() == "getattr" && a.size() == 2 &&
+    if (v->callable && v->callable->kind == ValueKind::Global && isGetattrGlobal(v->callable->module(), v->callable->name()) && a.size() == 2 &&
         a[1] && a[1]->kind == ValueKind::String)
         for (size_t i = 0; i < names.size(); ++i)
             if (a[1]->text == names[i]) return int64_t(i);

@@ -25,4 +25,7 @@ std::optional<std::vector<int64_t>> ints(const Value *v);
 /// value `names` gives by position (ZeroStageEnum: disabled, optimizer_states, ...).
 std::optional<int64_t> enumValue(const Value *v, const std::vector<std::string_view> &names);
 
+/// A String value holding a copy of `text`, made in `arena` (a key of a dict a reader builds).
+Value *stringValue(ValueArena &arena, std::string_view text);
+
 } // namespace ckpt

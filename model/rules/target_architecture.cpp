@@ -162,7 +162,7 @@ Result<TargetArchitecture> readTarget(const std::string &path)
         const TensorInfo &ti = (*file)->tensors()[size_t((*file)->entries()[in.entry].tensor)];
         t.tensors.push_back({in.name, in.shape, in.dtype,
                              ti.parameter ? TargetTensor::Kind::Parameter : TargetTensor::Kind::Unknown, {},
-                             ti.storage >= 0 || ti.chunks >= 0 ? int(in.entry) : -1});
+                             ti.hasBytes() ? int(in.entry) : -1});
     }
     t.values = *file;
     return t;
