@@ -77,6 +77,15 @@ void recordGlobals(SafetyReport &safety, std::vector<GlobalRef> &globals, const 
     }
 }
 
+/// The Enum-member lookup of inertAttributeLookup, looked for only when the pickle named
+/// builtins.getattr (the walk over its values stays off the common path).
+std::string lookupIn(const std::vector<GlobalRef> &globals, ValueArena &arena, size_t first)
+{
+    for (const auto &g : globals)
+        if (isGetattrGlobal(g.module, g.name)) return inertAttributeLookup(arena, first);
+    return {};
+}
+
 } // namespace
 
 Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t start,
@@ -92,7 +101,7 @@ Value *runPickle(CheckpointData &d, const uint8_t *data, uint64_t size, uint64_t
         throw FormatError(label == "pickle" ? out.error().message : label + ": " + out.error().message);
     old.mergeInto(d.safety.torch113);
     modern.mergeInto(d.safety.torch2);
-    recordGlobals(d.safety, out->globals, label, inertAttributeLookup(*d.arena, first));
+    recordGlobals(d.safety, out->globals, label, lookupIn(out->globals, *d.arena, first));
     if (end) *end = out->end;
     return out->root;
 }
@@ -107,7 +116,7 @@ uint64_t scanPickle(CheckpointData &d, const uint8_t *data, uint64_t size, const
         recordGlobals(d.safety, census.seen, label);
         throw FormatError(out.error().message);
     }
-    recordGlobals(d.safety, out->globals, label, inertAttributeLookup(scratch, 0));
+    recordGlobals(d.safety, out->globals, label, lookupIn(out->globals, scratch, 0));
     return out->end;
 }
 
