@@ -61,7 +61,8 @@ struct CompressedItem
     int file = 0;
     uint64_t offset = 0; ///< of the compressed bytes in the file
     uint64_t length = 0;
-    std::string codec;   ///< "stream.zstd/1" (a DCP item), "deflate" (a zip record)
+    std::string codec;   ///< "stream.zstd/1" (a DCP item), "deflate" (a zip record), "zstd", "zlib",
+                         ///< "gzip", "blosc" (a zarr chunk)
 };
 
 /// One piece of a tensor cut across files: where it sits in the whole (offsets and sizes per

@@ -48,6 +48,8 @@ public:
     }
     const SafetyReport &safety() const { return m_d.safety; }
     const std::vector<WeightsCandidate> &weightsCandidates() const { return m_d.candidates; }
+    /// The weights are a pytree, named by their paths joined with '.' (CheckpointData::pytreeWeights).
+    bool pytreeWeights() const { return m_d.pytreeWeights; }
     const std::map<std::string, std::string> &metadata() const { return m_d.metadata; }
     const std::vector<std::string> &warnings() const { return m_d.warnings; }
     int archiveVersion() const { return m_d.archiveVersion; }

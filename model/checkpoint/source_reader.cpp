@@ -2,6 +2,7 @@
 
 #include "model/base/byte_order.h"
 #include "model/base/format_error.h"
+#include "model/sources/blosc_chunk.h"
 #include "model/sources/deflate_stream.h"
 #include "model/sources/zstd_stream.h"
 
@@ -19,6 +20,9 @@ void readCompressed(const Checkpoint &c, const SourceReader &src, const StorageI
     auto read = [&](uint64_t at, void *out, size_t n) { src.read(item.file, item.offset + at, out, n); };
     try {
         if (item.codec == "deflate") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink);
+        else if (item.codec == "zlib") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink, deflate::Framing::Zlib);
+        else if (item.codec == "gzip") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink, deflate::Framing::Gzip);
+        else if (item.codec == "blosc") blosc::readRange(read, item.length, s.byteOffset + offset, size, sink, s.byteOffset + s.byteLength);
         else zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
     } catch (const FormatError &e) {
         throw std::runtime_error("storage " + s.key + ": " + e.what());

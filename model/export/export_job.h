@@ -49,6 +49,7 @@ struct Prepared
     std::vector<PlanInput> inputs;
     Plan plan;
     const Value *weights = nullptr;
+    Path weightsPath;            ///< where `weights` is in the tree
     std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
     const RuleSet *rules = nullptr;
     std::shared_ptr<const CompiledRules> compiled; ///< with the sources surgery reads

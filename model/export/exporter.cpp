@@ -124,10 +124,9 @@ Prepared prepare(const Checkpoint &c, const RuleSet &rules)
         p.edits.emplace(tensor, i);
     }
     checkComputedSizes(p, rules);
-    Path base = p.inputs.front().path;
-    base.pop_back();
+    p.weightsPath = weightsBase(c, rules.weights).value_or(Path{});
     p.weights = c.root();
-    for (const auto &e : base) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
+    for (const auto &e : p.weightsPath) p.weights = p.weights ? childAt(p.weights, e) : nullptr;
     if (!p.weights || p.weights->kind != ValueKind::Dict)
         throw std::runtime_error("the weights are not a dict the export can edit");
     // Keys that hold no tensor follow the name rules; with surgery there is no one name rule

@@ -81,6 +81,28 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
         dict->items.push_back(key);
         dict->items.push_back(value);
     };
+    if (c.pytreeWeights()) {
+        // A pytree's weights become a flat state_dict: the planned names ("encoder.layer_0.kernel")
+        // in the order they were found, what load_state_dict takes.
+        for (size_t i = 0; i < p.inputs.size(); ++i) {
+            const TensorPlan &t = p.plan.tensors[i];
+            if (t.dropped) {
+                ++(t.consumedBy >= 0 ? report.consumed : report.dropped);
+                if (const auto r = replacing.find(int(i)); r != replacing.end()) addTensor(r->second);
+                continue;
+            }
+            if (t.name != p.inputs[i].name) ++report.renamed;
+            Value *key = arena.make(ValueKind::String);
+            key->text = arena.keep(std::string(t.name));
+            Value *value = arena.make(ValueKind::Tensor);
+            value->index = c.entries()[p.inputs[i].entry].tensor;
+            dict->items.push_back(key);
+            dict->items.push_back(value);
+        }
+        for (size_t k = 0; k < place.size(); ++k)
+            if (place[k] < 0) addTensor(k);
+        return dict;
+    }
     for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
         Value *key = p.weights->items[k];
         Value *value = p.weights->items[k + 1];
@@ -293,12 +315,7 @@ ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOp
     zip.addRecord("version", "3\n", 2);
     zip.finish();
     temp.close();
-    Path weightsPath;
-    if (!p.inputs.empty()) {
-        weightsPath = p.inputs.front().path;
-        weightsPath.pop_back();
-    }
-    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : weightsPath, crcByKey, optimizers);
+    verifyPyTorch(temp.path(), c, p, o.weightsOnly ? Path{} : p.weightsPath, crcByKey, optimizers);
     temp.commit(o.output);
     report.files.push_back(o.output);
     report.storages = order.size();

@@ -51,6 +51,10 @@ struct CheckpointData
     /// Where the reader knows the weights are (a DeepSpeed checkpoint's assembled fp32
     /// master weights): that dict ranks first among the candidates.
     std::optional<Path> preferredWeights;
+    /// The weights are a pytree (JAX, Flax, Orbax): every tensor at any depth under the
+    /// preferred weights dict is a weight, named by its path below it joined with '.'
+    /// ("encoder.layer_0.kernel"), as a PyTorch state_dict names nested modules.
+    bool pytreeWeights = false;
     std::map<std::string, std::string> metadata; ///< safetensors __metadata__, index metadata
     std::vector<std::string> warnings;
     int archiveVersion = 0;                      ///< zip "version" record, legacy protocol

@@ -5,6 +5,8 @@
 #include "model/formats/deepspeed_reader.h"
 #include "model/formats/legacy_reader.h"
 #include "model/formats/numpy_reader.h"
+#include "model/formats/orbax_reader.h"
+#include "model/formats/flax_msgpack_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
 #include "model/formats/safetensors_reader.h"
@@ -73,6 +75,8 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<DcpReader>());
         r.add(std::make_unique<DeepSpeedReader>());
         r.add(std::make_unique<NumpyReader>());
+        r.add(std::make_unique<OrbaxReader>());
+        r.add(std::make_unique<FlaxMsgpackReader>());
         return r;
     }();
     return registry;

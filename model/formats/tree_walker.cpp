@@ -143,26 +143,28 @@ private:
             visit(value);
             m_path.pop_back();
         }
-        if (stringKeys && tensorValues > 0 && tensorValues * 2 >= dict->dictSize())
-            consider(dict, entriesBefore);
+        const bool pytree = m_d.pytreeWeights && m_d.preferredWeights && *m_d.preferredWeights == m_path;
+        if (pytree || (stringKeys && tensorValues > 0 && tensorValues * 2 >= dict->dictSize()))
+            consider(dict, entriesBefore, pytree);
     }
 
-    void consider(const Value *dict, size_t entriesBefore)
+    /// `nested`: a pytree's weights, counted at any depth below the dict.
+    void consider(const Value *dict, size_t entriesBefore, bool nested)
     {
         for (const auto &e : m_path)
-            if (const auto *s = std::get_if<std::string>(&e); s && contains(kTrainingStateKeys, *s))
+            if (const auto *s = std::get_if<std::string>(&e); !nested && s && contains(kTrainingStateKeys, *s))
                 return;
         bool allSlots = true;
         for (size_t i = 0; i < dict->items.size(); i += 2)
             allSlots = allSlots && contains(kOptimizerSlots, dict->items[i]->text);
-        if (allSlots) return;
+        if (allSlots && !nested) return;
 
         Ranked r;
         r.candidate.path = m_path;
         std::vector<bool> seen(m_d.tensors.size(), false);
         for (size_t e = entriesBefore; e < m_d.entries.size(); ++e) {
             const auto &entry = m_d.entries[e];
-            if (entry.path.size() != m_path.size() + 1 || seen[size_t(entry.tensor)])
+            if ((nested ? entry.path.size() <= m_path.size() : entry.path.size() != m_path.size() + 1) || seen[size_t(entry.tensor)])
                 continue;
             seen[size_t(entry.tensor)] = true;
             const auto &t = m_d.tensors[size_t(entry.tensor)];

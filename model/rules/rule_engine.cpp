@@ -310,20 +310,35 @@ bool Plan::hasErrors() const
                        [](const Diagnostic &d) { return d.severity == Diagnostic::Severity::Error; });
 }
 
+std::optional<Path> weightsBase(const Checkpoint &c, const std::optional<Path> &weights)
+{
+    if (weights) return weights;
+    if (!c.weightsCandidates().empty()) return c.weightsCandidates().front().path;
+    return std::nullopt;
+}
+
 Result<std::vector<PlanInput>> planInputs(const Checkpoint &c, const std::optional<Path> &weights)
 {
-    Path base;
-    if (weights) base = *weights;
-    else if (!c.weightsCandidates().empty()) base = c.weightsCandidates().front().path;
-    else return Error{"no dict of tensors found; say where the weights are with \"weights\""};
+    const std::optional<Path> found = weightsBase(c, weights);
+    if (!found) return Error{"no dict of tensors found; say where the weights are with \"weights\""};
+    const Path &base = *found;
     std::vector<PlanInput> out;
+    const bool pytree = c.pytreeWeights();
     for (const auto &e : c.entries()) {
-        if (e.path.size() != base.size() + 1 || !std::equal(base.begin(), base.end(), e.path.begin()))
+        if ((pytree ? e.path.size() <= base.size() : e.path.size() != base.size() + 1) ||
+            !std::equal(base.begin(), base.end(), e.path.begin()))
             continue;
-        const auto *name = std::get_if<std::string>(&e.path.back());
-        if (!name) continue;
+        std::string name;
+        if (pytree) {
+            for (size_t i = base.size(); i < e.path.size(); ++i)
+                name += (i > base.size() ? "." : "") + pathElementText(e.path[i]);
+        } else if (const auto *key = std::get_if<std::string>(&e.path.back())) {
+            name = *key;
+        } else {
+            continue;
+        }
         const TensorInfo &t = c.tensors()[size_t(e.tensor)];
-        out.push_back({e.path, *name, t.dtype, t.shape, t.numel(), t.nbytes(), size_t(&e - c.entries().data())});
+        out.push_back({e.path, std::move(name), t.dtype, t.shape, t.numel(), t.nbytes(), size_t(&e - c.entries().data())});
     }
     if (out.empty())
         return Error{"weights: no tensors at " + (base.empty() ? std::string("the root") : pathToString(base))};

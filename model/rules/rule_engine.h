@@ -119,7 +119,12 @@ private:
 std::optional<std::string> plannedModuleName(const std::vector<PlanInput> &inputs, const Plan &plan,
                                              const std::string &module);
 
-/// The tensors of the weights dict at `weights` (or the best candidate when absent).
+/// Where the weights dict is: `weights`, or the best candidate when absent; nullopt when there is none.
+std::optional<Path> weightsBase(const Checkpoint &checkpoint, const std::optional<Path> &weights);
+
+/// The tensors of the weights dict at `weights` (or the best candidate when absent): its
+/// tensor values by key, or for a pytree (Checkpoint::pytreeWeights) every tensor below it
+/// by its path joined with '.'.
 Result<std::vector<PlanInput>> planInputs(const Checkpoint &checkpoint,
                                           const std::optional<Path> &weights);
 

@@ -13,10 +13,11 @@ namespace {
 
 /// Decodes the stream from its start, each decoded piece to `take` (false: stop).
 template <class Take>
-void decode(const CompressedRead &read, uint64_t length, Take &&take)
+void decode(const CompressedRead &read, uint64_t length, Framing framing, Take &&take)
 {
     z_stream z{};
-    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw FormatError("deflate: cannot start zlib");
+    const int bits = framing == Framing::Raw ? -MAX_WBITS : framing == Framing::Zlib ? MAX_WBITS : MAX_WBITS + 16;
+    if (inflateInit2(&z, bits) != Z_OK) throw FormatError("deflate: cannot start zlib");
     struct End
     {
         z_stream *z;
@@ -46,10 +47,10 @@ void decode(const CompressedRead &read, uint64_t length, Take &&take)
 
 } // namespace
 
-std::vector<uint8_t> inflatePrefix(const CompressedRead &read, uint64_t length, uint64_t limit)
+std::vector<uint8_t> inflatePrefix(const CompressedRead &read, uint64_t length, uint64_t limit, Framing framing)
 {
     std::vector<uint8_t> out;
-    decode(read, length, [&](const char *data, size_t n) {
+    decode(read, length, framing, [&](const char *data, size_t n) {
         const size_t keep = size_t(std::min<uint64_t>(n, limit - out.size()));
         out.insert(out.end(), data, data + keep);
         return out.size() < limit;
@@ -57,9 +58,10 @@ std::vector<uint8_t> inflatePrefix(const CompressedRead &read, uint64_t length, 
     return out;
 }
 
-void readRange(const CompressedRead &read, uint64_t length, uint64_t from, uint64_t size, const PieceSink &sink)
+void readRange(const CompressedRead &read, uint64_t length, uint64_t from, uint64_t size, const PieceSink &sink,
+               Framing framing)
 {
-    sinkRange([&](auto &&take) { decode(read, length, take); }, from, size, sink, "deflate");
+    sinkRange([&](auto &&take) { decode(read, length, framing, take); }, from, size, sink, "deflate");
 }
 
 } // namespace ckpt::deflate
