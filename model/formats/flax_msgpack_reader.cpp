@@ -17,6 +17,52 @@ constexpr int8_t kComplex = 2;
 constexpr int8_t kNumpyScalar = 3;
 constexpr std::string_view kChunked = "__msgpack_chunked_array__";
 
+constexpr uint64_t kMaxObjects = uint64_t(1) << 24;
+
+/// Walks the headers of the msgpack document at the start of [data, data + size) and throws
+/// unless every count and length it declares fits in the bytes left (each element takes at
+/// least one) and it holds at most 2^24 objects. msgpack-c sizes an array's or a map's storage
+/// by its declared count before reading an element: without this a few bytes that claim 2^32
+/// entries would allocate gigabytes.
+void checkDeclaredSizes(const uint8_t *data, size_t size, const std::string &what)
+{
+    size_t at = 0;
+    uint64_t pending = 1, objects = 0;
+    auto need = [&](uint64_t n) {
+        if (n > size - at) throw FormatError(what + ": ends inside its msgpack (truncated)");
+    };
+    auto be = [&](int n) {
+        need(uint64_t(n));
+        uint64_t v = 0;
+        for (int i = 0; i < n; ++i) v = v << 8 | data[at++];
+        return v;
+    };
+    while (pending > 0) {
+        --pending;
+        if (++objects > kMaxObjects) throw FormatError(what + ": more than 2^24 msgpack objects");
+        need(1);
+        const uint8_t t = data[at++];
+        uint64_t skip = 0, items = 0;
+        if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+        } else if (t <= 0x8f) items = 2 * uint64_t(t & 0x0f);
+        else if (t <= 0x9f) items = t & 0x0f;
+        else if (t <= 0xbf) skip = t & 0x1f;
+        else if (t >= 0xc4 && t <= 0xc6) skip = be(1 << (t - 0xc4));
+        else if (t >= 0xc7 && t <= 0xc9) skip = be(1 << (t - 0xc7)) + 1;
+        else if (t == 0xca || t == 0xcb) skip = t == 0xca ? 4 : 8;
+        else if (t >= 0xcc && t <= 0xd3) skip = uint64_t(1) << ((t - 0xcc) % 4);
+        else if (t >= 0xd4 && t <= 0xd8) skip = (uint64_t(1) << (t - 0xd4)) + 1;
+        else if (t >= 0xd9 && t <= 0xdb) skip = be(1 << (t - 0xd9));
+        else if (t == 0xdc || t == 0xdd) items = be(t == 0xdc ? 2 : 4);
+        else if (t == 0xde || t == 0xdf) items = 2 * be(t == 0xde ? 2 : 4);
+        else throw FormatError(what + ": byte 0xc1, which msgpack never uses");
+        need(skip);
+        at += size_t(skip);
+        pending += items;
+        if (pending > size - at) throw FormatError(what + ": a msgpack array or map declares more entries than bytes follow");
+    }
+}
+
 /// One msgpack document decoded by msgpack-c into a zone it frees on destruction; strings,
 /// bins and exts point into the bytes decoded.
 class Unpacked
@@ -24,6 +70,7 @@ class Unpacked
 public:
     Unpacked(const char *data, size_t size, const std::string &what)
     {
+        checkDeclaredSizes(reinterpret_cast<const uint8_t *>(data), size, what);
         msgpack_unpacked_init(&m_u);
         size_t off = 0;
         const msgpack_unpack_return rc = msgpack_unpack_next(&m_u, data, size, &off);

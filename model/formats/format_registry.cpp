@@ -6,6 +6,7 @@
 #include "model/formats/legacy_reader.h"
 #include "model/formats/numpy_reader.h"
 #include "model/formats/orbax_reader.h"
+#include "model/formats/pt2_reader.h"
 #include "model/formats/flax_msgpack_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
@@ -77,6 +78,7 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<NumpyReader>());
         r.add(std::make_unique<OrbaxReader>());
         r.add(std::make_unique<FlaxMsgpackReader>());
+        r.add(std::make_unique<Pt2Reader>());
         return r;
     }();
     return registry;
