@@ -177,7 +177,9 @@ Value *signature(CheckpointData &d, const json &program)
     if (!specs.is_array()) return list;
     for (const json &spec : specs) {
         if (!spec.is_object() || spec.empty()) continue;
-        const auto &[kind, body] = *spec.items().begin();
+        const auto first = spec.begin();
+        const std::string kind = first.key();
+        const json &body = first.value();
         std::string name;
         for (const char *key : {"parameter_name", "buffer_name", "tensor_constant_name"})
             if (body.is_object() && body.contains(key) && body[key].is_string()) name = body[key].get<std::string>();

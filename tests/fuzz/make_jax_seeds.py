@@ -2,7 +2,8 @@
 Orbax checkpoints written by orbax-checkpoint (OCDBT with zarr v2 and v3, per-array zarr
 folders), each packed as fuzz_folder.cpp unpacks it (records of [u16 LE name length][name]
 [u32 LE size][bytes]); OUT/msgpack/ holds flax.serialization.to_bytes of small states, one with
-arrays cut into chunks. python make_jax_seeds.py OUT"""
+arrays cut into chunks; OUT/pt2/ holds a torch.export.save archive (the same environment's
+torch 2.x). python make_jax_seeds.py OUT"""
 import os
 import struct
 import subprocess
@@ -35,8 +36,26 @@ def msgpack_seeds(out):
     open(os.path.join(out, "chunked.msgpack"), "wb").write(fs.to_bytes(tree))
 
 
+def pt2_seeds(out):
+    import torch
+    os.makedirs(out, exist_ok=True)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(3, 2)
+            self.tied = self.lin.weight
+            self.register_buffer("count", torch.arange(4))
+
+        def forward(self, x):
+            return self.lin(x) + self.count.sum()
+
+    torch.export.save(torch.export.export(Net(), (torch.ones(1, 3),)), os.path.join(out, "net.pt2"))
+
+
 def main(root):
     msgpack_seeds(os.path.join(root, "msgpack"))
+    pt2_seeds(os.path.join(root, "pt2"))
     out = os.path.join(root, "folder")
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
