@@ -16,7 +16,7 @@ int runApply(const CliArgs &args)
     const auto config = args.options.find("--config");
     const auto output = args.options.find("-o");
     if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
-        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]\n"
+        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors|npz] [--weights-only]\n"
                      "                  [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE]\n"
                      "                  [--write-config FILE]\n";
         return Unreadable;
@@ -29,15 +29,19 @@ int runApply(const CliArgs &args)
         const auto it = args.options.find(name);
         return it == args.options.end() ? std::string(fallback) : it->second;
     };
-    const std::string format = option("--format", options.output.ends_with(".safetensors") ? "safetensors" : "pt");
+    const std::string format = option("--format", options.output.ends_with(".safetensors") ? "safetensors"
+                                                  : options.output.ends_with(".npz")       ? "npz"
+                                                                                           : "pt");
     const std::string optimizer = option("--optimizer", "abort");
     const std::string tied = option("--tied", "duplicate");
-    if ((format != "pt" && format != "safetensors") || (optimizer != "abort" && optimizer != "drop" && optimizer != "reset") ||
+    if ((format != "pt" && format != "safetensors" && format != "npz") || (optimizer != "abort" && optimizer != "drop" && optimizer != "reset") ||
         (tied != "duplicate" && tied != "alias")) {
-        std::cerr << "ckpt apply: --format pt|safetensors, --optimizer abort|drop|reset, --tied duplicate|alias\n";
+        std::cerr << "ckpt apply: --format pt|safetensors|npz, --optimizer abort|drop|reset, --tied duplicate|alias\n";
         return Unreadable;
     }
-    options.format = format == "pt" ? ExportOptions::Format::PyTorch : ExportOptions::Format::Safetensors;
+    options.format = format == "pt"    ? ExportOptions::Format::PyTorch
+                     : format == "npz" ? ExportOptions::Format::Npz
+                                       : ExportOptions::Format::Safetensors;
     options.optimizer = optimizer == "drop"    ? ExportOptions::Optimizer::Drop
                         : optimizer == "reset" ? ExportOptions::Optimizer::Reset
                                                : ExportOptions::Optimizer::Abort;

@@ -30,7 +30,7 @@ commands:
                              python a function that applies it to an nn.Module; anemoi,
                              kempnerforge, linnaeus the blocks those trainers read
 
-  apply PATH --config CFG -o OUT [--format pt|safetensors] [--weights-only]
+  apply PATH --config CFG -o OUT [--format pt|safetensors|npz] [--weights-only]
         [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
                              write the checkpoint as the rules make it (renames, drops,
                              casts, resizes, added tensors), streamed to a temporary file,

@@ -102,17 +102,30 @@ std::optional<DType> dtypeFromName(std::string_view name)
     return std::nullopt;
 }
 
+namespace {
+
+/// NumPy type codes without their byte-order mark, both ways.
+constexpr std::pair<std::string_view, DType> kNumpyCodes[] = {
+    {"f2", DType::Float16}, {"f4", DType::Float32}, {"f8", DType::Float64}, {"i1", DType::Int8},
+    {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
+    {"u2", DType::UInt16},  {"u4", DType::UInt32},  {"u8", DType::UInt64},  {"b1", DType::Bool},
+    {"c8", DType::Complex64}, {"c16", DType::Complex128},
+};
+
+} // namespace
+
 std::optional<DType> dtypeFromNumpyCode(std::string_view code)
 {
-    static const std::pair<std::string_view, DType> codes[] = {
-        {"f2", DType::Float16}, {"f4", DType::Float32}, {"f8", DType::Float64}, {"i1", DType::Int8},
-        {"i2", DType::Int16},   {"i4", DType::Int32},   {"i8", DType::Int64},   {"u1", DType::UInt8},
-        {"u2", DType::UInt16},  {"u4", DType::UInt32},  {"u8", DType::UInt64},  {"b1", DType::Bool},
-        {"c8", DType::Complex64}, {"c16", DType::Complex128},
-    };
-    for (const auto &[c, d] : codes)
+    for (const auto &[c, d] : kNumpyCodes)
         if (code == c) return d;
     return std::nullopt;
+}
+
+std::string_view numpyCode(DType dtype)
+{
+    for (const auto &[c, d] : kNumpyCodes)
+        if (d == dtype) return c;
+    return {};
 }
 
 std::optional<DType> dtypeFromStorageClass(std::string_view className)

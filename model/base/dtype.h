@@ -59,6 +59,8 @@ std::optional<DType> dtypeFromSafetensors(std::string_view code);
 /// A NumPy type code without its byte-order mark ("f4", "i8", "b1", "c16"); nullopt for the
 /// codes that have no tensor dtype (objects, strings, void).
 std::optional<DType> dtypeFromNumpyCode(std::string_view code);
+/// The NumPy type code without byte-order mark ("f4"), empty when NumPy has none (bfloat16, float8).
+std::string_view numpyCode(DType dtype);
 /// The legacy typed storage class ("FloatStorage"), empty when the dtype has none (float8,
 /// uint16...: those use UntypedStorage and _rebuild_tensor_v3).
 std::string_view storageClassName(DType dtype);

@@ -214,7 +214,8 @@ Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &r
         const Prepared p = prepare(source, rules);
         Progress state{cancel, progress};
         ExportReport report = options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
-                                                                               : writeSafetensors(source, p, options, state);
+                              : options.format == ExportOptions::Format::Npz ? writeNpz(source, p, options, state)
+                                                                             : writeSafetensors(source, p, options, state);
         for (size_t i = 0; i < p.inputs.size(); ++i) {
             const TensorPlan &t = p.plan.tensors[i];
             report.resized += !t.dropped && t.resizedBy >= 0;

@@ -13,7 +13,7 @@ namespace ckpt {
 
 struct ExportOptions
 {
-    enum class Format { PyTorch, Safetensors };
+    enum class Format { PyTorch, Safetensors, Npz };
     /// When the plan leaves optimizer state that cannot be remapped exactly: stop, drop the
     /// optimizer state, or reset the entries of resized parameters and list added ones fresh.
     enum class Optimizer { Abort, Drop, Reset };

@@ -1,5 +1,6 @@
 #include "model/export/export_job.h"
 #include "model/export/made_tensor_bytes.h"
+#include "model/export/planned_output.h"
 #include "model/export/temp_file.h"
 #include "model/export/tensor_edits.h"
 #include "model/checkpoint/source_reader.h"
@@ -18,31 +19,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct SafeOut
-{
-    size_t input;               ///< index into the inputs, or into Plan::added when t is null
-    std::string name;
-    const TensorInfo *t;        ///< the source tensor; null for an added one
-    DType dtype;                ///< as written (after a cast)
-    std::vector<int64_t> shape; ///< as written (after a resize)
-    uint64_t nbytes() const
-    {
-        int64_t n = 1;
-        for (int64_t d : shape) n *= d;
-        return (uint64_t(n) * uint64_t(dtypeBits(dtype)) + 7) / 8;
-    }
-};
 
 /// One safetensors file of `outs` into a temporary file, verified; returns it uncommitted.
 std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepared &p, const SourceReader &src,
-                                               const std::vector<SafeOut> &outs, const nlohmann::ordered_json &meta,
+                                               const std::vector<PlannedOut> &outs, const nlohmann::ordered_json &meta,
                                                const std::string &destination, Progress &progress, ExportReport &report)
 {
     using json = nlohmann::ordered_json;
     json header;
     header["__metadata__"] = meta;
     uint64_t offset = 0;
-    for (const SafeOut &out : outs) {
+    for (const PlannedOut &out : outs) {
         const uint64_t n = out.nbytes();
         header[out.name] = {{"dtype", std::string(safetensorsCode(out.dtype))},
                             {"shape", out.shape},
@@ -62,31 +49,7 @@ std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepar
     put(text.data(), text.size());
     std::vector<uint32_t> crcs;
     MadeTensorBytes added(c, p);
-    for (const SafeOut &out : outs) {
-        uint32_t crc = uint32_t(crc32(0, nullptr, 0));
-        auto sink = [&](const char *data, size_t size) {
-            put(data, size);
-            for (size_t done = 0; done < size;) { // crc32 takes at most 4 GiB at a time
-                const size_t n = std::min<size_t>(size - done, size_t(1) << 30);
-                crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(data + done), uInt(n)));
-                done += n;
-            }
-            report.bytes += size;
-            progress.advance(size);
-        };
-        const bool edited = out.t && (p.plan.tensors[out.input].dtype != out.t->dtype || p.plan.tensors[out.input].resizedBy >= 0);
-        if (!out.t) {
-            added.write(out.input, sink);
-        } else if (const auto start = edited ? std::nullopt : plainByteOffset(c, *out.t)) {
-            // A copy as it is: read a piece at a time.
-            readStorageInPieces(c, src, c.storages()[size_t(out.t->storage)], *start, out.t->nbytes(), sink);
-        } else {
-            const std::vector<char> bytes =
-                plannedBytes(tensorBytes(c, src, *out.t), p.inputs[out.input], p.plan.tensors[out.input], *p.rules);
-            sink(bytes.data(), bytes.size());
-        }
-        crcs.push_back(crc);
-    }
+    for (const PlannedOut &out : outs) crcs.push_back(writePlannedBytes(c, p, src, added, out, put, report, progress));
     temp->close();
     auto back = Checkpoint::open(temp->path());
     if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
@@ -109,37 +72,9 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
     using json = nlohmann::ordered_json;
     if (p.inputs.empty()) throw std::runtime_error("safetensors holds a dict of tensors; this file has none");
     ExportReport report;
-    std::vector<SafeOut> outs;
-    std::map<std::tuple<int, int64_t, std::vector<int64_t>, std::vector<int64_t>, DType>, std::string> firstView;
-    for (size_t i = 0; i < p.inputs.size(); ++i) {
-        const TensorPlan &plan = p.plan.tensors[i];
-        if (plan.dropped) {
-            ++(plan.consumedBy >= 0 ? report.consumed : report.dropped);
-            continue;
-        }
-        const std::string name(plan.name);
-        report.renamed += plan.renamed;
-        const TensorInfo &t = c.tensors()[size_t(c.entries()[p.inputs[i].entry].tensor)];
-        if (safetensorsCode(plan.dtype).empty())
-            throw std::runtime_error(name + ": safetensors has no " + std::string(dtypeName(plan.dtype)));
-        if (!t.hasBytes()) throw std::runtime_error(name + ": " + whyNoData(t));
-        if (o.tied == ExportOptions::Tied::Alias && plan.resizedBy < 0 && t.storage >= 0) {
-            const auto [it, inserted] = firstView.try_emplace({t.storage, t.storageOffset, t.shape, t.strides, plan.dtype}, name);
-            if (!inserted) {
-                report.aliases.push_back(name + "=" + it->second);
-                continue;
-            }
-        }
-        outs.push_back({i, name, &t, plan.dtype, plannedShape(p.inputs, p.plan, *p.rules, i)});
-    }
-    for (size_t k = 0; k < p.plan.added.size(); ++k) {
-        const AddedTensor &a = p.plan.added[k];
-        if (safetensorsCode(a.dtype).empty())
-            throw std::runtime_error(a.name + ": safetensors has no " + std::string(dtypeName(a.dtype)));
-        outs.push_back({k, a.name, nullptr, a.dtype, a.shape});
-    }
+    std::vector<PlannedOut> outs = plannedOutputs(c, p, o, report, [](DType d) { return !safetensorsCode(d).empty(); }, "safetensors");
     // The reference writer's order: larger elements first, then by name.
-    std::stable_sort(outs.begin(), outs.end(), [](const SafeOut &a, const SafeOut &b) {
+    std::stable_sort(outs.begin(), outs.end(), [](const PlannedOut &a, const PlannedOut &b) {
         const int ia = dtypeBits(a.dtype), ib = dtypeBits(b.dtype);
         return ia != ib ? ia > ib : a.name < b.name;
     });
@@ -162,7 +97,7 @@ ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const Expo
         return report;
     }
     // Shards of at most shardSize bytes (a larger tensor gets one of its own), then the index.
-    std::vector<std::vector<SafeOut>> shards(1);
+    std::vector<std::vector<PlannedOut>> shards(1);
     uint64_t inShard = 0;
     for (const auto &out : outs) {
         if (!shards.back().empty() && inShard + out.nbytes() > o.shardSize) {

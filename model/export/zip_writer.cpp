@@ -32,7 +32,7 @@ void ZipWriter::raw(const void *data, size_t size)
 void ZipWriter::beginRecord(const std::string &record, uint64_t size)
 {
     Entry e;
-    e.name = m_folder + "/" + record;
+    e.name = m_folder.empty() ? record : m_folder + "/" + record;
     e.offset = m_pos;
     e.size = size;
     // Local header: zip64 sizes always (the record may pass 4 GiB), then "FB" padding so the

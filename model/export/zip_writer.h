@@ -14,7 +14,8 @@ namespace ckpt {
 class ZipWriter final
 {
 public:
-    /// Writes to an open file (which the caller owns). Throws std::runtime_error on I/O errors.
+    /// Writes to an open file (which the caller owns), records under `folder` (none when
+    /// empty: an npz). Throws std::runtime_error on I/O errors.
     ZipWriter(std::FILE *file, std::string folder);
 
     void beginRecord(const std::string &name, uint64_t size);

@@ -80,6 +80,29 @@ class TestNumpy(unittest.TestCase):
         np.save(path, arrays()["params/head/w"])
         self.check_export(path, self.check_listing(path))
 
+    def test_npz_export_loads_in_numpy_with_the_values(self):
+        # From an npz (a Fortran-order array among them), a big-endian one, and a torch.save
+        # state_dict (a transposed view, int8, bool): np.load gives the same arrays back.
+        out = self.path("out.npz")
+        big = {"a": np.arange(6, dtype=">f4").reshape(2, 3), "b": np.arange(3, dtype=">i8")}
+        for name, want in (("src.npz", arrays()), ("big.npz", big)):
+            src = self.path(name)
+            np.savez(src, **want)
+            ckpt("apply", src, "--config", self.cfg, "-o", out)
+            got = np.load(out)
+            self.assertEqual(set(got.files), set(want))
+            for k, v in want.items():
+                self.assertTrue(np.array_equal(got[k], v), k)
+                self.assertEqual(got[k].dtype, v.dtype.newbyteorder("="), k)
+        state = {"w": torch.arange(12.0).reshape(3, 4).t(), "q": torch.tensor([-3, 4], dtype=torch.int8),
+                 "m": torch.tensor([True, False])}
+        pt = self.path("state.pt")
+        torch.save(state, pt)
+        ckpt("apply", pt, "--config", self.cfg, "-o", out, "--format", "npz")
+        got = np.load(out)
+        for k, v in state.items():
+            self.assertTrue(np.array_equal(got[k], v.numpy()), k)
+
     def test_big_endian_arrays(self):
         path = self.path("big.npz")
         np.savez(path, a=np.arange(6, dtype=">f4").reshape(2, 3), b=np.arange(3, dtype=">i8"))
