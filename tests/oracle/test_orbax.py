@@ -6,6 +6,7 @@ partial export of `params` alone; broken and hostile folders give one error line
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,16 @@ def written(kind):
     return _made[kind]
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path, value):
+    with open(path, "w") as f:
+        json.dump(value, f)
+
+
 def flat(tree, prefix=()):
     if isinstance(tree, dict):
         for k, v in tree.items():
@@ -66,6 +77,66 @@ def torch_dtype(a):
     if name == "bfloat16":  # ml_dtypes', which torch.from_numpy does not take
         return name
     return str(torch.from_numpy(np.zeros(1, dtype=name)).dtype).removeprefix("torch.")
+
+
+def _crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def _ocdbt_object(magic, body):
+    """An encoded OCDBT manifest or node (TensorStore's index.rst): header, body, CRC-32C."""
+    head_len = 4 + 8
+    tail = _varint(0) + _varint(0) + body  # version 0, uncompressed
+    length = head_len + len(tail) + 4
+    data = struct.pack(">I", magic) + struct.pack("<Q", length) + tail
+    return data + struct.pack("<I", _crc32c(data))
+
+
+_TABLE = _varint(1) + _varint(3) + _varint(0) + b"d/x"  # one data file, d/x
+
+
+def _interior(height, children):
+    """A B+tree interior node whose children are (offset, length) in d/x, keys k0000, k0001..."""
+    keys = [f"k{i:04d}".encode() for i in range(len(children))]
+    body = bytes([height]) + _TABLE + _varint(len(keys))
+    body += b"".join(_varint(1) for _ in keys[1:])            # prefix lengths: "k"
+    body += _varint(len(keys[0])) + b"".join(_varint(len(k) - 1) for k in keys[1:])
+    body += b"".join(_varint(0) for _ in keys)                # subtree common prefixes
+    body += keys[0] + b"".join(k[1:] for k in keys[1:])
+    body += b"".join(_varint(0) for _ in keys)                # file ids
+    body += b"".join(_varint(o) for o, _ in children) + b"".join(_varint(n) for _, n in children)
+    body += b"".join(_varint(0) for _ in range(3 * len(keys)))
+    return _ocdbt_object(0x0CDB20DE, body)
+
+
+def _leaf():
+    body = bytes([0]) + _TABLE + _varint(1) + _varint(1) + b"k" + _varint(1) + b"\x00" + b"v"
+    return _ocdbt_object(0x0CDB20DE, body)
+
+
+def _write_ocdbt(folder, data, root, height):
+    os.makedirs(os.path.join(folder, "d"), exist_ok=True)
+    with open(os.path.join(folder, "d", "x"), "wb") as f:
+        f.write(data)
+    body = bytes(16) + bytes([0]) + _varint(1024) + _varint(1 << 20) + bytes([4]) + _varint(0) + _TABLE
+    body += _varint(1) + _varint(1) + bytes([height]) + _varint(0) + _varint(root[0]) + _varint(root[1])
+    body += _varint(1) + _varint(0) + _varint(0) + struct.pack("<Q", 0) + _varint(0)
+    with open(os.path.join(folder, "manifest.ocdbt"), "wb") as f:
+        f.write(_ocdbt_object(0x0CDB3A2A, body))
 
 
 class TestOrbax(unittest.TestCase):
@@ -174,10 +245,12 @@ class TestBrokenOrbax(unittest.TestCase):
     def test_damaged_node_fails_its_checksum(self):
         hit = 0
         for path in self.data_files():
-            data = bytearray(open(path, "rb").read())
+            with open(path, "rb") as f:
+                data = bytearray(f.read())
             if data[:4] == bytes.fromhex("0cdb20de"):  # a B+tree node
                 data[len(data) // 2] ^= 0xFF
-                open(path, "wb").write(bytes(data))
+                with open(path, "wb") as f:
+                    f.write(bytes(data))
                 hit += 1
         self.assertGreater(hit, 0)
         self.assertIn("CRC-32C", one_line_error(self, self.dir))
@@ -191,20 +264,38 @@ class TestBrokenOrbax(unittest.TestCase):
         plain = os.path.join(self.tmp.name, "plain")
         shutil.copytree(written("plain"), plain)
         meta = os.path.join(plain, "params.embed", ".zarray")
-        z = json.load(open(meta))
+        z = read_json(meta)
         z["shape"], z["chunks"] = [1 << 40, 1 << 40], [1 << 40, 1 << 40]
-        json.dump(z, open(meta, "w"))
+        write_json(meta, z)
         self.assertIn("params.embed", one_line_error(self, plain))
 
     def test_array_name_leaving_the_folder(self):
         plain = os.path.join(self.tmp.name, "plain")
         shutil.copytree(written("plain"), plain)
         meta = os.path.join(plain, "_METADATA")
-        m = json.load(open(meta))
+        m = read_json(meta)
         m["tree_metadata"]["('x',)"] = {"key_metadata": [{"key": "../../etc", "key_type": 2}],
                                         "value_metadata": {"value_type": "np.ndarray"}}
-        json.dump(m, open(meta, "w"))
+        write_json(meta, m)
         self.assertIn("outside", one_line_error(self, plain))
+
+    def test_ocdbt_node_pointing_at_itself(self):
+        folder = os.path.join(self.tmp.name, "cycle")
+        # An interior node whose one child is the node itself: the heights cannot agree.
+        length = len(_interior(1, [(0, 0)]))
+        for _ in range(3):  # the node's own length is in it: settle it
+            node = _interior(1, [(0, length)])
+            length = len(node)
+        _write_ocdbt(folder, node, (0, len(node)), 1)
+        self.assertIn("height", one_line_error(self, folder))
+
+    def test_ocdbt_tree_that_multiplies_its_paths(self):
+        folder = os.path.join(self.tmp.name, "dag")
+        leaf = _leaf()
+        mid = _interior(1, [(0, len(leaf))] * 1100)
+        root = _interior(2, [(len(leaf), len(mid))] * 1100)  # 1100 * 1100 paths to one leaf
+        _write_ocdbt(folder, leaf + mid + root, (len(leaf) + len(mid), len(root)), 2)
+        self.assertIn("2^20 nodes", one_line_error(self, folder))
 
 
 def tearDownModule():
