@@ -1,8 +1,10 @@
 #include "model/formats/pt2_reader.h"
 
 #include "model/base/format_error.h"
+#include "model/formats/pickle_run.h"
 #include "model/formats/value_access.h"
 #include "model/formats/zip_directory.h"
+#include "model/sources/memory_source.h"
 
 #include <nlohmann/json.hpp>
 
@@ -94,6 +96,9 @@ public:
         }
         return dict;
     }
+
+    /// Whether `record` (relative to the top folder) is a raw storage listed from a config.
+    bool rawStorage(std::string_view record) const { return m_storages.count(std::string(record)) > 0; }
 
 private:
     Value *tensor(const std::string &record, const json &entry, const std::string &what)
@@ -191,6 +196,47 @@ Value *signature(CheckpointData &d, const json &program)
     return list;
 }
 
+/// Bytes of a record kept alive as long as d (a view of the mapping, or inflated into d.buffers).
+ByteView keptRecord(CheckpointData &d, const ByteSource &source, const ZipEntry &e)
+{
+    std::vector<uint8_t> buffer;
+    const ByteView bytes = recordBytes(source, e, buffer);
+    if (buffer.empty()) return bytes;
+    d.buffers.push_back(std::move(buffer));
+    return ByteView(d.buffers.back());
+}
+
+/// torch.export.load unpickles more than the configs' raw storages: use_pickle weights and
+/// constants (torch.load(weights_only=False)), custom_obj_ and opaque_obj_ constants
+/// (pickle.loads), the sample inputs (torch.load). Every other record under data/ is a pickle
+/// or a torch.save archive to be scanned, never run: its globals go to the safety report.
+void scanPickled(CheckpointData &d, const ZipDirectory &zip, const std::string &top, const Pt2Assembly &a)
+{
+    const ByteSource &source = *d.files.front().source;
+    for (const ZipEntry &e : zip.entries()) {
+        if (!e.name.starts_with(top + "data/") || e.name.ends_with(".json")) continue;
+        const std::string_view record = e.name.substr(top.size());
+        if (a.rawStorage(record)) continue;
+        const std::string label(e.name);
+        try {
+            const ByteView bytes = keptRecord(d, source, e);
+            if (bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
+                const MemorySource inner(label, bytes);
+                const ZipDirectory nested = ZipDirectory::parse(inner);
+                for (const ZipEntry &n : nested.entries())
+                    if (n.name.ends_with(".pkl")) {
+                        const ByteView pickle = keptRecord(d, inner, n);
+                        scanPickle(d, pickle.data(), pickle.size(), label + "/" + std::string(n.name));
+                    }
+            } else if (!bytes.empty() && bytes[0] == 0x80) {
+                scanPickle(d, bytes.data(), bytes.size(), label);
+            }
+        } catch (const FormatError &err) {
+            d.warnings.push_back(label + ": a pickled record that breaks: " + err.what());
+        }
+    }
+}
+
 } // namespace
 
 Recognition Pt2Reader::recogniseFile(const FileProbe &probe) const
@@ -210,8 +256,8 @@ CheckpointData Pt2Reader::readFile(SourceFile file, const FormatRegistry &) cons
 {
     CheckpointData d;
     d.format = "pt2";
-    // torch.export.load reads the configs as JSON and the tensors as raw bytes: no pickle runs
-    // (tensor subclasses saved with use_pickle aside, which are not listed).
+    // torch.export.load reads the configs as JSON and the tensors as raw bytes; what it
+    // unpickles besides is scanned (scanPickled). No torch.load verdict stands for the whole.
     for (auto *v : {&d.safety.torch113, &d.safety.torch2}) v->applicable = false;
     d.files.push_back(file);
     const ZipDirectory zip = ZipDirectory::parse(*file.source);
@@ -248,6 +294,7 @@ CheckpointData Pt2Reader::readFile(SourceFile file, const FormatRegistry &) cons
         root->items.push_back(stringValue(*d.arena, m));
         root->items.push_back(model);
     }
+    scanPickled(d, zip, std::string(firstName.substr(0, slash + 1)), a);
     d.root = models.size() == 1 ? root->items[1] : root;
     return d;
 }

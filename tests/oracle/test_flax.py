@@ -113,13 +113,15 @@ class TestFlax(unittest.TestCase):
         variables = jax.device_get(Net().init(jax.random.PRNGKey(0), jnp.ones((1, 6, 6, 3))))
         data = fs.to_bytes(variables)
         p = self.path("cut.msgpack")
-        open(p, "wb").write(data[: len(data) // 2])
+        with open(p, "wb") as f:
+            f.write(data[: len(data) // 2])
         self.assertIn("truncated", one_line_error(self, p))
         # An ndarray whose shape claims more bytes than it holds.
         lie = fs.to_bytes({"params": {"w": np.zeros((4, 4), np.float32)}})
         lie = lie.replace(msgpack.packb([4, 4]), msgpack.packb([4, 40]), 1)
         p = self.path("lie.msgpack")
-        open(p, "wb").write(lie)
+        with open(p, "wb") as f:
+            f.write(lie)
         self.assertIn("not what its shape and dtype take", one_line_error(self, p))
 
 

@@ -2,8 +2,10 @@
 same run with torch.export.load: the weights and constants with their names, dtypes, shapes
 and values (after export too), tied weights sharing one storage, the graph's input signature;
 broken archives give one error line."""
+import io
 import json
 import os
+import pickle
 import sys
 import tempfile
 import unittest
@@ -71,9 +73,11 @@ class TestPt2(unittest.TestCase):
         self.assertEqual(got["graph_inputs"], specs)
 
     def test_truncated_archive(self):
-        data = open(self.path, "rb").read()
+        with open(self.path, "rb") as f:
+            data = f.read()
         cut = os.path.join(self.tmp.name, "cut.pt2")
-        open(cut, "wb").write(data[: len(data) // 2])
+        with open(cut, "wb") as f:
+            f.write(data[: len(data) // 2])
         self.assertIn("truncated", one_line_error(self, cut))
 
     def test_view_past_its_storage(self):
@@ -87,6 +91,43 @@ class TestPt2(unittest.TestCase):
                     data = json.dumps(cfg).encode()
                 dst.writestr(item, data)
         self.assertIn("runs past", one_line_error(self, bad))
+
+    def test_pickles_torch_export_load_would_run_are_scanned(self):
+        # torch.export.load unpickles opaque_obj_ constants (pickle.loads) and use_pickle
+        # weights (torch.load(weights_only=False)): a hostile archive hides code there.
+        class Boom:
+            def __reduce__(self):
+                return (os.system, ("echo pwned",))
+        evil = os.path.join(self.tmp.name, "evil.pt2")
+        saved = io.BytesIO()
+        torch.save({"x": Boom()}, saved)
+        with zipfile.ZipFile(self.path) as src, zipfile.ZipFile(evil, "w") as dst:
+            top = src.namelist()[0].split("/")[0]
+            for item in src.infolist():
+                data = src.read(item)
+                if item.filename.endswith("_constants_config.json"):
+                    cfg = json.loads(data)
+                    cfg["config"]["evil"] = {"path_name": "opaque_obj_0", "is_param": False, "use_pickle": True,
+                                             "tensor_meta": None}
+                    data = json.dumps(cfg).encode()
+                if item.filename.endswith("_weights_config.json"):
+                    cfg = json.loads(data)
+                    cfg["config"]["boom"] = {"path_name": "weight_99", "is_param": True, "use_pickle": True,
+                                             "tensor_meta": None}
+                    data = json.dumps(cfg).encode()
+                dst.writestr(item, data)
+            dst.writestr(f"{top}/data/constants/opaque_obj_0", pickle.dumps(Boom()))
+            dst.writestr(f"{top}/data/weights/weight_99", saved.getvalue())
+        report = json.loads(ckpt("scan", "--json", evil, check=False).stdout)
+        found = json.dumps(report)
+        self.assertIn("opaque_obj_0", found)
+        self.assertIn("weight_99", found)
+        self.assertIn("system", found)
+        info = json.loads(ckpt("inspect", "--json", evil).stdout)
+        self.assertTrue(info["dangerous"])
+        self.assertNotIn(("constants", "evil"), {tuple(t["path"]) for t in info["tensors"]})
+        clean = json.loads(ckpt("inspect", "--json", self.path).stdout)
+        self.assertFalse(clean["dangerous"])
 
 
 if __name__ == "__main__":
