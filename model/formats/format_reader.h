@@ -30,7 +30,8 @@ struct FileProbe
 struct FolderProbe
 {
     std::string_view path;
-    std::vector<std::string> files; ///< names without the folder, sorted
+    std::vector<std::string> files;   ///< names without the folder, sorted
+    std::vector<std::string> folders; ///< the subfolders' names, sorted
 };
 
 /// A reader's claim on a file or folder.

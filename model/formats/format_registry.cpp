@@ -151,12 +151,15 @@ Result<CheckpointData> FormatRegistry::readNestedSource(SourceFile file) const
 
 CheckpointData FormatRegistry::readFolder(const std::string &path) const
 {
-    FolderProbe probe{path, {}};
+    FolderProbe probe{path, {}, {}};
     std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(path, ec))
+    for (const auto &entry : fs::directory_iterator(path, ec)) {
         if (entry.is_regular_file()) probe.files.push_back(entry.path().filename().string());
+        else if (entry.is_directory()) probe.folders.push_back(entry.path().filename().string());
+    }
     if (ec) throw FormatError(ec.message());
     std::sort(probe.files.begin(), probe.files.end());
+    std::sort(probe.folders.begin(), probe.folders.end());
 
     if (auto [reader, recognition] = recognise(probe); reader) {
         if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);

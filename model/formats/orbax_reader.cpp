@@ -23,6 +23,24 @@ bool isItem(const fs::path &folder)
     return fs::is_regular_file(folder / "_METADATA", ec) || fs::is_regular_file(folder / "manifest.ocdbt", ec);
 }
 
+/// A CheckpointManager's root: step folders named by their step number; the latest of those
+/// that holds _CHECKPOINT_METADATA (a finished save), or an empty string.
+std::string latestStep(const std::string &root, const std::vector<std::string> &folders)
+{
+    std::string best;
+    uint64_t bestStep = 0;
+    std::error_code ec;
+    for (const std::string &f : folders) {
+        if (f.empty() || f.size() > 18 || !std::all_of(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+        const uint64_t step = std::stoull(f);
+        if ((best.empty() || step > bestStep) && fs::is_regular_file(fs::path(root) / f / "_CHECKPOINT_METADATA", ec)) {
+            best = f;
+            bestStep = step;
+        }
+    }
+    return best;
+}
+
 CheckpointData start()
 {
     CheckpointData d;
@@ -68,6 +86,8 @@ Recognition OrbaxReader::recogniseFolder(const FolderProbe &probe) const
     if (has(probe, "_METADATA")) return {100, "holds _METADATA (an Orbax checkpoint)", {}, "_METADATA"};
     if (has(probe, "_CHECKPOINT_METADATA")) return {95, "holds _CHECKPOINT_METADATA (an Orbax step folder)", {}, {}};
     if (has(probe, "manifest.ocdbt")) return {80, "holds manifest.ocdbt (an OCDBT database, as Orbax stores arrays)", {}, {}};
+    if (!latestStep(std::string(probe.path), probe.folders).empty())
+        return {60, "holds Orbax step folders (a CheckpointManager's root: its latest step is read)", {}, {}};
     return {};
 }
 
@@ -80,8 +100,19 @@ CheckpointData OrbaxReader::readFile(SourceFile file, const FormatRegistry &) co
     return d;
 }
 
-CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRegistry &) const
+CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRegistry &registry) const
 {
+    if (!isItem(folder) && !fs::exists(fs::path(folder) / "_CHECKPOINT_METADATA")) {
+        std::vector<std::string> folders;
+        std::error_code ec;
+        for (const auto &e : fs::directory_iterator(folder, ec))
+            if (e.is_directory()) folders.push_back(e.path().filename().string());
+        const std::string step = latestStep(folder, folders);
+        if (step.empty()) throw FormatError(folder + ": no finished Orbax step in it");
+        CheckpointData d = readFolder((fs::path(folder) / step).string(), registry);
+        d.metadata["step"] = step;
+        return d;
+    }
     CheckpointData d = start();
     std::map<std::string, int> files;
     if (isItem(folder)) {

@@ -219,6 +219,13 @@ class TestOrbax(unittest.TestCase):
         for item in ("state", "extra"):
             want.update({(item,) + p: v for p, v in restored(os.path.join(step, item)).items()})
         self.check_listing(step, want)
+        # The manager's root opens its latest finished step: not 1 (older), not 7 (no
+        # _CHECKPOINT_METADATA: a save that did not finish).
+        shutil.copytree(step, os.path.join(folder, "1"))
+        os.makedirs(os.path.join(folder, "7", "state"))
+        self.check_listing(folder, want)
+        info = json.loads(ckpt("inspect", "--json", folder).stdout)
+        self.assertEqual(info["metadata"]["step"], "3")
 
 
 class TestBrokenOrbax(unittest.TestCase):
