@@ -19,7 +19,6 @@ public:
 
     size_t position() const { return m_pos; }
     size_t left() const { return m_bytes.size() - m_pos; }
-    bool atEnd() const { return m_pos == m_bytes.size(); }
 
     std::span<const uint8_t> take(uint64_t n)
     {

@@ -121,6 +121,16 @@ std::optional<DType> dtypeFromNumpyCode(std::string_view code)
     return std::nullopt;
 }
 
+NumpyType numpyType(std::string_view typeString)
+{
+    NumpyType t;
+    const char order = typeString.empty() ? '|' : typeString.front();
+    t.marked = order == '<' || order == '>' || order == '|' || order == '=';
+    t.dtype = dtypeFromNumpyCode(typeString.substr(t.marked ? 1 : 0));
+    t.bigEndian = t.dtype && order == '>' && dtypeBits(*t.dtype) > 8;
+    return t;
+}
+
 std::string_view numpyCode(DType dtype)
 {
     for (const auto &[c, d] : kNumpyCodes)

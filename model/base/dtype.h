@@ -59,6 +59,16 @@ std::optional<DType> dtypeFromSafetensors(std::string_view code);
 /// A NumPy type code without its byte-order mark ("f4", "i8", "b1", "c16"); nullopt for the
 /// codes that have no tensor dtype (objects, strings, void).
 std::optional<DType> dtypeFromNumpyCode(std::string_view code);
+/// A NumPy type string as .npy headers and zarr's .zarray write it ("<f4", ">i8", "|b1",
+/// "=f2", or a bare "f4"): its dtype (nullopt when it has none) and whether its bytes are
+/// big-endian (only '>' on an element wider than a byte).
+struct NumpyType
+{
+    std::optional<DType> dtype;
+    bool bigEndian = false;
+    bool marked = false; ///< it began with a byte-order mark
+};
+NumpyType numpyType(std::string_view typeString);
 /// The NumPy type code without byte-order mark ("f4"), empty when NumPy has none (bfloat16, float8).
 std::string_view numpyCode(DType dtype);
 /// The legacy typed storage class ("FloatStorage"), empty when the dtype has none (float8,

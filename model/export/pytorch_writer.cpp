@@ -72,12 +72,31 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
     std::map<int, size_t> replacing;
     for (size_t k = 0; k < place.size(); ++k)
         if (place[k] >= 0) replacing.emplace(place[k], k);
-    auto addTensor = [&](size_t k) {
+    auto stringKey = [&](std::string_view text) {
         Value *key = arena.make(ValueKind::String);
-        key->text = arena.keep(p.plan.added[k].name);
+        key->text = arena.keep(std::string(text));
+        return key;
+    };
+    auto addTensor = [&](size_t k) {
         Value *value = arena.make(ValueKind::Tensor);
         value->index = -1;
         added.emplace(value, k);
+        dict->items.push_back(stringKey(p.plan.added[k].name));
+        dict->items.push_back(value);
+    };
+    // Input i's tensor under `key` as the plan makes it: dropped (counted, and an added
+    // tensor that replaces it takes its place) or kept, under its new name when renamed.
+    auto keepOrDrop = [&](size_t i, Value *key, Value *value) {
+        const TensorPlan &t = p.plan.tensors[i];
+        if (t.dropped) {
+            ++(t.consumedBy >= 0 ? report.consumed : report.dropped);
+            if (const auto r = replacing.find(int(i)); r != replacing.end()) addTensor(r->second);
+            return;
+        }
+        if (t.name != p.inputs[i].name) {
+            ++report.renamed;
+            key = stringKey(t.name);
+        }
         dict->items.push_back(key);
         dict->items.push_back(value);
     };
@@ -85,54 +104,32 @@ Value *editedWeights(ValueArena &arena, const Checkpoint &c, const Prepared &p, 
         // A pytree's weights become a flat state_dict: the planned names ("encoder.layer_0.kernel")
         // in the order they were found, what load_state_dict takes.
         for (size_t i = 0; i < p.inputs.size(); ++i) {
-            const TensorPlan &t = p.plan.tensors[i];
-            if (t.dropped) {
-                ++(t.consumedBy >= 0 ? report.consumed : report.dropped);
-                if (const auto r = replacing.find(int(i)); r != replacing.end()) addTensor(r->second);
-                continue;
-            }
-            if (t.name != p.inputs[i].name) ++report.renamed;
-            Value *key = arena.make(ValueKind::String);
-            key->text = arena.keep(std::string(t.name));
             Value *value = arena.make(ValueKind::Tensor);
             value->index = c.entries()[p.inputs[i].entry].tensor;
-            dict->items.push_back(key);
-            dict->items.push_back(value);
+            keepOrDrop(i, stringKey(p.inputs[i].name), value);
         }
-        for (size_t k = 0; k < place.size(); ++k)
-            if (place[k] < 0) addTensor(k);
-        return dict;
-    }
-    for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
-        Value *key = p.weights->items[k];
-        Value *value = p.weights->items[k + 1];
-        const auto it = key->kind == ValueKind::String ? byName.find(std::string(key->text)) : byName.end();
-        if (const auto c = key->kind == ValueKind::String && value->kind != ValueKind::Tensor
-                               ? p.companions.find(std::string(key->text))
-                               : p.companions.end();
-            c != p.companions.end()) {
-            if (!c->second) continue; // dropped with its module
-            key = arena.make(ValueKind::String);
-            key->text = arena.keep(*c->second);
-        } else if (it != byName.end() && value->kind == ValueKind::Tensor) {
-            const TensorPlan &t = p.plan.tensors[it->second];
-            if (t.dropped) {
-                ++(t.consumedBy >= 0 ? report.consumed : report.dropped);
-                if (const auto r = replacing.find(int(it->second)); r != replacing.end()) addTensor(r->second);
-                continue;
-            }
-            if (t.name != p.inputs[it->second].name) {
-                ++report.renamed;
-                key = arena.make(ValueKind::String);
-                key->text = arena.keep(std::string(t.name));
+    } else {
+        for (size_t k = 0; k + 1 < p.weights->items.size(); k += 2) {
+            Value *key = p.weights->items[k];
+            Value *value = p.weights->items[k + 1];
+            const auto it = key->kind == ValueKind::String ? byName.find(std::string(key->text)) : byName.end();
+            if (const auto companion = key->kind == ValueKind::String && value->kind != ValueKind::Tensor
+                                           ? p.companions.find(std::string(key->text))
+                                           : p.companions.end();
+                companion != p.companions.end()) {
+                if (!companion->second) continue; // dropped with its module
+                dict->items.push_back(stringKey(*companion->second));
+                dict->items.push_back(value);
+            } else if (it != byName.end() && value->kind == ValueKind::Tensor) {
+                keepOrDrop(it->second, key, value);
+            } else {
+                dict->items.push_back(key);
+                dict->items.push_back(value);
             }
         }
-        dict->items.push_back(key);
-        dict->items.push_back(value);
     }
     for (size_t k = 0; k < place.size(); ++k)
         if (place[k] < 0) addTensor(k);
-    (void)c;
     return dict;
 }
 

@@ -2,15 +2,13 @@
 #include "model/export/made_tensor_bytes.h"
 #include "model/export/planned_output.h"
 #include "model/export/temp_file.h"
-#include "model/export/tensor_edits.h"
-#include "model/checkpoint/source_reader.h"
 
 #include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 // safetensors written from the plan, in shards when asked, each read back and checked.
@@ -18,7 +16,6 @@ namespace ckpt::exporting {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 /// One safetensors file of `outs` into a temporary file, verified; returns it uncommitted.
 std::unique_ptr<TempFile> writeSafetensorsFile(const Checkpoint &c, const Prepared &p, const SourceReader &src,

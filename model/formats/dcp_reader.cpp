@@ -6,7 +6,6 @@
 #include "model/formats/pickle_run.h"
 #include "model/formats/table_merge.h"
 #include "model/formats/value_access.h"
-#include "model/sources/mapped_file.h"
 #include "model/sources/memory_source.h"
 #include "model/sources/slice_source.h"
 #include "model/sources/zstd_stream.h"
@@ -106,15 +105,8 @@ public:
 private:
     int fileOf(const std::string &name)
     {
-        if (auto it = m_files.find(name); it != m_files.end()) return it->second;
         if (leavesFolder(name)) throw FormatError(".metadata names data file '" + name + "' outside its folder");
-        const std::string path = (m_folder / name).string();
-        auto map = MappedFile::open(path);
-        if (!map) throw FormatError(name + ": " + map.error().message);
-        const int file = int(m_d.files.size());
-        m_d.files.push_back(SourceFile{path, map.value()->size(), std::move(map.value())});
-        m_files.emplace(name, file);
-        return file;
+        return openedFile(m_d, m_files, (m_folder / name).string(), name);
     }
 
     /// Reads one item (a torch.save archive inside a rank's file, or a zstd stream of one)

@@ -2,6 +2,7 @@
 
 #include "model/formats/checkpoint_data.h"
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,11 @@ class FormatRegistry;
 /// DeepSpeed tag) fails to name something inside the folder it is read in: empty, absolute, a
 /// ".." part, or a NUL in it (which would cut the name short when opened).
 bool leavesFolder(const std::string &name);
+
+/// The index in d.files of the file at `path`, mapped and added on first use (`opened`
+/// remembers paths already added): for readers that gather several files (DCP's rank files,
+/// Orbax's data files). Throws FormatError("<label>: <why>") when it cannot be mapped.
+int openedFile(CheckpointData &d, std::map<std::string, int> &opened, const std::string &path, const std::string &label);
 
 /// What a reader is shown of a file to recognise it: its name and its first bytes.
 struct FileProbe

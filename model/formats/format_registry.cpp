@@ -207,6 +207,17 @@ bool leavesFolder(const std::string &name)
     return leaves;
 }
 
+int openedFile(CheckpointData &d, std::map<std::string, int> &opened, const std::string &path, const std::string &label)
+{
+    if (auto it = opened.find(path); it != opened.end()) return it->second;
+    auto map = MappedFile::open(path);
+    if (!map) throw FormatError(label + ": " + map.error().message);
+    const int index = int(d.files.size());
+    d.files.push_back(SourceFile{path, map.value()->size(), std::move(map.value())});
+    opened.emplace(path, index);
+    return index;
+}
+
 CheckpointData FormatReader::readFolder(const std::string &, const FormatRegistry &) const
 {
     throw FormatError(std::string(name()) + " does not read folders");

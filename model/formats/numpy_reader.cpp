@@ -52,14 +52,14 @@ public:
             return;
         }
         const std::string &code = h.typeStrings.front();
-        const char order = code.empty() ? '|' : code.front();
-        const auto dtype = dtypeFromNumpyCode(std::string_view(code).substr(order == '<' || order == '>' || order == '|' || order == '=' ? 1 : 0));
+        const NumpyType type = numpyType(code);
+        const auto dtype = type.dtype;
         if (!dtype) {
             m_d.warnings.push_back(a.key + ": dtype " + code + " has no tensor dtype, not listed");
             return;
         }
-        const bool big = order == '>' && dtypeBits(*dtype) > 8;
-        if (dtypeBits(*dtype) > 8 && order != '|') {
+        const bool big = type.bigEndian;
+        if (dtypeBits(*dtype) > 8 && !code.starts_with('|')) {
             if (m_order < 0) m_order = big;
             else if (m_order != int(big)) throw FormatError(a.key + ": arrays of both byte orders");
             m_d.bigEndian = big;

@@ -8,7 +8,6 @@
 #include "model/formats/zarr_array.h"
 #include "model/sources/blosc_chunk.h"
 #include "model/sources/deflate_stream.h"
-#include "model/sources/mapped_file.h"
 #include "model/sources/zstd_stream.h"
 #include "model/base/crc32c.h"
 
@@ -61,10 +60,6 @@ struct Node
     }
 };
 
-bool indexKey(const std::string &k)
-{
-    return !k.empty() && k.size() < 10 && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 class ItemReader
 {
@@ -89,17 +84,7 @@ public:
 private:
     // ---- bytes ----
 
-    int fileIndex(const fs::path &p)
-    {
-        const std::string path = p.string();
-        if (auto it = m_files.find(path); it != m_files.end()) return it->second;
-        auto map = MappedFile::open(path);
-        if (!map) throw FormatError(path + ": " + map.error().message);
-        const int index = int(m_d.files.size());
-        m_d.files.push_back(SourceFile{path, map.value()->size(), std::move(map.value())});
-        m_files.emplace(path, index);
-        return index;
-    }
+    int fileIndex(const fs::path &p) { return openedFile(m_d, m_files, p.string(), p.string()); }
 
     std::optional<Bytes> value(const std::string &key)
     {
@@ -107,8 +92,8 @@ private:
             auto it = m_kv.find(key);
             if (it == m_kv.end()) return std::nullopt;
             const OcdbtEntry &e = it->second;
-            if (e.inlined) return Bytes{fileIndex(m_folder / e.file), &e.bytes, 0, e.bytes.size()};
-            const int f = fileIndex(m_folder / e.file);
+            const int f = fileIndex(m_folder / e.file); // an inline value's: its leaf node's
+            if (e.inlined) return Bytes{f, &e.bytes, 0, e.bytes.size()};
             checkRange(e.offset, e.length, m_d.files[size_t(f)].size, (key + " in " + e.file).c_str());
             return Bytes{f, nullptr, e.offset, e.length};
         }
@@ -394,9 +379,9 @@ private:
     Value *materialise(Node &node)
     {
         if (node.leaf) return node.leaf;
-        const bool list = node.sequence && std::all_of(node.kids.begin(), node.kids.end(), [](const auto &k) { return indexKey(k.first); });
+        const bool list = node.sequence && std::all_of(node.kids.begin(), node.kids.end(), [](const auto &k) { return decimalName(k.first, 9).has_value(); });
         if (list) {
-            std::stable_sort(node.kids.begin(), node.kids.end(), [](const auto &x, const auto &y) { return std::stoll(x.first) < std::stoll(y.first); });
+            std::stable_sort(node.kids.begin(), node.kids.end(), [](const auto &x, const auto &y) { return *decimalName(x.first, 9) < *decimalName(y.first, 9); });
             Value *v = m_d.arena->make(ValueKind::List);
             for (auto &[k, kid] : node.kids) v->items.push_back(materialise(*kid));
             return v;
@@ -419,6 +404,17 @@ private:
 };
 
 } // namespace
+
+std::optional<uint64_t> decimalName(std::string_view name, size_t maxDigits)
+{
+    if (name.empty() || name.size() > maxDigits) return std::nullopt;
+    uint64_t n = 0;
+    for (char c : name) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + uint64_t(c - '0');
+    }
+    return n;
+}
 
 Value *OrbaxItem::read(const std::string &folder) { return ItemReader(m_d, m_files, folder).read(); }
 

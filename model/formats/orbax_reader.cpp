@@ -23,6 +23,17 @@ bool isItem(const fs::path &folder)
     return fs::is_regular_file(folder / "_METADATA", ec) || fs::is_regular_file(folder / "manifest.ocdbt", ec);
 }
 
+/// The names of the folders in `folder`, sorted (as FolderProbe::folders).
+std::vector<std::string> subfolders(const fs::path &folder)
+{
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(folder, ec))
+        if (e.is_directory()) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 /// A CheckpointManager's root: step folders named by their step number; the latest of those
 /// that holds _CHECKPOINT_METADATA (a finished save), or an empty string.
 std::string latestStep(const std::string &root, const std::vector<std::string> &folders)
@@ -31,11 +42,10 @@ std::string latestStep(const std::string &root, const std::vector<std::string> &
     uint64_t bestStep = 0;
     std::error_code ec;
     for (const std::string &f : folders) {
-        if (f.empty() || f.size() > 18 || !std::all_of(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        const uint64_t step = std::stoull(f);
-        if ((best.empty() || step > bestStep) && fs::is_regular_file(fs::path(root) / f / "_CHECKPOINT_METADATA", ec)) {
+        const std::optional<uint64_t> step = decimalName(f, 18);
+        if (step && (best.empty() || *step > bestStep) && fs::is_regular_file(fs::path(root) / f / "_CHECKPOINT_METADATA", ec)) {
             best = f;
-            bestStep = step;
+            bestStep = *step;
         }
     }
     return best;
@@ -103,11 +113,7 @@ CheckpointData OrbaxReader::readFile(SourceFile file, const FormatRegistry &) co
 CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRegistry &registry) const
 {
     if (!isItem(folder) && !fs::exists(fs::path(folder) / "_CHECKPOINT_METADATA")) {
-        std::vector<std::string> folders;
-        std::error_code ec;
-        for (const auto &e : fs::directory_iterator(folder, ec))
-            if (e.is_directory()) folders.push_back(e.path().filename().string());
-        const std::string step = latestStep(folder, folders);
+        const std::string step = latestStep(folder, subfolders(folder));
         if (step.empty()) throw FormatError(folder + ": no finished Orbax step in it");
         CheckpointData d = readFolder((fs::path(folder) / step).string(), registry);
         d.metadata["step"] = step;
@@ -121,18 +127,14 @@ CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRe
         return d;
     }
     // A step folder of CheckpointManager: one item per subfolder ("default", "state", ...).
-    std::vector<fs::path> items;
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(folder, ec))
-        if (e.is_directory() && isItem(e.path())) items.push_back(e.path());
+    std::vector<std::string> items = subfolders(folder);
+    std::erase_if(items, [&](const std::string &name) { return !isItem(fs::path(folder) / name); });
     if (items.empty()) throw FormatError(folder + ": an Orbax step folder with no item in it (no subfolder holds _METADATA or manifest.ocdbt)");
-    std::sort(items.begin(), items.end());
     Value *root = d.arena->make(ValueKind::Dict);
     std::string names;
-    for (const fs::path &item : items) {
-        const std::string name = item.filename().string();
+    for (const std::string &name : items) {
         root->items.push_back(stringValue(*d.arena, name));
-        root->items.push_back(OrbaxItem(d, files).read(item.string()));
+        root->items.push_back(OrbaxItem(d, files).read((fs::path(folder) / name).string()));
         names += (names.empty() ? "" : ",") + name;
     }
     d.metadata["items"] = names;

@@ -24,14 +24,9 @@ std::vector<int64_t> dims(const json &j, const std::string &what, const char *fi
 /// A NumPy type string ("<f4", "|b1") or TensorStore's names ("bfloat16", "float8_e4m3fn").
 void setDtype(ZarrArray &a, const std::string &code, const std::string &what)
 {
-    const char order = code.empty() ? '|' : code.front();
-    std::optional<DType> d;
-    if (order == '<' || order == '>' || order == '|') {
-        d = dtypeFromNumpyCode(std::string_view(code).substr(1));
-        a.bigEndian = order == '>';
-    } else {
-        d = dtypeFromName(code);
-    }
+    const NumpyType type = numpyType(code);
+    const std::optional<DType> d = type.marked || type.dtype ? type.dtype : dtypeFromName(code);
+    a.bigEndian = type.bigEndian;
     if (!d || isQuantized(*d)) throw FormatError(what + ": dtype " + code + " has no tensor dtype");
     a.dtype = *d;
 }
