@@ -124,6 +124,10 @@ void finishSafetyReport(SafetyReport &report)
 {
     report.dangerous = !report.anomalies.empty(); // two readers could see different programs
     for (auto &g : report.globals) {
+        if (g.classified) {
+            report.dangerous = report.dangerous || g.category == GlobalCategory::Dangerous;
+            continue;
+        }
         g.category = classifyGlobal(g.module, g.name, &g.reason);
         if (!g.lookupOnly.empty()) {
             // As harmless as what it looks up (whose import is in the report on its own).

@@ -34,6 +34,9 @@ struct GlobalUse
     /// builtins.getattr used only to look up an attribute of another global, never called
     /// (pickle's Enum member): "owner module\nowner name\nattribute"; empty otherwise.
     std::string lookupOnly;
+    /// Classified by the reader that found it, not by classifyGlobal (a Keras config's
+    /// classes, which are no pickle's globals): finishSafetyReport keeps its category.
+    bool classified = false;
 };
 
 /// Would `torch.load(..., weights_only=True)` accept the file, under one PyTorch version's

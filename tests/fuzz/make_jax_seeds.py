@@ -3,7 +3,10 @@ Orbax checkpoints written by orbax-checkpoint (OCDBT with zarr v2 and v3, per-ar
 folders), each packed as fuzz_folder.cpp unpacks it (records of [u16 LE name length][name]
 [u32 LE size][bytes]); OUT/msgpack/ holds flax.serialization.to_bytes of small states, one with
 arrays cut into chunks; OUT/pt2/ holds a torch.export.save archive (the same environment's
-torch 2.x). python make_jax_seeds.py OUT"""
+torch 2.x); OUT/hdf5/ holds Keras 3 and legacy Keras weight files, each with the catalog the
+HDF5 helper would print for it as h5py sees the file, packed as fuzz_hdf5_catalog.cpp unpacks
+it ([u32 LE size][catalog JSON][file bytes]). python make_jax_seeds.py OUT"""
+import json
 import os
 import struct
 import subprocess
@@ -53,7 +56,64 @@ def pt2_seeds(out):
     torch.export.save(torch.export.export(Net(), (torch.ones(1, 3),)), os.path.join(out, "net.pt2"))
 
 
+def h5py_catalog(path):
+    """What ckpt-hdf5-reader lists, as h5py reads the file (contiguous datasets by offset)."""
+    import h5py
+    import numpy as np
+
+    def attrs(o):
+        out = {}
+        for k, v in o.attrs.items():
+            v = v.decode() if isinstance(v, bytes) else v
+            v = v.tolist() if isinstance(v, np.ndarray) else v
+            v = [x.decode() if isinstance(x, bytes) else x for x in v] if isinstance(v, list) else v
+            out[k] = v.item() if isinstance(v, np.generic) else v
+        return out
+    groups, datasets = [{"path": "", "attributes": {}}], []
+    with h5py.File(path) as f:
+        groups[0]["attributes"] = attrs(f)
+
+        def visit(name, o):
+            if isinstance(o, h5py.Group):
+                groups.append({"path": name, "attributes": attrs(o)})
+                return
+            dt = o.dtype
+            kind = {"f": "float", "i": "integer", "u": "integer", "b": "bool", "V": "opaque"}.get(dt.kind, "other")
+            bits = {2: (5, 10), 4: (8, 23), 8: (11, 52)}.get(dt.itemsize, (0, 0)) if kind == "float" else (0, 0)
+            d = {"path": name, "type": {"kind": kind, "size": dt.itemsize, "bigEndian": dt.byteorder == ">",
+                                        "signed": dt.kind != "u", "exponentBits": bits[0], "mantissaBits": bits[1],
+                                        "text": str(dt)},
+                 "shape": list(o.shape), "null": False, "layout": "contiguous", "storageBytes": o.id.get_storage_size(),
+                 "filters": [], "attributes": attrs(o)}
+            if o.id.get_offset() is not None:
+                d["offset"] = o.id.get_offset()
+            else:
+                d["data"] = np.ascontiguousarray(o[()]).tobytes().hex()
+            datasets.append(d)
+        f.visititems(visit)
+    return json.dumps({"groups": groups, "datasets": datasets, "warnings": []}).encode()
+
+
+def hdf5_seeds(out):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+    os.makedirs(out, exist_ok=True)
+    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(2, dtype="bfloat16")])
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {"keras3.weights.h5": lambda p: m.save_weights(p), "legacy_model.h5": lambda p: m.save(p),
+                 "legacy_weights.h5": lambda p: legacy_h5_format.save_weights_to_hdf5_group(h5py.File(p, "w"), m)}
+        for name, save in files.items():
+            p = os.path.join(tmp, name)
+            save(p)
+            catalog = h5py_catalog(p)
+            with open(os.path.join(out, name + ".seed"), "wb") as f:
+                f.write(struct.pack("<I", len(catalog)) + catalog + open(p, "rb").read())
+
+
 def main(root):
+    hdf5_seeds(os.path.join(root, "hdf5"))
     msgpack_seeds(os.path.join(root, "msgpack"))
     pt2_seeds(os.path.join(root, "pt2"))
     out = os.path.join(root, "folder")
