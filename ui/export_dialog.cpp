@@ -35,7 +35,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
 {
     setObjectName("exportDialog");
     setWindowTitle(tr("Export Checkpoint"));
-    m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors")});
+    m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors"), tr("NumPy (.npz, weights only)")});
     m_optimizer->setObjectName("exportOptimizer");
     m_optimizer->addItems({tr("Ask if it would no longer fit the weights"), tr("Drop the optimizer state"),
                            tr("Reset the entries of resized and added parameters")});
@@ -81,7 +81,9 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     const bool safetensorsSource = sourcePath.endsWith(".safetensors") || sourcePath.endsWith(".index.json") ||
                                    QFileInfo(sourcePath).isDir();
     m_output->setText(source.absolutePath() + "/" + source.completeBaseName().section(".safetensors", 0, 0) +
-                      (safetensorsSource ? ".edited.safetensors" : ".edited.pt"));
+                      (safetensorsSource                 ? ".edited.safetensors"
+                       : sourcePath.endsWith(".npz")     ? ".edited.npz"
+                                                         : ".edited.pt"));
     followName();
     connect(m_output, &QLineEdit::textChanged, this, [this] {
         if (!m_formatChosen) followName();
@@ -90,10 +92,11 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
         if (m_following) return;
         m_formatChosen = true;
         QString path = m_output->text();
-        const bool safe = m_format->currentIndex() == 1;
+        const int implied = impliedFormat(path);
         const QString suffix = QFileInfo(path).suffix();
-        if (safe && impliedFormat(path) == 0) path = path.chopped(suffix.size()) + "safetensors";
-        if (!safe && impliedFormat(path) == 1) path = path.chopped(suffix.size()) + "pt";
+        static const char *const suffixes[] = {"pt", "safetensors", "npz"};
+        if (implied >= 0 && implied != m_format->currentIndex())
+            path = path.chopped(suffix.size()) + suffixes[m_format->currentIndex()];
         m_output->setText(path);
         updateState();
     });
@@ -120,6 +123,7 @@ int ExportDialog::impliedFormat(const QString &path)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == "safetensors") return 1;
+    if (suffix == "npz") return 2;
     if (suffix == "pt" || suffix == "pth" || suffix == "bin" || suffix == "ckpt" || suffix == "tar") return 0;
     return -1;
 }
@@ -144,7 +148,7 @@ bool ExportDialog::confirm(ExportOptions &o)
     const int implied = impliedFormat(m_output->text());
     const int chosen = m_format->currentIndex();
     if (implied >= 0 && implied != chosen) {
-        const QString names[] = {tr("PyTorch"), tr("safetensors")};
+        const QString names[] = {tr("PyTorch"), tr("safetensors"), tr("NumPy .npz")};
         const int answer = askQuestion(this, "exportFormatQuestion", tr("Format and name disagree"),
                                        tr("%1 is a %2 name, but the format chosen is %3. Tools that go by the name "
                                           "will misread it.")
@@ -194,7 +198,9 @@ ExportOptions ExportDialog::options() const
 {
     ExportOptions o;
     o.output = m_output->text().toStdString();
-    o.format = m_format->currentIndex() == 1 ? ExportOptions::Format::Safetensors : ExportOptions::Format::PyTorch;
+    o.format = m_format->currentIndex() == 1   ? ExportOptions::Format::Safetensors
+               : m_format->currentIndex() == 2 ? ExportOptions::Format::Npz
+                                               : ExportOptions::Format::PyTorch;
     o.weightsOnly = m_weightsOnly->isChecked();
     o.optimizer = m_optimizer->currentIndex() == 1   ? ExportOptions::Optimizer::Drop
                   : m_optimizer->currentIndex() == 2 ? ExportOptions::Optimizer::Reset
@@ -207,11 +213,11 @@ ExportOptions ExportDialog::options() const
 
 void ExportDialog::updateState()
 {
-    const bool safe = m_format->currentIndex() == 1;
+    const bool safe = m_format->currentIndex() == 1, pytorch = m_format->currentIndex() == 0;
     m_tied->setEnabled(safe && !running());
     m_shardSize->setEnabled(safe && !running());
-    m_weightsOnly->setEnabled(!safe && !running());
-    m_optimizer->setEnabled(!safe && !running());
+    m_weightsOnly->setEnabled(pytorch && !running()); // safetensors and npz hold the weights only
+    m_optimizer->setEnabled(pytorch && !running());
     m_export->setEnabled(!running());
     m_cancel->setText(running() ? tr("Stop") : tr("Close"));
 }

@@ -45,7 +45,7 @@ Q_SIGNALS:
 private:
     void onFinished();
     void updateState();
-    /// 0 PyTorch, 1 safetensors, -1 a name that says neither.
+    /// 0 PyTorch, 1 safetensors, 2 npz, -1 a name that says none of them.
     static int impliedFormat(const QString &path);
     void followName();
     void setFormatFromName(int format);

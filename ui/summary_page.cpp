@@ -59,13 +59,13 @@ SummaryPage::SummaryPage(QWidget *parent)
     layout->addWidget(m_header);
     layout->addWidget(m_modules);
     layout->addWidget(m_files);
-    auto *safety = new QLabel(tr("<b>Code the pickle names</b> (nothing was run)"), this);
+    auto *safety = new QLabel(tr("<b>Code the file names</b> (nothing was run)"), this);
     layout->addWidget(safety);
     layout->addWidget(m_globals, 1);
     m_noPickle->setObjectName("noPickleNote");
     m_noPickle->setWordWrap(true);
-    m_noPickle->setText(tr("This file holds no pickle (safetensors: a JSON header and the raw bytes), so there is "
-                           "no code it could name or run."));
+    m_noPickle->setText(tr("This file holds no pickle and names no code (its format keeps only metadata and raw "
+                           "bytes), so there is nothing in it that loading could run."));
     m_noPickle->hide();
     layout->addWidget(m_noPickle);
     layout->addStretch();
@@ -136,7 +136,9 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
                                 : tr("it can be read two ways (%1), and the loader may run what this scan did not see")
                                       .arg(q(r.anomalies.front()));
         m_banner->showMessage(MessageBanner::Level::Error,
-                              tr("Dangerous: %1. Do not torch.load it. Nothing was run.").arg(why.toHtmlEscaped()));
+                              (r.torch2.applicable ? tr("Dangerous: %1. Do not torch.load it. Nothing was run.")
+                                                   : tr("Dangerous: %1. Do not load it. Nothing was run."))
+                                  .arg(why.toHtmlEscaped()));
     }
     else if (r.torch2.applicable && !r.torch2.ok)
         m_banner->showMessage(MessageBanner::Level::Warning,

@@ -141,7 +141,8 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
         lines << tr("loads as %1").arg(QString::fromUtf8(t.subclass.data(), int(t.subclass.size())));
     lines << (t.parameter ? tr("nn.Parameter") : tr("tensor")) +
                  (t.requiresGrad ? tr(", requires_grad") : QString()) +
-                 tr(", rebuilt by %1").arg(QString::fromUtf8(t.rebuild.data(), int(t.rebuild.size())));
+                 (t.rebuild.empty() ? QString() // no pickle rebuilt it (safetensors, NumPy, HDF5, ...)
+                                    : tr(", rebuilt by %1").arg(QString::fromUtf8(t.rebuild.data(), int(t.rebuild.size()))));
     const auto partners = m_checkpoint->storagePartners(size_t(entry));
     if (!partners.empty() && m_checkpoint->sharesStorage(size_t(entry))) {
         QStringList names;

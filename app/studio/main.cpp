@@ -75,7 +75,9 @@ int main(int argc, char **argv)
     auto grab = [&window, shot] {
         // One more turn of the event loop so the last paint lands.
         QTimer::singleShot(300, &window, [&window, shot] {
-            window.grab().save(shot);
+            // The Export dialog, when it was asked for, else the window.
+            QWidget *dialog = window.findChild<QWidget *>("exportDialog");
+            (dialog && dialog->isVisible() ? dialog : static_cast<QWidget *>(&window))->grab().save(shot);
             QApplication::quit();
         });
     };

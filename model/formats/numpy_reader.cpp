@@ -8,7 +8,9 @@
 #include "model/sources/deflate_stream.h"
 
 #include <filesystem>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 namespace ckpt {
@@ -93,21 +95,69 @@ public:
         place(a.key, v);
     }
 
-    void finish() { m_d.root = m_root; }
+    /// The tree: keys with '/' (big_vision's `params/encoder/kernel`) nest as a pytree, whose
+    /// weights export '.'-joined like Flax's, under `params` when there is one; the keys stay
+    /// flat, as np.load gives them, when they cannot form a tree (`a` beside `a/b`, empty parts).
+    void finish()
+    {
+        bool nested = std::any_of(m_leaves.begin(), m_leaves.end(), [](const auto &l) { return l.first.find('/') != std::string::npos; });
+        std::map<std::string, Value *> dicts{{"", m_root}};
+        if (nested) nested = formsTree();
+        if (!nested) {
+            for (auto &[key, leaf] : m_leaves) {
+                m_root->items.push_back(stringValue(*m_d.arena, key));
+                m_root->items.push_back(leaf);
+            }
+        } else {
+            for (auto &[key, leaf] : m_leaves) {
+                Value *parent = m_root;
+                size_t begin = 0;
+                for (size_t slash; (slash = key.find('/', begin)) != std::string::npos; begin = slash + 1) {
+                    Value *&d = dicts[key.substr(0, slash)];
+                    if (!d) {
+                        d = m_d.arena->make(ValueKind::Dict);
+                        parent->items.push_back(stringValue(*m_d.arena, key.substr(begin, slash - begin)));
+                        parent->items.push_back(d);
+                    }
+                    parent = d;
+                }
+                parent->items.push_back(stringValue(*m_d.arena, key.substr(begin)));
+                parent->items.push_back(leaf);
+            }
+            m_d.pytreeWeights = true;
+            m_d.preferredWeights = Path{};
+            if (dicts.count("params")) m_d.preferredWeights = Path{std::string("params")};
+        }
+        m_d.root = m_root;
+    }
 
 private:
-    /// Keys as np.load gives them (a flat mapping; `params/encoder/kernel` stays one name, so
-    /// rules and exports see the names JAX code saved).
+    bool formsTree()
+    {
+        std::set<std::string> prefixes;
+        for (const auto &[key, leaf] : m_leaves) {
+            if (key.empty() || key.front() == '/' || key.back() == '/' || key.find("//") != std::string::npos) return false;
+            for (size_t slash = key.find('/'); slash != std::string::npos; slash = key.find('/', slash + 1))
+                prefixes.insert(key.substr(0, slash));
+        }
+        for (const auto &[key, leaf] : m_leaves)
+            if (prefixes.count(key)) {
+                m_d.warnings.push_back("both " + key + " and arrays under " + key + "/: the keys are listed flat, as np.load gives them");
+                return false;
+            }
+        return true;
+    }
+
     void place(const std::string &key, Value *leaf)
     {
         if (!m_keys.insert(key).second) throw FormatError("key " + key + " is given twice");
-        m_root->items.push_back(stringValue(*m_d.arena, key));
-        m_root->items.push_back(leaf);
+        m_leaves.emplace_back(key, leaf);
     }
 
     CheckpointData &m_d;
     Value *m_root = nullptr;
     std::set<std::string> m_keys;
+    std::vector<std::pair<std::string, Value *>> m_leaves;
     int m_order = -1;
 };
 

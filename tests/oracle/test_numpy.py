@@ -33,6 +33,14 @@ def arrays():
     }
 
 
+def exported_weights(arrays):
+    """What an export of np.load's arrays holds as the weights: keys with '/' form a tree
+    whose `params` are the weights, named '.'-joined below it; flat keys are all weights."""
+    if not any("/" in k for k in arrays):
+        return arrays
+    return {k[len("params/"):].replace("/", "."): v for k, v in arrays.items() if k.startswith("params/")}
+
+
 class TestNumpy(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -59,21 +67,43 @@ class TestNumpy(unittest.TestCase):
         out = self.path("out.safetensors")
         ckpt("apply", path, "--config", self.cfg, "-o", out, "--format", "safetensors")
         got = load_file(out)
-        self.assertEqual(set(got), set(want))
-        for k, v in want.items():
+        weights = exported_weights(want)
+        self.assertEqual(set(got), set(weights))
+        for k, v in weights.items():
             self.assertEqual(got[k].dtype, v.dtype.newbyteorder("="), k)
             self.assertTrue(np.array_equal(got[k], v), k)
         pt = self.path("out.pt")
         ckpt("apply", path, "--config", self.cfg, "-o", pt)
         loaded = torch.load(pt, weights_only=True)
         for k, v in want.items():
-            self.assertTrue(np.array_equal(loaded[k].numpy(), v), k)
+            node = loaded
+            if "/" in "".join(want):  # a tree: params' weights '.'-joined below it, the rest nested
+                parts = k.split("/")
+                node = loaded["params"][".".join(parts[1:])] if parts[0] == "params" else loaded
+                if parts[0] != "params":
+                    for p in parts:
+                        node = node[p]
+            else:
+                node = loaded[k]
+            self.assertTrue(np.array_equal(node.numpy(), v), k)
 
     def test_savez_stored_and_compressed(self):
         for save in (np.savez, np.savez_compressed):
             path = self.path(save.__name__ + ".npz")
             save(path, **arrays())
             self.check_export(path, self.check_listing(path))
+
+    def test_slash_keys_form_the_tree_unless_they_cannot(self):
+        path = self.path("big_vision.npz")
+        np.savez(path, **arrays())
+        report = json.loads(ckpt("inspect", "--json", path).stdout)
+        self.assertEqual({tuple(t["path"]) for t in report["tensors"]}, {tuple(k.split("/")) for k in arrays()})
+        self.assertEqual(report["weights_candidates"][0]["path"], ["params"])
+        clash = self.path("clash.npz")
+        np.savez(clash, **{"a": np.ones(2), "a/b": np.ones(3)})
+        report = json.loads(ckpt("inspect", "--json", clash).stdout)
+        self.assertEqual({tuple(t["path"]) for t in report["tensors"]}, {("a",), ("a/b",)})
+        self.assertTrue(any("listed flat" in w for w in report["warnings"]))
 
     def test_save_one_array_under_its_stem(self):
         path = self.path("weights.npy")
@@ -90,6 +120,7 @@ class TestNumpy(unittest.TestCase):
             np.savez(src, **want)
             ckpt("apply", src, "--config", self.cfg, "-o", out)
             got = np.load(out)
+            want = exported_weights(want)
             self.assertEqual(set(got.files), set(want))
             for k, v in want.items():
                 self.assertTrue(np.array_equal(got[k], v), k)

@@ -81,6 +81,15 @@ void TestExportDialog::formatFollowsTheName()
     dialog->setOutput(dir.filePath("other.pt"));
     QVERIFY(exportAndWait(dialog));
     QVERIFY(head(dir.filePath("other.pt"), 9).endsWith("{")); // an 8-byte header length, then JSON
+    // NumPy: picked by hand it renames the file, and writes a zip of .npy records.
+    format->setCurrentIndex(2);
+    QCOMPARE(dialog->findChild<QLineEdit *>("exportOutput")->text(), dir.filePath("other.npz"));
+    QCOMPARE(dialog->options().format, ExportOptions::Format::Npz);
+    QVERIFY(exportAndWait(dialog));
+    QFile npz(dir.filePath("other.npz"));
+    QVERIFY(npz.open(QIODevice::ReadOnly));
+    const QByteArray zip = npz.readAll();
+    QVERIFY(zip.startsWith("PK") && zip.contains(".npy") && zip.contains("\x93NUMPY"));
 }
 
 void TestExportDialog::asksBeforeReplacingAFile()
