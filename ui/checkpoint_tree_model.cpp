@@ -236,7 +236,7 @@ QVariant CheckpointTreeModel::data(const QModelIndex &index, int role) const
             return QString::fromStdString(composite.empty() ? formatValue(n.value, &m_checkpoint->tensors(), 160) : composite);
         }
         return {};
-    case DtypeColumn: return t ? QString::fromUtf8(dtypeName(t->dtype).data(), int(dtypeName(t->dtype).size())) : QVariant();
+    case DtypeColumn: return t ? QString::fromStdString(dtypeText(*t)) : QVariant();
     case ParamsColumn:
         return t || (aggregate && n.tensors) ? QString::fromStdString(humanCount(n.parameters)) : QVariant();
     case SizeColumn:

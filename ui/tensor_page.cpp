@@ -113,7 +113,7 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
     m_title->setText(breakableName(QString::fromStdString(pathToString(e.path))));
     QStringList lines;
     lines << tr("<b>%1</b> %2 &nbsp; %3 parameters &nbsp; %4")
-                 .arg(QString::fromUtf8(dtypeName(t.dtype).data()),
+                 .arg(QString::fromStdString(dtypeText(t)),
                       QString::fromStdString(shapeText(t.shape)),
                       QString::fromStdString(humanCount(t.numel())),
                       QString::fromStdString(humanBytes(t.nbytes())));
@@ -128,6 +128,13 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
                      .arg(QString::fromStdString(s.location.empty() ? "cpu" : s.location))
                      .arg(t.storageOffset)
                      .arg(s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+        if (s.compressedItem >= 0) {
+            const CompressedItem &item = m_checkpoint->compressedItems()[size_t(s.compressedItem)];
+            lines << tr("stored %1: %2 at file offset %3, decoded when read")
+                         .arg(QString::fromStdString(item.codec.starts_with("ggml.") ? item.codec.substr(5) + " blocks" : item.codec),
+                              QString::fromStdString(humanBytes(item.length)))
+                         .arg(item.offset);
+        }
         if (m_checkpoint->files().size() > 1)
             lines << tr("in %1").arg(QString::fromStdString(m_checkpoint->files()[size_t(s.file)].path).toHtmlEscaped());
     } else if (t.chunks >= 0) {

@@ -89,6 +89,12 @@ std::string shapeText(const std::vector<int64_t> &shape)
     return out + "]";
 }
 
+std::string dtypeText(const TensorInfo &t)
+{
+    if (t.encoding.empty()) return std::string(dtypeName(t.dtype));
+    return std::string(t.encoding) + (t.dtype == DType::UInt8 ? " (raw uint8)" : " (" + std::string(dtypeName(t.dtype)) + ")");
+}
+
 std::string whyNoData(const TensorInfo &t)
 {
     if (t.rebuild == "_rebuild_device_tensor_from_numpy")

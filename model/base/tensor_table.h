@@ -62,7 +62,8 @@ struct CompressedItem
     uint64_t offset = 0; ///< of the compressed bytes in the file
     uint64_t length = 0;
     std::string codec;   ///< "stream.zstd/1" (a DCP item), "deflate" (a zip record), "zstd", "zlib",
-                         ///< "gzip", "blosc" (a zarr chunk)
+                         ///< "gzip", "blosc" (a zarr chunk), "ggml.Q4_K" (a GGUF tensor's blocks,
+                         ///< read as the float32 values they dequantize to)
 };
 
 /// One piece of a tensor cut across files: where it sits in the whole (offsets and sizes per
@@ -95,6 +96,9 @@ struct TensorInfo
     /// A tensor cut into chunks that lie apart (a DCP checkpoint's shards across ranks): an
     /// index into CheckpointData::chunkLists, with `storage` -1; -1 for one-piece tensors.
     int chunks = -1;
+    /// How the bytes are stored when they are not the dtype's own: ggml's block type ("Q4_K"),
+    /// read as the values it dequantizes to, of `dtype`; empty otherwise.
+    std::string_view encoding;
 
     int64_t numel() const;
     uint64_t nbytes() const;
@@ -110,6 +114,10 @@ struct TensorEntry
     Path path;
     int tensor = -1;
 };
+
+/// The dtype as shown beside a tensor: its name, or with ggml's block type first when that is
+/// how it is stored ("Q4_K (float32)", read dequantized; "IQ2_XXS (raw uint8)", not decoded).
+std::string dtypeText(const TensorInfo &t);
 
 /// Why a tensor without a storage has no bytes to read: "a meta tensor has no data", or that
 /// its bytes are a numpy array pickled in a form that cannot be viewed.

@@ -4,6 +4,7 @@
 #include "model/base/format_error.h"
 #include "model/sources/blosc_chunk.h"
 #include "model/sources/deflate_stream.h"
+#include "model/sources/ggml_blocks.h"
 #include "model/sources/zstd_stream.h"
 
 #include "model/checkpoint/tensor_stats.h"
@@ -23,6 +24,11 @@ void readCompressed(const Checkpoint &c, const SourceReader &src, const StorageI
         else if (item.codec == "zlib") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink, deflate::Framing::Zlib);
         else if (item.codec == "gzip") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink, deflate::Framing::Gzip);
         else if (item.codec == "blosc") blosc::readRange(read, item.length, s.byteOffset + offset, size, sink, s.byteOffset + s.byteLength);
+        else if (item.codec.starts_with("ggml.")) {
+            const GgmlType *type = ggmlTypeNamed(std::string_view(item.codec).substr(5));
+            if (!type || !type->dequantized) throw FormatError(item.codec + " is not decoded here");
+            ggml::readRange(read, item.length, s.byteOffset + offset, size, sink, *type);
+        }
         else zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
     } catch (const FormatError &e) {
         throw std::runtime_error("storage " + s.key + ": " + e.what());

@@ -8,6 +8,7 @@
 #include "model/formats/orbax_reader.h"
 #include "model/formats/pt2_reader.h"
 #include "model/formats/flax_msgpack_reader.h"
+#include "model/formats/gguf_reader.h"
 #include "model/formats/hdf5_reader.h"
 #include "model/formats/pickle_run.h"
 #include "model/formats/preview_archive_reader.h"
@@ -81,6 +82,7 @@ const FormatRegistry &FormatRegistry::builtin()
         r.add(std::make_unique<FlaxMsgpackReader>());
         r.add(std::make_unique<Pt2Reader>());
         r.add(std::make_unique<Hdf5Reader>());
+        r.add(std::make_unique<GgufReader>());
         return r;
     }();
     return registry;

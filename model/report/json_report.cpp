@@ -90,6 +90,13 @@ void writeTensor(JsonWriter &w, const Checkpoint &c, size_t entryIndex)
     if (c.files().size() > 1) w.field("file", c.files()[size_t(s.file)].path);
     if (!s.record.empty()) w.field("record", s.record);
     if (!s.mapped && !s.inPickle) w.field("compressed", true); // byte_offset is the compressed record's
+    if (s.compressedItem >= 0) { // byte_offset counts in the item decoded; where its bytes lie:
+        const CompressedItem &item = c.compressedItems()[size_t(s.compressedItem)];
+        w.field("compressed_offset", item.offset);
+        w.field("compressed_nbytes", item.length);
+        w.field("codec", item.codec);
+    }
+    if (!t.encoding.empty()) w.field("encoding", t.encoding);
     w.field("device", s.location);
     w.field("shares_storage", c.sharesStorage(entryIndex));
     w.endObject();

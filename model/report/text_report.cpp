@@ -46,7 +46,12 @@ std::string summaryText(const Checkpoint &c, const std::string &path)
             << cands[i].tensors << " tensors, " << humanCount(cands[i].parameters) << " parameters"
             << (i == 0 ? "" : " (alternative)") << "\n";
     }
-    for (const auto &[k, v] : c.metadata()) out << "metadata    " << k << " = " << v << "\n";
+    // One line each: a value's newlines and control bytes (a chat template's) shown escaped,
+    // long ones cut.
+    for (const auto &[k, v] : c.metadata()) {
+        std::string shown = terminalText(v.size() > 300 ? v.substr(0, 300) + "..." : v);
+        out << "metadata    " << terminalText(k) << " = " << shown << "\n";
+    }
     const SafetyReport &r = c.safety();
     out << "safety      " << (r.dangerous ? "DANGEROUS: do not torch.load this file (see ckpt scan)"
                                           : "nothing dangerous found")
@@ -64,7 +69,7 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
         const auto &t = c.tensors()[size_t(e.tensor)];
         nameWidth = std::max(nameWidth, terminalWidth(terminalText(pathToString(e.path))));
         shapeWidth = std::max(shapeWidth, shapeText(t.shape).size());
-        dtypeWidth = std::max(dtypeWidth, dtypeName(t.dtype).size());
+        dtypeWidth = std::max(dtypeWidth, dtypeText(t).size());
     }
     nameWidth = std::min<size_t>(nameWidth, 80);
     std::ostringstream out;
@@ -75,7 +80,7 @@ std::string inspectText(const Checkpoint &c, const std::string &path)
         const auto &t = c.tensors()[size_t(e.tensor)];
         const bool shared = c.sharesStorage(i);
         out << pad(terminalText(pathToString(e.path)), nameWidth) << "  "
-            << pad(std::string(dtypeName(t.dtype)), dtypeWidth + 2)
+            << pad(dtypeText(t), dtypeWidth + 2)
             << pad(shapeText(t.shape), shapeWidth) << "  " << padLeft(std::to_string(t.numel()), 10)
             << "  " << padLeft(humanBytes(t.nbytes()), 10) << (shared ? " *" : "") << "\n";
     }

@@ -5,7 +5,9 @@ folders), each packed as fuzz_folder.cpp unpacks it (records of [u16 LE name len
 arrays cut into chunks; OUT/pt2/ holds a torch.export.save archive (the same environment's
 torch 2.x); OUT/hdf5/ holds Keras 3 and legacy Keras weight files, each with the catalog the
 HDF5 helper would print for it as h5py sees the file, packed as fuzz_hdf5_catalog.cpp unpacks
-it ([u32 LE size][catalog JSON][file bytes]). python make_jax_seeds.py OUT"""
+it ([u32 LE size][catalog JSON][file bytes]); OUT/gguf/ holds GGUF files the gguf package writes
+(metadata of every value type, a tensor of each block type ckpt decodes, both byte orders).
+python make_jax_seeds.py OUT"""
 import json
 import os
 import struct
@@ -112,7 +114,40 @@ def hdf5_seeds(out):
                 f.write(struct.pack("<I", len(catalog)) + catalog + open(p, "rb").read())
 
 
+def gguf_seeds(out):
+    import gguf
+    import numpy as np
+    from gguf import GGMLQuantizationType as T
+    from gguf import quants
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for order in (gguf.GGUFEndian.LITTLE, gguf.GGUFEndian.BIG):
+        p = os.path.join(out, f"{order.name.lower()}.gguf")
+        w = gguf.GGUFWriter(p, "llama", endianess=order)
+        w.add_uint32("a.u32", 7)
+        w.add_int8("a.i8", -3)
+        w.add_float64("a.f64", 0.5)
+        w.add_bool("a.flag", True)
+        w.add_array("a.tokens", ["x", "y", "z"])
+        w.add_array("a.nested", [[1, 2], [3]])
+        w.add_chat_template("{{ messages[0].content }}")
+        w.add_tensor("f32", rng.standard_normal((2, 32)).astype(np.float32))
+        w.add_tensor("f16", rng.standard_normal(32).astype(np.float16))
+        if order == gguf.GGUFEndian.LITTLE:
+            x = rng.standard_normal((1, 256)).astype(np.float32)
+            for t in (T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.MXFP4, T.BF16):
+                w.add_tensor(t.name, quants.quantize(x, t), raw_dtype=t)
+            for t in (T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.IQ4_XS, T.IQ2_XXS):
+                size = gguf.GGML_QUANT_SIZES[t][1]
+                w.add_tensor(t.name, rng.integers(0, 256, (1, size), dtype=np.uint8), raw_dtype=t)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+
+
 def main(root):
+    gguf_seeds(os.path.join(root, "gguf"))
     hdf5_seeds(os.path.join(root, "hdf5"))
     msgpack_seeds(os.path.join(root, "msgpack"))
     pt2_seeds(os.path.join(root, "pt2"))

@@ -1,0 +1,213 @@
+"""GGUF files written by the `gguf` package's GGUFWriter (llama.cpp's own Python), with tensors
+of every type ckpt decodes: quantized by `gguf.quants.quantize` where it can (Q4_0, Q4_1, Q5_0,
+Q5_1, Q8_0, MXFP4, BF16), and random blocks with finite scales for the K-quants and IQ4 types
+it only dequantizes. Compared in the same run with GGUFReader (names, shapes in PyTorch order,
+types, offsets, metadata) and with `gguf.quants.dequantize` bit for bit (float32) after export;
+hostile headers give one error line with bounded memory."""
+import json
+import os
+import resource
+import struct
+import sys
+import tempfile
+import unittest
+
+import gguf
+import numpy as np
+from gguf import GGMLQuantizationType as T
+from gguf import quants
+import torch
+from safetensors.torch import load_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
+
+QUANTIZED = [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.MXFP4]
+# Types gguf-py dequantizes but cannot write: random blocks, their float16 scales set finite
+# (offsets of d/dmin in each block, from ggml-common.h).
+RANDOM_BLOCKS = {T.Q2_K: (80, 82), T.Q3_K: (108,), T.Q4_K: (0, 2), T.Q5_K: (0, 2), T.Q6_K: (208,),
+                 T.IQ4_NL: (0,), T.IQ4_XS: (0,)}
+
+
+def random_blocks(rng, qtype, rows, cols):
+    block_elems, block_bytes = gguf.GGML_QUANT_SIZES[qtype]
+    blocks = rng.integers(0, 256, (rows * cols // block_elems, block_bytes), dtype=np.uint8)
+    for at in RANDOM_BLOCKS[qtype]:
+        blocks[:, at:at + 2] = (rng.standard_normal(len(blocks)) * 0.01).astype(np.float16).view(np.uint8).reshape(-1, 2)
+    return blocks.reshape(rows, cols // block_elems * block_bytes)
+
+
+class TestGguf(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.cfg = empty_config(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name, endianess=gguf.GGUFEndian.LITTLE):
+        rng = np.random.default_rng(0)
+        path = self.path(name)
+        w = gguf.GGUFWriter(path, "llama", endianess=endianess)
+        w.add_block_count(2)
+        w.add_context_length(4096)
+        w.add_float32("llama.rope.freq_base", 10000.0)
+        w.add_array("tokenizer.ggml.tokens", [f"tok{i}" for i in range(100)])
+        w.add_array("tokenizer.ggml.scores", [float(i) for i in range(5)])
+        w.add_bool("general.flag", True)
+        w.add_tensor("token_embd.weight", rng.standard_normal((8, 64)).astype(np.float32))
+        w.add_tensor("output_norm.weight", rng.standard_normal(64).astype(np.float16))
+        w.add_tensor("blk.0.ids", np.arange(12, dtype=np.int32).reshape(3, 4))
+        if endianess == gguf.GGUFEndian.LITTLE:
+            x = rng.standard_normal((4, 512)).astype(np.float32)
+            for t in QUANTIZED + [T.BF16]:
+                w.add_tensor(f"blk.0.{t.name.lower()}.weight", quants.quantize(x, t), raw_dtype=t)
+            for t in RANDOM_BLOCKS:
+                w.add_tensor(f"blk.1.{t.name.lower()}.weight", random_blocks(rng, t, 3, 512), raw_dtype=t)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        return path
+
+    def check(self, path):
+        reader = gguf.GGUFReader(path)
+        report = json.loads(ckpt("inspect", "--json", path).stdout)
+        self.assertEqual(report["format"], "gguf")
+        listed = {t["name"]: t for t in report["tensors"]}
+        self.assertEqual(set(listed), {t.name for t in reader.tensors})
+        want = {}
+        for t in reader.tensors:
+            shape = [int(n) for n in reversed(t.shape)]
+            got = listed[t.name]
+            self.assertEqual(got["shape"], shape, t.name)
+            plain = t.tensor_type in (T.F32, T.F16, T.BF16, T.I32)
+            if plain and t.tensor_type != T.BF16:
+                self.assertEqual(got["dtype"], np.dtype(t.data.dtype).name, t.name)
+            else:
+                self.assertEqual(got.get("encoding", t.tensor_type.name) if t.tensor_type != T.BF16 else "BF16",
+                                 t.tensor_type.name, t.name)
+            self.assertEqual(got["byte_offset"] if plain else got["compressed_offset"], int(t.data_offset), t.name)
+            values = np.asarray(t.data)
+            if t.tensor_type in (T.F32, T.F16, T.I32):
+                want[t.name] = values.reshape(shape)
+            else:
+                want[t.name] = quants.dequantize(values, t.tensor_type).reshape(shape)
+        self.assertEqual(report["metadata"]["llama.context_length"], "4096")
+        self.assertEqual(report["metadata"]["general.architecture"], "llama")
+        self.assertTrue(report["metadata"]["tokenizer.ggml.tokens"].startswith('[100 strings: "tok0", "tok1", "tok2", ...'))
+        self.assertEqual(report["metadata"]["tokenizer.ggml.scores"], "[0, 1, 2, 3, 4]")
+        # The values: what gguf.quants.dequantize gives, bit for bit, after export.
+        out = self.path("out.safetensors")
+        ckpt("apply", path, "--config", self.cfg, "-o", out, "--format", "safetensors")
+        got = load_file(out)
+        self.assertEqual(set(got), set(want))
+        for name, v in want.items():
+            g = got[name].float().numpy() if got[name].dtype == torch.bfloat16 else got[name].numpy()
+            if v.dtype == np.float32:
+                self.assertEqual(g.dtype, np.float32, name)
+                self.assertTrue(np.array_equal(g.view(np.uint32), v.view(np.uint32)), name)
+            else:
+                self.assertTrue(np.array_equal(g, v), name)
+        return report
+
+    def test_every_decoded_type_equals_gguf_dequantize(self):
+        report = self.check(self.write("model.gguf"))
+        self.assertEqual(len(report["tensors"]), 3 + len(QUANTIZED) + 1 + len(RANDOM_BLOCKS))
+
+    def test_big_endian_file(self):
+        self.check(self.write("big.gguf", gguf.GGUFEndian.BIG))
+
+    def test_diff_against_the_original_equals_numpy(self):
+        # The quantization error of each type, as ckpt diff reports it against the float32
+        # original, equals numpy's figures on gguf's own dequantized values.
+        from safetensors.numpy import save_file
+        x = np.random.default_rng(3).standard_normal((8, 512)).astype(np.float32)
+        path = self.path("q.gguf")
+        w = gguf.GGUFWriter(path, "llama")
+        for t in QUANTIZED:
+            w.add_tensor(f"{t.name.lower()}.weight", quants.quantize(x, t), raw_dtype=t)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        orig = self.path("orig.safetensors")
+        save_file({f"{t.name.lower()}.weight": x for t in QUANTIZED}, orig)
+        r = ckpt("diff", "--json", orig, path, check=False)
+        self.assertEqual(r.returncode, 1, r.stderr)  # they differ
+        report = json.loads(r.stdout)
+        rows = {r["name"]: r for r in report["tensors"]}
+        a = x.astype(np.float64).ravel()
+        for t in QUANTIZED:
+            b = quants.dequantize(quants.quantize(x, t), t).astype(np.float64).ravel()
+            r = rows[f"{t.name.lower()}.weight"]
+            self.assertAlmostEqual(r["cosine"], a @ b / np.linalg.norm(a) / np.linalg.norm(b), places=9, msg=t.name)
+            self.assertAlmostEqual(r["rel_l2"], np.linalg.norm(b - a) / np.linalg.norm(a), places=9, msg=t.name)
+            self.assertAlmostEqual(r["max_abs"], np.abs(b - a).max(), places=9, msg=t.name)
+
+    def test_chat_templates_flagged_where_jinja_s_sandbox_refuses_them(self):
+        from jinja2.exceptions import SecurityError
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+        templates = {
+            "chatml": "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+                      "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+            "namespace": "{% set ns = namespace(first=true) %}{% for m in messages %}{% if ns.first %}{{ m.content }}"
+                         "{% set ns.first = false %}{% endif %}{% endfor %}",
+            "subclasses": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "globals": "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+            # Names spelled by escapes, reached through the attr filter: no "__" in the text.
+            "attr": "{{ (messages|attr('\\x5f\\x5fclass\\x5f\\x5f')).mro() }}",
+        }
+        env = ImmutableSandboxedEnvironment()
+        for name, text in templates.items():
+            try:
+                env.from_string(text).render(messages=[{"role": "user", "content": "hi"}], add_generation_prompt=True)
+                refused = False
+            except SecurityError:
+                refused = True
+            path = self.path(name + ".gguf")
+            w = gguf.GGUFWriter(path, "llama")
+            w.add_chat_template(text)
+            w.add_tensor("w", np.zeros(4, np.float32))
+            w.write_header_to_file()
+            w.write_kv_data_to_file()
+            w.write_tensors_to_file()
+            w.close()
+            report = json.loads(ckpt("inspect", "--json", path).stdout)
+            self.assertEqual(report["dangerous"], refused, name)
+            self.assertEqual(report["metadata"]["tokenizer.chat_template"], text, name)
+
+    def test_hostile_headers(self):
+        def header(version=3, tensors=0, kv=0, rest=b""):
+            return b"GGUF" + struct.pack("<IQQ", version, tensors, kv) + rest
+        cases = {
+            "truncated": header(kv=1, rest=struct.pack("<Q", 5) + b"gen"),
+            "lying_count": header(tensors=10 ** 12),
+            "huge_string": header(kv=1, rest=struct.pack("<Q", 2 ** 62) + b"x" * 16),
+            "billion_array": header(kv=1, rest=struct.pack("<Q", 1) + b"a" + struct.pack("<IIQ", 9, 0, 10 ** 9)),
+            "version1": header(version=1),
+            "past_the_end": header(tensors=1, rest=struct.pack("<Q", 1) + b"w" + struct.pack("<IQIQ", 1, 32, 0, 1 << 20)),
+            "misaligned": header(tensors=1, rest=struct.pack("<Q", 1) + b"w" + struct.pack("<IQIQ", 1, 32, 0, 3)),
+            "bad_rows": header(tensors=1, rest=struct.pack("<Q", 1) + b"w" + struct.pack("<IQIQ", 1, 33, 12, 0)),
+            "unknown_type": header(tensors=1, rest=struct.pack("<Q", 1) + b"w" + struct.pack("<IQIQ", 1, 4, 77, 0)),
+        }
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        for name, data in cases.items():
+            p = self.path(name + ".gguf")
+            with open(p, "wb") as f:
+                f.write(data + (b"" if name == "truncated" else b"\0" * 64))
+            one_line_error(self, p)
+        self.assertLess(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, max(before, 1) + 256 * 1024)
+        # A real file cut short: its last tensor runs past the end.
+        path = self.write("cut.gguf")
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 100)
+        self.assertIn("past the end", one_line_error(self, path))
+
+
+if __name__ == "__main__":
+    unittest.main()
