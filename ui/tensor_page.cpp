@@ -121,13 +121,15 @@ void TensorPage::showTensor(std::shared_ptr<const Checkpoint> checkpoint, int en
                                     t.contiguous() ? tr(" (contiguous)") : tr(" (a strided view)"));
     if (t.storage >= 0) {
         const StorageInfo &s = m_checkpoint->storages()[size_t(t.storage)];
-        lines << tr("storage %1 (%2, %3 on %4), element offset %5, file offset %6")
+        const uint64_t at = s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8;
+        lines << tr("storage %1 (%2, %3 on %4), element offset %5, %6 %7")
                      .arg(QString::fromStdString(s.record.empty() ? s.key : s.record))
                      .arg(QString::fromStdString(humanBytes(s.byteLength)))
                      .arg(QString::fromUtf8(dtypeName(s.dtype).data()))
                      .arg(QString::fromStdString(s.location.empty() ? "cpu" : s.location))
                      .arg(t.storageOffset)
-                     .arg(s.byteOffset + uint64_t(t.storageOffset) * uint64_t(dtypeBits(t.dtype)) / 8);
+                     .arg(s.compressedItem >= 0 ? tr("byte offset in the decoded item") : tr("file offset"))
+                     .arg(at);
         if (s.compressedItem >= 0) {
             const CompressedItem &item = m_checkpoint->compressedItems()[size_t(s.compressedItem)];
             lines << tr("stored %1: %2 at file offset %3, decoded when read")

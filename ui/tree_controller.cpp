@@ -17,6 +17,7 @@
 #include "model/match/name_matcher.h"
 #include "widgets/filter_bar.h"
 
+#include <algorithm>
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
@@ -57,7 +58,8 @@ TreeController::TreeController(QWidget *window, FileController *files, RulesDocu
     m_tree->header()->setSectionResizeMode(NameColumn, QHeaderView::Interactive);
     m_tree->setColumnWidth(NameColumn, 250);
     m_tree->setColumnWidth(ShapeColumn, 130);
-    m_tree->setColumnWidth(DtypeColumn, 80);
+    // Wide enough for a GGUF block type beside its dtype ("Q4_K (float32)").
+    m_tree->setColumnWidth(DtypeColumn, std::max(80, m_tree->fontMetrics().horizontalAdvance(QStringLiteral("Q4_K (float32)")) + 16));
     m_tree->setColumnWidth(ParamsColumn, 85);
     m_tree->setColumnWidth(SizeColumn, 85);
     m_tree->setColumnWidth(SharedColumn, 40);
