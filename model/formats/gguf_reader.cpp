@@ -6,6 +6,9 @@
 #include "model/sources/ggml_blocks.h"
 
 #include <bit>
+#include <cctype>
+#include <cstdio>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -179,24 +182,12 @@ std::optional<DType> plainDtype(uint32_t ggml)
     }
 }
 
-} // namespace
-
-Recognition GgufReader::recogniseFile(const FileProbe &probe) const
+/// One GGUF file, d.files[file], read into d: its tensors added to d.root (names unique across
+/// `names`), its metadata into `meta`. Its byte order must be d's when `file` > 0.
+void readOne(CheckpointData &d, int file, std::map<std::string, std::string> &meta, std::set<std::string> &names)
 {
-    const ByteView h = probe.head;
-    if (h.size() >= 4 && std::memcmp(h.data(), "GGUF", 4) == 0) return {95, "starts with GGUF", {}, {}};
-    if (probe.path.ends_with(".gguf")) return {100, "named *.gguf", {}, {}};
-    return {};
-}
-
-CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) const
-{
-    CheckpointData d;
-    d.format = "gguf";
-    for (auto *v : {&d.safety.torch113, &d.safety.torch2}) v->applicable = false; // llama.cpp reads it, not torch.load
-    const ByteSource &source = *file.source;
+    const ByteSource &source = *d.files[size_t(file)].source;
     const uint64_t size = source.size();
-    d.files.push_back(file);
     const ByteView bytes = source.view(0, size);
     if (size < 8 || std::memcmp(bytes.data(), "GGUF", 4) != 0) throw FormatError("no GGUF magic at its start");
     // The version tells the byte order: a big-endian file's 3 reads as 0x03000000 here.
@@ -207,8 +198,9 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
     const uint32_t version = c.u32("the version");
     if (version == 1) throw FormatError("GGUF version 1, which llama.cpp no longer reads either");
     if (version != 2 && version != 3) throw FormatError("GGUF version " + std::to_string(version) + ", not 2 or 3");
+    if (file > 0 && big != d.bigEndian) throw FormatError("its byte order differs from the first split's");
     d.bigEndian = big;
-    d.metadata["gguf.version"] = std::to_string(version) + (big ? " (big-endian)" : "");
+    meta["gguf.version"] = std::to_string(version) + (big ? " (big-endian)" : "");
     const uint64_t tensorCount = c.u64("the tensor count");
     const uint64_t keyCount = c.u64("the metadata count");
     c.count(keyCount, 12, "the metadata count"); // a key (8-byte length) and a type at least
@@ -225,18 +217,18 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
             alignment = c.u32("general.alignment");
             if (alignment == 0 || (alignment & (alignment - 1)))
                 throw FormatError("general.alignment " + std::to_string(alignment) + " is not a power of 2");
-            d.metadata[key] = std::to_string(alignment);
+            meta[key] = std::to_string(alignment);
             continue;
         }
-        if (d.metadata.count(key)) throw FormatError("metadata key " + key + " is given twice");
+        if (meta.count(key)) throw FormatError("metadata key " + key + " is given twice");
         if (type == String && key.starts_with("tokenizer.chat_template")) {
             // Jinja that loaders render: scanned whole, shown cut.
             const std::string_view text = c.string(key.c_str());
             scanChatTemplate(d.safety, text, key);
-            d.metadata[key] = std::string(text.substr(0, kShownText)) + (text.size() > kShownText ? " [...]" : "");
+            meta[key] = std::string(text.substr(0, kShownText)) + (text.size() > kShownText ? " [...]" : "");
             continue;
         }
-        d.metadata[key] = metadata.value(type, key, 0);
+        meta[key] = metadata.value(type, key, 0);
     }
     struct Info
     {
@@ -246,12 +238,11 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
         uint64_t offset = 0, bytes = 0;
     };
     std::vector<Info> infos;
-    std::set<std::string_view> names;
     for (uint64_t i = 0; i < tensorCount; ++i) {
         Info t;
         t.name = c.string("a tensor name");
         const std::string name(t.name);
-        if (!names.insert(t.name).second) throw FormatError("tensor " + name + " is listed twice");
+        if (!names.insert(name).second) throw FormatError("tensor " + name + " is listed twice");
         const uint32_t dims = c.u32(name.c_str());
         if (dims > kMaxDims) throw FormatError(name + ": " + std::to_string(dims) + " dimensions, past ggml's " + std::to_string(kMaxDims));
         std::vector<uint64_t> ne(dims);
@@ -276,8 +267,7 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
         infos.push_back(std::move(t));
     }
     const uint64_t dataStart = (c.position() + alignment - 1) / alignment * alignment;
-    d.metadata["gguf.data_offset"] = std::to_string(dataStart);
-    d.root = d.arena->make(ValueKind::Dict);
+    meta["gguf.data_offset"] = std::to_string(dataStart);
     for (const Info &t : infos) {
         const std::string name(t.name);
         if (dataStart > size || t.offset > size - dataStart || t.bytes > size - dataStart - t.offset)
@@ -287,7 +277,7 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
         StorageInfo s;
         s.key = name;
         s.location = "cpu";
-        s.file = 0;
+        s.file = file;
         s.byteOffset = dataStart + t.offset;
         info.shape = t.shape;
         const auto plain = plainDtype(t.type->id);
@@ -301,7 +291,7 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
             s.compressedItem = int(d.compressedItems.size());
             s.mapped = false;
             s.byteOffset = 0;
-            d.compressedItems.push_back({0, dataStart + t.offset, t.bytes, "ggml." + std::string(t.type->name)});
+            d.compressedItems.push_back({file, dataStart + t.offset, t.bytes, "ggml." + std::string(t.type->name)});
         } else {
             info.dtype = DType::UInt8;
             info.encoding = t.type->name;
@@ -323,6 +313,88 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
         d.root->items.push_back(stringValue(*d.arena, t.name));
         d.root->items.push_back(v);
     }
+}
+
+/// A split's name, `<prefix>-00002-of-00003.gguf`: its prefix, number and count (1-based).
+struct SplitName
+{
+    std::string prefix;
+    int number = 0, count = 0;
+};
+
+std::optional<SplitName> splitName(const std::string &path)
+{
+    // "-NNNNN-of-NNNNN.gguf" is 20 characters.
+    if (path.size() < 20 || !path.ends_with(".gguf")) return std::nullopt;
+    const std::string tail = path.substr(path.size() - 20);
+    auto digits = [&](size_t at) {
+        int v = 0;
+        for (size_t k = at; k < at + 5; ++k) {
+            if (!std::isdigit(static_cast<unsigned char>(tail[k]))) return -1;
+            v = v * 10 + (tail[k] - '0');
+        }
+        return v;
+    };
+    if (tail[0] != '-' || tail.compare(6, 4, "-of-") != 0) return std::nullopt;
+    const int number = digits(1), count = digits(10);
+    if (number < 1 || count < 1 || number > count) return std::nullopt;
+    return SplitName{path.substr(0, path.size() - 20), number, count};
+}
+
+std::string splitPath(const SplitName &s, int number)
+{
+    char tail[32];
+    std::snprintf(tail, sizeof tail, "-%05d-of-%05d.gguf", number, s.count);
+    return s.prefix + tail;
+}
+
+} // namespace
+
+Recognition GgufReader::recogniseFile(const FileProbe &probe) const
+{
+    const ByteView h = probe.head;
+    if (h.size() >= 4 && std::memcmp(h.data(), "GGUF", 4) == 0) return {95, "starts with GGUF", {}, {}};
+    if (probe.path.ends_with(".gguf")) return {100, "named *.gguf", {}, {}};
+    return {};
+}
+
+CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) const
+{
+    CheckpointData d;
+    d.format = "gguf";
+    for (auto *v : {&d.safety.torch113, &d.safety.torch2}) v->applicable = false; // llama.cpp reads it, not torch.load
+    d.files.push_back(file);
+    d.root = d.arena->make(ValueKind::Dict);
+    std::set<std::string> names;
+    const auto split = splitName(file.path);
+    if (!split || split->count == 1) {
+        readOne(d, 0, d.metadata, names);
+        return d;
+    }
+    // A split model (gguf-split): every split, from the first, read as one; the metadata is
+    // the first split's, each split's split.no checked against its name.
+    d.files.clear();
+    std::map<std::string, int> opened;
+    for (int n = 1; n <= split->count; ++n) {
+        const std::string path = splitPath(*split, n);
+        const std::string label = "split " + std::to_string(n) + " of " + std::to_string(split->count) + " (" + path + ")";
+        if (path == file.path) { // the one opened already: no second mapping
+            opened.emplace(path, int(d.files.size()));
+            d.files.push_back(file);
+        }
+        const int index = openedFile(d, opened, path, label);
+        std::map<std::string, std::string> meta;
+        try {
+            readOne(d, index, meta, names);
+        } catch (const FormatError &e) {
+            throw FormatError(label + ": " + e.what());
+        }
+        if (const auto it = meta.find("split.no"); it != meta.end() && it->second != std::to_string(n - 1))
+            throw FormatError(label + ": its split.no is " + it->second);
+        if (n == 1) d.metadata = std::move(meta);
+    }
+    if (const auto it = d.metadata.find("split.tensors.count"); it != d.metadata.end() && it->second != std::to_string(names.size()))
+        throw FormatError("the splits hold " + std::to_string(names.size()) + " tensors, the first says " + it->second);
     return d;
 }
 

@@ -181,6 +181,39 @@ class TestGguf(unittest.TestCase):
             self.assertEqual(report["dangerous"], refused, name)
             self.assertEqual(report["metadata"]["tokenizer.chat_template"], text, name)
 
+    def test_split_model_opens_as_one(self):
+        # GGUFWriter's split_max_tensors writes m-0000N-of-00003.gguf as gguf-split does.
+        folder = self.path("split")
+        os.makedirs(folder)
+        rng = np.random.default_rng(5)
+        w = gguf.GGUFWriter(os.path.join(folder, "m.gguf"), "llama", split_max_tensors=2)
+        w.add_context_length(8)
+        x = rng.standard_normal((2, 64)).astype(np.float32)
+        for i in range(5):
+            w.add_tensor(f"blk.{i}.weight", quants.quantize(x * i, T.Q8_0), raw_dtype=T.Q8_0)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        splits = sorted(os.listdir(folder))
+        self.assertEqual(splits, [f"m-0000{n}-of-00003.gguf" for n in (1, 2, 3)])
+        want = {}
+        for name in splits:
+            for t in gguf.GGUFReader(os.path.join(folder, name)).tensors:
+                want[t.name] = quants.dequantize(np.asarray(t.data), t.tensor_type).reshape([int(n) for n in reversed(t.shape)])
+        for name in (splits[0], splits[2]):  # opened from any split
+            path = os.path.join(folder, name)
+            report = json.loads(ckpt("inspect", "--json", path).stdout)
+            self.assertEqual({t["name"] for t in report["tensors"]}, set(want))
+            self.assertEqual(report["metadata"]["llama.context_length"], "8")
+            out = self.path("split.safetensors")
+            ckpt("apply", path, "--config", self.cfg, "-o", out, "--format", "safetensors")
+            got = load_file(out)
+            for k, v in want.items():
+                self.assertTrue(np.array_equal(got[k].numpy().view(np.uint32), v.view(np.uint32)), k)
+        os.remove(os.path.join(folder, splits[1]))
+        self.assertIn("split 2 of 3", one_line_error(self, os.path.join(folder, splits[0])))
+
     def test_hostile_headers(self):
         def header(version=3, tensors=0, kv=0, rest=b""):
             return b"GGUF" + struct.pack("<IQQ", version, tensors, kv) + rest
