@@ -35,7 +35,9 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
 {
     setObjectName("exportDialog");
     setWindowTitle(tr("Export Checkpoint"));
-    m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors"), tr("NumPy (.npz, weights only)")});
+    m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors"), tr("NumPy (.npz, weights only)"), tr("GGUF (.gguf, weights only)")});
+    m_q8 = new QCheckBox(tr("Quantize float matrices to Q8_0"), this);
+    m_q8->setObjectName("exportQ8");
     m_optimizer->setObjectName("exportOptimizer");
     m_optimizer->addItems({tr("Ask if it would no longer fit the weights"), tr("Drop the optimizer state"),
                            tr("Reset the entries of resized and added parameters")});
@@ -61,6 +63,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     form->addRow(tr("Write to"), outputRow);
     form->addRow(tr("Format"), m_format);
     form->addRow(QString(), m_weightsOnly);
+    form->addRow(QString(), m_q8);
     form->addRow(tr("Optimizer state"), m_optimizer);
     form->addRow(tr("Tied weights"), m_tied);
     form->addRow(tr("Shard size"), m_shardSize);
@@ -83,6 +86,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     m_output->setText(source.absolutePath() + "/" + source.completeBaseName().section(".safetensors", 0, 0) +
                       (safetensorsSource                 ? ".edited.safetensors"
                        : sourcePath.endsWith(".npz")     ? ".edited.npz"
+                       : sourcePath.endsWith(".gguf")    ? ".edited.gguf"
                                                          : ".edited.pt"));
     followName();
     connect(m_output, &QLineEdit::textChanged, this, [this] {
@@ -94,7 +98,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
         QString path = m_output->text();
         const int implied = impliedFormat(path);
         const QString suffix = QFileInfo(path).suffix();
-        static const char *const suffixes[] = {"pt", "safetensors", "npz"};
+        static const char *const suffixes[] = {"pt", "safetensors", "npz", "gguf"};
         if (implied >= 0 && implied != m_format->currentIndex())
             path = path.chopped(suffix.size()) + suffixes[m_format->currentIndex()];
         m_output->setText(path);
@@ -124,6 +128,7 @@ int ExportDialog::impliedFormat(const QString &path)
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == "safetensors") return 1;
     if (suffix == "npz") return 2;
+    if (suffix == "gguf") return 3;
     if (suffix == "pt" || suffix == "pth" || suffix == "bin" || suffix == "ckpt" || suffix == "tar") return 0;
     return -1;
 }
@@ -148,7 +153,7 @@ bool ExportDialog::confirm(ExportOptions &o)
     const int implied = impliedFormat(m_output->text());
     const int chosen = m_format->currentIndex();
     if (implied >= 0 && implied != chosen) {
-        const QString names[] = {tr("PyTorch"), tr("safetensors"), tr("NumPy .npz")};
+        const QString names[] = {tr("PyTorch"), tr("safetensors"), tr("NumPy .npz"), tr("GGUF")};
         const int answer = askQuestion(this, "exportFormatQuestion", tr("Format and name disagree"),
                                        tr("%1 is a %2 name, but the format chosen is %3. Tools that go by the name "
                                           "will misread it.")
@@ -200,8 +205,10 @@ ExportOptions ExportDialog::options() const
     o.output = m_output->text().toStdString();
     o.format = m_format->currentIndex() == 1   ? ExportOptions::Format::Safetensors
                : m_format->currentIndex() == 2 ? ExportOptions::Format::Npz
+               : m_format->currentIndex() == 3 ? ExportOptions::Format::Gguf
                                                : ExportOptions::Format::PyTorch;
     o.weightsOnly = m_weightsOnly->isChecked();
+    if (o.format == ExportOptions::Format::Gguf && m_q8->isChecked()) o.ggufType = "Q8_0";
     o.optimizer = m_optimizer->currentIndex() == 1   ? ExportOptions::Optimizer::Drop
                   : m_optimizer->currentIndex() == 2 ? ExportOptions::Optimizer::Reset
                                                      : ExportOptions::Optimizer::Abort;
@@ -218,6 +225,7 @@ void ExportDialog::updateState()
     m_shardSize->setEnabled(safe && !running());
     m_weightsOnly->setEnabled(pytorch && !running()); // safetensors and npz hold the weights only
     m_optimizer->setEnabled(pytorch && !running());
+    m_q8->setEnabled(m_format->currentIndex() == 3 && !running());
     m_export->setEnabled(!running());
     m_cancel->setText(running() ? tr("Stop") : tr("Close"));
 }

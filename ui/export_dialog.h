@@ -45,7 +45,7 @@ Q_SIGNALS:
 private:
     void onFinished();
     void updateState();
-    /// 0 PyTorch, 1 safetensors, 2 npz, -1 a name that says none of them.
+    /// 0 PyTorch, 1 safetensors, 2 npz, 3 GGUF, -1 a name that says none of them.
     static int impliedFormat(const QString &path);
     void followName();
     void setFormatFromName(int format);
@@ -59,6 +59,7 @@ private:
     QString m_sourcePath;
     QLineEdit *m_output;
     QComboBox *m_format;
+    QCheckBox *m_q8 = nullptr;
     QCheckBox *m_weightsOnly;
     QComboBox *m_optimizer;
     QComboBox *m_tied;

@@ -16,7 +16,7 @@ int runApply(const CliArgs &args)
     const auto config = args.options.find("--config");
     const auto output = args.options.find("-o");
     if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
-        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors|npz] [--weights-only]\n"
+        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type q8_0] [--weights-only]\n"
                      "                  [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE]\n"
                      "                  [--write-config FILE]\n";
         return Unreadable;
@@ -31,17 +31,23 @@ int runApply(const CliArgs &args)
     };
     const std::string format = option("--format", options.output.ends_with(".safetensors") ? "safetensors"
                                                   : options.output.ends_with(".npz")       ? "npz"
+                                                  : options.output.ends_with(".gguf")      ? "gguf"
                                                                                            : "pt");
     const std::string optimizer = option("--optimizer", "abort");
     const std::string tied = option("--tied", "duplicate");
-    if ((format != "pt" && format != "safetensors" && format != "npz") || (optimizer != "abort" && optimizer != "drop" && optimizer != "reset") ||
-        (tied != "duplicate" && tied != "alias")) {
-        std::cerr << "ckpt apply: --format pt|safetensors|npz, --optimizer abort|drop|reset, --tied duplicate|alias\n";
+    const std::string ggufType = option("--gguf-type", "");
+    if ((format != "pt" && format != "safetensors" && format != "npz" && format != "gguf") ||
+        (optimizer != "abort" && optimizer != "drop" && optimizer != "reset") || (tied != "duplicate" && tied != "alias") ||
+        (!ggufType.empty() && (format != "gguf" || (ggufType != "q8_0" && ggufType != "Q8_0")))) {
+        std::cerr << "ckpt apply: --format pt|safetensors|npz|gguf, --gguf-type q8_0 (with gguf), --optimizer abort|drop|reset, "
+                     "--tied duplicate|alias\n";
         return Unreadable;
     }
-    options.format = format == "pt"    ? ExportOptions::Format::PyTorch
-                     : format == "npz" ? ExportOptions::Format::Npz
-                                       : ExportOptions::Format::Safetensors;
+    options.format = format == "pt"     ? ExportOptions::Format::PyTorch
+                     : format == "npz"  ? ExportOptions::Format::Npz
+                     : format == "gguf" ? ExportOptions::Format::Gguf
+                                        : ExportOptions::Format::Safetensors;
+    if (!ggufType.empty()) options.ggufType = "Q8_0";
     options.optimizer = optimizer == "drop"    ? ExportOptions::Optimizer::Drop
                         : optimizer == "reset" ? ExportOptions::Optimizer::Reset
                                                : ExportOptions::Optimizer::Abort;

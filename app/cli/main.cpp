@@ -30,7 +30,7 @@ commands:
                              python a function that applies it to an nn.Module; anemoi,
                              kempnerforge, linnaeus the blocks those trainers read
 
-  apply PATH --config CFG -o OUT [--format pt|safetensors|npz] [--weights-only]
+  apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type q8_0] [--weights-only]
         [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
                              write the checkpoint as the rules make it (renames, drops,
                              casts, resizes, added tensors), streamed to a temporary file,
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             command == "compare" || command == "diff") {
             const CliArgs args = parseArgs(rest, {"--json", "--weights-only", "--strict"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
-                                            "--tied", "--write-config", "--shard-size", "--target", "--suggest", "--top"},
+                                            "--tied", "--write-config", "--shard-size", "--gguf-type", "--target", "--suggest", "--top"},
                                            error);
             if (!error.empty()) {
                 std::cerr << "ckpt " << command << ": " << error << "\n";

@@ -105,5 +105,6 @@ void verifyOptimizers(const Checkpoint &out, const std::vector<PlanInput> &input
 ExportReport writePyTorch(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
 ExportReport writeSafetensors(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
 ExportReport writeNpz(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
+ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress);
 
 } // namespace ckpt::exporting

@@ -215,6 +215,7 @@ Result<ExportReport> exportCheckpoint(const Checkpoint &source, const RuleSet &r
         Progress state{cancel, progress};
         ExportReport report = options.format == ExportOptions::Format::PyTorch ? writePyTorch(source, p, options, state)
                               : options.format == ExportOptions::Format::Npz ? writeNpz(source, p, options, state)
+                              : options.format == ExportOptions::Format::Gguf ? writeGguf(source, p, options, state)
                                                                              : writeSafetensors(source, p, options, state);
         for (size_t i = 0; i < p.inputs.size(); ++i) {
             const TensorPlan &t = p.plan.tensors[i];

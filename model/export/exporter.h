@@ -13,7 +13,7 @@ namespace ckpt {
 
 struct ExportOptions
 {
-    enum class Format { PyTorch, Safetensors, Npz };
+    enum class Format { PyTorch, Safetensors, Npz, Gguf };
     /// When the plan leaves optimizer state that cannot be remapped exactly: stop, drop the
     /// optimizer state, or reset the entries of resized parameters and list added ones fresh.
     enum class Optimizer { Abort, Drop, Reset };
@@ -26,6 +26,8 @@ struct ExportOptions
     Tied tied = Tied::Duplicate;
     std::string configName;               ///< recorded in safetensors __metadata__
     uint64_t shardSize = 0;               ///< safetensors: > 0 splits into shards + index.json
+    /// GGUF: "" writes every tensor in its dtype; "Q8_0" quantizes float matrices to Q8_0.
+    std::string ggufType;
 };
 
 /// "5GB", "500MB", "2GiB", "1048576" -> bytes; nullopt when not a size.

@@ -398,4 +398,25 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
     return d;
 }
 
+std::vector<GgufRecord> ggufMetadataRecords(ByteView bytes)
+{
+    if (bytes.size() < 24 || std::memcmp(bytes.data(), "GGUF", 4) != 0) throw FormatError("no GGUF magic at its start");
+    if (bytes[4] == 0 && bytes[5] == 0) throw FormatError("a big-endian GGUF, whose metadata is not carried into a little-endian one");
+    GgufCursor c(bytes, false);
+    c.take(8, "the header");
+    c.u64("the tensor count");
+    const uint64_t keys = c.count(c.u64("the metadata count"), 12, "the metadata count");
+    if (keys > kMaxKeys) throw FormatError(std::to_string(keys) + " metadata keys, past the " + std::to_string(kMaxKeys) + " read here");
+    std::vector<GgufRecord> out;
+    MetadataReader values(c);
+    for (uint64_t i = 0; i < keys; ++i) {
+        std::string key(c.string("a metadata key"));
+        const uint64_t at = c.position();
+        values.value(c.u32(key.c_str()), key, 0);
+        if (key == "general.alignment" || key.starts_with("split.")) continue;
+        out.push_back({std::move(key), std::string(reinterpret_cast<const char *>(bytes.data()) + at, size_t(c.position() - at))});
+    }
+    return out;
+}
+
 } // namespace ckpt

@@ -20,4 +20,16 @@ public:
     CheckpointData readFile(SourceFile file, const FormatRegistry &registry) const override;
 };
 
+/// One metadata entry of a little-endian GGUF file as its bytes: the key and the value record
+/// that follows it (u32 type, then the value), to be written again as it was.
+struct GgufRecord
+{
+    std::string key;
+    std::string value;
+};
+/// The metadata of the GGUF file `bytes` holds, in file order, without general.alignment
+/// and the split.* keys (facts of that file's layout). Throws FormatError as reading it would;
+/// a big-endian file's records cannot be carried into a little-endian one and are refused.
+std::vector<GgufRecord> ggufMetadataRecords(ByteView bytes);
+
 } // namespace ckpt

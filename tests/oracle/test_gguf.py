@@ -214,6 +214,55 @@ class TestGguf(unittest.TestCase):
         os.remove(os.path.join(folder, splits[1]))
         self.assertIn("split 2 of 3", one_line_error(self, os.path.join(folder, splits[0])))
 
+    def test_export_to_gguf_q8_0_as_gguf_quantizes(self):
+        from safetensors.torch import save_file
+        rng = np.random.default_rng(9)
+        # Scales across the half range: subnormal block scales (1e-7), ordinary, large (1e3).
+        w = rng.standard_normal((12, 96)).astype(np.float32) * np.repeat([1e-7, 1e-3, 1.0, 1e3], 3)[:, None].astype(np.float32)
+        state = {"model.w": torch.from_numpy(w), "model.h": torch.randn(4, 64).half(), "model.b": torch.randn(64).bfloat16(),
+                 "model.norm": torch.randn(96), "steps": torch.arange(5, dtype=torch.int32)}
+        src = self.path("src.safetensors")
+        save_file(state, src)
+        q = self.path("q8.gguf")
+        ckpt("apply", src, "--config", self.cfg, "-o", q, "--gguf-type", "q8_0")
+        reader = gguf.GGUFReader(q)
+        types = {t.name: t.tensor_type for t in reader.tensors}
+        self.assertEqual(types, {"model.w": T.Q8_0, "model.h": T.Q8_0, "model.b": T.BF16, "model.norm": T.F32, "steps": T.I32})
+        for t in reader.tensors:
+            want = state[t.name]
+            if t.tensor_type == T.Q8_0:  # byte for byte what gguf's quantize writes
+                self.assertTrue(np.array_equal(np.asarray(t.data).reshape(-1),
+                                               quants.quantize(want.float().numpy(), T.Q8_0).reshape(-1)), t.name)
+            elif t.tensor_type == T.BF16:
+                self.assertTrue(np.array_equal(np.asarray(t.data).reshape(-1).view(np.uint16), want.view(torch.int16).numpy().reshape(-1).view(np.uint16)))
+            else:
+                self.assertTrue(np.array_equal(np.asarray(t.data).reshape(want.shape), want.numpy()), t.name)
+        # And back: safetensors of the Q8_0 values, as gguf dequantizes them.
+        back = self.path("back.safetensors")
+        ckpt("apply", q, "--config", self.cfg, "-o", back)
+        got = load_file(back)
+        want = quants.dequantize(quants.quantize(w, T.Q8_0), T.Q8_0)
+        self.assertTrue(np.array_equal(got["model.w"].numpy().view(np.uint32), want.view(np.uint32)))
+        # Without --gguf-type every tensor keeps its dtype; float64 has a GGUF type, complex none.
+        plain = self.path("plain.gguf")
+        ckpt("apply", src, "--config", self.cfg, "-o", plain)
+        self.assertEqual({t.name: t.tensor_type for t in gguf.GGUFReader(plain).tensors}["model.h"], T.F16)
+        bad = self.path("complex.safetensors")
+        save_file({"c": torch.randn(4, dtype=torch.complex64)}, bad)
+        r = ckpt("apply", bad, "--config", self.cfg, "-o", self.path("c.gguf"), check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(self.path("c.gguf")))
+
+    def test_gguf_to_gguf_keeps_the_metadata(self):
+        path = self.write("model.gguf")
+        out = self.path("copy.gguf")
+        ckpt("apply", path, "--config", self.cfg, "-o", out)
+        a, b = gguf.GGUFReader(path), gguf.GGUFReader(out)
+        fields = lambda r: {k: [bytes(p) for p in f.parts[1:]] for k, f in r.fields.items() if not k.startswith("GGUF.")}  # noqa: E731
+        self.assertEqual(fields(a), fields(b))
+        self.assertEqual({t.name: t.tensor_type for t in b.tensors},
+                         {t.name: (T.F32 if t.tensor_type not in (T.F32, T.F16, T.BF16, T.I32) else t.tensor_type) for t in a.tensors})
+
     def test_hostile_headers(self):
         def header(version=3, tensors=0, kv=0, rest=b""):
             return b"GGUF" + struct.pack("<IQQ", version, tensors, kv) + rest

@@ -90,6 +90,17 @@ void TestExportDialog::formatFollowsTheName()
     QVERIFY(npz.open(QIODevice::ReadOnly));
     const QByteArray zip = npz.readAll();
     QVERIFY(zip.startsWith("PK") && zip.contains(".npy") && zip.contains("\x93NUMPY"));
+    // GGUF, with Q8_0 matrices asked for.
+    format->setCurrentIndex(3);
+    QCOMPARE(dialog->findChild<QLineEdit *>("exportOutput")->text(), dir.filePath("other.gguf"));
+    auto *q8 = dialog->findChild<QCheckBox *>("exportQ8");
+    QVERIFY(q8 && q8->isEnabled());
+    q8->setChecked(true);
+    QCOMPARE(dialog->options().ggufType, std::string("Q8_0"));
+    QVERIFY(exportAndWait(dialog));
+    QCOMPARE(head(dir.filePath("other.gguf"), 4), QByteArray("GGUF"));
+    format->setCurrentIndex(0);
+    QVERIFY(!q8->isEnabled());
 }
 
 void TestExportDialog::asksBeforeReplacingAFile()
