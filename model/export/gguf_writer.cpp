@@ -160,7 +160,7 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
     TempFile temp(o.output);
     const SourceReader src(c);
     MadeTensorBytes added(c, p);
-    std::map<std::string, std::pair<uint64_t, uint32_t>> crcs; // name -> (bytes, CRC-32) as written
+    std::map<std::string, WrittenBytes> crcs;
     {
         Writer w{temp.file()};
         w.put("GGUF", 4);
@@ -215,23 +215,7 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
         }
     }
     temp.close();
-    auto back = Checkpoint::open(temp.path());
-    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
-    size_t seen = 0;
-    for (const auto &s : (*back)->storages()) {
-        const auto it = crcs.find(s.key);
-        if (it == crcs.end()) throw std::runtime_error("verification: unexpected tensor " + s.key);
-        uint64_t at = s.byteOffset, length = s.byteLength;
-        if (s.compressedItem >= 0) {
-            const CompressedItem &item = (*back)->compressedItems()[size_t(s.compressedItem)];
-            at = item.offset;
-            length = item.length;
-        }
-        if (length != it->second.first || crcOfFile(temp.path(), at, length) != it->second.second)
-            throw std::runtime_error("verification: " + s.key + " differs from what was written");
-        ++seen;
-    }
-    if (seen != outs.size()) throw std::runtime_error("verification: the GGUF lists other tensors than written");
+    verifyWritten(temp.path(), crcs, "GGUF");
     temp.commit(o.output);
     report.files.push_back(o.output);
     report.tensors = outs.size();

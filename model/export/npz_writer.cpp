@@ -44,30 +44,20 @@ ExportReport writeNpz(const Checkpoint &c, const Prepared &p, const ExportOption
     TempFile temp(o.output);
     const SourceReader src(c);
     MadeTensorBytes added(c, p);
-    std::map<std::string, uint32_t> crcs;
+    std::map<std::string, WrittenBytes> crcs;
     {
         ZipWriter zip(temp.file(), "");
         for (const PlannedOut &out : outs) {
             const std::string header = npyHeader(out);
             zip.beginRecord(out.name + ".npy", header.size() + out.nbytes());
             zip.write(header.data(), header.size());
-            crcs[out.name] = writePlannedBytes(c, p, src, added, out, [&](const char *d, size_t n) { zip.write(d, n); }, report, progress);
+            crcs[out.name] = {out.nbytes(), writePlannedBytes(c, p, src, added, out, [&](const char *d, size_t n) { zip.write(d, n); }, report, progress)};
             zip.endRecord();
         }
         zip.finish();
     }
     temp.close();
-    auto back = Checkpoint::open(temp.path());
-    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
-    size_t seen = 0;
-    for (const auto &s : (*back)->storages()) {
-        const auto it = crcs.find(s.key);
-        if (it == crcs.end()) throw std::runtime_error("verification: unexpected array " + s.key);
-        if (crcOfFile(temp.path(), s.byteOffset, s.byteLength) != it->second)
-            throw std::runtime_error("verification: " + s.key + " differs from the source");
-        ++seen;
-    }
-    if (seen != outs.size()) throw std::runtime_error("verification: the npz lists other arrays than written");
+    verifyWritten(temp.path(), crcs, "npz");
     temp.commit(o.output);
     report.files.push_back(o.output);
     report.tensors = outs.size();

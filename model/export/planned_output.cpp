@@ -76,4 +76,25 @@ uint32_t writePlannedBytes(const Checkpoint &c, const Prepared &p, const SourceR
     return crc;
 }
 
+void verifyWritten(const std::string &path, const std::map<std::string, WrittenBytes> &written, const char *format)
+{
+    auto back = Checkpoint::open(path);
+    if (!back) throw std::runtime_error("the written file does not read back: " + back.error().message);
+    size_t seen = 0;
+    for (const auto &s : (*back)->storages()) {
+        const auto it = written.find(s.key);
+        if (it == written.end()) throw std::runtime_error("verification: unexpected storage " + s.key);
+        uint64_t at = s.byteOffset, length = s.byteLength;
+        if (s.compressedItem >= 0) {
+            const CompressedItem &item = (*back)->compressedItems()[size_t(s.compressedItem)];
+            at = item.offset;
+            length = item.length;
+        }
+        if (length != it->second.size || crcOfFile(path, at, length) != it->second.crc)
+            throw std::runtime_error("verification: " + s.key + " differs from what was written");
+        ++seen;
+    }
+    if (seen != written.size()) throw std::runtime_error(std::string("verification: the ") + format + " lists other tensors than written");
+}
+
 } // namespace ckpt::exporting

@@ -5,6 +5,7 @@
 #include "model/export/made_tensor_bytes.h"
 
 #include <functional>
+#include <map>
 
 namespace ckpt::exporting {
 
@@ -33,5 +34,18 @@ std::vector<PlannedOut> plannedOutputs(const Checkpoint &c, const Prepared &p, c
 uint32_t writePlannedBytes(const Checkpoint &c, const Prepared &p, const SourceReader &src, MadeTensorBytes &added,
                            const PlannedOut &out, const std::function<void(const char *, size_t)> &put,
                            ExportReport &report, Progress &progress);
+
+/// What a writer put in its file for one storage: the bytes and their CRC-32 (for a
+/// block-encoded GGUF tensor, its blocks as written).
+struct WrittenBytes
+{
+    uint64_t size = 0;
+    uint32_t crc = 0;
+};
+
+/// Opens the written file at `path` again and checks that it lists exactly the storages
+/// `written` names (by key), each with those bytes (where a decoded storage's encoded bytes
+/// lie, for one read by decoding). Throws std::runtime_error("verification: ...").
+void verifyWritten(const std::string &path, const std::map<std::string, WrittenBytes> &written, const char *format);
 
 } // namespace ckpt::exporting

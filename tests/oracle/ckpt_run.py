@@ -2,6 +2,8 @@
 import json
 import os
 import subprocess
+import tempfile
+import unittest
 
 CKPT = os.environ.get("CKPT_BIN", "ckpt")
 
@@ -27,3 +29,18 @@ def one_line_error(test, path):
     test.assertEqual(r.returncode, 2, r.stdout + r.stderr)
     test.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
     return r.stderr
+
+
+class FolderTest(unittest.TestCase):
+    """A test with a temporary folder of its own (`path(name)` in it) and an empty rules config
+    there (`cfg`), removed after each test."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.cfg = empty_config(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)

@@ -4,7 +4,6 @@ same run with `flax.serialization.msgpack_restore`: every array's path, shape an
 its values after export; broken files give one error line."""
 import os
 import sys
-import tempfile
 import unittest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -19,7 +18,7 @@ from safetensors.torch import load_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
+from ckpt_run import FolderTest, ckpt, one_line_error  # noqa: E402
 import json  # noqa: E402
 import msgpack  # noqa: E402
 
@@ -51,17 +50,7 @@ def torch_values(t):
     return t.float().numpy() if t.dtype == torch.bfloat16 else t.numpy()
 
 
-class TestFlax(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.cfg = empty_config(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
-
+class TestFlax(FolderTest):
     def write(self, name, tree):
         p = self.path(name)
         with open(p, "wb") as f:

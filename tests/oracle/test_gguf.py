@@ -9,7 +9,6 @@ import os
 import resource
 import struct
 import sys
-import tempfile
 import unittest
 
 import gguf
@@ -21,7 +20,7 @@ from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
+from ckpt_run import FolderTest, ckpt, one_line_error  # noqa: E402
 
 QUANTIZED = [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0, T.MXFP4]
 # Types gguf-py dequantizes but cannot write: random blocks, their float16 scales set finite
@@ -38,17 +37,7 @@ def random_blocks(rng, qtype, rows, cols):
     return blocks.reshape(rows, cols // block_elems * block_bytes)
 
 
-class TestGguf(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.cfg = empty_config(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
-
+class TestGguf(FolderTest):
     def write(self, name, endianess=gguf.GGUFEndian.LITTLE):
         rng = np.random.default_rng(0)
         path = self.path(name)

@@ -13,7 +13,6 @@ import resource
 import struct
 import subprocess
 import sys
-import tempfile
 import unittest
 import zipfile
 
@@ -29,7 +28,7 @@ from safetensors.numpy import load_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ckpt_run import CKPT, ckpt, empty_config, one_line_error  # noqa: E402
+from ckpt_run import FolderTest, CKPT, ckpt, one_line_error  # noqa: E402
 
 
 def model(bf16=False):
@@ -72,17 +71,7 @@ def same(got, want):
     return np.array_equal(got, want)
 
 
-class TestKeras(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.cfg = empty_config(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, name):
-        return os.path.join(self.tmp.name, name)
-
+class TestKeras(FolderTest):
     def check(self, path, want, weights_root):
         """ckpt lists what h5py reads, and exports the datasets under `weights_root` as the
         weights (safetensors: '.'-joined names below it) with the values h5py reads."""
