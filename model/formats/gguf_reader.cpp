@@ -213,6 +213,7 @@ void readOne(CheckpointData &d, int file, std::map<std::string, std::string> &me
         const std::string key(c.string("a metadata key"));
         const uint32_t type = c.u32(key.c_str());
         if (key == "general.alignment") {
+            if (meta.count(key)) throw FormatError("metadata key general.alignment is given twice");
             if (type != U32) throw FormatError("general.alignment is a " + typeName(type) + ", not a u32");
             alignment = c.u32("general.alignment");
             if (alignment == 0 || (alignment & (alignment - 1)))
