@@ -2,16 +2,14 @@
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 namespace ckpt {
 namespace {
-
-using nlohmann::json;
 
 /// An HDF5 identifier closed with its own close function.
 class Id
@@ -104,67 +102,56 @@ Hdf5Catalog::Type typeOf(hid_t t)
 constexpr uint64_t kMaxAttributeBytes = uint64_t(16) << 20;
 constexpr hssize_t kMaxAttributeNumbers = 1 << 16;
 
-/// An attribute's value as JSON (strings, numbers and arrays of them); discarded when it is
-/// of another type or too big to be metadata.
-json attributeValue(hid_t attribute)
+/// An attribute's value as the catalog keeps it (strings, numbers and lists of them); nullopt
+/// when it is of another type or too big to be metadata.
+std::optional<std::string> attributeValue(hid_t attribute)
 {
     const Id type(H5Aget_type(attribute), H5Tclose);
     const Id space(H5Aget_space(attribute), H5Sclose);
-    if (!type.ok() || !space.ok()) return json(json::value_t::discarded);
+    if (!type.ok() || !space.ok()) return std::nullopt;
     const hssize_t n = H5Sget_simple_extent_npoints(space);
     const bool scalar = H5Sget_simple_extent_type(space) == H5S_SCALAR;
-    if (n < 0) return json(json::value_t::discarded);
+    if (n < 0) return std::nullopt;
     const size_t size = H5Tget_size(type);
-    auto shaped = [&](json values) { return scalar && values.size() == 1 ? values[0] : values; };
-    if (n == 0) return json::array(); // an empty list (Keras's weight_names of a layer without weights)
+    if (n == 0) return hdf5AttributeIntegers({}, false); // an empty list (Keras's weight_names of a layer without weights)
     switch (H5Tget_class(type)) {
     case H5T_STRING: {
-        json values = json::array();
+        std::vector<std::string> values;
         if (H5Tis_variable_str(type) > 0) {
-            if (uint64_t(n) > kMaxAttributeNumbers) return json(json::value_t::discarded);
+            if (uint64_t(n) > kMaxAttributeNumbers) return std::nullopt;
             const Id memory(H5Tcopy(H5T_C_S1), H5Tclose);
             H5Tset_size(memory, H5T_VARIABLE);
             H5Tset_cset(memory, H5Tget_cset(type));
             std::vector<char *> texts(static_cast<size_t>(n), nullptr);
-            if (H5Aread(attribute, memory, texts.data()) < 0) return json(json::value_t::discarded);
+            if (H5Aread(attribute, memory, texts.data()) < 0) return std::nullopt;
             for (char *s : texts) values.push_back(s ? std::string(s) : std::string());
             H5Dvlen_reclaim(memory, space, H5P_DEFAULT, texts.data());
         } else {
-            if (size == 0 || uint64_t(n) * size > kMaxAttributeBytes) return json(json::value_t::discarded);
+            if (size == 0 || uint64_t(n) * size > kMaxAttributeBytes) return std::nullopt;
             std::vector<char> bytes(size_t(n) * size);
-            if (H5Aread(attribute, type, bytes.data()) < 0) return json(json::value_t::discarded);
+            if (H5Aread(attribute, type, bytes.data()) < 0) return std::nullopt;
             for (hssize_t i = 0; i < n; ++i) {
                 std::string s(bytes.data() + size_t(i) * size, size);
                 s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
                 values.push_back(std::move(s));
             }
         }
-        // Invalid UTF-8 cannot be JSON: such text is not metadata worth showing.
-        try {
-            (void)values.dump();
-        } catch (const json::exception &) {
-            return json(json::value_t::discarded);
-        }
-        return shaped(std::move(values));
+        return hdf5AttributeTexts(values, scalar);
     }
     case H5T_INTEGER:
     case H5T_ENUM:
     case H5T_FLOAT: {
-        if (n > kMaxAttributeNumbers) return json(json::value_t::discarded);
-        const bool isFloat = H5Tget_class(type) == H5T_FLOAT;
-        json values = json::array();
-        if (isFloat) {
+        if (n > kMaxAttributeNumbers) return std::nullopt;
+        if (H5Tget_class(type) == H5T_FLOAT) {
             std::vector<double> v(static_cast<size_t>(n));
-            if (H5Aread(attribute, H5T_NATIVE_DOUBLE, v.data()) < 0) return json(json::value_t::discarded);
-            for (double x : v) values.push_back(x);
-        } else {
-            std::vector<long long> v(static_cast<size_t>(n));
-            if (H5Aread(attribute, H5T_NATIVE_LLONG, v.data()) < 0) return json(json::value_t::discarded);
-            for (long long x : v) values.push_back(x);
+            if (H5Aread(attribute, H5T_NATIVE_DOUBLE, v.data()) < 0) return std::nullopt;
+            return hdf5AttributeReals(v, scalar);
         }
-        return shaped(std::move(values));
+        std::vector<long long> v(static_cast<size_t>(n));
+        if (H5Aread(attribute, H5T_NATIVE_LLONG, v.data()) < 0) return std::nullopt;
+        return hdf5AttributeIntegers(v, scalar);
     }
-    default: return json(json::value_t::discarded);
+    default: return std::nullopt;
     }
 }
 
@@ -180,9 +167,9 @@ std::map<std::string, std::string> attributesOf(hid_t object, const std::string 
         [](hid_t location, const char *name, const H5A_info_t *, void *data) -> herr_t {
             auto &c = *static_cast<Context *>(data);
             const Id attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
-            json value = attribute.ok() ? attributeValue(attribute) : json(json::value_t::discarded);
-            if (value.is_discarded()) c.skipped.push_back(name);
-            else c.out[name] = value.dump();
+            const auto value = attribute.ok() ? attributeValue(attribute) : std::nullopt;
+            if (!value) c.skipped.push_back(name);
+            else c.out[name] = *value;
             return c.out.size() + c.skipped.size() < 4096 ? 0 : 1;
         },
         &context);

@@ -1,3 +1,4 @@
+#include "model/base/half_float.h"
 #include "model/export/export_job.h"
 #include "model/export/planned_output.h"
 #include "model/export/temp_file.h"
@@ -40,40 +41,6 @@ int plainType(DType d)
 constexpr int kQ8_0 = 8;
 constexpr size_t kQ8Block = 32, kQ8Bytes = 34;
 
-float floatOf(uint32_t bits)
-{
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
-
-uint32_t bitsOf(float f)
-{
-    uint32_t b;
-    std::memcpy(&b, &f, 4);
-    return b;
-}
-
-/// float to IEEE half, rounding to nearest even (as NumPy's astype(float16)).
-uint16_t toHalf(float f)
-{
-    const uint32_t x = bitsOf(f);
-    const uint16_t sign = uint16_t((x >> 16) & 0x8000);
-    const uint32_t magnitude = x & 0x7fffffff;
-    if (magnitude > 0x7f800000) return uint16_t(sign | 0x7e00 | ((magnitude >> 13) & 0x3ff)); // NaN stays NaN
-    if (magnitude >= 0x477ff000) return uint16_t(sign | 0x7c00);                                // rounds past 65504: inf
-    if (magnitude < 0x38800000) {                                                               // a half subnormal (or 0)
-        // magnitude / 2^-24, rounded to nearest even: the float's own rounding does it.
-        const float scaled = floatOf(magnitude) * floatOf(0x4b800000u) /* 2^24 */;
-        return uint16_t(sign | uint16_t(std::nearbyint(scaled)));
-    }
-    const uint32_t mantissa = magnitude & 0x7fffff, exponent = (magnitude >> 23) - 112;
-    uint32_t h = exponent << 10 | mantissa >> 13;
-    const uint32_t rest = mantissa & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) ++h; // a carry into the exponent is right too
-    return uint16_t(sign | h);
-}
-
 /// One Q8_0 block of 32 floats, as gguf-py's Q8_0.quantize_blocks: d = max|x| / 127, each
 /// value x / d rounded half away from zero (np_roundf), d stored as a half.
 void quantizeQ8_0(const float *x, uint8_t *out)
@@ -82,7 +49,7 @@ void quantizeQ8_0(const float *x, uint8_t *out)
     for (size_t i = 0; i < kQ8Block; ++i) amax = std::max(amax, std::fabs(x[i]));
     const float d = amax / 127.0f;
     const float id = d == 0 ? 0.0f : 1.0f / d;
-    const uint16_t h = toHalf(d);
+    const uint16_t h = floatToHalf(d);
     out[0] = uint8_t(h & 0xff);
     out[1] = uint8_t(h >> 8);
     for (size_t i = 0; i < kQ8Block; ++i) {
@@ -95,18 +62,10 @@ void quantizeQ8_0(const float *x, uint8_t *out)
 
 float floatFrom(const char *p, DType d)
 {
-    if (d == DType::Float32) {
-        float f;
-        std::memcpy(&f, p, 4);
-        return f;
-    }
-    const uint32_t h = uint32_t(uint8_t(p[0])) | uint32_t(uint8_t(p[1])) << 8;
-    if (d == DType::BFloat16) return floatOf(h << 16);
-    const uint32_t sign = (h & 0x8000u) << 16, e = (h >> 10) & 31, m = h & 0x3ff;
-    if (e == 31) return floatOf(sign | 0x7f800000u | m << 13);
-    if (e) return floatOf(sign | (e + 112) << 23 | m << 13);
-    const float v = float(m) * floatOf(0x33800000u);
-    return sign ? -v : v;
+    if (d == DType::Float32) return floatFromBits(uint32_t(uint8_t(p[0])) | uint32_t(uint8_t(p[1])) << 8 |
+                                                  uint32_t(uint8_t(p[2])) << 16 | uint32_t(uint8_t(p[3])) << 24);
+    const uint16_t h = uint16_t(uint8_t(p[0]) | uint8_t(p[1]) << 8);
+    return d == DType::BFloat16 ? bfloat16ToFloat(h) : halfToFloat(h);
 }
 
 /// Whether `out` is quantized to Q8_0 under ggufType "Q8_0": a float matrix whose rows fill

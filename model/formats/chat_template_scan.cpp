@@ -9,21 +9,14 @@ bool word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '
 
 void add(SafetyReport &report, const std::string &construct, const std::string &label, uint64_t offset, std::string reason)
 {
-    for (auto &g : report.globals)
-        if (g.classified && g.module == "jinja2" && g.name == construct && g.file == label) {
-            ++g.count;
-            return;
-        }
     GlobalUse g;
     g.module = "jinja2";
     g.name = construct;
     g.file = label;
     g.category = GlobalCategory::Dangerous;
     g.reason = std::move(reason);
-    g.count = 1;
     g.firstOffset = offset;
-    g.classified = true;
-    report.globals.push_back(std::move(g));
+    addClassifiedGlobal(report, std::move(g));
 }
 
 } // namespace

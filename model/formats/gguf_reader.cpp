@@ -364,17 +364,16 @@ CheckpointData GgufReader::readFile(SourceFile file, const FormatRegistry &) con
     CheckpointData d;
     d.format = "gguf";
     for (auto *v : {&d.safety.torch113, &d.safety.torch2}) v->applicable = false; // llama.cpp reads it, not torch.load
-    d.files.push_back(file);
     d.root = d.arena->make(ValueKind::Dict);
     std::set<std::string> names;
     const auto split = splitName(file.path);
     if (!split || split->count == 1) {
+        d.files.push_back(file);
         readOne(d, 0, d.metadata, names);
         return d;
     }
     // A split model (gguf-split): every split, from the first, read as one; the metadata is
     // the first split's, each split's split.no checked against its name.
-    d.files.clear();
     std::map<std::string, int> opened;
     for (int n = 1; n <= split->count; ++n) {
         const std::string path = splitPath(*split, n);

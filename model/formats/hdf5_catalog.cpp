@@ -58,6 +58,29 @@ template <typename T> T field(const json &j, const char *name)
 
 } // namespace
 
+namespace {
+
+template <typename T> json shaped(const std::vector<T> &values, bool scalar)
+{
+    json list = json::array();
+    for (const auto &v : values) list.push_back(v);
+    return scalar && list.size() == 1 ? list[0] : list;
+}
+
+} // namespace
+
+std::optional<std::string> hdf5AttributeTexts(const std::vector<std::string> &values, bool scalar)
+{
+    try {
+        return shaped(values, scalar).dump();
+    } catch (const json::exception &) {
+        return std::nullopt;
+    }
+}
+
+std::string hdf5AttributeIntegers(const std::vector<long long> &values, bool scalar) { return shaped(values, scalar).dump(); }
+std::string hdf5AttributeReals(const std::vector<double> &values, bool scalar) { return shaped(values, scalar).dump(); }
+
 std::string hdf5CatalogJson(const Hdf5Catalog &catalog)
 {
     json groups = json::array();

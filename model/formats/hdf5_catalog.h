@@ -61,6 +61,13 @@ struct Hdf5Catalog
     std::vector<std::string> warnings; ///< links not followed (soft, external), attributes not read
 };
 
+/// An attribute's value as the catalog keeps it (JSON text), from what libhdf5 read: texts,
+/// integers or reals, the one value itself when the attribute is `scalar`, a list otherwise.
+/// Text that is not UTF-8 cannot be JSON and is no metadata worth showing: nullopt.
+std::optional<std::string> hdf5AttributeTexts(const std::vector<std::string> &values, bool scalar);
+std::string hdf5AttributeIntegers(const std::vector<long long> &values, bool scalar);
+std::string hdf5AttributeReals(const std::vector<double> &values, bool scalar);
+
 /// The catalog as the helper prints it.
 std::string hdf5CatalogJson(const Hdf5Catalog &catalog);
 /// The helper's answer read back. Throws FormatError when it is not a catalog.

@@ -249,12 +249,7 @@ Recognition Hdf5Reader::recogniseFile(const FileProbe &probe) const
     if (endsWith(probe.path, ".h5") || endsWith(probe.path, ".hdf5")) return {100, "named *.h5", {}, {}};
     if (signatureAt(probe.head, 0)) return {90, "starts with \\x89HDF, HDF5's signature", {}, {}};
     // A .keras under another name: Keras writes metadata.json first.
-    const ByteView h = probe.head;
-    if (h.size() >= 30 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) {
-        const size_t n = size_t(h[26]) | size_t(h[27]) << 8;
-        if (n == 13 && 30 + n <= h.size() && std::string_view(reinterpret_cast<const char *>(h.data()) + 30, n) == "metadata.json")
-            return {95, "a zip whose first record is metadata.json (a .keras model)", {}, {}};
-    }
+    if (firstRecordName(probe.head) == "metadata.json") return {95, "a zip whose first record is metadata.json (a .keras model)", {}, {}};
     return {};
 }
 

@@ -17,20 +17,13 @@ bool kerasModule(std::string_view module)
 void add(SafetyReport &report, std::string module, std::string name, const std::string &label, GlobalCategory category,
          std::string reason)
 {
-    for (auto &g : report.globals)
-        if (g.classified && g.module == module && g.name == name && g.file == label) {
-            ++g.count;
-            return;
-        }
     GlobalUse g;
     g.module = std::move(module);
     g.name = std::move(name);
     g.file = label;
     g.category = category;
     g.reason = std::move(reason);
-    g.count = 1;
-    g.classified = true;
-    report.globals.push_back(std::move(g));
+    addClassifiedGlobal(report, std::move(g));
 }
 
 /// One `{"class_name": ..., "module": ...}` object of the config.

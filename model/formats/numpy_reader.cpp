@@ -171,12 +171,7 @@ Recognition NumpyReader::recogniseFile(const FileProbe &probe) const
     if (endsWith(probe.path, ".npy")) return {100, "named *.npy", {}, {}};
     if (looksLikeNpy(probe.head)) return {90, "starts with \\x93NUMPY, an .npy file's magic", {}, {}};
     // A zip whose first record is an .npy: np.savez under another name.
-    const ByteView h = probe.head;
-    if (h.size() >= 30 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) {
-        const size_t n = size_t(h[26]) | size_t(h[27]) << 8;
-        if (30 + n <= h.size() && endsWith(std::string_view(reinterpret_cast<const char *>(h.data()) + 30, n), ".npy"))
-            return {95, "a zip whose first record is an .npy (np.savez)", {}, {}};
-    }
+    if (endsWith(firstRecordName(probe.head), ".npy")) return {95, "a zip whose first record is an .npy (np.savez)", {}, {}};
     return {};
 }
 

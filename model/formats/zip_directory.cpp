@@ -275,4 +275,12 @@ ByteView recordBytes(const ByteSource &source, const ZipEntry &e, std::vector<ui
     return ByteView(buffer);
 }
 
+std::string_view firstRecordName(ByteView h)
+{
+    if (h.size() < 30 || h[0] != 'P' || h[1] != 'K' || h[2] != 3 || h[3] != 4) return {};
+    const size_t n = size_t(h[26]) | size_t(h[27]) << 8;
+    if (30 + n > h.size()) return {};
+    return {reinterpret_cast<const char *>(h.data()) + 30, n};
+}
+
 } // namespace ckpt

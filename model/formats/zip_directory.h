@@ -63,6 +63,10 @@ private:
 /// then the shorter first.
 int compareNamesWithoutCase(std::string_view a, std::string_view b);
 
+/// The name of the first record when `head` (a file's first bytes) starts with a zip's local
+/// header whose name it holds; empty otherwise. For recognising a zip by what it holds first.
+std::string_view firstRecordName(ByteView head);
+
 /// A deflated record's bytes (throws FormatError when they do not inflate to its size).
 std::vector<uint8_t> inflateRecord(const ByteSource &source, const ZipEntry &e);
 

@@ -286,4 +286,16 @@ GlobalCategory classifyGlobal(std::string_view module, std::string_view name, st
     return say("third-party or project code is needed to load it", GlobalCategory::Unknown);
 }
 
+void addClassifiedGlobal(SafetyReport &report, GlobalUse use)
+{
+    for (auto &g : report.globals)
+        if (g.classified && g.module == use.module && g.name == use.name && g.file == use.file) {
+            ++g.count;
+            return;
+        }
+    use.classified = true;
+    use.count = 1;
+    report.globals.push_back(std::move(use));
+}
+
 } // namespace ckpt

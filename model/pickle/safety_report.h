@@ -60,4 +60,9 @@ struct SafetyReport
     WeightsOnlyVerdict torch2;   ///< PyTorch >= 2.6, where weights_only=True is the default
 };
 
+/// Adds a use a reader found and classified itself (a Keras config's class, a chat template's
+/// construct: `use.classified` is set here): counted into the entry of the same module, name
+/// and file when there is one, its first offset and reason kept.
+void addClassifiedGlobal(SafetyReport &report, GlobalUse use);
+
 } // namespace ckpt

@@ -1,6 +1,7 @@
 #include "model/sources/ggml_blocks.h"
 
 #include "model/base/format_error.h"
+#include "model/base/half_float.h"
 
 #include <array>
 #include <cstring>
@@ -41,24 +42,8 @@ constexpr std::array kTypes{
 constexpr std::array<int8_t, 16> kNonLinear4{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 constexpr std::array<int8_t, 16> kE2M1Doubled{0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-float bitsToFloat(uint32_t bits)
-{
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-}
-
-/// IEEE half (little-endian at p) to float, exactly.
-float half(const uint8_t *p)
-{
-    const uint32_t h = uint32_t(p[0]) | uint32_t(p[1]) << 8;
-    const uint32_t sign = (h & 0x8000u) << 16, exponent = (h >> 10) & 31, mantissa = h & 0x3ff;
-    if (exponent == 31) return bitsToFloat(sign | 0x7f800000u | mantissa << 13);
-    if (exponent != 0) return bitsToFloat(sign | (exponent + 112) << 23 | mantissa << 13);
-    // Subnormal: mantissa * 2^-24, exact in float32.
-    const float magnitude = float(mantissa) * bitsToFloat(0x33800000u); // 2^-24
-    return sign ? -magnitude : magnitude;
-}
+/// A little-endian IEEE half at p, as float.
+float half(const uint8_t *p) { return halfToFloat(uint16_t(p[0] | p[1] << 8)); }
 
 uint32_t u32(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
 
@@ -115,7 +100,7 @@ void block(const GgmlType &t, const uint8_t *b, float *y)
     }
     case 39: { // MXFP4: an E8M0 exponent (halved, as ggml_e8m0_to_fp32_half) over doubled E2M1 values
         const uint32_t e = b[0];
-        const float d = bitsToFloat(e < 2 ? 0x00200000u << e : (e - 1) << 23);
+        const float d = floatFromBits(e < 2 ? 0x00200000u << e : (e - 1) << 23);
         for (int i = 0; i < 32; ++i) y[i] = d * float(kE2M1Doubled[size_t(nibble(b + 1, i))]);
         return;
     }

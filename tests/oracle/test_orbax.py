@@ -23,7 +23,7 @@ from safetensors.torch import load_file  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ckpt_run import ckpt, empty_config, one_line_error  # noqa: E402
+from ckpt_run import FolderTest, ckpt, one_line_error  # noqa: E402
 
 KINDS = ("ocdbt", "plain", "zarr3", "zarr3-plain", "sharded")
 _made = {}
@@ -139,14 +139,7 @@ def _write_ocdbt(folder, data, root, height):
         f.write(_ocdbt_object(0x0CDB3A2A, body))
 
 
-class TestOrbax(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.cfg = empty_config(self.tmp.name)
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
+class TestOrbax(FolderTest):
     def listing(self, folder):
         return {tuple(str(e) for e in t["path"]): t for t in json.loads(ckpt("inspect", "--json", folder).stdout)["tensors"]}
 
