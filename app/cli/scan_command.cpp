@@ -1,9 +1,9 @@
 #include "commands.h"
 
+#include "model/remote/location.h"
 #include "model/report/scan_report.h"
 #include "model/scan/file_scan.h"
 
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -17,8 +17,8 @@ int runScan(const CliArgs &args)
         return Unreadable;
     }
     const std::string &path = args.positional.front();
-    std::error_code ec;
-    const bool folder = std::filesystem::is_directory(path, ec);
+    const auto kind = locationKind(path);
+    const bool folder = kind && *kind == LocationKind::Folder;
     const auto scans = std::make_shared<const std::vector<FileScan>>(scanPath(path));
     keepUntilExit(scans); // a 100k-tensor tree is not freed node by node before exit
     // One line on stderr per file that could not be read, as every command does.

@@ -17,7 +17,7 @@
 #include "model/formats/tar_archive_reader.h"
 #include "model/formats/tree_walker.h"
 #include "model/formats/zip_checkpoint_reader.h"
-#include "model/sources/mapped_file.h"
+#include "model/remote/location.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -115,16 +115,19 @@ Result<CheckpointData> FormatRegistry::readNested(const std::string &path) const
 
 CheckpointData FormatRegistry::readPath(const std::string &path, bool nested) const
 {
-    std::error_code ec;
-    if (!nested && fs::is_directory(path, ec)) return readFolder(path);
+    if (!nested) {
+        auto kind = locationKind(path);
+        if (!kind) throw FormatError(kind.error().message);
+        if (*kind == LocationKind::Folder) return readFolder(path);
+    }
     return readFile(path, nested);
 }
 
 CheckpointData FormatRegistry::readFile(const std::string &path, bool nested) const
 {
-    auto map = MappedFile::open(path);
-    if (!map) throw FormatError(map.error().message);
-    return readSourceFile(SourceFile{path, map.value()->size(), std::move(map.value())}, nested);
+    auto source = openLocation(path);
+    if (!source) throw FormatError(source.error().message);
+    return readSourceFile(SourceFile{path, source.value()->size(), std::move(source.value())}, nested);
 }
 
 CheckpointData FormatRegistry::readSourceFile(SourceFile file, bool nested) const
@@ -155,21 +158,15 @@ Result<CheckpointData> FormatRegistry::readNestedSource(SourceFile file) const
 
 CheckpointData FormatRegistry::readFolder(const std::string &path) const
 {
-    FolderProbe probe{path, {}, {}};
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(path, ec)) {
-        if (entry.is_regular_file()) probe.files.push_back(entry.path().filename().string());
-        else if (entry.is_directory()) probe.folders.push_back(entry.path().filename().string());
-    }
-    if (ec) throw FormatError(ec.message());
-    std::sort(probe.files.begin(), probe.files.end());
-    std::sort(probe.folders.begin(), probe.folders.end());
+    auto listing = listLocation(path);
+    if (!listing) throw FormatError(listing.error().message);
+    FolderProbe probe{path, std::move(listing->files), std::move(listing->folders)};
 
     if (auto [reader, recognition] = recognise(probe); reader) {
         if (!recognition.refusal.empty()) throw FormatError(recognition.refusal);
         CheckpointData d;
         if (!recognition.standsFor.empty()) {
-            d = readFile((fs::path(path) / recognition.standsFor).string(), false);
+            d = readFile(joinLocation(path, recognition.standsFor), false);
             d.recognition = "the folder " + recognition.why + "; " + d.recognition;
             return d;
         }
@@ -190,7 +187,7 @@ CheckpointData FormatRegistry::readFolder(const std::string &path) const
         if (matches) checkpoints.push_back(file);
     }
     if (checkpoints.size() == 1) {
-        CheckpointData d = readFile((fs::path(path) / checkpoints.front()).string(), false);
+        CheckpointData d = readFile(joinLocation(path, checkpoints.front()), false);
         d.recognition = "the folder's one checkpoint file; " + d.recognition;
         return d;
     }
@@ -214,10 +211,10 @@ bool leavesFolder(const std::string &name)
 int openedFile(CheckpointData &d, std::map<std::string, int> &opened, const std::string &path, const std::string &label)
 {
     if (auto it = opened.find(path); it != opened.end()) return it->second;
-    auto map = MappedFile::open(path);
-    if (!map) throw FormatError(label + ": " + map.error().message);
+    auto source = openLocation(path);
+    if (!source) throw FormatError(label + ": " + source.error().message);
     const int index = int(d.files.size());
-    d.files.push_back(SourceFile{path, map.value()->size(), std::move(map.value())});
+    d.files.push_back(SourceFile{path, source.value()->size(), std::move(source.value())});
     opened.emplace(path, index);
     return index;
 }

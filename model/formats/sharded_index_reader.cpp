@@ -3,6 +3,7 @@
 #include "model/base/format_error.h"
 #include "model/base/json_document.h"
 #include "model/formats/format_registry.h"
+#include "model/remote/location.h"
 
 #include <nlohmann/json.hpp>
 
@@ -181,9 +182,15 @@ CheckpointData ShardedIndexReader::readFile(SourceFile file, const FormatRegistr
     }
     if (shards.empty()) throw FormatError("index lists no tensors");
 
-    for (Shard &shard : shards) {
+    std::vector<std::string> shardPaths;
+    for (const Shard &shard : shards) {
         checkShardName(shard.name);
-        auto loaded = registry.readNested((folder / shard.name).string());
+        shardPaths.push_back(joinLocation(folder.string(), shard.name));
+    }
+    openLocations(shardPaths); // remote shards: their headers asked for at once
+    for (size_t s = 0; s < shards.size(); ++s) {
+        Shard &shard = shards[s];
+        auto loaded = registry.readNested(shardPaths[s]);
         if (!loaded) throw FormatError(shard.name + ": " + loaded.error().message);
         CheckpointData data = std::move(loaded.value());
         if (data.format != "safetensors") d.format = "sharded-pytorch";

@@ -3,7 +3,7 @@
 #include "model/compute/compute_backend.h"
 #include "model/base/format_error.h"
 #include "model/base/helper_process.h"
-#include "model/sources/mapped_file.h"
+#include "model/remote/location.h"
 #include "model/rules/rule_engine.h"
 #include "model/formats/zip_directory.h"
 
@@ -33,10 +33,10 @@ std::string joinPath(const Path &path)
 /// TorchScript runs a class's __setstate__ while loading: refuse archives that define one.
 Result<bool> checkScriptCode(const std::string &path)
 {
-    auto map = MappedFile::open(path);
-    if (!map) return map.error();
+    auto opened = openLocation(path);
+    if (!opened) return opened.error();
     try {
-        const ByteSource &source = **map;
+        const ByteSource &source = **opened;
         const ZipDirectory dir = ZipDirectory::parse(source);
         for (const auto &e : dir.entries()) {
             if (e.name.find("/code/") == std::string_view::npos || !e.name.ends_with(".py")) continue;

@@ -5,7 +5,7 @@
 #include "model/formats/npy_header.h"
 #include "model/scan/container_scan.h"
 #include "model/scan/pickle_stream.h"
-#include "model/sources/mapped_file.h"
+#include "model/remote/location.h"
 
 #include <algorithm>
 #include <set>
@@ -56,12 +56,12 @@ FileScan scanFile(const std::string &path, bool inFolder)
         return scan;
     }
     const std::string openError = checkpoint.error().message;
-    auto map = MappedFile::open(path);
-    if (!map) {
+    auto opened = openLocation(path);
+    if (!opened) {
         scan.error = openError;
         return scan;
     }
-    const ByteSource &source = **map;
+    const ByteSource &source = **opened;
     try {
         const ByteView head = source.view(0, std::min<uint64_t>(source.size(), 8));
         if (head.size() >= 4 && head[0] == 'P' && head[1] == 'K' &&

@@ -1,5 +1,7 @@
 #include "model/scan/file_scan.h"
 
+#include "model/remote/location.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
@@ -8,14 +10,29 @@ namespace fs = std::filesystem;
 
 namespace ckpt {
 
-std::vector<FileScan> scanPath(const std::string &path)
+namespace {
+
+/// A remote folder's files, its sub-folders' too (at most 8 deep and 100,000 files).
+void listRemote(const std::string &folder, int depth, std::vector<std::string> &files, FileScan &walkError)
+{
+    auto listing = listLocation(folder);
+    if (!listing) {
+        walkError.path = folder;
+        walkError.error = "cannot list the folder: " + listing.error().message;
+        return;
+    }
+    for (const auto &f : listing->files)
+        if (files.size() < 100000) files.push_back(joinLocation(folder, f));
+    if (depth < 8)
+        for (const auto &sub : listing->folders) listRemote(joinLocation(folder, sub), depth + 1, files, walkError);
+}
+
+/// A local folder's files, its sub-folders' too. Symbolic links to files are followed (a
+/// Hugging Face cache snapshot is made of them); links to folders are not, so that a loop
+/// cannot hold the walk.
+void listLocal(const std::string &path, std::vector<std::string> &files, FileScan &walkError)
 {
     std::error_code ec;
-    if (!fs::is_directory(path, ec)) return {scanFile(path)};
-    std::vector<std::string> files;
-    FileScan walkError;
-    // Symbolic links to files are followed (a Hugging Face cache snapshot is made of them);
-    // links to folders are not, so that a loop cannot hold the walk.
     for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
          !ec && it != end; it.increment(ec)) {
         std::error_code typeError;
@@ -25,6 +42,18 @@ std::vector<FileScan> scanPath(const std::string &path)
         walkError.path = path;
         walkError.error = "cannot list the folder: " + ec.message();
     }
+}
+
+} // namespace
+
+std::vector<FileScan> scanPath(const std::string &path)
+{
+    auto kind = locationKind(path);
+    if (!kind || *kind == LocationKind::File) return {scanFile(path)};
+    std::vector<std::string> files;
+    FileScan walkError;
+    if (isRemoteAddress(path)) listRemote(path, 0, files, walkError);
+    else listLocal(path, files, walkError);
     std::sort(files.begin(), files.end());
     std::vector<FileScan> scans;
     scans.reserve(files.size() + 1);

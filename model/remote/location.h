@@ -1,0 +1,50 @@
+#pragma once
+
+#include "model/base/result.h"
+#include "model/sources/byte_source.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ckpt {
+
+/// Where a path leads: a local file or folder, or a remote object or folder. Every reader and
+/// command opens and lists through these, so that `https://...`, `hf://ORG/REPO[@REV][/PATH]`
+/// and `s3://BUCKET/KEY` work anywhere a path does.
+
+/// Whether `path` is an address (http://, https://, hf://, s3://) rather than a local path.
+bool isRemoteAddress(std::string_view path);
+
+enum class LocationKind
+{
+    File,
+    Folder
+};
+
+/// A file or a folder; an error when there is neither ("no such file or directory").
+/// Remote: an http(s) address is a file; an hf:// one is a folder when it names a repository
+/// or its listing says so.
+Result<LocationKind> locationKind(const std::string &path);
+
+/// The bytes of a file: a local file mapped, a remote one read by range requests. An object
+/// opened before (or by openLocations) is the same source again.
+Result<std::shared_ptr<const ByteSource>> openLocation(const std::string &path);
+
+/// Opens the remote files among `paths` at once (a sharded model's shards, a DCP's ranks), so
+/// that the openLocation() calls that follow cost no round trip each. Local paths are left.
+void openLocations(const std::vector<std::string> &paths);
+
+struct FolderListing
+{
+    std::vector<std::string> files, folders; ///< names, sorted
+};
+
+/// The names in a folder: a local directory, or a repository's or a Hub folder's file list.
+Result<FolderListing> listLocation(const std::string &path);
+
+/// `folder` + "/" + `name`, for paths and addresses alike.
+std::string joinLocation(const std::string &folder, const std::string &name);
+
+} // namespace ckpt

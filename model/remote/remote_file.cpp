@@ -1,0 +1,98 @@
+#include "model/remote/remote_file.h"
+
+#include "model/base/format_error.h"
+#include "model/remote/range_cache.h"
+
+#include <algorithm>
+
+namespace ckpt {
+namespace {
+
+constexpr uint64_t kBlock = 64 << 10;
+/// Small reads fetch at least this much: a zip's records, a pickle and its neighbours.
+constexpr uint64_t kReadAhead = 256 << 10;
+
+HttpRequest headRequest(const RemoteObject &object)
+{
+    return HttpRequest{object.url, 0, RemoteFile::kHead, uint64_t(64) << 20, object.auth};
+}
+
+} // namespace
+
+RemoteFile::RemoteFile(RemoteObject object, HttpReply head)
+    : m_object(std::move(object)), m_size(head.total.value_or(head.body.size())), m_etag(std::move(head.etag))
+{
+    m_cacheKey = RangeCache::keyOf(m_object.url, m_etag, m_size);
+    if (!head.body.empty()) m_spans.emplace(0, std::make_shared<const std::vector<uint8_t>>(std::move(head.body)));
+}
+
+Result<std::shared_ptr<RemoteFile>> RemoteFile::fromHead(const RemoteObject &object, Result<HttpReply> head)
+{
+    if (!head) return head.error();
+    if (head->status == 416 && head->total == uint64_t(0)) head->body.clear(); // an empty object
+    else if (head->status / 100 != 2) return Error{statusMessage(head->status)};
+    if (!head->total) return Error{"the server does not say how large the file is"};
+    if (head->body.size() > *head->total) return Error{"the server sent more bytes than the file holds"};
+    return std::shared_ptr<RemoteFile>(new RemoteFile(object, std::move(head.value())));
+}
+
+Result<std::shared_ptr<RemoteFile>> RemoteFile::open(const RemoteObject &object)
+{
+    return fromHead(object, HttpClient::shared().fetch(headRequest(object)));
+}
+
+std::vector<Result<std::shared_ptr<RemoteFile>>> RemoteFile::openAll(const std::vector<RemoteObject> &objects)
+{
+    std::vector<HttpRequest> requests;
+    for (const auto &o : objects) requests.push_back(headRequest(o));
+    auto replies = HttpClient::shared().fetchAll(requests);
+    std::vector<Result<std::shared_ptr<RemoteFile>>> files;
+    for (size_t i = 0; i < objects.size(); ++i) files.push_back(fromHead(objects[i], std::move(replies[i])));
+    return files;
+}
+
+ByteView RemoteFile::view(uint64_t offset, uint64_t length) const
+{
+    checkRange(offset, length, m_size);
+    if (length == 0) return {};
+    {
+        std::lock_guard lock(m_mutex);
+        // The span starting at or before `offset` nearest to it, and a few before that.
+        auto it = m_spans.upper_bound(offset);
+        for (int looked = 0; it != m_spans.begin() && looked < 16; ++looked) {
+            --it;
+            if (it->first + it->second->size() >= offset + length)
+                return {it->second->data() + (offset - it->first), size_t(length)};
+        }
+    }
+    const uint64_t start = offset / kBlock * kBlock;
+    const uint64_t end = std::min(m_size, std::max((offset + length + kBlock - 1) / kBlock * kBlock, start + kReadAhead));
+    auto bytes = fetch(start, end - start);
+    std::lock_guard lock(m_mutex);
+    auto &slot = m_spans[start];
+    if (!slot || slot->size() < bytes->size()) slot = std::move(bytes);
+    return {slot->data() + (offset - start), size_t(length)};
+}
+
+std::shared_ptr<const std::vector<uint8_t>> RemoteFile::fetch(uint64_t offset, uint64_t length) const
+{
+    RangeCache &cache = RangeCache::shared();
+    if (auto cached = cache.find(m_cacheKey, offset, length))
+        return std::make_shared<const std::vector<uint8_t>>(std::move(*cached));
+    auto reply = HttpClient::shared().get(HttpRequest{m_object.url, offset, length, uint64_t(64) << 20, m_object.auth});
+    if (!reply) throw FormatError(reply.error().message);
+    if ((!reply->etag.empty() && !m_etag.empty() && reply->etag != m_etag) || (reply->total && *reply->total != m_size))
+        throw FormatError("the file changed on the server while it was being read (its ETag or size is not the same); open it again");
+    if (reply->body.size() != length) throw FormatError("the server sent fewer bytes than asked for");
+    cache.store(m_cacheKey, offset, reply->body);
+    return std::make_shared<const std::vector<uint8_t>>(std::move(reply->body));
+}
+
+void RemoteFile::release(uint64_t offset, uint64_t length) const
+{
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_spans.lower_bound(offset); it != m_spans.end() && it->first < offset + length;)
+        it = it->first + it->second->size() <= offset + length ? m_spans.erase(it) : std::next(it);
+}
+
+} // namespace ckpt

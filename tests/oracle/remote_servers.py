@@ -1,0 +1,240 @@
+"""Real servers on loopback for the remote-source suites: nginx (Debian) serving a folder with
+range support, plus locations that answer like the Hugging Face Hub (a 302 from resolve/ to a
+"CDN" path, the tree API from static JSON files), one that ignores Range and one that answers
+403; a misbehaving server of our own for what no real server does on purpose (a connection
+dropped midway, a body that never ends); and versitygw, a complete S3 gateway (SigV4, listing)
+built with `go install` by installer/install-test-env.sh and cached outside the checkout."""
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+VERSITYGW = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
+                         "checkpoint-studio", "bin", "versitygw")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, what, seconds=20):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port}")
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    types {{ application/json json; }}
+    default_type application/octet-stream;
+    access_log {run}/access.log;
+    client_body_temp_path {run}/body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    sendfile on;
+    keepalive_requests 10000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location /files/ {{ alias {root}/; }}
+        location /norange/ {{ alias {root}/; max_ranges 0; }}
+        location /forbidden/ {{ return 403; }}
+        # The Hub: resolve/ answers 302 to its CDN, which serves the file with an ETag.
+        location ~ ^/(?<repo>[^/]+/[^/]+)/resolve/(?<rev>[^/]+)/(?<file>.+)$ {{
+            return 302 /cdn/$repo/$file;
+        }}
+        location /cdn/ {{ alias {hub}/; }}
+        location ~ ^/api/models/(?<repo>[^/]+/[^/]+)/tree/(?<rev>[^/]+)(?<sub>/.*)?$ {{
+            default_type application/json;
+            try_files /hub-api/$repo$sub/tree.json =404;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """nginx serving `root` at /files/ (and /norange/, /forbidden/), and the Hub's repositories
+    put in with add_hub_repo() at /ORG/REPO/resolve/... and /api/models/ORG/REPO/tree/..."""
+
+    def __init__(self, root):
+        self.root = root
+        self.run = tempfile.mkdtemp(prefix="ckpt-nginx-")
+        self.hub = os.path.join(root, "hub")
+        os.makedirs(self.hub, exist_ok=True)
+        self.port = free_port()
+        with open(os.path.join(self.run, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(run=self.run, port=self.port, root=root, hub=self.hub))
+        self.proc = subprocess.Popen([NGINX, "-p", self.run, "-c", os.path.join(self.run, "nginx.conf"),
+                                      "-e", os.path.join(self.run, "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port, self.proc, "nginx")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def requests(self):
+        """The request lines nginx logged so far (method, path, status)."""
+        with open(os.path.join(self.run, "access.log")) as f:
+            return [line for line in f if line.strip()]
+
+    def add_hub_repo(self, repo, files):
+        """A Hub repository `repo` (ORG/NAME) holding `files` ({path in repo: local file}): the
+        files under the CDN, and a tree.json for every folder as the Hub's tree API answers."""
+        folders = {"": []}
+        for rel, src in sorted(files.items()):
+            dst = os.path.join(self.hub, repo, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(src, dst)
+            parts = rel.split("/")
+            for i in range(1, len(parts)):
+                parent, sub = "/".join(parts[:i - 1]), "/".join(parts[:i])
+                folders.setdefault(sub, [])
+                if not any(e["path"] == sub for e in folders[parent]):
+                    folders[parent].append({"type": "directory", "oid": hashlib.sha1(sub.encode()).hexdigest(),
+                                            "size": 0, "path": sub})
+            size = os.path.getsize(src)
+            folders["/".join(parts[:-1])].append({"type": "file", "oid": hashlib.sha1(rel.encode()).hexdigest(),
+                                                  "size": size, "path": rel})
+        for folder, entries in folders.items():
+            dst = os.path.join(self.root, "hub-api", repo, folder, "tree.json")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, "w") as f:
+                json.dump(entries, f)
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.run, ignore_errors=True)
+
+
+class Misbehaving:
+    """A server that does what real ones do only when broken: /drop/NAME answers a range with
+    its headers and half its bytes, then closes; /endless/ streams bytes that never end;
+    /liar/NAME claims Content-Range totals that change on every request."""
+
+    def __init__(self, root):
+        root_dir = root
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _file(self, prefix):
+                with open(os.path.join(root_dir, self.path[len(prefix):]), "rb") as f:
+                    return f.read()
+
+            def _range(self, size):
+                spec = self.headers.get("Range", "bytes=0-").split("=")[1]
+                first, last = spec.split("-")
+                return int(first), min(int(last) if last else size - 1, size - 1)
+
+            def do_GET(self):
+                try:
+                    if self.path.startswith("/drop/"):
+                        data = self._file("/drop/")
+                        first, last = self._range(len(data))
+                        body = data[first:last + 1]
+                        self.send_response(206)
+                        self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body[:len(body) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    elif self.path.startswith("/endless/"):
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.end_headers()
+                        chunk = b"[" + b" " * 65535
+                        while True:
+                            self.wfile.write(chunk)
+                            chunk = b" " * 65536
+                    elif self.path.startswith("/liar/"):
+                        data = self._file("/liar/")
+                        first, last = self._range(len(data))
+                        Handler.lies = getattr(Handler, "lies", 0) + 1
+                        body = data[first:last + 1]
+                        self.send_response(206)
+                        self.send_header("Content-Range", f"bytes {first}-{last}/{len(data) + Handler.lies}")
+                        self.send_header("Content-Length", str(len(body)))
+                        self.end_headers()
+                        self.wfile.write(body)
+                    else:
+                        self.send_error(404)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class VersityGateway:
+    """versitygw's S3 gateway over a POSIX folder, with one access key: requests must carry a
+    valid SigV4 signature."""
+
+    KEY, SECRET = "ckpttestkey", "ckpt-test-secret-0123456789"
+
+    def __init__(self):
+        if not os.path.exists(VERSITYGW):
+            raise FileNotFoundError(VERSITYGW + " (installer/install-test-env.sh builds it)")
+        self.root = tempfile.mkdtemp(prefix="ckpt-s3-")
+        self.port = free_port()
+        env = dict(os.environ, ROOT_ACCESS_KEY=self.KEY, ROOT_SECRET_KEY=self.SECRET)
+        self.proc = subprocess.Popen([VERSITYGW, "--port", f"127.0.0.1:{self.port}", "posix", self.root],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(self.port, self.proc, "versitygw")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def env(self):
+        return {"AWS_ACCESS_KEY_ID": self.KEY, "AWS_SECRET_ACCESS_KEY": self.SECRET,
+                "AWS_ENDPOINT_URL": self.url, "AWS_REGION": "us-east-1"}
+
+    def put(self, bucket, key, src):
+        """An object put in the gateway's folder (a bucket is a folder, a key a path)."""
+        dst = os.path.join(self.root, bucket, key)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
