@@ -1,5 +1,8 @@
 #include "cli_args.h"
 
+#include "model/remote/http_client.h"
+#include "model/remote/location.h"
+
 #include <iostream>
 
 namespace ckpt::cli {
@@ -62,7 +65,9 @@ std::string printableLine(const std::string &s)
 
 void printError(const std::string &path, const std::string &message)
 {
-    std::cerr << printableLine("error: " + path + ": " + message) << std::endl;
+    // An address's user:password@ and query (a signed URL's signature) are never printed.
+    const std::string shown = isRemoteAddress(path) ? displayAddress(path) : path;
+    std::cerr << printableLine("error: " + shown + ": " + message) << std::endl;
 }
 
 } // namespace ckpt::cli

@@ -2,6 +2,8 @@
 #include "cli_args.h"
 #include "commands.h"
 
+#include "model/remote/range_cache.h"
+
 #include <iostream>
 
 namespace {
@@ -49,6 +51,12 @@ commands:
                              |a-b|, ||a-b||/||a||, cosine, in float64), added, removed,
                              shape or dtype changed; the config's renames align the names
 
+PATH, TARGET, A and B may be addresses: https://... or http://... (read with range requests),
+hf://ORG/REPO[@REVISION][/PATH] (the Hugging Face Hub; HF_TOKEN, HF_ENDPOINT) and
+s3://BUCKET/KEY (SigV4 with the AWS environment or ~/.aws; AWS_ENDPOINT_URL for S3-compatible
+stores). Only the bytes asked for are fetched; fetched ranges are cached on disk (the XDG
+cache folder, CKPT_CACHE_MAX_MB); --no-cache fetches everything again.
+
 exit status: 0 ok; 2 unreadable input, invalid config or bad usage; scan: 3 when something is
 dangerous (with --strict, also when code is needed); plan: 1 when a diagnostic is an error; compare: 1 when a strict load would fail;
 diff: 1 when the files differ
@@ -73,7 +81,7 @@ int main(int argc, char **argv)
     try {
         if (command == "inspect" || command == "scan" || command == "plan" || command == "apply" ||
             command == "compare" || command == "diff") {
-            const CliArgs args = parseArgs(rest, {"--json", "--weights-only", "--strict"},
+            const CliArgs args = parseArgs(rest, {"--json", "--weights-only", "--strict", "--no-cache"},
                                            {"--config", "--step", "--emit", "-o", "--format", "--optimizer",
                                             "--tied", "--write-config", "--shard-size", "--gguf-type", "--target", "--suggest", "--top"},
                                            error);
@@ -81,6 +89,7 @@ int main(int argc, char **argv)
                 std::cerr << "ckpt " << command << ": " << error << "\n";
                 return Unreadable;
             }
+            if (args.has("--no-cache")) ckpt::RangeCache::shared().setEnabled(false);
             if (command == "plan") return runPlan(args);
             if (command == "apply") return runApply(args);
             if (command == "compare") return runCompare(args);

@@ -110,10 +110,20 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
             }
             x += 4 + uint64_t(len);
         }
-        // The local header's own name and extra lengths (PyTorch pads the extra field to
-        // align data). Where records lie far apart (a big model's), each is read: a view
-        // would map the pages around each one.
+        dir.m_entries.push_back(std::move(e));
+        pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
+    }
+    // The local headers' own name and extra lengths (PyTorch pads the extra field to align
+    // data). A remote source fetches them all at once, not one round trip each; where records
+    // lie far apart (a big model's), each is read: a view would map the pages around each one.
+    std::vector<std::pair<uint64_t, uint64_t>> headers;
+    headers.reserve(dir.m_entries.size());
+    for (const ZipEntry &e : dir.m_entries) {
         r.need(e.localHeaderOffset, 30, "a header");
+        headers.emplace_back(e.localHeaderOffset, 30);
+    }
+    source.prefetch(headers);
+    for (ZipEntry &e : dir.m_entries) {
         uint8_t local[30];
         if (sparse) source.read(e.localHeaderOffset, local);
         else std::memcpy(local, r.bytes(e.localHeaderOffset, 30), 30);
@@ -127,8 +137,6 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
         r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
         if (e.method == 0 && e.size != e.compressedSize)
             throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");
-        dir.m_entries.push_back(std::move(e));
-        pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
     }
     dir.indexNames();
     return dir;

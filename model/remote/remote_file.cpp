@@ -51,19 +51,28 @@ std::vector<Result<std::shared_ptr<RemoteFile>>> RemoteFile::openAll(const std::
     return files;
 }
 
+const std::vector<uint8_t> *RemoteFile::held(uint64_t offset, uint64_t length, uint64_t &start) const
+{
+    // The span starting at or before `offset` nearest to it, and a few before that.
+    auto it = m_spans.upper_bound(offset);
+    for (int looked = 0; it != m_spans.begin() && looked < 16; ++looked) {
+        --it;
+        if (it->first + it->second->size() >= offset + length) {
+            start = it->first;
+            return it->second.get();
+        }
+    }
+    return nullptr;
+}
+
 ByteView RemoteFile::view(uint64_t offset, uint64_t length) const
 {
     checkRange(offset, length, m_size);
     if (length == 0) return {};
     {
         std::lock_guard lock(m_mutex);
-        // The span starting at or before `offset` nearest to it, and a few before that.
-        auto it = m_spans.upper_bound(offset);
-        for (int looked = 0; it != m_spans.begin() && looked < 16; ++looked) {
-            --it;
-            if (it->first + it->second->size() >= offset + length)
-                return {it->second->data() + (offset - it->first), size_t(length)};
-        }
+        uint64_t start = 0;
+        if (const auto *span = held(offset, length, start)) return {span->data() + (offset - start), size_t(length)};
     }
     const uint64_t start = offset / kBlock * kBlock;
     const uint64_t end = std::min(m_size, std::max((offset + length + kBlock - 1) / kBlock * kBlock, start + kReadAhead));
@@ -74,17 +83,65 @@ ByteView RemoteFile::view(uint64_t offset, uint64_t length) const
     return {slot->data() + (offset - start), size_t(length)};
 }
 
+void RemoteFile::prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const
+{
+    constexpr uint64_t kJoin = 16 << 10;
+    std::vector<std::pair<uint64_t, uint64_t>> wanted; // [first, end)
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto &[offset, length] : ranges) {
+            uint64_t start = 0;
+            if (length == 0 || offset > m_size || length > m_size - offset || held(offset, length, start)) continue;
+            wanted.emplace_back(offset, offset + length);
+        }
+    }
+    if (wanted.size() < 2) return; // one range: the view that follows fetches it as well
+    std::sort(wanted.begin(), wanted.end());
+    std::vector<std::pair<uint64_t, uint64_t>> joined{wanted.front()};
+    for (const auto &[first, end] : wanted) {
+        if (first <= joined.back().second + kJoin) joined.back().second = std::max(joined.back().second, end);
+        else joined.emplace_back(first, end);
+    }
+    std::erase_if(joined, [&](const std::pair<uint64_t, uint64_t> &range) {
+        auto cached = RangeCache::shared().find(m_cacheKey, range.first, range.second - range.first);
+        if (!cached) return false;
+        std::lock_guard lock(m_mutex);
+        m_spans[range.first] = std::make_shared<const std::vector<uint8_t>>(std::move(*cached));
+        return true;
+    });
+    std::vector<HttpRequest> requests;
+    for (const auto &[first, end] : joined)
+        requests.push_back(HttpRequest{m_object.url, first, end - first, uint64_t(64) << 20, m_object.auth});
+    auto replies = HttpClient::shared().fetchAll(requests);
+    for (size_t i = 0; i < joined.size(); ++i) {
+        try {
+            auto bytes = accepted(std::move(replies[i]), joined[i].first, joined[i].second - joined[i].first);
+            std::lock_guard lock(m_mutex);
+            auto &slot = m_spans[joined[i].first];
+            if (!slot || slot->size() < bytes->size()) slot = std::move(bytes);
+        } catch (const FormatError &) {
+            // A hint only: the view that needs the range fetches it again and reports.
+        }
+    }
+}
+
 std::shared_ptr<const std::vector<uint8_t>> RemoteFile::fetch(uint64_t offset, uint64_t length) const
 {
-    RangeCache &cache = RangeCache::shared();
-    if (auto cached = cache.find(m_cacheKey, offset, length))
+    if (auto cached = RangeCache::shared().find(m_cacheKey, offset, length))
         return std::make_shared<const std::vector<uint8_t>>(std::move(*cached));
-    auto reply = HttpClient::shared().get(HttpRequest{m_object.url, offset, length, uint64_t(64) << 20, m_object.auth});
+    return accepted(HttpClient::shared().fetch(HttpRequest{m_object.url, offset, length, uint64_t(64) << 20, m_object.auth}),
+                    offset, length);
+}
+
+std::shared_ptr<const std::vector<uint8_t>> RemoteFile::accepted(Result<HttpReply> reply, uint64_t offset, uint64_t length) const
+{
     if (!reply) throw FormatError(reply.error().message);
+    if (reply->status / 100 != 2) throw FormatError(statusMessage(reply->status));
     if ((!reply->etag.empty() && !m_etag.empty() && reply->etag != m_etag) || (reply->total && *reply->total != m_size))
         throw FormatError("the file changed on the server while it was being read (its ETag or size is not the same); open it again");
-    if (reply->body.size() != length) throw FormatError("the server sent fewer bytes than asked for");
-    cache.store(m_cacheKey, offset, reply->body);
+    if (reply->body.size() != length)
+        throw FormatError("the server sent " + std::to_string(reply->body.size()) + " of the " + std::to_string(length) + " bytes asked for");
+    RangeCache::shared().store(m_cacheKey, offset, reply->body);
     return std::make_shared<const std::vector<uint8_t>>(std::move(reply->body));
 }
 

@@ -37,6 +37,8 @@ public:
     uint64_t size() const override { return m_size; }
     ByteView view(uint64_t offset, uint64_t length) const override;
     void release(uint64_t offset, uint64_t length) const override;
+    /// The ranges not held yet, neighbours within 16 KiB joined, fetched in parallel.
+    void prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const override;
 
     const std::string &etag() const { return m_etag; }
 
@@ -47,6 +49,11 @@ private:
     RemoteFile(RemoteObject object, HttpReply head);
     static Result<std::shared_ptr<RemoteFile>> fromHead(const RemoteObject &object, Result<HttpReply> head);
     std::shared_ptr<const std::vector<uint8_t>> fetch(uint64_t offset, uint64_t length) const;
+    /// The bytes of a reply to [offset, offset + length), checked against the object's ETag
+    /// and size, and kept in the cache; throws FormatError.
+    std::shared_ptr<const std::vector<uint8_t>> accepted(Result<HttpReply> reply, uint64_t offset, uint64_t length) const;
+    /// The span holding [offset, offset + length), or null. Needs m_mutex.
+    const std::vector<uint8_t> *held(uint64_t offset, uint64_t length, uint64_t &start) const;
 
     RemoteObject m_object;
     uint64_t m_size = 0;

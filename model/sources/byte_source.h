@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace ckpt {
 
@@ -33,6 +34,10 @@ public:
     /// Lets go of the memory behind [offset, offset + length) after a long scan has read it,
     /// so that the scan's footprint stays bounded; later views read it again.
     virtual void release(uint64_t offset, uint64_t length) const {}
+    /// Says that the ranges (offset, length) will be read soon: a remote source fetches them
+    /// together, several requests in flight, instead of one round trip per later view. A local
+    /// file needs nothing.
+    virtual void prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const {}
 };
 
 /// Throws FormatError("<what> runs past the end of the file") unless [offset, offset + length)

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ckpt {
 
@@ -32,6 +33,12 @@ public:
         m_parent->read(m_base + offset, out);
     }
     void release(uint64_t offset, uint64_t length) const override { m_parent->release(m_base + offset, length); }
+    void prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const override
+    {
+        std::vector<std::pair<uint64_t, uint64_t>> moved(ranges.begin(), ranges.end());
+        for (auto &[offset, length] : moved) offset += m_base;
+        m_parent->prefetch(moved);
+    }
 
     /// Where the window starts in its parent.
     uint64_t base() const { return m_base; }

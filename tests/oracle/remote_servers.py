@@ -49,7 +49,8 @@ events {{ worker_connections 256; }}
 http {{
     types {{ application/json json; }}
     default_type application/octet-stream;
-    access_log {run}/access.log;
+    log_format counted '$request_method $uri $status $body_bytes_sent "$http_range"';
+    access_log {run}/access.log counted;
     client_body_temp_path {run}/body;
     proxy_temp_path {run}/proxy;
     fastcgi_temp_path {run}/fastcgi;
@@ -59,19 +60,43 @@ http {{
     keepalive_requests 10000;
     server {{
         listen 127.0.0.1:{port};
+{hub_files}
         root {root};
         location /files/ {{ alias {root}/; }}
         location /norange/ {{ alias {root}/; max_ranges 0; }}
         location /forbidden/ {{ return 403; }}
-        # The Hub: resolve/ answers 302 to its CDN, which serves the file with an ETag.
-        location ~ ^/(?<repo>[^/]+/[^/]+)/resolve/(?<rev>[^/]+)/(?<file>.+)$ {{
-            return 302 /cdn/$repo/$file;
+        # The Hub: resolve/ answers 302 to its CDN, which serves the file with an ETag. A
+        # private repository (org/private) needs the token.
+        location ~ ^/(?<repo>org/private)/resolve/(?<rev>[^/]+)/(?<file>.+)$ {{
+            if ($http_authorization != "Bearer {token}") {{ return 401; }}
+            error_page 404 @missing;
+            if (!-f {hub}/$repo/$file) {{ return 404; }}
+            return 302 http://127.0.0.1:{cdn_port}/cdn/$repo/$file;
         }}
-        location /cdn/ {{ alias {hub}/; }}
+        # A missing file: 404 with the Hub's error code, which huggingface_hub reads.
+        location @missing {{
+            add_header X-Error-Code EntryNotFound always;
+            return 404 "Entry not found";
+        }}
+        location ~ ^/api/models/(?<repo>org/private)/tree/(?<rev>[^/]+)(?<sub>/.*)?$ {{
+            if ($http_authorization != "Bearer {token}") {{ return 401; }}
+            default_type application/json;
+            try_files /hub-api/$repo$sub/tree.json =404;
+        }}
+        location ~ ^/(?<repo>[^/]+/[^/]+)/resolve/(?<rev>[^/]+)/(?<file>.+)$ {{
+            error_page 404 @missing;
+            if (!-f {hub}/$repo/$file) {{ return 404; }}
+            return 302 http://127.0.0.1:{cdn_port}/cdn/$repo/$file;
+        }}
         location ~ ^/api/models/(?<repo>[^/]+/[^/]+)/tree/(?<rev>[^/]+)(?<sub>/.*)?$ {{
             default_type application/json;
             try_files /hub-api/$repo$sub/tree.json =404;
         }}
+    }}
+    # The Hub's CDN: another origin, which never sees the token.
+    server {{
+        listen 127.0.0.1:{cdn_port};
+        location /cdn/ {{ alias {hub}/; }}
     }}
 }}
 """
@@ -79,16 +104,21 @@ http {{
 
 class Nginx:
     """nginx serving `root` at /files/ (and /norange/, /forbidden/), and the Hub's repositories
-    put in with add_hub_repo() at /ORG/REPO/resolve/... and /api/models/ORG/REPO/tree/..."""
+    put in with add_hub_repo() at /ORG/REPO/resolve/... and /api/models/ORG/REPO/tree/...;
+    org/private's files need the bearer token TOKEN."""
 
-    def __init__(self, root):
+    TOKEN = "hf_checkpointStudioTestToken0123"
+
+    def __init__(self, root, repos=None):
         self.root = root
         self.run = tempfile.mkdtemp(prefix="ckpt-nginx-")
         self.hub = os.path.join(root, "hub")
         os.makedirs(self.hub, exist_ok=True)
-        self.port = free_port()
+        self.port, self.cdn_port = free_port(), free_port()
+        hub_files = "".join(self.add_hub_repo(repo, files) for repo, files in (repos or {}).items())
         with open(os.path.join(self.run, "nginx.conf"), "w") as f:
-            f.write(NGINX_CONF.format(run=self.run, port=self.port, root=root, hub=self.hub))
+            f.write(NGINX_CONF.format(run=self.run, port=self.port, root=root, hub=self.hub, token=self.TOKEN,
+                                      hub_files=hub_files, cdn_port=self.cdn_port))
         self.proc = subprocess.Popen([NGINX, "-p", self.run, "-c", os.path.join(self.run, "nginx.conf"),
                                       "-e", os.path.join(self.run, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -96,14 +126,23 @@ class Nginx:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def requests(self):
-        """The request lines nginx logged so far (method, path, status)."""
+        """What nginx logged so far: one (method, path, status, bytes sent, Range) per request."""
+        out = []
         with open(os.path.join(self.run, "access.log")) as f:
-            return [line for line in f if line.strip()]
+            for line in f:
+                method, path, status, sent, rng = line.rstrip("\n").split(" ", 4)
+                out.append((method, path, int(status), int(sent), rng.strip('"')))
+        return out
+
+    COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
     def add_hub_repo(self, repo, files):
         """A Hub repository `repo` (ORG/NAME) holding `files` ({path in repo: local file}): the
-        files under the CDN, and a tree.json for every folder as the Hub's tree API answers."""
+        files under the CDN, a tree.json for every folder as the Hub's tree API answers, and
+        the nginx locations that answer resolve/main/FILE as the Hub does (302 to the CDN with
+        X-Repo-Commit, X-Linked-Etag and X-Linked-Size, which huggingface_hub reads)."""
         folders = {"": []}
+        locations = ""
         for rel, src in sorted(files.items()):
             dst = os.path.join(self.hub, repo, rel)
             os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -116,6 +155,20 @@ class Nginx:
                     folders[parent].append({"type": "directory", "oid": hashlib.sha1(sub.encode()).hexdigest(),
                                             "size": 0, "path": sub})
             size = os.path.getsize(src)
+            with open(src, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            guard = f'if ($http_authorization != "Bearer {self.TOKEN}") {{ return 401; }}' if repo == "org/private" else ""
+            # Large files live in LFS: a 302 to the CDN that says what it leads to. Small ones are
+            # answered by the Hub itself.
+            lfs = size > (1 << 20)
+            answer = (f"return 302 http://127.0.0.1:{self.cdn_port}/cdn/{repo}/{rel};" if lfs
+                      else f"alias {dst}; etag off;")
+            etag = "X-Linked-Etag" if lfs else "ETag"
+            locations += (f"        location = /{repo}/resolve/main/{rel} {{ {guard}\n"
+                          f"            add_header X-Repo-Commit {self.COMMIT} always;\n"
+                          f'            add_header {etag} \'"{digest}"\' always;\n'
+                          + (f"            add_header X-Linked-Size {size} always;\n" if lfs else "")
+                          + f"            {answer}\n        }}\n")
             folders["/".join(parts[:-1])].append({"type": "file", "oid": hashlib.sha1(rel.encode()).hexdigest(),
                                                   "size": size, "path": rel})
         for folder, entries in folders.items():
@@ -123,6 +176,7 @@ class Nginx:
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             with open(dst, "w") as f:
                 json.dump(entries, f)
+        return locations
 
     def close(self):
         self.proc.terminate()
