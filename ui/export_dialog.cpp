@@ -1,5 +1,6 @@
 #include "export_dialog.h"
 
+#include "location_text.h"
 #include "model/base/atomic_file.h"
 #include "model/checkpoint/checkpoint.h"
 #include "model/rules/rule_config.h"
@@ -83,7 +84,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     const QFileInfo source(sourcePath);
     const bool safetensorsSource = sourcePath.endsWith(".safetensors") || sourcePath.endsWith(".index.json") ||
                                    QFileInfo(sourcePath).isDir();
-    m_output->setText(source.absolutePath() + "/" + source.completeBaseName().section(".safetensors", 0, 0) +
+    m_output->setText(localFolderFor(sourcePath) + "/" + source.completeBaseName().section(".safetensors", 0, 0) +
                       (safetensorsSource                 ? ".edited.safetensors"
                        : sourcePath.endsWith(".npz")     ? ".edited.npz"
                        : sourcePath.endsWith(".gguf")    ? ".edited.gguf"

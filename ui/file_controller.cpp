@@ -1,5 +1,6 @@
 #include "file_controller.h"
 
+#include "location_text.h"
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_summary.h"
 #include "widgets/message_banner.h"
@@ -8,15 +9,18 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
 #include <QMenu>
 #include <QProgressBar>
 #include <QSettings>
+#include <QTimer>
 
 namespace ckpt {
 namespace {
 
 constexpr int kMaxRecent = 10;
+constexpr int kMaxUrls = 20;
 
 } // namespace
 
@@ -24,6 +28,9 @@ FileController::FileController(QWidget *window, MessageBanner *banner, QLabel *s
     : QObject(window), m_window(window), m_banner(banner), m_status(status), m_busy(busy)
 {
     connect(&m_loader, &QFutureWatcher<LoadedDocument>::finished, this, &FileController::onLoaded);
+    m_fetchTimer = new QTimer(this);
+    m_fetchTimer->setInterval(150);
+    connect(m_fetchTimer, &QTimer::timeout, this, &FileController::showFetched);
 }
 
 FileController::~FileController() { m_loader.waitForFinished(); }
@@ -33,9 +40,12 @@ void FileController::addActions(QMenu *file)
     file->addAction(tr("&Open..."), QKeySequence::Open, this, &FileController::chooseFile);
     file->addAction(tr("Open &Folder (sharded model)..."), QKeySequence(tr("Ctrl+Shift+O")), this,
                     &FileController::chooseFolder);
+    file->addAction(tr("Open &URL..."), QKeySequence(tr("Ctrl+L")), this, &FileController::chooseUrl);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     refreshRecentMenu();
     file->addAction(tr("Open &Sample"), this, [this] { openPath(sampleCheckpointPath()); });
+    m_cancel = file->addAction(tr("Cancel Opening"), QKeySequence(Qt::Key_Escape), this, &FileController::cancelOpening);
+    m_cancel->setEnabled(false);
     file->addSeparator();
     // Spelled out: some platform themes map QKeySequence::Close to Ctrl+F4.
     file->addAction(tr("&Close"), QKeySequence(Qt::CTRL | Qt::Key_W), this, &FileController::closeDocument);
@@ -46,9 +56,32 @@ void FileController::openPath(const QString &path)
 {
     if (path.isEmpty()) return;
     if (m_document.checkpoint && path != m_document.path && m_beforeOpen && !m_beforeOpen(path)) return;
+    HttpClient::shared().resetCancel();
+    const HttpCounters before = HttpClient::shared().counters();
+    m_fetchedBefore = before.bytes;
+    m_requestsBefore = before.requests;
+    m_opening = path;
     m_loader.setFuture(loadDocument(path, m_flat));
     m_busy->show();
+    if (m_cancel) m_cancel->setEnabled(true);
     m_status->setText(tr("Opening %1...").arg(QFileInfo(path).fileName()));
+    if (isRemoteAddress(path.toStdString())) m_fetchTimer->start();
+}
+
+void FileController::showFetched()
+{
+    const HttpCounters now = HttpClient::shared().counters();
+    m_status->setText(tr("Opening %1... %2 fetched in %3 requests (Esc cancels)")
+                          .arg(QFileInfo(m_opening).fileName(),
+                               QString::fromStdString(humanBytes(now.bytes - m_fetchedBefore)))
+                          .arg(now.requests - m_requestsBefore));
+}
+
+void FileController::cancelOpening()
+{
+    if (!m_loader.isRunning()) return;
+    HttpClient::shared().cancel();
+    m_status->setText(tr("Cancelling..."));
 }
 
 void FileController::setFlat(bool flat)
@@ -62,7 +95,15 @@ void FileController::setFlat(bool flat)
 void FileController::onLoaded()
 {
     m_busy->hide();
+    m_fetchTimer->stop();
+    if (m_cancel) m_cancel->setEnabled(false);
     LoadedDocument loaded = m_loader.result();
+    if (!loaded.checkpoint && HttpClient::shared().cancelled()) {
+        HttpClient::shared().resetCancel();
+        m_status->setText(m_document.checkpoint ? tr("Opening cancelled; still showing %1").arg(QFileInfo(m_document.path).fileName())
+                                                : tr("Opening cancelled"));
+        return;
+    }
     if (!loaded.checkpoint) {
         const QString line = tr("%1: %2").arg(loaded.path, loaded.error);
         m_banner->showMessage(MessageBanner::Level::Error, tr("Could not open %1").arg(line));
@@ -116,6 +157,40 @@ void FileController::chooseFolder()
                                                QFileInfo(m_document.path).absolutePath()));
 }
 
+void FileController::chooseUrl()
+{
+    bool ok = false;
+    const QStringList history = urlHistory();
+    QInputDialog dialog(m_window);
+    dialog.setObjectName("openUrlDialog");
+    dialog.setWindowTitle(tr("Open URL"));
+    dialog.setLabelText(tr("A checkpoint's address: https://..., hf://ORG/REPO[@REVISION][/PATH] or s3://BUCKET/KEY.\n"
+                           "Only the bytes needed are fetched; HF_TOKEN and the AWS settings are used when set."));
+    dialog.setComboBoxItems(history);
+    dialog.setComboBoxEditable(true);
+    dialog.setTextValue(history.isEmpty() ? QStringLiteral("hf://") : history.front());
+    dialog.resize(640, dialog.sizeHint().height());
+    ok = dialog.exec() == QDialog::Accepted;
+    const QString url = dialog.textValue().trimmed();
+    if (!ok || url.isEmpty()) return;
+    if (!isRemoteAddress(url.toStdString())) {
+        m_banner->showMessage(MessageBanner::Level::Error,
+                              tr("%1 is not an address: it starts with https://, http://, hf:// or s3://").arg(url));
+        return;
+    }
+    QStringList urls = history;
+    urls.removeAll(url);
+    urls.prepend(url);
+    while (urls.size() > kMaxUrls) urls.removeLast();
+    QSettings().setValue("urlHistory", urls);
+    openPath(url);
+}
+
+QStringList FileController::urlHistory() const
+{
+    return QSettings().value("urlHistory").toStringList();
+}
+
 QStringList FileController::recentFiles() const
 {
     return QSettings().value("recentFiles").toStringList();
@@ -124,7 +199,7 @@ QStringList FileController::recentFiles() const
 void FileController::rememberRecent(const QString &path)
 {
     QStringList recent = recentFiles();
-    const QString absolute = QFileInfo(path).absoluteFilePath();
+    const QString absolute = absoluteLocation(path);
     recent.removeAll(absolute);
     recent.prepend(absolute);
     while (recent.size() > kMaxRecent) recent.removeLast();
@@ -137,8 +212,7 @@ void FileController::refreshRecentMenu()
     m_recentMenu->clear();
     const QStringList recent = recentFiles();
     for (const QString &path : recent)
-        m_recentMenu->addAction(QFileInfo(path).fileName() + "  —  " + QFileInfo(path).absolutePath(),
-                                this, [this, path] { openPath(path); });
+        m_recentMenu->addAction(locationLabel(path), this, [this, path] { openPath(path); });
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 

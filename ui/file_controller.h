@@ -8,7 +8,9 @@
 
 #include <functional>
 
+class QAction;
 class QLabel;
+class QTimer;
 class QMenu;
 class QProgressBar;
 class QWidget;
@@ -17,9 +19,10 @@ namespace ckpt {
 
 class MessageBanner;
 
-/// The File menu's opening side: Open, Open Folder, Open Recent, Open Sample, Close, Quit.
-/// Owns the open document and the background loader; a failure shows the core's one-line
-/// error and leaves what was open as it was.
+/// The File menu's opening side: Open, Open Folder, Open URL, Open Recent, Open Sample, Close,
+/// Quit. Owns the open document and the background loader; a failure shows the core's one-line
+/// error and leaves what was open as it was. Opening an address shows the bytes fetched as
+/// they come, and Escape (Cancel Opening) stops it.
 class FileController final : public QObject
 {
     Q_OBJECT
@@ -41,6 +44,12 @@ public:
     const LoadedDocument &document() const { return m_document; }
     bool isOpening() const { return m_loader.isRunning(); }
     QStringList recentFiles() const;
+    /// Addresses opened with Open URL, latest first.
+    QStringList urlHistory() const;
+    /// File > Open URL: an address, from the history or typed, opened like a file.
+    void chooseUrl();
+    /// Stops an opening in progress (its fetches fail with "cancelled").
+    void cancelOpening();
 
 Q_SIGNALS:
     /// A document (or its re-laid tree) is in document(): show it.
@@ -54,6 +63,7 @@ private:
     void onLoaded();
     void chooseFile();
     void chooseFolder();
+    void showFetched();
     void rememberRecent(const QString &path);
     void refreshRecentMenu();
 
@@ -62,6 +72,10 @@ private:
     QLabel *m_status;
     QProgressBar *m_busy;
     QMenu *m_recentMenu = nullptr;
+    QAction *m_cancel = nullptr;
+    QTimer *m_fetchTimer = nullptr;
+    QString m_opening;     ///< the path being opened
+    uint64_t m_fetchedBefore = 0, m_requestsBefore = 0;
     LoadedDocument m_document;
     QFutureWatcher<LoadedDocument> m_loader;
     bool m_flat = false;

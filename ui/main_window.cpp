@@ -342,6 +342,7 @@ bool MainWindow::addRuleForNode(int node, const QString &action, const QString &
     return m_rulesActions->addRuleForNode(node, action, argument);
 }
 ExportDialog *MainWindow::showExportDialog() { return m_export->showExportDialog(); }
+void MainWindow::showOpenUrlDialog() { m_files->chooseUrl(); }
 ConfigPreviewDialog *MainWindow::showConfigPreview()
 {
     m_rulesActions->showConfigPreview();

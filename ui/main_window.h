@@ -102,6 +102,8 @@ public:
     /// File > Export Checkpoint: the dialog (non-modal to the event loop), or null when
     /// nothing is open.
     ExportDialog *showExportDialog();
+    /// File > Open URL (modal).
+    void showOpenUrlDialog();
     /// File > Preview Config: the dialog (kept while the window lives).
     ConfigPreviewDialog *showConfigPreview();
 

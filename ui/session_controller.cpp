@@ -1,5 +1,6 @@
 #include "session_controller.h"
 
+#include "location_text.h"
 #include "compare_document.h"
 #include "diff_document.h"
 #include "main_window.h"
@@ -45,7 +46,7 @@ bool SessionController::saveSession(const QString &path)
         return false;
     }
     Session s;
-    s.checkpoint = QFileInfo(m_window->currentPath()).absoluteFilePath();
+    s.checkpoint = absoluteLocation(m_window->currentPath());
     s.rules = m_window->rulesDocument()->rules();
     if (m_window->compareDocument()->hasTarget()) s.target = m_window->compareDocument()->targetPath();
     if (m_window->diffDocument()->report() || m_window->diffDocument()->isRunning())
@@ -74,7 +75,7 @@ bool SessionController::openSession(const QString &path)
     if (!m_window->offerToSaveRules(tr("Open Session"))) return false;
     const QString checkpoint = session->checkpoint;
     m_opening = std::move(session);
-    if (QFileInfo(checkpoint).absoluteFilePath() == QFileInfo(m_window->currentPath()).absoluteFilePath())
+    if (absoluteLocation(checkpoint) == absoluteLocation(m_window->currentPath()))
         m_window->applySession(*takeOpening()); // already open
     else
         m_window->openPath(checkpoint);

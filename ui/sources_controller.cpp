@@ -1,5 +1,6 @@
 #include "sources_controller.h"
 
+#include "location_text.h"
 #include "file_controller.h"
 #include "roles.h"
 #include "rules_document.h"
@@ -76,7 +77,7 @@ bool SourcesController::addSource(const QString &path)
     RuleSet rules = m_rules->rules();
     RuleSource src;
     src.name = sourceNameFor(path.toStdString(), rules);
-    src.path = QFileInfo(path).absoluteFilePath().toStdString();
+    src.path = absoluteLocation(path).toStdString();
     if (QFileInfo(path).isDir()) src.path += "/";
     rules.sources.push_back(src);
     auto opened = RuleSources::open(rules);

@@ -38,11 +38,12 @@ int main(int argc, char **argv)
     const QCommandLineOption previewRule("preview-rule", "Put this rule (JSON) in the editor, unapplied.", "json");
     const QCommandLineOption affected("only-affected", "Show only what the rules affect.");
     const QCommandLineOption showExport("show-export", "Open the Export dialog once the file is open.");
+    const QCommandLineOption showOpenUrl("show-open-url", "Show File > Open URL (with --screenshot: of it).");
     const QCommandLineOption target("target", "Compare with this target architecture once open.", "path");
     const QCommandLineOption acceptFixes("accept-fixes", "With --target: accept every proposed fix.");
     const QCommandLineOption palette("palette", "Use a light or dark palette (Fusion) instead of the system's.",
                                      "light|dark");
-    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport, target, acceptFixes, palette});
+    parser.addOptions({select, filter, screenshot, rules, previewRule, affected, showExport, showOpenUrl, target, acceptFixes, palette});
     parser.process(app);
     if (parser.isSet(palette)) {
         QApplication::setStyle(QStringLiteral("Fusion"));
@@ -77,10 +78,16 @@ int main(int argc, char **argv)
         QTimer::singleShot(300, &window, [&window, shot] {
             // The Export dialog, when it was asked for, else the window.
             QWidget *dialog = window.findChild<QWidget *>("exportDialog");
+            if (!dialog || !dialog->isVisible()) dialog = window.findChild<QWidget *>("openUrlDialog");
             (dialog && dialog->isVisible() ? dialog : static_cast<QWidget *>(&window))->grab().save(shot);
             QApplication::quit();
         });
     };
+    if (parser.isSet(showOpenUrl))
+        QTimer::singleShot(200, &window, [&window, grab, shot] {
+            if (!shot.isEmpty()) grab();
+            window.showOpenUrlDialog();
+        });
     QObject::connect(&window, &ckpt::MainWindow::openFailed, &app, [shot] {
         if (!shot.isEmpty()) QApplication::exit(2);
     });

@@ -75,7 +75,9 @@ std::string bucketUrl(const std::string &bucket)
 std::vector<std::string> elements(std::string_view xml, std::string_view tag)
 {
     std::vector<std::string> found;
-    const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
+    std::string open(1, '<'), close("</");
+    open.append(tag).append(1, '>');
+    close.append(tag).append(1, '>');
     for (size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at)) {
         const size_t end = xml.find(close, at + open.size());
         if (end == std::string_view::npos) break;
