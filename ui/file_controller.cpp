@@ -40,7 +40,7 @@ void FileController::addActions(QMenu *file)
     file->addAction(tr("&Open..."), QKeySequence::Open, this, &FileController::chooseFile);
     file->addAction(tr("Open &Folder (sharded model)..."), QKeySequence(tr("Ctrl+Shift+O")), this,
                     &FileController::chooseFolder);
-    file->addAction(tr("Open &URL..."), QKeySequence(tr("Ctrl+L")), this, &FileController::chooseUrl);
+    file->addAction(tr("Open &URL..."), QKeySequence(tr("Ctrl+U")), this, &FileController::chooseUrl);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     refreshRecentMenu();
     file->addAction(tr("Open &Sample"), this, [this] { openPath(sampleCheckpointPath()); });

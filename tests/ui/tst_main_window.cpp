@@ -28,8 +28,14 @@
 #include <QTreeView>
 #include <QListWidget>
 #include <QScreen>
+#include <QStatusBar>
 #include <QtTest>
 #include <qcustomplot.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace ckpt;
 using namespace ckpt::test;
@@ -70,6 +76,8 @@ private Q_SLOTS:
     void selectingATensorComputesItsStatistics();
     void selectingAnotherTensorCancelsTheFirst();
     void unreadableFileKeepsWhatWasOpen();
+    void anUnreachableAddressKeepsWhatWasOpen();
+    void openingAnAddressCanBeCancelled();
     void flatListAndCopy();
     void aFileWithoutPickleSaysSo();
     void namesFitAndElideInTheMiddle();
@@ -202,6 +210,67 @@ void TestMainWindow::unreadableFileKeepsWhatWasOpen()
     QVERIFY(!banner->isHidden());
     QVERIFY(banner->text().contains("st_overlap.safetensors"));
     QVERIFY(banner->text().contains("overlaps"));
+}
+
+void TestMainWindow::anUnreachableAddressKeepsWhatWasOpen()
+{
+    qputenv("CKPT_HTTP_RETRIES", "0");
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    // A port nothing listens on: refused at once.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    QVERIFY(::bind(fd, reinterpret_cast<sockaddr *>(&a), len) == 0);
+    QVERIFY(::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+    ::close(fd);
+    const QString address = QString("http://127.0.0.1:%1/model.safetensors").arg(ntohs(a.sin_port));
+    QSignalSpy failed(&w, &MainWindow::openFailed);
+    w.openPath(address);
+    QVERIFY(failed.wait(20000));
+    QVERIFY(failed.last().at(1).toString().contains("cannot connect"));
+    QCOMPARE(w.currentPath(), fixture("ok/resnet18.pt"));
+    auto *banner = w.findChild<MessageBanner *>("errorBanner");
+    QVERIFY(!banner->isHidden());
+    QVERIFY(banner->text().contains(address));
+    qunsetenv("CKPT_HTTP_RETRIES");
+}
+
+void TestMainWindow::openingAnAddressCanBeCancelled()
+{
+    MainWindow w;
+    QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
+    // A server that takes the connection and never answers.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    QVERIFY(::bind(fd, reinterpret_cast<sockaddr *>(&a), len) == 0 && ::listen(fd, 4) == 0);
+    QVERIFY(::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+    QSignalSpy failed(&w, &MainWindow::openFailed);
+    QSignalSpy opened(&w, &MainWindow::documentOpened);
+    w.openPath(QString("http://127.0.0.1:%1/model.safetensors").arg(ntohs(a.sin_port)));
+    QTest::qWait(500);
+    QAction *cancel = nullptr;
+    for (QAction *top : w.menuBar()->actions())
+        for (QAction *item : top->menu()->actions())
+            if (item->text() == "Cancel Opening") cancel = item;
+    QVERIFY(cancel && cancel->isEnabled());
+    QElapsedTimer timer;
+    timer.start();
+    cancel->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!cancel->isEnabled(), 5000);
+    QVERIFY(timer.elapsed() < 5000);
+    ::close(fd);
+    // Cancelled is no failure to report, and what was open stays.
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(opened.count(), 0);
+    QCOMPARE(w.currentPath(), fixture("ok/resnet18.pt"));
+    QVERIFY(w.findChild<MessageBanner *>("errorBanner")->isHidden());
+    QVERIFY(w.statusBar()->findChild<QLabel *>()->text().contains("cancelled"));
 }
 
 void TestMainWindow::fitsTheScreenAndChartsFollowThePalette()
@@ -368,7 +437,8 @@ void TestMainWindow::menusListEveryControllersActionsInOrder()
         for (QAction *a : top->menu()->actions()) items << (a->isSeparator() ? "-" : a->text().remove('&'));
         menus[top->text().remove('&')] = items;
     }
-    QCOMPARE(menus["File"], QStringList({"Open...", "Open Folder (sharded model)...", "Open Recent", "Open Sample", "-",
+    QCOMPARE(menus["File"], QStringList({"Open...", "Open Folder (sharded model)...", "Open URL...", "Open Recent", "Open Sample",
+                                         "Cancel Opening", "-",
                                          "Load Rules...", "Save Rules...", "Preview Config...", "Export Config for Training...",
                                          "Export Checkpoint...", "Open Session...", "Save Session...", "-",
                                          "Compare with Target...",
