@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t kErrorBody = 64 << 10; ///< what is kept of an error page
 constexpr uint64_t kSkipLimit = 64 << 20; ///< a 200 to a range request: read at most this far
-constexpr size_t kParallel = 8;
+constexpr size_t kParallel = 32; ///< requests in flight at once (a sharded model's shards)
 
 long envNumber(const char *name, long fallback)
 {

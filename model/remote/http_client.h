@@ -65,7 +65,7 @@ public:
     Result<HttpReply> fetch(const HttpRequest &request);
     /// fetch(), and any status but 2xx made into an error line ("HTTP 403: needs a token").
     Result<HttpReply> get(const HttpRequest &request);
-    /// Several fetch()es in flight at once (at most 8); replies in the requests' order.
+    /// Several fetch()es in flight at once (at most 32); replies in the requests' order.
     std::vector<Result<HttpReply>> fetchAll(const std::vector<HttpRequest> &requests);
 
     HttpCounters counters() const { return {m_requests.load(), m_bytes.load()}; }

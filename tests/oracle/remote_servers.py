@@ -71,7 +71,7 @@ http {{
             if ($http_authorization != "Bearer {token}") {{ return 401; }}
             error_page 404 @missing;
             if (!-f {hub}/$repo/$file) {{ return 404; }}
-            return 302 http://127.0.0.1:{cdn_port}/cdn/$repo/$file;
+            return 302 http://127.0.0.1:{cdn_redirect_port}/cdn/$repo/$file;
         }}
         # A missing file: 404 with the Hub's error code, which huggingface_hub reads.
         location @missing {{
@@ -86,7 +86,7 @@ http {{
         location ~ ^/(?<repo>[^/]+/[^/]+)/resolve/(?<rev>[^/]+)/(?<file>.+)$ {{
             error_page 404 @missing;
             if (!-f {hub}/$repo/$file) {{ return 404; }}
-            return 302 http://127.0.0.1:{cdn_port}/cdn/$repo/$file;
+            return 302 http://127.0.0.1:{cdn_redirect_port}/cdn/$repo/$file;
         }}
         location ~ ^/api/models/(?<repo>[^/]+/[^/]+)/tree/(?<rev>[^/]+)(?<sub>/.*)?$ {{
             default_type application/json;
@@ -109,16 +109,19 @@ class Nginx:
 
     TOKEN = "hf_checkpointStudioTestToken0123"
 
-    def __init__(self, root, repos=None):
+    def __init__(self, root, repos=None, cdn_redirect_port=None):
         self.root = root
         self.run = tempfile.mkdtemp(prefix="ckpt-nginx-")
         self.hub = os.path.join(root, "hub")
         os.makedirs(self.hub, exist_ok=True)
         self.port, self.cdn_port = free_port(), free_port()
+        # Where the Hub's 302s send clients: the CDN itself, or a proxy in front of it.
+        self.cdn_redirect_port = cdn_redirect_port or self.cdn_port
         hub_files = "".join(self.add_hub_repo(repo, files) for repo, files in (repos or {}).items())
         with open(os.path.join(self.run, "nginx.conf"), "w") as f:
             f.write(NGINX_CONF.format(run=self.run, port=self.port, root=root, hub=self.hub, token=self.TOKEN,
-                                      hub_files=hub_files, cdn_port=self.cdn_port))
+                                      hub_files=hub_files, cdn_port=self.cdn_port,
+                                      cdn_redirect_port=self.cdn_redirect_port))
         self.proc = subprocess.Popen([NGINX, "-p", self.run, "-c", os.path.join(self.run, "nginx.conf"),
                                       "-e", os.path.join(self.run, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -146,7 +149,7 @@ class Nginx:
         for rel, src in sorted(files.items()):
             dst = os.path.join(self.hub, repo, rel)
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            shutil.copyfile(src, dst)
+            os.symlink(os.path.abspath(src), dst)  # nginx follows it; a big model is not copied
             parts = rel.split("/")
             for i in range(1, len(parts)):
                 parent, sub = "/".join(parts[:i - 1]), "/".join(parts[:i])
@@ -155,13 +158,16 @@ class Nginx:
                     folders[parent].append({"type": "directory", "oid": hashlib.sha1(sub.encode()).hexdigest(),
                                             "size": 0, "path": sub})
             size = os.path.getsize(src)
-            with open(src, "rb") as f:
-                digest = hashlib.sha256(f.read()).hexdigest()
+            if size <= (16 << 20):
+                with open(src, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+            else:  # an ETag need only change when the file does
+                digest = hashlib.sha256(f"{rel}:{size}:{os.path.getmtime(src)}".encode()).hexdigest()
             guard = f'if ($http_authorization != "Bearer {self.TOKEN}") {{ return 401; }}' if repo == "org/private" else ""
             # Large files live in LFS: a 302 to the CDN that says what it leads to. Small ones are
             # answered by the Hub itself.
             lfs = size > (1 << 20)
-            answer = (f"return 302 http://127.0.0.1:{self.cdn_port}/cdn/{repo}/{rel};" if lfs
+            answer = (f"return 302 http://127.0.0.1:{self.cdn_redirect_port}/cdn/{repo}/{rel};" if lfs
                       else f"alias {dst}; etag off;")
             etag = "X-Linked-Etag" if lfs else "ETag"
             locations += (f"        location = /{repo}/resolve/main/{rel} {{ {guard}\n"
@@ -185,6 +191,65 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         shutil.rmtree(self.run, ignore_errors=True)
+
+
+class LatencyProxy:
+    """A TCP proxy on loopback that delays every byte by `one_way` seconds in each direction
+    (a round trip of twice that), without limiting bandwidth: what `tc netem delay` does,
+    for machines whose kernel has no netem. Listens on `port` (free when None)."""
+
+    def __init__(self, target_port, one_way=0.025, port=None):
+        import asyncio
+        self.port = port or free_port()
+        self.loop = asyncio.new_event_loop()
+        delay = one_way
+
+        async def pipe(reader, writer):
+            queue = asyncio.Queue()
+
+            async def pump():
+                while True:
+                    when, data = await queue.get()
+                    if data is None:
+                        break
+                    wait = when - self.loop.time()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    writer.write(data)
+                    await writer.drain()
+                writer.close()
+
+            task = asyncio.ensure_future(pump())
+            try:
+                while True:
+                    data = await reader.read(1 << 16)
+                    await queue.put((self.loop.time() + delay, data or None))
+                    if not data:
+                        break
+            except (ConnectionError, OSError):
+                await queue.put((self.loop.time(), None))
+            await task
+
+        async def handle(client_reader, client_writer):
+            try:
+                server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target_port)
+            except OSError:
+                client_writer.close()
+                return
+            await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer),
+                                 return_exceptions=True)
+
+        async def start():
+            self.server = await asyncio.start_server(handle, "127.0.0.1", self.port)
+
+        self.loop.run_until_complete(start())
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self):
+        # The loop's thread is a daemon: stopping to listen is enough, the process ends it.
+        self.loop.call_soon_threadsafe(self.server.close)
 
 
 class Misbehaving:
