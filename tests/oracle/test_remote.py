@@ -6,6 +6,7 @@ get_safetensors_metadata runs against the same server, and the request counts ar
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import unittest
@@ -190,11 +191,37 @@ class TestHub(RemoteTest):
     @classmethod
     def repos(cls):
         ok = os.path.join(cls.root, "ok")
+        # Distributed checkpoints, written by torch 2.x on two gloo ranks: plain and zstd items.
+        dcp = {}
+        for kind in ("fsdp2", "zstd"):
+            out = os.path.join(cls.root, "dcp_" + kind)
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dcp_fixture.py"), kind, out, "2"],
+                           check=True, capture_output=True, timeout=300)
+            dcp[f"org/dcp-{kind}"] = {name: os.path.join(out, name) for name in os.listdir(out)}
         sharded = {name: os.path.join(ok, "sharded_st", name) for name in os.listdir(os.path.join(ok, "sharded_st"))}
         return {"org/sharded": dict(sharded, **{"README.md": os.path.join(FIXTURES, "manifest.json")}),
                 "org/single": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors"),
                                "weights/pytorch_model.bin": os.path.join(ok, "resnet18.pt")},
-                "org/private": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors")}}
+                "org/private": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors")}, **dcp}
+
+    def test_distributed_checkpoints_inspect_as_their_folders(self):
+        for kind in ("fsdp2", "zstd"):
+            folder = os.path.join(self.root, "dcp_" + kind)
+            local = run("inspect", "--json", folder, env=self.env)
+            self.assertEqual(local.returncode, 0, local.stderr)
+            for address in (f"hf://org/dcp-{kind}", self.served(f"../dcp_{kind}/.metadata")):
+                with self.subTest(address):
+                    log = self.count(lambda: self.__dict__.update(
+                        remote=run("inspect", "--json", address, "--no-cache", env=self.env)))
+                    remote = self.remote
+                    self.assertEqual(remote.returncode, 0, remote.stderr)
+                    base = address.rsplit("/", 1)[0] + "/" if address.endswith(".metadata") else address + "/"
+                    a = json.loads(local.stdout.replace(folder + "/", "FOLDER/"))
+                    b = json.loads(remote.stdout.replace(base, "FOLDER/"))
+                    self.assertEqual(b["tensors"], a["tensors"])
+                    self.assertEqual(b["metadata"], a["metadata"])
+                    # The ranks' files at once, each item's ends together: a few requests a file.
+                    self.assertLess(len(log), 8 * len(os.listdir(folder)), log)
 
     def test_a_sharded_repository_inspects_as_its_folder(self):
         folder = os.path.join(self.root, "ok", "sharded_st")
