@@ -1,5 +1,7 @@
 #include "summary_page.h"
 
+#include "model/remote/location.h"
+
 #include "display_name.h"
 #include "model/checkpoint/checkpoint.h"
 #include "model/checkpoint/checkpoint_summary.h"
@@ -76,7 +78,8 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     const CheckpointSummary s = summarize(c);
     QStringList lines;
     lines << tr("<span style='font-size:13pt'><b>%1</b></span>").arg(path.toHtmlEscaped());
-    lines << tr("%1%2 &nbsp;·&nbsp; %3 on disk%4")
+    const bool remote = isRemoteAddress(path.toStdString());
+    lines << (remote ? tr("%1%2 &nbsp;·&nbsp; %3 on the server%4") : tr("%1%2 &nbsp;·&nbsp; %3 on disk%4"))
                  .arg(q(s.format), c.archiveVersion() ? tr(" (version %1)").arg(c.archiveVersion()) : QString(),
                       q(humanBytes(s.fileSize)),
                       c.files().size() > 1 ? tr(" in %1 files").arg(c.files().size()) : QString());

@@ -98,28 +98,38 @@ HttpAuth hubAuth()
     return auth;
 }
 
+Result<std::vector<HubEntry>> parseHubTree(std::string_view text, const std::string &folderPath)
+{
+    const std::string base = folderPath.empty() ? std::string() : folderPath + "/";
+    const auto json = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (!json.is_array()) return Error{"the Hub's file list is not a JSON array"};
+    std::vector<HubEntry> entries;
+    for (const auto &e : json) {
+        if (!e.is_object() || !e.contains("path") || !e["path"].is_string()) return Error{"the Hub's file list has an entry without a path"};
+        std::string path = e["path"].get<std::string>();
+        if (!path.starts_with(base) || path.size() == base.size()) continue;
+        path.erase(0, base.size());
+        if (path.find('/') != std::string::npos || path == "." || path == "..") continue; // deeper entries
+        const auto type = e.find("type");
+        HubEntry entry{path, type != e.end() && type->is_string() && type->get<std::string>() == "directory", 0};
+        if (const auto size = e.find("size"); size != e.end() && size->is_number_unsigned()) entry.size = size->get<uint64_t>();
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
 Result<std::vector<HubEntry>> listHubFolder(const HubAddress &folder)
 {
     std::vector<HubEntry> entries;
-    const std::string base = folder.path.empty() ? std::string() : folder.path + "/";
     std::string url = folder.treeUrl();
     for (int page = 0; !url.empty(); ++page) {
         if (page >= 1000) return Error{"the Hub's file list has more than 1000 pages"};
         HttpRequest request{url, 0, std::nullopt, uint64_t(64) << 20, hubAuth()};
         auto reply = HttpClient::shared().get(request);
         if (!reply) return Error{"listing the repository: " + reply.error().message};
-        const auto json = nlohmann::json::parse(reply->body.begin(), reply->body.end(), nullptr, false);
-        if (!json.is_array()) return Error{"the Hub's file list is not a JSON array"};
-        for (const auto &e : json) {
-            if (!e.is_object() || !e.contains("path") || !e["path"].is_string()) return Error{"the Hub's file list has an entry without a path"};
-            std::string path = e["path"].get<std::string>();
-            if (!path.starts_with(base) || path.size() == base.size()) continue;
-            path.erase(0, base.size());
-            if (path.find('/') != std::string::npos || path == "." || path == "..") continue; // deeper entries
-            HubEntry entry{path, e.value("type", "") == "directory", 0};
-            if (e.contains("size") && e["size"].is_number_unsigned()) entry.size = e["size"].get<uint64_t>();
-            entries.push_back(std::move(entry));
-        }
+        auto parsed = parseHubTree(std::string_view(reinterpret_cast<const char *>(reply->body.data()), reply->body.size()), folder.path);
+        if (!parsed) return parsed.error();
+        for (auto &e : *parsed) entries.push_back(std::move(e));
         url = reply->nextPage;
         // The token goes only to the Hub: a next page elsewhere is not followed.
         if (!url.empty() && !url.starts_with(hubEndpoint() + "/")) return Error{"the Hub's file list pages to another host"};

@@ -35,6 +35,9 @@ struct HubEntry
 
 std::string hubEndpoint();
 HttpAuth hubAuth();
+/// One page of the tree API's answer (a JSON array of {type, path, size, ...}): the entries
+/// directly in `folderPath` ("" for the top), named relative to it.
+Result<std::vector<HubEntry>> parseHubTree(std::string_view json, const std::string &folderPath);
 /// The folder's entries, every page of them.
 Result<std::vector<HubEntry>> listHubFolder(const HubAddress &folder);
 

@@ -74,8 +74,12 @@ ByteView RemoteFile::view(uint64_t offset, uint64_t length) const
         uint64_t start = 0;
         if (const auto *span = held(offset, length, start)) return {span->data() + (offset - start), size_t(length)};
     }
-    const uint64_t start = offset / kBlock * kBlock;
-    const uint64_t end = std::min(m_size, std::max((offset + length + kBlock - 1) / kBlock * kBlock, start + kReadAhead));
+    // Small reads (records, headers) are rounded out to blocks with read-ahead; a tensor's
+    // bytes are fetched exactly, so that release() of its range lets them go.
+    const bool small = length < kReadAhead;
+    const uint64_t start = small ? offset / kBlock * kBlock : offset;
+    const uint64_t end = small ? std::min(m_size, std::max((offset + length + kBlock - 1) / kBlock * kBlock, start + kReadAhead))
+                               : offset + length;
     auto bytes = fetch(start, end - start);
     std::lock_guard lock(m_mutex);
     auto &slot = m_spans[start];

@@ -141,6 +141,26 @@ HttpAuth s3Auth()
     return auth;
 }
 
+Result<S3ListingPage> parseS3Listing(std::string_view xml, const std::string &base)
+{
+    if (xml.find("<ListBucketResult") == std::string_view::npos) return Error{"the bucket's listing is not a ListObjectsV2 answer"};
+    S3ListingPage page;
+    for (const std::string &key : elements(xml, "Key"))
+        if (key.starts_with(base) && key.size() > base.size() && key.find('/', base.size()) == std::string::npos)
+            page.listing.files.push_back(key.substr(base.size()));
+    for (const std::string &p : elements(xml, "Prefix")) {
+        // <Prefix> is also the listing's own prefix; sub-prefixes end with '/'.
+        if (!p.starts_with(base) || p.size() <= base.size() + 1 || !p.ends_with('/')) continue;
+        const std::string name = p.substr(base.size(), p.size() - base.size() - 1);
+        if (name.find('/') == std::string::npos && name != "." && name != "..") page.listing.folders.push_back(name);
+    }
+    const auto truncated = elements(xml, "IsTruncated");
+    const auto next = elements(xml, "NextContinuationToken");
+    page.truncated = !truncated.empty() && truncated.front() == "true";
+    if (!next.empty()) page.next = next.front();
+    return page;
+}
+
 Result<FolderListing> listS3Prefix(const S3Address &prefix)
 {
     FolderListing listing;
@@ -152,23 +172,14 @@ Result<FolderListing> listS3Prefix(const S3Address &prefix)
         if (page >= 1000) return Error{"the bucket's listing has more than 1000 pages"};
         auto reply = HttpClient::shared().get(HttpRequest{prefix.listUrl(continuation), 0, std::nullopt, uint64_t(64) << 20, auth});
         if (!reply) return Error{"listing the bucket: " + reply.error().message};
-        const std::string_view xml(reinterpret_cast<const char *>(reply->body.data()), reply->body.size());
-        if (xml.find("<ListBucketResult") == std::string_view::npos) return Error{"the bucket's listing is not a ListObjectsV2 answer"};
-        for (const std::string &key : elements(xml, "Key"))
-            if (key.starts_with(base) && key.size() > base.size() && key.find('/', base.size()) == std::string::npos)
-                listing.files.push_back(key.substr(base.size()));
-        for (const std::string &p : elements(xml, "Prefix")) {
-            // <Prefix> is also the listing's own prefix; sub-prefixes end with '/'.
-            if (!p.starts_with(base) || p.size() <= base.size() + 1 || !p.ends_with('/')) continue;
-            const std::string name = p.substr(base.size(), p.size() - base.size() - 1);
-            if (name.find('/') == std::string::npos && name != "." && name != "..") listing.folders.push_back(name);
-        }
-        const auto truncated = elements(xml, "IsTruncated");
-        const auto next = elements(xml, "NextContinuationToken");
-        if (truncated.empty() || truncated.front() != "true") break;
-        if (next.empty() || next.front().empty() || next.front() == continuation)
+        auto parsed = parseS3Listing(std::string_view(reinterpret_cast<const char *>(reply->body.data()), reply->body.size()), base);
+        if (!parsed) return parsed.error();
+        for (auto &f : parsed->listing.files) listing.files.push_back(std::move(f));
+        for (auto &f : parsed->listing.folders) listing.folders.push_back(std::move(f));
+        if (!parsed->truncated) break;
+        if (parsed->next.empty() || parsed->next == continuation)
             return Error{"the bucket's listing is truncated but gives no next page"};
-        continuation = next.front();
+        continuation = parsed->next;
     }
     return listing;
 }

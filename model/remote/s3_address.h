@@ -29,6 +29,16 @@ struct S3Address
 };
 
 HttpAuth s3Auth();
+
+/// One ListObjectsV2 page: the objects and sub-prefixes directly under `prefix` (ending in
+/// '/', or "" for the top), and where the next page starts.
+struct S3ListingPage
+{
+    FolderListing listing;
+    bool truncated = false;
+    std::string next;
+};
+Result<S3ListingPage> parseS3Listing(std::string_view xml, const std::string &prefix);
 /// The prefix's objects and sub-prefixes, as names relative to it, every page of them.
 Result<FolderListing> listS3Prefix(const S3Address &prefix);
 

@@ -1,6 +1,9 @@
 #include "model/remote/url_text.h"
 
+#include "model/base/text_escapes.h"
+
 #include <cctype>
+#include <cstdint>
 
 namespace ckpt {
 namespace {
@@ -11,25 +14,6 @@ int hexValue(char c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-void appendUtf8(std::string &out, unsigned long code)
-{
-    if (code < 0x80) {
-        out += char(code);
-    } else if (code < 0x800) {
-        out += char(0xC0 | (code >> 6));
-        out += char(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-        out += char(0xE0 | (code >> 12));
-        out += char(0x80 | ((code >> 6) & 0x3F));
-        out += char(0x80 | (code & 0x3F));
-    } else if (code < 0x110000) {
-        out += char(0xF0 | (code >> 18));
-        out += char(0x80 | ((code >> 12) & 0x3F));
-        out += char(0x80 | ((code >> 6) & 0x3F));
-        out += char(0x80 | (code & 0x3F));
-    }
 }
 
 } // namespace
@@ -83,7 +67,8 @@ std::string xmlDecoded(std::string_view text)
         else if (entity == "apos") out += '\'';
         else if (entity.size() > 1 && entity[0] == '#') {
             const bool hex = entity[1] == 'x' || entity[1] == 'X';
-            appendUtf8(out, std::strtoul(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr, hex ? 16 : 10));
+            const unsigned long code = std::strtoul(std::string(entity.substr(hex ? 2 : 1)).c_str(), nullptr, hex ? 16 : 10);
+            if (code <= 0x10FFFF) appendUtf8(out, uint32_t(code));
         } else {
             out += text.substr(i, semi - i + 1);
         }

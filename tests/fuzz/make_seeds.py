@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import safetensors_writer  # noqa: E402
 
 out = sys.argv[1]
-for kind in ("pickle", "zip", "npy", "npz", "config", "safetensors", "index"):
+for kind in ("pickle", "zip", "npy", "npz", "config", "safetensors", "index", "listing"):
     os.makedirs(os.path.join(out, kind), exist_ok=True)
 
 
@@ -81,4 +81,23 @@ safetensors_writer.save(dict(state), os.path.join(out, "safetensors", "small.saf
 safetensors_writer.save({"x": torch.ones(2, dtype=torch.bfloat16)}, os.path.join(out, "safetensors", "bf16.safetensors"))
 write("index", "model.safetensors.index.json", json.dumps(
     {"metadata": {"total_size": 36}, "weight_map": {"w": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}).encode())
+# Remote listings, as the Hub's tree API and S3's ListObjectsV2 document them, and addresses;
+# the first byte picks the parser (fuzz_listing.cpp).
+tree = [{"type": "file", "oid": "a" * 40, "size": 1519, "path": "config.json"},
+        {"type": "directory", "oid": "b" * 40, "size": 0, "path": "sub"},
+        {"type": "file", "oid": "c" * 40, "size": 4975698, "path": "model-00001-of-00002.safetensors",
+         "lfs": {"oid": "d" * 64, "size": 4975698, "pointerSize": 135}}]
+write("listing", "tree.json", b"\x00" + json.dumps(tree).encode())
+write("listing", "subtree.json", b"\x00" + json.dumps([{"type": "file", "path": "sub/folder/x.bin", "size": 3}]).encode())
+xml = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+       "<Name>models</Name><Prefix>runs/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter>"
+       "<IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+       "<Contents><Key>runs/model.safetensors</Key><Size>1024</Size><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag></Contents>"
+       "<Contents><Key>runs/a&amp;b.pt</Key><Size>1</Size></Contents>"
+       "<CommonPrefixes><Prefix>runs/step-1000/</Prefix></CommonPrefixes></ListBucketResult>")
+write("listing", "list.xml", b"\x01" + xml.encode())
+for i, address in enumerate(["hf://meta-llama/Llama-3.1-8B", "hf://datasets/org/name@refs%2Fpr%2F1/a/b.json",
+                             "s3://bucket/runs/step-1000/", "hf://org/repo/../x"]):
+    write("listing", f"address{i}.txt", b"\x02" + address.encode())
+write("listing", "escapes.txt", b"\x03" + b"a%2Fb%zz&amp;&#x41;&#65;&bogus;%")
 print("seeds written to", out)

@@ -39,6 +39,16 @@ def wait_for_port(port, proc, what, seconds=20):
     raise RuntimeError(f"{what} did not listen on {port}")
 
 
+def stop(proc, folder):
+    """Ends a server process and removes its folder."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 NGINX_CONF = """
 daemon off;
 master_process off;
@@ -185,12 +195,7 @@ class Nginx:
         return locations
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.run, ignore_errors=True)
+        stop(self.proc, self.run)
 
 
 class LatencyProxy:
@@ -351,9 +356,4 @@ class VersityGateway:
         shutil.copyfile(src, dst)
 
     def close(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        stop(self.proc, self.root)

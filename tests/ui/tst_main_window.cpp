@@ -212,21 +212,32 @@ void TestMainWindow::unreadableFileKeepsWhatWasOpen()
     QVERIFY(banner->text().contains("overlaps"));
 }
 
+/// A TCP socket bound to a free loopback port (listening when `listen`), and its port.
+static int loopbackSocket(bool listen, int &port)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr *>(&a), len) != 0 || (listen && ::listen(fd, 4) != 0) ||
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
 void TestMainWindow::anUnreachableAddressKeepsWhatWasOpen()
 {
     qputenv("CKPT_HTTP_RETRIES", "0");
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
     // A port nothing listens on: refused at once.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    QVERIFY(::bind(fd, reinterpret_cast<sockaddr *>(&a), len) == 0);
-    QVERIFY(::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
-    ::close(fd);
-    const QString address = QString("http://127.0.0.1:%1/model.safetensors").arg(ntohs(a.sin_port));
+    int port = 0;
+    ::close(loopbackSocket(false, port));
+    const QString address = QString("http://127.0.0.1:%1/model.safetensors").arg(port);
     QSignalSpy failed(&w, &MainWindow::openFailed);
     w.openPath(address);
     QVERIFY(failed.wait(20000));
@@ -243,16 +254,12 @@ void TestMainWindow::openingAnAddressCanBeCancelled()
     MainWindow w;
     QVERIFY(openAndWait(w, fixture("ok/resnet18.pt")));
     // A server that takes the connection and never answers.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    QVERIFY(::bind(fd, reinterpret_cast<sockaddr *>(&a), len) == 0 && ::listen(fd, 4) == 0);
-    QVERIFY(::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+    int port = 0;
+    const int fd = loopbackSocket(true, port);
+    QVERIFY(fd >= 0);
     QSignalSpy failed(&w, &MainWindow::openFailed);
     QSignalSpy opened(&w, &MainWindow::documentOpened);
-    w.openPath(QString("http://127.0.0.1:%1/model.safetensors").arg(ntohs(a.sin_port)));
+    w.openPath(QString("http://127.0.0.1:%1/model.safetensors").arg(port));
     QTest::qWait(500);
     QAction *cancel = nullptr;
     for (QAction *top : w.menuBar()->actions())
