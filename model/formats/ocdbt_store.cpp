@@ -3,7 +3,7 @@
 #include "model/base/byte_cursor.h"
 #include "model/base/crc32c.h"
 #include "model/formats/format_reader.h"
-#include "model/sources/mapped_file.h"
+#include "model/remote/location.h"
 #include "model/sources/zstd_stream.h"
 
 #include <algorithm>
@@ -121,11 +121,11 @@ private:
         uint64_t numKeys = 0;
     };
 
-    const MappedFile &open(const std::string &relative)
+    const ByteSource &open(const std::string &relative)
     {
         auto it = m_maps.find(relative);
         if (it == m_maps.end()) {
-            auto map = MappedFile::open((m_root / relative).string());
+            auto map = openLocation((m_root / relative).string());
             if (!map) throw FormatError("OCDBT data file " + relative + ": " + map.error().message);
             it = m_maps.emplace(relative, std::move(map.value())).first;
         }
@@ -134,7 +134,7 @@ private:
 
     ManifestView readManifest(const fs::path &path, const std::string &what)
     {
-        auto map = MappedFile::open(path.string());
+        auto map = openLocation(path.string());
         if (!map) throw FormatError(what + ": " + map.error().message);
         if (map.value()->size() > kMaxEncoded) throw FormatError(what + ": " + std::to_string(map.value()->size()) + " bytes, past what a manifest takes");
         const std::vector<uint8_t> body = decodeObject(map.value()->view(0, map.value()->size()), kManifestMagic, what);
@@ -173,9 +173,8 @@ private:
     std::string latestNumberedManifest() const
     {
         std::string best;
-        std::error_code ec;
-        for (const auto &e : fs::directory_iterator(m_root, ec)) {
-            const std::string name = e.path().filename().string();
+        auto listing = listLocation(m_root.string());
+        for (const std::string &name : listing ? listing->files : std::vector<std::string>()) {
             if (name.size() == 25 && name.starts_with("manifest.") &&
                 std::all_of(name.begin() + 9, name.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); }) &&
                 name > best)
@@ -214,7 +213,7 @@ private:
         if (++m_nodes > kMaxNodes) throw FormatError("OCDBT: the B+tree has more than 2^20 nodes to visit (a cycle of references, or a lie)");
         const std::string what = "OCDBT node at " + std::to_string(ref.offset) + " of " + file.path;
         if (ref.length > kMaxEncoded) throw FormatError(what + ": " + std::to_string(ref.length) + " bytes, past what a node takes");
-        const MappedFile &map = open(file.path);
+        const ByteSource &map = open(file.path);
         checkRange(ref.offset, ref.length, map.size(), what.c_str());
         const std::vector<uint8_t> body = decodeObject(map.view(ref.offset, ref.length), kBtreeMagic, what);
         ByteCursor c(body, what);
@@ -274,7 +273,7 @@ private:
     }
 
     fs::path m_root;
-    std::map<std::string, std::shared_ptr<MappedFile>> m_maps;
+    std::map<std::string, std::shared_ptr<const ByteSource>> m_maps;
     std::vector<OcdbtEntry> m_entries;
     uint64_t m_nodes = 0;
 };

@@ -6,6 +6,7 @@
 #include "model/formats/table_merge.h"
 #include "model/formats/value_access.h"
 #include "model/formats/zarr_array.h"
+#include "model/remote/location.h"
 #include "model/sources/blosc_chunk.h"
 #include "model/sources/deflate_stream.h"
 #include "model/sources/zstd_stream.h"
@@ -71,12 +72,12 @@ public:
 
     Value *read()
     {
-        m_ocdbt = fs::exists(m_folder / "manifest.ocdbt");
+        m_ocdbt = locationHasFile(m_folder.string(), "manifest.ocdbt");
         if (m_ocdbt)
             for (auto &e : ocdbt::listLatest(m_folder.string())) m_kv.emplace(e.key, std::move(e));
         Node root;
         const fs::path meta = m_folder / "_METADATA";
-        if (fs::exists(meta)) readTree(meta, root);
+        if (locationHasFile(m_folder.string(), "_METADATA")) readTree(meta, root);
         else guessTree(root);
         return materialise(root);
     }
@@ -98,10 +99,8 @@ private:
             return Bytes{f, nullptr, e.offset, e.length};
         }
         if (leavesFolder(key)) throw FormatError("array key '" + key + "' lies outside the checkpoint's folder");
-        const fs::path p = m_folder / key;
-        std::error_code ec;
-        if (!fs::is_regular_file(p, ec)) return std::nullopt;
-        const int f = fileIndex(p);
+        if (!locationHasFile(m_folder.string(), key)) return std::nullopt;
+        const int f = fileIndex(m_folder / key);
         return Bytes{f, nullptr, 0, m_d.files[size_t(f)].size};
     }
 
@@ -315,10 +314,8 @@ private:
 
     ojson readStrings()
     {
-        const fs::path p = m_folder / "_strings.json";
-        std::error_code ec;
-        if (!fs::is_regular_file(p, ec)) return ojson::object();
-        const int f = fileIndex(p);
+        if (!locationHasFile(m_folder.string(), "_strings.json")) return ojson::object();
+        const int f = fileIndex(m_folder / "_strings.json");
         try {
             return ojson::parse(text(Bytes{f, nullptr, 0, m_d.files[size_t(f)].size}, kMaxJson, "_strings.json"));
         } catch (const ojson::exception &) {
@@ -351,13 +348,11 @@ private:
         if (m_ocdbt) {
             for (const auto &[k, e] : m_kv) take(k);
         } else {
-            std::error_code ec;
-            for (const auto &e : fs::directory_iterator(m_folder, ec))
-                if (e.is_directory()) {
-                    const std::string n = e.path().filename().string();
-                    if (fs::exists(e.path() / ".zarray") || fs::exists(e.path() / "zarr.json")) names.push_back(n);
-                }
-            std::sort(names.begin(), names.end());
+            auto listing = listLocation(m_folder.string());
+            if (listing)
+                for (const std::string &n : listing->folders)
+                    if (locationHasFile(m_folder.string(), n + "/.zarray") || locationHasFile(m_folder.string(), n + "/zarr.json"))
+                        names.push_back(n);
         }
         if (names.empty()) throw FormatError(m_folder.string() + ": neither _METADATA nor any zarr array");
         m_d.metadata["ocdbt"] = m_ocdbt ? "true" : "false";

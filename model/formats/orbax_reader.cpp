@@ -3,6 +3,7 @@
 #include "model/base/format_error.h"
 #include "model/formats/orbax_item.h"
 #include "model/formats/value_access.h"
+#include "model/remote/location.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -17,21 +18,16 @@ bool has(const FolderProbe &probe, const char *name)
     return std::binary_search(probe.files.begin(), probe.files.end(), std::string(name));
 }
 
-bool isItem(const fs::path &folder)
+bool isItem(const std::string &folder)
 {
-    std::error_code ec;
-    return fs::is_regular_file(folder / "_METADATA", ec) || fs::is_regular_file(folder / "manifest.ocdbt", ec);
+    return locationHasFile(folder, "_METADATA") || locationHasFile(folder, "manifest.ocdbt");
 }
 
 /// The names of the folders in `folder`, sorted (as FolderProbe::folders).
-std::vector<std::string> subfolders(const fs::path &folder)
+std::vector<std::string> subfolders(const std::string &folder)
 {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(folder, ec))
-        if (e.is_directory()) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
+    auto listing = listLocation(folder);
+    return listing ? std::move(listing->folders) : std::vector<std::string>();
 }
 
 /// A CheckpointManager's root: step folders named by their step number; the latest of those
@@ -40,10 +36,9 @@ std::string latestStep(const std::string &root, const std::vector<std::string> &
 {
     std::string best;
     uint64_t bestStep = 0;
-    std::error_code ec;
     for (const std::string &f : folders) {
         const std::optional<uint64_t> step = decimalName(f, 18);
-        if (step && (best.empty() || *step > bestStep) && fs::is_regular_file(fs::path(root) / f / "_CHECKPOINT_METADATA", ec)) {
+        if (step && (best.empty() || *step > bestStep) && locationHasFile(joinLocation(root, f), "_CHECKPOINT_METADATA")) {
             best = f;
             bestStep = *step;
         }
@@ -112,10 +107,10 @@ CheckpointData OrbaxReader::readFile(SourceFile file, const FormatRegistry &) co
 
 CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRegistry &registry) const
 {
-    if (!isItem(folder) && !fs::exists(fs::path(folder) / "_CHECKPOINT_METADATA")) {
+    if (!isItem(folder) && !locationHasFile(folder, "_CHECKPOINT_METADATA")) {
         const std::string step = latestStep(folder, subfolders(folder));
         if (step.empty()) throw FormatError(folder + ": no finished Orbax step in it");
-        CheckpointData d = readFolder((fs::path(folder) / step).string(), registry);
+        CheckpointData d = readFolder(joinLocation(folder, step), registry);
         d.metadata["step"] = step;
         return d;
     }
@@ -128,13 +123,13 @@ CheckpointData OrbaxReader::readFolder(const std::string &folder, const FormatRe
     }
     // A step folder of CheckpointManager: one item per subfolder ("default", "state", ...).
     std::vector<std::string> items = subfolders(folder);
-    std::erase_if(items, [&](const std::string &name) { return !isItem(fs::path(folder) / name); });
+    std::erase_if(items, [&](const std::string &name) { return !isItem(joinLocation(folder, name)); });
     if (items.empty()) throw FormatError(folder + ": an Orbax step folder with no item in it (no subfolder holds _METADATA or manifest.ocdbt)");
     Value *root = d.arena->make(ValueKind::Dict);
     std::string names;
     for (const std::string &name : items) {
         root->items.push_back(stringValue(*d.arena, name));
-        root->items.push_back(OrbaxItem(d, files).read((fs::path(folder) / name).string()));
+        root->items.push_back(OrbaxItem(d, files).read(joinLocation(folder, name)));
         names += (names.empty() ? "" : ",") + name;
     }
     d.metadata["items"] = names;

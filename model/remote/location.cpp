@@ -217,6 +217,18 @@ Result<FolderListing> listLocation(const std::string &path)
     return listing;
 }
 
+bool locationHasFile(const std::string &folder, const std::string &name)
+{
+    const std::string path = joinLocation(folder, name);
+    if (schemeOf(path) == Scheme::Local) {
+        std::error_code ec;
+        return fs::is_regular_file(path, ec);
+    }
+    if (schemeOf(path) == Scheme::Http) return false; // no listing to ask
+    auto listing = remoteListing(parentOf(path));
+    return listing && std::binary_search(listing->files.begin(), listing->files.end(), leafOf(path));
+}
+
 std::string joinLocation(const std::string &folder, const std::string &name)
 {
     if (folder.empty()) return name;

@@ -44,6 +44,10 @@ struct FolderListing
 /// The names in a folder: a local directory, or a repository's or a Hub folder's file list.
 Result<FolderListing> listLocation(const std::string &path);
 
+/// Whether `folder` holds the file `name` (which may pass through subfolders: "a/.zarray"): a
+/// stat of a local path; for an address, its folder's listing, asked for once.
+bool locationHasFile(const std::string &folder, const std::string &name);
+
 /// `folder` + "/" + `name`, for paths and addresses alike.
 std::string joinLocation(const std::string &folder, const std::string &name);
 

@@ -198,11 +198,33 @@ class TestHub(RemoteTest):
             subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dcp_fixture.py"), kind, out, "2"],
                            check=True, capture_output=True, timeout=300)
             dcp[f"org/dcp-{kind}"] = {name: os.path.join(out, name) for name in os.listdir(out)}
+        # Orbax, written by orbax-checkpoint: OCDBT (the default), plain zarr, a manager's root.
+        for kind in ("ocdbt", "plain", "manager"):
+            out = os.path.join(cls.root, "orbax_" + kind)
+            subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "orbax_fixture.py"), kind, out],
+                           check=True, capture_output=True, timeout=300)
+            dcp[f"org/orbax-{kind}"] = {os.path.relpath(os.path.join(d, f), out): os.path.join(d, f)
+                                        for d, _, fs in os.walk(out) for f in fs}
         sharded = {name: os.path.join(ok, "sharded_st", name) for name in os.listdir(os.path.join(ok, "sharded_st"))}
         return {"org/sharded": dict(sharded, **{"README.md": os.path.join(FIXTURES, "manifest.json")}),
                 "org/single": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors"),
                                "weights/pytorch_model.bin": os.path.join(ok, "resnet18.pt")},
                 "org/private": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors")}, **dcp}
+
+    def test_orbax_checkpoints_inspect_as_their_folders(self):
+        for kind in ("ocdbt", "plain", "manager"):
+            folder = os.path.join(self.root, "orbax_" + kind)
+            local = run("inspect", "--json", folder, env=self.env)
+            self.assertEqual(local.returncode, 0, local.stderr)
+            with self.subTest(kind):
+                address = f"hf://org/orbax-{kind}"
+                remote = run("inspect", "--json", address, "--no-cache", env=self.env)
+                self.assertEqual(remote.returncode, 0, remote.stderr)
+                a = json.loads(local.stdout.replace(folder + "/", "FOLDER/").replace(folder, "FOLDER"))
+                b = json.loads(remote.stdout.replace(address + "/", "FOLDER/").replace(address, "FOLDER"))
+                self.assertEqual(b["tensors"], a["tensors"])
+                self.assertEqual(b["metadata"], a["metadata"])
+                self.assertEqual(b["format"], a["format"])
 
     def test_distributed_checkpoints_inspect_as_their_folders(self):
         for kind in ("fsdp2", "zstd"):
