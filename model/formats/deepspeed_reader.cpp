@@ -5,10 +5,10 @@
 #include "model/formats/format_registry.h"
 #include "model/formats/table_merge.h"
 #include "model/formats/value_access.h"
+#include "model/remote/location.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <cctype>
 #include <map>
 
@@ -51,11 +51,11 @@ bool isStatesFile(const std::string &name)
 
 std::vector<std::string> statesFiles(const fs::path &folder, std::string_view ending)
 {
+    auto listing = listLocation(folder.string());
+    if (!listing) throw FormatError(folder.string() + ": " + listing.error().message);
     std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(folder, ec))
-        if (e.is_regular_file() && e.path().filename().string().ends_with(ending)) out.push_back(e.path().filename().string());
-    if (ec) throw FormatError(folder.string() + ": " + ec.message());
+    for (const std::string &name : listing->files)
+        if (name.ends_with(ending)) out.push_back(name);
     std::sort(out.begin(), out.end(), naturalLess);
     return out;
 }
@@ -100,6 +100,10 @@ public:
                 throw FormatError(n + ": mixture-of-experts and model-parallel (mp_rank > 0) checkpoints are not read yet");
         if (models.empty()) throw FormatError("no *_model_states.pt in " + m_folder.filename().string());
         if (optims.empty()) throw FormatError("no *_optim_states.pt in " + m_folder.filename().string() + " (not a ZeRO checkpoint)");
+        std::vector<std::string> all;
+        for (const auto *names : {&models, &optims})
+            for (const auto &n : *names) all.push_back((m_folder / n).string());
+        openLocations(all); // remote ranks: their first requests at once
         m_d = readFile(models.front());
         m_d.format = "deepspeed";
         m_d.entries.clear(); // walked again once the tree is assembled
@@ -429,17 +433,19 @@ Recognition DeepSpeedReader::recogniseFolder(const FolderProbe &probe) const
 CheckpointData DeepSpeedReader::readFolder(const std::string &path, const FormatRegistry &registry) const
 {
     fs::path folder(path);
-    bool states = false;
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(folder, ec)) states = states || isStatesFile(e.path().filename().string());
+    auto listing = listLocation(path);
+    if (!listing) throw FormatError(listing.error().message);
+    const bool states = std::any_of(listing->files.begin(), listing->files.end(), isStatesFile);
     if (!states) { // follow `latest`
-        std::ifstream in(folder / "latest", std::ios::binary);
-        std::string tag(256, '\0');
-        in.read(tag.data(), std::streamsize(tag.size()));
-        tag.resize(size_t(in.gcount()));
+        std::string tag;
+        if (auto latest = openLocation((folder / "latest").string())) {
+            const ByteView head = latest.value()->view(0, std::min<uint64_t>(latest.value()->size(), 256));
+            tag.assign(reinterpret_cast<const char *>(head.data()), head.size());
+        }
         while (!tag.empty() && std::isspace(uint8_t(tag.back()))) tag.pop_back();
         if (leavesFolder(tag)) throw FormatError("latest names '" + tag + "', not a tag folder beside it");
-        if (!fs::is_directory(folder / tag, ec)) throw FormatError("latest names tag '" + tag + "', which is not a folder here");
+        if (!std::binary_search(listing->folders.begin(), listing->folders.end(), tag))
+            throw FormatError("latest names tag '" + tag + "', which is not a folder here");
         folder /= tag;
     }
     CheckpointData d;

@@ -160,6 +160,22 @@ class TestHttp(RemoteTest):
                 self.assertIn(expected, r.stderr)
                 self.assertLess(time.time() - started, 30)
 
+    def test_https_is_verified_and_never_redirected_to_http(self):
+        local = os.path.join(self.root, "ok/tiny_vit.safetensors")
+        address = f"{self.nginx.tls_url}/files/ok/tiny_vit.safetensors"
+        # A certificate nobody vouches for: one TLS line.
+        r = run("inspect", address, "--no-cache", env=dict(self.env, CURL_CA_BUNDLE="", SSL_CERT_FILE=""))
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("TLS", r.stderr)
+        # Trusted, it reads as from disk; a redirect from https to http is refused.
+        trusted = {"CURL_CA_BUNDLE": self.nginx.tls_cert}
+        self.same_as_local(["inspect", "--json"], local, address, env=trusted)
+        r = run("inspect", f"{self.nginx.tls_url}/downgrade/ok/tiny_vit.safetensors", "--no-cache", env=dict(self.env, **trusted))
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("scheme that is not allowed", r.stderr)
+
     def test_an_endless_body_is_bounded(self):
         # The Hub's tree API answered with a body that never ends: cut at 64 MiB.
         r = run("inspect", "hf://org/endless", env=dict(self.env, HF_ENDPOINT=f"{self.bad.url}/endless"), timeout=120)
@@ -198,6 +214,11 @@ class TestHub(RemoteTest):
             subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "dcp_fixture.py"), kind, out, "2"],
                            check=True, capture_output=True, timeout=300)
             dcp[f"org/dcp-{kind}"] = {name: os.path.join(out, name) for name in os.listdir(out)}
+        # DeepSpeed ZeRO-2 on two ranks (its root: `latest` names the tag folder).
+        out = os.path.join(cls.root, "deepspeed")
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "ds_fixture.py"), "2", out, "2"],
+                       check=True, capture_output=True, timeout=600)
+        dcp["org/deepspeed"] = {os.path.relpath(os.path.join(d, f), out): os.path.join(d, f) for d, _, fs in os.walk(out) for f in fs}
         # Orbax, written by orbax-checkpoint: OCDBT (the default), plain zarr, a manager's root.
         for kind in ("ocdbt", "plain", "manager"):
             out = os.path.join(cls.root, "orbax_" + kind)
@@ -211,13 +232,13 @@ class TestHub(RemoteTest):
                                "weights/pytorch_model.bin": os.path.join(ok, "resnet18.pt")},
                 "org/private": {"model.safetensors": os.path.join(ok, "tiny_vit.safetensors")}, **dcp}
 
-    def test_orbax_checkpoints_inspect_as_their_folders(self):
-        for kind in ("ocdbt", "plain", "manager"):
-            folder = os.path.join(self.root, "orbax_" + kind)
+    def test_orbax_and_deepspeed_inspect_as_their_folders(self):
+        for kind in ("orbax_ocdbt", "orbax_plain", "orbax_manager", "deepspeed"):
+            folder = os.path.join(self.root, kind)
             local = run("inspect", "--json", folder, env=self.env)
             self.assertEqual(local.returncode, 0, local.stderr)
             with self.subTest(kind):
-                address = f"hf://org/orbax-{kind}"
+                address = "hf://org/" + kind.replace("_", "-")
                 remote = run("inspect", "--json", address, "--no-cache", env=self.env)
                 self.assertEqual(remote.returncode, 0, remote.stderr)
                 a = json.loads(local.stdout.replace(folder + "/", "FOLDER/").replace(folder, "FOLDER"))
