@@ -305,6 +305,11 @@ Result<HttpReply> HttpClient::fetchOnce(const HttpRequest &request, bool &retry)
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &onProgress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "identity");
+    // A CA bundle of the user's (a company's proxy, a test server), named the way curl and
+    // Python's requests take it.
+    const char *caBundle = std::getenv("CURL_CA_BUNDLE");
+    if (!caBundle || !*caBundle) caBundle = std::getenv("SSL_CERT_FILE");
+    if (caBundle && *caBundle) curl_easy_setopt(curl, CURLOPT_CAINFO, caBundle);
     std::string range;
     if (request.length) {
         if (*request.length == 0) {

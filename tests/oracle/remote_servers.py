@@ -103,6 +103,14 @@ http {{
             try_files /hub-api/$repo$sub/tree.json =404;
         }}
     }}
+    # HTTPS with a self-signed certificate (tls_cert): the files, and a redirect to plain http.
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {run}/tls.crt;
+        ssl_certificate_key {run}/tls.key;
+        location /files/ {{ alias {root}/; }}
+        location /downgrade/ {{ return 302 http://127.0.0.1:{port}/files/; }}
+    }}
     # The Hub's CDN: another origin, which never sees the token.
     server {{
         listen 127.0.0.1:{cdn_port};
@@ -113,7 +121,8 @@ http {{
 
 
 class Nginx:
-    """nginx serving `root` at /files/ (and /norange/, /forbidden/), and the Hub's repositories
+    """nginx serving `root` at /files/ (and /norange/, /forbidden/; over HTTPS at tls_url with
+    the self-signed certificate tls_cert, /downgrade/ there redirecting to http), and the Hub's repositories
     put in with add_hub_repo() at /ORG/REPO/resolve/... and /api/models/ORG/REPO/tree/...;
     org/private's files need the bearer token TOKEN."""
 
@@ -124,19 +133,24 @@ class Nginx:
         self.run = tempfile.mkdtemp(prefix="ckpt-nginx-")
         self.hub = os.path.join(root, "hub")
         os.makedirs(self.hub, exist_ok=True)
-        self.port, self.cdn_port = free_port(), free_port()
+        self.port, self.cdn_port, self.tls_port = free_port(), free_port(), free_port()
+        self.tls_cert = os.path.join(self.run, "tls.crt")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", os.path.join(self.run, "tls.key"),
+                        "-out", self.tls_cert], check=True, capture_output=True)
         # Where the Hub's 302s send clients: the CDN itself, or a proxy in front of it.
         self.cdn_redirect_port = cdn_redirect_port or self.cdn_port
         hub_files = "".join(self.add_hub_repo(repo, files) for repo, files in (repos or {}).items())
         with open(os.path.join(self.run, "nginx.conf"), "w") as f:
             f.write(NGINX_CONF.format(run=self.run, port=self.port, root=root, hub=self.hub, token=self.TOKEN,
-                                      hub_files=hub_files, cdn_port=self.cdn_port,
+                                      hub_files=hub_files, cdn_port=self.cdn_port, tls_port=self.tls_port,
                                       cdn_redirect_port=self.cdn_redirect_port))
         self.proc = subprocess.Popen([NGINX, "-p", self.run, "-c", os.path.join(self.run, "nginx.conf"),
                                       "-e", os.path.join(self.run, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for_port(self.port, self.proc, "nginx")
         self.url = f"http://127.0.0.1:{self.port}"
+        self.tls_url = f"https://127.0.0.1:{self.tls_port}"
 
     def requests(self):
         """What nginx logged so far: one (method, path, status, bytes sent, Range) per request."""
