@@ -1,13 +1,16 @@
 #pragma once
 
 #include "model/checkpoint/checkpoint.h"
+#include "model/remote/location.h"
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -16,25 +19,48 @@
 namespace ckpt {
 
 /// Reads a checkpoint's files with pread (no mapping touched: bounded memory, and a file
-/// replaced underneath gives an error, not a SIGBUS).
+/// replaced underneath gives an error, not a SIGBUS). A remote file is read through its
+/// source, each range let go once copied, so that streaming a remote model holds a piece at a
+/// time, not the model.
 class SourceReader final
 {
 public:
     explicit SourceReader(const Checkpoint &c)
     {
         for (const auto &f : c.files()) {
+            if (isRemoteAddress(f.path)) {
+                m_fds.push_back(-1);
+                m_remote.push_back(f.source);
+                continue;
+            }
             const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) throw std::runtime_error(f.path + ": " + std::strerror(errno));
+            if (fd < 0) {
+                for (int open : m_fds) if (open >= 0) ::close(open);
+                throw std::runtime_error(f.path + ": " + std::strerror(errno));
+            }
             m_fds.push_back(fd);
+            m_remote.push_back(nullptr);
         }
     }
     ~SourceReader()
     {
-        for (int fd : m_fds) ::close(fd);
+        for (int fd : m_fds)
+            if (fd >= 0) ::close(fd);
     }
+    SourceReader(const SourceReader &) = delete;
+    SourceReader &operator=(const SourceReader &) = delete;
     /// Throws std::runtime_error on a short read.
     void read(int file, uint64_t offset, void *buffer, size_t size) const
     {
+        if (const auto &remote = m_remote[size_t(file)]) {
+            try {
+                remote->read(offset, std::span<uint8_t>(static_cast<uint8_t *>(buffer), size));
+            } catch (const std::exception &e) {
+                throw std::runtime_error(remote->name() + ": " + e.what());
+            }
+            remote->release(offset, size);
+            return;
+        }
         for (size_t done = 0; done < size;) {
             const ssize_t n = ::pread(m_fds[size_t(file)], static_cast<char *>(buffer) + done, size - done,
                                       off_t(offset + done));
@@ -44,7 +70,8 @@ public:
     }
 
 private:
-    std::vector<int> m_fds;
+    std::vector<int> m_fds;                                 ///< -1 for a remote file
+    std::vector<std::shared_ptr<const ByteSource>> m_remote; ///< null for a local one
 };
 
 /// `size` bytes of a storage from `offset`: pread from its file, or copied from the record

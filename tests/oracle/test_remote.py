@@ -121,6 +121,29 @@ class TestHttp(RemoteTest):
                 self.assertTrue(all(r[4].startswith("bytes=") for r in log), log)
                 self.assertLess(sent, max(0.02 * size, 300 << 10), f"{rel}: {sent} of {size} bytes, {len(log)} requests")
 
+    def test_apply_from_an_address_writes_what_a_local_apply_writes(self):
+        config = os.path.join(self.cache, "none.json")
+        with open(config, "w") as f:
+            json.dump({"rules": []}, f)
+        for rel, out in (("ok/lightning.ckpt", "out.pt"), ("ok/resnet18.pt", "out.safetensors")):
+            with self.subTest(rel):
+                # The same name in two folders: a .pt's records are named after its file.
+                local, remote = os.path.join(self.cache, "local", out), os.path.join(self.cache, "remote", out)
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                os.makedirs(os.path.dirname(remote), exist_ok=True)
+                peaks = []
+                for source, target in ((os.path.join(self.root, rel), local), (self.served(rel), remote)):
+                    r = subprocess.run(["/usr/bin/time", "-f", "%M", CKPT, "apply", source, "--config", config, "-o", target,
+                                        "--no-cache"], capture_output=True, text=True, env=dict(os.environ, **self.env), timeout=300)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    peaks.append(int(r.stderr.strip().splitlines()[-1]) * 1024)
+                with open(local, "rb") as f1, open(remote, "rb") as f2:
+                    self.assertTrue(f1.read() == f2.read(), "the remote apply wrote other bytes")
+                # Streamed piece by piece: the 140 MB file is never held whole.
+                size = os.path.getsize(os.path.join(self.root, rel))
+                if size > (128 << 20):
+                    self.assertLess(peaks[1], peaks[0] + (64 << 20), f"peaks {peaks} for a {size} byte file")
+
     def test_a_server_that_ignores_range(self):
         # Near the start of a file the bytes are read as far as needed; far in, one clear line.
         self.same_as_local(["inspect", "--json"], os.path.join(self.root, "ok/tiny_vit.safetensors"),
