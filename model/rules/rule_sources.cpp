@@ -1,14 +1,14 @@
 #include "model/rules/rule_sources.h"
 
+#include "model/remote/location.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <regex>
-#include <sstream>
 
 namespace ckpt {
 namespace {
@@ -45,12 +45,19 @@ std::shared_ptr<const Checkpoint> cachedOpen(const std::string &path, std::strin
     return *opened;
 }
 
-LoraConfig readLoraConfig(const fs::path &file)
+/// A small text file (a PEFT adapter's config), here or at an address.
+std::string readSmallText(const std::string &path)
 {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    const auto j = nlohmann::json::parse(text.str(), nullptr, false);
+    auto source = openLocation(path);
+    if (!source) throw std::runtime_error(source.error().message);
+    if (source.value()->size() > (16u << 20)) throw std::runtime_error("larger than 16 MiB");
+    const ByteView bytes = source.value()->view(0, source.value()->size());
+    return std::string(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+}
+
+LoraConfig readLoraConfig(const std::string &file)
+{
+    const auto j = nlohmann::json::parse(readSmallText(file), nullptr, false);
     if (!j.is_object()) throw std::runtime_error("adapter_config.json is not a JSON object");
     const std::string type = j.value("peft_type", std::string("LORA"));
     if (type != "LORA") throw std::runtime_error("adapter_config.json: peft_type " + type + ", not LORA");
@@ -89,25 +96,26 @@ Result<RuleSources> RuleSources::open(const RuleSet &set)
     RuleSources out;
     for (const auto &src : set.sources) {
         const std::string field = "sources." + src.name;
-        fs::path path(src.path);
-        if (path.is_relative() && !set.folder.empty()) path = fs::path(set.folder) / path;
+        // A relative path is the config's folder's; an address is where it says.
+        std::string path = src.path;
+        if (!isRemoteAddress(path) && fs::path(path).is_relative() && !set.folder.empty()) path = (fs::path(set.folder) / path).string();
         OpenedSource o;
         o.name = src.name;
-        std::error_code ec;
-        fs::path file = path;
+        std::string file = path;
+        const auto kind = locationKind(path);
         try {
-            if (fs::is_directory(path, ec) && fs::exists(path / "adapter_config.json", ec)) {
-                o.lora = readLoraConfig(path / "adapter_config.json");
-                file = fs::exists(path / "adapter_model.safetensors", ec) ? path / "adapter_model.safetensors"
-                                                                          : path / "adapter_model.bin";
-                if (!fs::exists(file, ec))
+            if (kind && *kind == LocationKind::Folder && locationHasFile(path, "adapter_config.json")) {
+                o.lora = readLoraConfig(joinLocation(path, "adapter_config.json"));
+                file = joinLocation(path, locationHasFile(path, "adapter_model.safetensors") ? "adapter_model.safetensors"
+                                                                                            : "adapter_model.bin");
+                if (!locationHasFile(path, fs::path(file).filename().string()))
                     return Error{field + ": " + src.path + ": the adapter folder has no adapter_model.safetensors or .bin"};
             }
         } catch (const std::exception &e) {
             return Error{field + ": " + src.path + ": " + e.what()};
         }
-        if (!fs::exists(file, ec)) return Error{field + ": " + src.path + ": no such file"};
-        o.path = file.string();
+        if (!kind) return Error{field + ": " + src.path + ": no such file"};
+        o.path = file;
         std::string error;
         o.checkpoint = cachedOpen(o.path, error);
         if (!o.checkpoint) return Error{field + ": " + src.path + ": " + error};

@@ -144,6 +144,18 @@ class TestHttp(RemoteTest):
                 if size > (128 << 20):
                     self.assertLess(peaks[1], peaks[0] + (64 << 20), f"peaks {peaks} for a {size} byte file")
 
+    def test_a_rules_config_takes_from_an_address(self):
+        outputs = []
+        for where in (os.path.join(self.root, "ok/tiny_vit.safetensors"), self.served("ok/tiny_vit.safetensors")):
+            config = os.path.join(self.cache, "take.json")
+            with open(config, "w") as f:
+                json.dump({"sources": {"vit": where}, "rules": [{"action": "take", "from": "vit", "match": "*", "prefix": "", "to": "vit."}]}, f)
+            r = run("plan", os.path.join(self.root, "ok/resnet18.pt"), "--config", config, "--json", env=self.env)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            outputs.append(r.stdout.replace(where, "SOURCE"))
+        self.assertEqual(outputs[1], outputs[0])
+        self.assertIn('"vit.', outputs[0])
+
     def test_a_server_that_ignores_range(self):
         # Near the start of a file the bytes are read as far as needed; far in, one clear line.
         self.same_as_local(["inspect", "--json"], os.path.join(self.root, "ok/tiny_vit.safetensors"),
