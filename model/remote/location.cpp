@@ -6,7 +6,13 @@
 #include "model/sources/mapped_file.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
+
+#include <unistd.h>
 #include <map>
 #include <mutex>
 
@@ -227,6 +233,44 @@ bool locationHasFile(const std::string &folder, const std::string &name)
     if (schemeOf(path) == Scheme::Http) return false; // no listing to ask
     auto listing = remoteListing(parentOf(path));
     return listing && std::binary_search(listing->files.begin(), listing->files.end(), leafOf(path));
+}
+
+Result<std::shared_ptr<LocalCopy>> LocalCopy::of(const std::string &path, uint64_t maxBytes)
+{
+    if (schemeOf(path) == Scheme::Local) return std::shared_ptr<LocalCopy>(new LocalCopy(path, false));
+    auto source = openLocation(path);
+    if (!source) return source.error();
+    const ByteSource &s = **source;
+    if (s.size() > maxBytes) return Error{"larger than the " + std::to_string(maxBytes >> 20) + " MiB fetched whole for this"};
+    const char *tmp = std::getenv("TMPDIR");
+    std::string name = std::string(tmp && *tmp ? tmp : "/tmp") + "/ckpt-remote-XXXXXX";
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) return Error{std::string("cannot make a temporary copy: ") + std::strerror(errno)};
+    auto copy = std::shared_ptr<LocalCopy>(new LocalCopy(name, true));
+    constexpr uint64_t kPiece = uint64_t(8) << 20;
+    try {
+        for (uint64_t done = 0; done < s.size();) {
+            const uint64_t n = std::min(kPiece, s.size() - done);
+            const ByteView bytes = s.view(done, n);
+            for (size_t written = 0; written < bytes.size();) {
+                const ssize_t w = ::write(fd, bytes.data() + written, bytes.size() - written);
+                if (w <= 0) throw std::runtime_error(std::string("cannot write the temporary copy: ") + std::strerror(errno));
+                written += size_t(w);
+            }
+            s.release(done, n);
+            done += n;
+        }
+    } catch (const std::exception &e) {
+        ::close(fd);
+        return Error{e.what()};
+    }
+    ::close(fd);
+    return copy;
+}
+
+LocalCopy::~LocalCopy()
+{
+    if (m_temporary) ::unlink(m_path.c_str());
 }
 
 std::string joinLocation(const std::string &folder, const std::string &name)

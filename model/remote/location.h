@@ -48,6 +48,24 @@ Result<FolderListing> listLocation(const std::string &path);
 /// stat of a local path; for an address, its folder's listing, asked for once.
 bool locationHasFile(const std::string &folder, const std::string &name);
 
+/// A local copy of a remote file, for a helper that reads only paths (the TorchScript reader):
+/// a temporary file, removed when the returned holder goes; a local path is given as it is.
+/// At most `maxBytes`.
+class LocalCopy
+{
+public:
+    static Result<std::shared_ptr<LocalCopy>> of(const std::string &path, uint64_t maxBytes);
+    ~LocalCopy();
+    LocalCopy(const LocalCopy &) = delete;
+    LocalCopy &operator=(const LocalCopy &) = delete;
+    const std::string &path() const { return m_path; }
+
+private:
+    LocalCopy(std::string path, bool temporary) : m_path(std::move(path)), m_temporary(temporary) {}
+    std::string m_path;
+    bool m_temporary = false;
+};
+
 /// `folder` + "/" + `name`, for paths and addresses alike.
 std::string joinLocation(const std::string &folder, const std::string &name);
 

@@ -64,7 +64,11 @@ Result<TargetArchitecture> fromScript(const std::string &path, std::shared_ptr<c
     const std::string helper = findHelper("ckpt-script-reader", "CKPT_SCRIPT_READER", nullptr);
 #endif
     if (helper.empty()) return Error{"the TorchScript reader (ckpt-script-reader) is not installed"};
-    auto text = runHelper({helper, path}, 120);
+    // The helper reads a path: an address is copied first (a TorchScript target is a model's
+    // skeleton and its weights, at most 4 GiB here).
+    auto local = LocalCopy::of(path, uint64_t(4) << 30);
+    if (!local) return local.error();
+    auto text = runHelper({helper, (*local)->path()}, 120);
     if (!text) return Error{"torch::jit::load: " + text.error().message};
     auto info = parseScriptModuleJson(*text);
     if (!info) return Error{"torch::jit::load: " + info.error().message};
@@ -143,11 +147,16 @@ Result<TargetArchitecture> readTarget(const std::string &path)
 {
     // A JSON file that is not a shard index is a manifest.
     if (path.ends_with(".json")) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return Error{"cannot be read"};
-        std::ostringstream text;
-        text << in.rdbuf();
-        const std::string s = text.str();
+        auto source = openLocation(path);
+        if (!source) return Error{"cannot be read: " + source.error().message};
+        if (source.value()->size() > (uint64_t(256) << 20)) return Error{"a JSON manifest larger than 256 MiB"};
+        std::string s;
+        try {
+            const ByteView bytes = source.value()->view(0, source.value()->size());
+            s.assign(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+        } catch (const std::exception &e) {
+            return Error{std::string("cannot be read: ") + e.what()};
+        }
         if (s.find("\"weight_map\"") == std::string::npos) return fromManifest(path, s);
     }
     auto file = Checkpoint::open(path);

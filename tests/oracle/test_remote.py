@@ -144,6 +144,22 @@ class TestHttp(RemoteTest):
                 if size > (128 << 20):
                     self.assertLess(peaks[1], peaks[0] + (64 << 20), f"peaks {peaks} for a {size} byte file")
 
+    def test_compare_against_targets_at_addresses(self):
+        listed = json.loads(run("inspect", "--json", os.path.join(self.root, "ok/tiny_vit.safetensors")).stdout)
+        manifest = os.path.join(self.root, "ok", "target_manifest.json")
+        with open(manifest, "w") as f:
+            json.dump({t["name"]: {"shape": t["shape"], "dtype": t["dtype"]} for t in listed["tensors"][:-1]}, f)
+        try:
+            for target in ("ok/tiny_vit.safetensors", "ok/tiny_vit_scripted.pt", "ok/target_manifest.json"):
+                with self.subTest(target):
+                    local = os.path.join(self.root, target)
+                    a = run("compare", os.path.join(self.root, "ok/tiny_vit.pt"), "--target", local, "--json", env=self.env)
+                    b = run("compare", self.served("ok/tiny_vit.pt"), "--target", self.served(target), "--json", env=self.env)
+                    self.assertEqual(b.returncode, a.returncode, b.stderr)
+                    self.assertEqual(b.stdout.replace(self.served("ok/"), "FOLDER/"), a.stdout.replace(os.path.join(self.root, "ok/"), "FOLDER/"))
+        finally:
+            os.remove(manifest)
+
     def test_a_rules_config_takes_from_an_address(self):
         outputs = []
         for where in (os.path.join(self.root, "ok/tiny_vit.safetensors"), self.served("ok/tiny_vit.safetensors")):
