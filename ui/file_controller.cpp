@@ -159,7 +159,6 @@ void FileController::chooseFolder()
 
 void FileController::chooseUrl()
 {
-    bool ok = false;
     const QStringList history = urlHistory();
     QInputDialog dialog(m_window);
     dialog.setObjectName("openUrlDialog");
@@ -170,7 +169,7 @@ void FileController::chooseUrl()
     dialog.setComboBoxEditable(true);
     dialog.setTextValue(history.isEmpty() ? QStringLiteral("hf://") : history.front());
     dialog.resize(640, dialog.sizeHint().height());
-    ok = dialog.exec() == QDialog::Accepted;
+    const bool ok = dialog.exec() == QDialog::Accepted;
     const QString url = dialog.textValue().trimmed();
     if (!ok || url.isEmpty()) return;
     if (!isRemoteAddress(url.toStdString())) {

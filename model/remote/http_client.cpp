@@ -1,5 +1,7 @@
 #include "model/remote/http_client.h"
 
+#include "model/remote/url_text.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -19,8 +21,8 @@ constexpr size_t kParallel = 32; ///< requests in flight at once (a sharded mode
 
 long envNumber(const char *name, long fallback)
 {
-    const char *v = std::getenv(name);
-    if (!v || !*v) return fallback;
+    const char *v = environment(name);
+    if (!v) return fallback;
     char *end = nullptr;
     const long n = std::strtol(v, &end, 10);
     return end && *end == '\0' && n >= 0 ? n : fallback;
@@ -307,14 +309,14 @@ Result<HttpReply> HttpClient::fetchOnce(const HttpRequest &request, bool &retry)
     curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "identity");
     // A CA bundle of the user's (a company's proxy, a test server), named the way curl and
     // Python's requests take it.
-    const char *caBundle = std::getenv("CURL_CA_BUNDLE");
-    if (!caBundle || !*caBundle) caBundle = std::getenv("SSL_CERT_FILE");
-    if (caBundle && *caBundle) curl_easy_setopt(curl, CURLOPT_CAINFO, caBundle);
+    const char *caBundle = environment("CURL_CA_BUNDLE");
+    if (!caBundle) caBundle = environment("SSL_CERT_FILE");
+    if (caBundle) curl_easy_setopt(curl, CURLOPT_CAINFO, caBundle);
     std::string range;
     if (request.length) {
         if (*request.length == 0) {
             curl_easy_cleanup(curl);
-            return HttpReply{206, {}, std::nullopt, {}, request.url, {}};
+            return HttpReply{.status = 206};
         }
         range = std::to_string(request.offset) + "-" + std::to_string(request.offset + *request.length - 1);
         curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
@@ -341,9 +343,6 @@ Result<HttpReply> HttpClient::fetchOnce(const HttpRequest &request, bool &retry)
 
     const CURLcode code = curl_easy_perform(curl);
     if (!t.started) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.reply.status);
-    char *effective = nullptr;
-    curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
-    if (effective) t.reply.finalUrl = effective;
     curl_easy_cleanup(curl);
     curl_slist_free_all(headers);
     std::fill(userpwd.begin(), userpwd.end(), '\0');

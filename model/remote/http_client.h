@@ -24,23 +24,21 @@ struct HttpRequest
     std::string url;
     /// A range request for [offset, offset + *length) when set; a whole GET otherwise.
     uint64_t offset = 0;
-    std::optional<uint64_t> length;
+    std::optional<uint64_t> length{};
     /// A whole GET (an API's JSON, a listing) reads at most this many bytes.
     uint64_t maxBody = uint64_t(64) << 20;
-    HttpAuth auth;
+    HttpAuth auth{};
 };
 
 struct HttpReply
 {
     long status = 0;
-    std::vector<uint8_t> body;
+    std::vector<uint8_t> body{};
     /// The object's size: Content-Range's total of a 206, Content-Length of a 200.
-    std::optional<uint64_t> total;
-    std::string etag;
-    /// The address the last redirect led to.
-    std::string finalUrl;
+    std::optional<uint64_t> total{};
+    std::string etag{};
     /// A paged listing's next page (`Link: <...>; rel="next"`), absolute.
-    std::string nextPage;
+    std::string nextPage{};
 };
 
 /// What the client has done since the process started: for progress lines and benchmarks.

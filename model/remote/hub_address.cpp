@@ -124,8 +124,7 @@ Result<std::vector<HubEntry>> listHubFolder(const HubAddress &folder)
     std::string url = folder.treeUrl();
     for (int page = 0; !url.empty(); ++page) {
         if (page >= 1000) return Error{"the Hub's file list has more than 1000 pages"};
-        HttpRequest request{url, 0, std::nullopt, uint64_t(64) << 20, hubAuth()};
-        auto reply = HttpClient::shared().get(request);
+        auto reply = HttpClient::shared().get(HttpRequest{.url = url, .auth = hubAuth()});
         if (!reply) return Error{"listing the repository: " + reply.error().message};
         auto parsed = parseHubTree(std::string_view(reinterpret_cast<const char *>(reply->body.data()), reply->body.size()), folder.path);
         if (!parsed) return parsed.error();

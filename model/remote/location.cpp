@@ -226,13 +226,31 @@ Result<FolderListing> listLocation(const std::string &path)
 bool locationHasFile(const std::string &folder, const std::string &name)
 {
     const std::string path = joinLocation(folder, name);
-    if (schemeOf(path) == Scheme::Local) {
+    switch (schemeOf(path)) {
+    case Scheme::Local: {
         std::error_code ec;
         return fs::is_regular_file(path, ec);
     }
-    if (schemeOf(path) == Scheme::Http) return false; // no listing to ask
-    auto listing = remoteListing(parentOf(path));
-    return listing && std::binary_search(listing->files.begin(), listing->files.end(), leafOf(path));
+    case Scheme::Http: return false; // no listing to ask
+    default: {
+        const auto kind = locationKind(path);
+        return kind && *kind == LocationKind::File;
+    }
+    }
+}
+
+Result<std::string> readLocationText(const std::string &path, uint64_t maxBytes)
+{
+    auto source = openLocation(path);
+    if (!source) return source.error();
+    const ByteSource &s = **source;
+    if (s.size() > maxBytes) return Error{"larger than " + std::to_string(maxBytes >> 20) + " MiB"};
+    try {
+        const ByteView bytes = s.view(0, s.size());
+        return std::string(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+    } catch (const std::exception &e) {
+        return Error{e.what()};
+    }
 }
 
 Result<std::shared_ptr<LocalCopy>> LocalCopy::of(const std::string &path, uint64_t maxBytes)

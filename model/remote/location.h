@@ -48,6 +48,10 @@ Result<FolderListing> listLocation(const std::string &path);
 /// stat of a local path; for an address, its folder's listing, asked for once.
 bool locationHasFile(const std::string &folder, const std::string &name);
 
+/// The whole of a small file (a config, a manifest) as text, here or at an address; an error
+/// ("larger than N MiB") past `maxBytes`.
+Result<std::string> readLocationText(const std::string &path, uint64_t maxBytes);
+
 /// A local copy of a remote file, for a helper that reads only paths (the TorchScript reader):
 /// a temporary file, removed when the returned holder goes; a local path is given as it is.
 /// At most `maxBytes`.

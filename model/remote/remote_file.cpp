@@ -12,9 +12,9 @@ constexpr uint64_t kBlock = 64 << 10;
 /// Small reads fetch at least this much: a zip's records, a pickle and its neighbours.
 constexpr uint64_t kReadAhead = 256 << 10;
 
-HttpRequest headRequest(const RemoteObject &object)
+HttpRequest rangeRequest(const RemoteObject &object, uint64_t offset, uint64_t length)
 {
-    return HttpRequest{object.url, 0, RemoteFile::kHead, uint64_t(64) << 20, object.auth};
+    return HttpRequest{.url = object.url, .offset = offset, .length = length, .auth = object.auth};
 }
 
 } // namespace
@@ -38,13 +38,13 @@ Result<std::shared_ptr<RemoteFile>> RemoteFile::fromHead(const RemoteObject &obj
 
 Result<std::shared_ptr<RemoteFile>> RemoteFile::open(const RemoteObject &object)
 {
-    return fromHead(object, HttpClient::shared().fetch(headRequest(object)));
+    return fromHead(object, HttpClient::shared().fetch(rangeRequest(object, 0, kHead)));
 }
 
 std::vector<Result<std::shared_ptr<RemoteFile>>> RemoteFile::openAll(const std::vector<RemoteObject> &objects)
 {
     std::vector<HttpRequest> requests;
-    for (const auto &o : objects) requests.push_back(headRequest(o));
+    for (const auto &o : objects) requests.push_back(rangeRequest(o, 0, kHead));
     auto replies = HttpClient::shared().fetchAll(requests);
     std::vector<Result<std::shared_ptr<RemoteFile>>> files;
     for (size_t i = 0; i < objects.size(); ++i) files.push_back(fromHead(objects[i], std::move(replies[i])));
@@ -80,11 +80,16 @@ ByteView RemoteFile::view(uint64_t offset, uint64_t length) const
     const uint64_t start = small ? offset / kBlock * kBlock : offset;
     const uint64_t end = small ? std::min(m_size, std::max((offset + length + kBlock - 1) / kBlock * kBlock, start + kReadAhead))
                                : offset + length;
-    auto bytes = fetch(start, end - start);
+    const auto &span = keep(start, fetch(start, end - start));
+    return {span.data() + (offset - start), size_t(length)};
+}
+
+const std::vector<uint8_t> &RemoteFile::keep(uint64_t start, std::shared_ptr<const std::vector<uint8_t>> bytes) const
+{
     std::lock_guard lock(m_mutex);
     auto &slot = m_spans[start];
     if (!slot || slot->size() < bytes->size()) slot = std::move(bytes);
-    return {slot->data() + (offset - start), size_t(length)};
+    return *slot;
 }
 
 void RemoteFile::prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges) const
@@ -109,20 +114,16 @@ void RemoteFile::prefetch(std::span<const std::pair<uint64_t, uint64_t>> ranges)
     std::erase_if(joined, [&](const std::pair<uint64_t, uint64_t> &range) {
         auto cached = RangeCache::shared().find(m_cacheKey, range.first, range.second - range.first);
         if (!cached) return false;
-        std::lock_guard lock(m_mutex);
-        m_spans[range.first] = std::make_shared<const std::vector<uint8_t>>(std::move(*cached));
+        keep(range.first, std::make_shared<const std::vector<uint8_t>>(std::move(*cached)));
         return true;
     });
     std::vector<HttpRequest> requests;
     for (const auto &[first, end] : joined)
-        requests.push_back(HttpRequest{m_object.url, first, end - first, uint64_t(64) << 20, m_object.auth});
+        requests.push_back(rangeRequest(m_object, first, end - first));
     auto replies = HttpClient::shared().fetchAll(requests);
     for (size_t i = 0; i < joined.size(); ++i) {
         try {
-            auto bytes = accepted(std::move(replies[i]), joined[i].first, joined[i].second - joined[i].first);
-            std::lock_guard lock(m_mutex);
-            auto &slot = m_spans[joined[i].first];
-            if (!slot || slot->size() < bytes->size()) slot = std::move(bytes);
+            keep(joined[i].first, accepted(std::move(replies[i]), joined[i].first, joined[i].second - joined[i].first));
         } catch (const FormatError &) {
             // A hint only: the view that needs the range fetches it again and reports.
         }
@@ -133,8 +134,7 @@ std::shared_ptr<const std::vector<uint8_t>> RemoteFile::fetch(uint64_t offset, u
 {
     if (auto cached = RangeCache::shared().find(m_cacheKey, offset, length))
         return std::make_shared<const std::vector<uint8_t>>(std::move(*cached));
-    return accepted(HttpClient::shared().fetch(HttpRequest{m_object.url, offset, length, uint64_t(64) << 20, m_object.auth}),
-                    offset, length);
+    return accepted(HttpClient::shared().fetch(rangeRequest(m_object, offset, length)), offset, length);
 }
 
 std::shared_ptr<const std::vector<uint8_t>> RemoteFile::accepted(Result<HttpReply> reply, uint64_t offset, uint64_t length) const

@@ -52,6 +52,9 @@ private:
     /// The bytes of a reply to [offset, offset + length), checked against the object's ETag
     /// and size, and kept in the cache; throws FormatError.
     std::shared_ptr<const std::vector<uint8_t>> accepted(Result<HttpReply> reply, uint64_t offset, uint64_t length) const;
+    /// Keeps fetched bytes from `start` (the longer, where a span starts there already) and
+    /// returns the span kept; it stays until release().
+    const std::vector<uint8_t> &keep(uint64_t start, std::shared_ptr<const std::vector<uint8_t>> bytes) const;
     /// The span holding [offset, offset + length), or null. Needs m_mutex.
     const std::vector<uint8_t> *held(uint64_t offset, uint64_t length, uint64_t &start) const;
 

@@ -170,7 +170,7 @@ Result<FolderListing> listS3Prefix(const S3Address &prefix)
     const HttpAuth auth = s3Auth();
     for (int page = 0;; ++page) {
         if (page >= 1000) return Error{"the bucket's listing has more than 1000 pages"};
-        auto reply = HttpClient::shared().get(HttpRequest{prefix.listUrl(continuation), 0, std::nullopt, uint64_t(64) << 20, auth});
+        auto reply = HttpClient::shared().get(HttpRequest{.url = prefix.listUrl(continuation), .auth = auth});
         if (!reply) return Error{"listing the bucket: " + reply.error().message};
         auto parsed = parseS3Listing(std::string_view(reinterpret_cast<const char *>(reply->body.data()), reply->body.size()), base);
         if (!parsed) return parsed.error();

@@ -45,19 +45,11 @@ std::shared_ptr<const Checkpoint> cachedOpen(const std::string &path, std::strin
     return *opened;
 }
 
-/// A small text file (a PEFT adapter's config), here or at an address.
-std::string readSmallText(const std::string &path)
-{
-    auto source = openLocation(path);
-    if (!source) throw std::runtime_error(source.error().message);
-    if (source.value()->size() > (16u << 20)) throw std::runtime_error("larger than 16 MiB");
-    const ByteView bytes = source.value()->view(0, source.value()->size());
-    return std::string(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-}
-
 LoraConfig readLoraConfig(const std::string &file)
 {
-    const auto j = nlohmann::json::parse(readSmallText(file), nullptr, false);
+    auto text = readLocationText(file, uint64_t(16) << 20);
+    if (!text) throw std::runtime_error(text.error().message);
+    const auto j = nlohmann::json::parse(*text, nullptr, false);
     if (!j.is_object()) throw std::runtime_error("adapter_config.json is not a JSON object");
     const std::string type = j.value("peft_type", std::string("LORA"));
     if (type != "LORA") throw std::runtime_error("adapter_config.json: peft_type " + type + ", not LORA");

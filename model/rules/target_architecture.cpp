@@ -147,16 +147,9 @@ Result<TargetArchitecture> readTarget(const std::string &path)
 {
     // A JSON file that is not a shard index is a manifest.
     if (path.ends_with(".json")) {
-        auto source = openLocation(path);
-        if (!source) return Error{"cannot be read: " + source.error().message};
-        if (source.value()->size() > (uint64_t(256) << 20)) return Error{"a JSON manifest larger than 256 MiB"};
-        std::string s;
-        try {
-            const ByteView bytes = source.value()->view(0, source.value()->size());
-            s.assign(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-        } catch (const std::exception &e) {
-            return Error{std::string("cannot be read: ") + e.what()};
-        }
+        auto text = readLocationText(path, uint64_t(256) << 20);
+        if (!text) return Error{"cannot be read: " + text.error().message};
+        const std::string &s = *text;
         if (s.find("\"weight_map\"") == std::string::npos) return fromManifest(path, s);
     }
     auto file = Checkpoint::open(path);
