@@ -1,11 +1,9 @@
 #include "commands.h"
-#include "rules_on_weights.h"
 
 #include "model/base/atomic_file.h"
+#include "model/commands/compare_run.h"
 #include "model/report/compare_report.h"
-#include "model/compare/fix_proposals.h"
 #include "model/rules/rule_config.h"
-#include "model/rules/target_architecture.h"
 
 #include <iostream>
 
@@ -19,34 +17,28 @@ int runCompare(const CliArgs &args)
         return Unreadable;
     }
     const auto config = args.options.find("--config");
-    auto loaded = loadRulesOnWeights(args.positional.front(), config == args.options.end() ? nullptr : &config->second);
-    if (!loaded) return Unreadable;
-    const RuleSet &rules = loaded->rules;
-    const std::vector<PlanInput> &inputs = loaded->inputs;
-    auto target = loadTarget(targetPath->second);
-    if (!target) {
-        printError(targetPath->second, target.error().message);
+    auto result = ckpt::runCompare(args.positional.front(),
+                                   ConfigInput{config == args.options.end() ? std::string() : config->second},
+                                   targetPath->second);
+    if (!result) {
+        printError(result.error().input, result.error().message);
         return Unreadable;
     }
-    const Plan plan = loaded->compiled->evaluate(inputs);
-    for (const auto &d : plan.diagnostics)
-        if (d.severity == Diagnostic::Severity::Error) std::cerr << "ckpt compare: config: " << d.message << "\n";
-    const ModuleVersions versions = stateDictVersions(*loaded->checkpoint, inputs);
-    const CompareReport report = compareWithTarget(inputs, plan, rules, *target, versions);
-    Kinship kinship;
-    const std::vector<FixProposal> proposals = proposeFixes(inputs, rules, plan, report, *target, versions, &kinship);
+    const auto run = std::make_shared<const CompareRun>(std::move(*result));
+    keepUntilExit(run);
+    for (const auto &e : run->configErrors) std::cerr << "ckpt compare: config: " << e << "\n";
     if (const auto suggest = args.options.find("--suggest"); suggest != args.options.end()) {
-        const RuleSet suggested = withProposals(rules, proposals);
-        if (auto written = writeFileAtomically(suggest->second, writeRules(suggested, configFormatFor(suggest->second)));
+        if (auto written = writeFileAtomically(suggest->second,
+                                               writeRules(suggestedRules(*run), configFormatFor(suggest->second)));
             !written) {
             printError(suggest->second, written.error().message);
             return Unreadable;
         }
     }
-    if (args.has("--json")) std::cout << compareJson(report, *target, proposals, kinship) << "\n";
-    else std::cout << compareText(report, *target, proposals, kinship);
+    if (args.has("--json")) std::cout << compareRunJson(*run) << "\n";
+    else std::cout << compareText(run->report, run->target, run->proposals, run->kinship);
     std::cout << std::flush;
-    return report.strictOk() ? Ok : Differs;
+    return run->report.strictOk() ? Ok : Differs;
 }
 
 } // namespace ckpt::cli

@@ -11,6 +11,9 @@ namespace ckpt {
 struct Error
 {
     std::string message;
+    /// Which of several inputs the message is about (a config, a target, one side of a diff),
+    /// when the call took more than one; empty when it is the one the caller asked for.
+    std::string input = {};
 };
 
 /// Minimal std::expected stand-in (C++20): either a value or an Error.

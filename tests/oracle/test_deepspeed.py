@@ -27,8 +27,15 @@ CASES = ((1, 2), (2, 2), (3, 2), (2, 1))
 def written(stage, world):
     if (stage, world) not in _written:
         out = os.path.join(_tmp.name, f"zero{stage}-{world}")
-        r = subprocess.run([sys.executable, os.path.join(HERE, "ds_fixture.py"), str(stage), out, str(world)],
-                           capture_output=True, text=True, timeout=900)
+        for attempt in range(2):
+            shutil.rmtree(out, ignore_errors=True)
+            r = subprocess.run([sys.executable, os.path.join(HERE, "ds_fixture.py"), str(stage), out, str(world)],
+                               capture_output=True, text=True, timeout=900)
+            # DeepSpeed's gloo ranks on the CPU now and then abort at exit ("terminate called
+            # without an active exception", SIGABRT): the writer crashed, not what it wrote;
+            # it is written once more. Any other failure is the test's.
+            if r.returncode == 0 or "(SIGABRT)" not in r.stderr:
+                break
         if r.returncode != 0:
             raise AssertionError(f"ds_fixture {stage} {world} failed: {r.stderr[-3000:]}")
         _written[(stage, world)] = out
