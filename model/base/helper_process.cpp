@@ -1,6 +1,9 @@
 #include "model/base/helper_process.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <dlfcn.h>
+#include <string_view>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -26,6 +29,16 @@ std::vector<std::string> installedCandidates(const std::string &name, const char
         dir.resize(dir.rfind('/'));
         candidates.push_back(dir + "/" + name);
         candidates.push_back(dir + "/../lib/ckpt-studio/" + name);
+    }
+    // Beside the shared object this code is linked into, when that is not the executable (the
+    // Python package's module: the plugin and the helpers are installed next to it).
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void *>(&installedCandidates), &info) && info.dli_fname &&
+        std::string_view(info.dli_fname).find('/') != std::string_view::npos) {
+        std::string dir(info.dli_fname);
+        dir.resize(dir.rfind('/'));
+        if (std::find(candidates.begin(), candidates.end(), dir + "/" + name) == candidates.end())
+            candidates.push_back(dir + "/" + name);
     }
     if (buildTreePath) candidates.emplace_back(buildTreePath);
     return candidates;

@@ -14,7 +14,8 @@ namespace ckpt {
 Result<std::string> runHelper(const std::vector<std::string> &argv, int timeoutSeconds);
 
 /// Where a file shipped beside the programs may be, in order: $`envVariable`, next to the
-/// running executable, in ../lib/ckpt-studio, at `buildTreePath` (may be null).
+/// running executable, in ../lib/ckpt-studio, next to the shared object holding this code (the
+/// Python package's module), at `buildTreePath` (may be null).
 std::vector<std::string> installedCandidates(const std::string &name, const char *envVariable,
                                              const char *buildTreePath);
 

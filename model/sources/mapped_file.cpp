@@ -1,6 +1,7 @@
 #include "model/sources/mapped_file.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +11,14 @@
 #include <unistd.h>
 
 namespace ckpt {
+namespace {
+std::atomic<bool> copyOnWrite{false};
+} // namespace
+
+void MappedFile::setCopyOnWrite(bool on)
+{
+    copyOnWrite = on;
+}
 
 Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string &path)
 {
@@ -34,7 +43,8 @@ Result<std::shared_ptr<MappedFile>> MappedFile::open(const std::string &path)
         ::close(fd);
         return std::shared_ptr<MappedFile>(new MappedFile(path, nullptr, 0, -1));
     }
-    void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *p = copyOnWrite ? ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0)
+                          : ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
         const int err = errno;
         ::close(fd);

@@ -16,6 +16,11 @@ class MappedFile final : public ByteSource
 {
 public:
     static Result<std::shared_ptr<MappedFile>> open(const std::string &path);
+    /// Files opened from now on are mapped copy-on-write (writable, private, no swap
+    /// reserved): for a process that hands views out as arrays that can be written (PyTorch
+    /// has no read-only tensors), a write gets a private page, never the file, and never a
+    /// fault. The default maps read-only.
+    static void setCopyOnWrite(bool on);
     ~MappedFile() override;
     MappedFile(const MappedFile &) = delete;
     MappedFile &operator=(const MappedFile &) = delete;
