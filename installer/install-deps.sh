@@ -14,8 +14,11 @@ packages=(
   python3 python3-torch python3-torchvision python3-yaml xvfb xauth x11-apps imagemagick time
   # the remote-source tests' HTTP server (fixtures with range support, a Hub-like location)
   nginx-light
-  # the test oracles' virtual environment (installer/install-test-env.sh)
-  python3-venv
+  # the test oracles' virtual environment (installer/install-test-env.sh); python3-dev: the
+  # Python package's module
+  python3-venv python3-dev
+  # the .deb's checks: metadata validators, lintian, a clean Debian 12 chroot to install it in
+  desktop-file-utils appstream lintian mmdebstrap
   # the libFuzzer targets (the fuzz preset): clang with its sanitizer and fuzzer runtimes
   clang-14 libclang-rt-14-dev
 )
