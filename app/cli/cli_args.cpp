@@ -1,6 +1,5 @@
 #include "cli_args.h"
 
-#include "model/remote/http_client.h"
 #include "model/remote/location.h"
 
 #include <iostream>
@@ -66,8 +65,7 @@ std::string printableLine(const std::string &s)
 void printError(const std::string &path, const std::string &message)
 {
     // An address's user:password@ and query (a signed URL's signature) are never printed.
-    const std::string shown = isRemoteAddress(path) ? displayAddress(path) : path;
-    std::cerr << printableLine("error: " + shown + ": " + message) << std::endl;
+    std::cerr << printableLine("error: " + shownLocation(path) + ": " + message) << std::endl;
 }
 
 } // namespace ckpt::cli

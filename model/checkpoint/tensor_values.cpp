@@ -22,7 +22,6 @@ Result<TensorValues> tensorValues(const Checkpoint &c, size_t entry)
         }
         view->storage = reinterpret_cast<const uint8_t *>(view->held->data());
         view->storageBytes = view->held->size();
-        view->strides = contiguousStrides(view->shape);
         view->offset = 0;
     }
     out.data = view->storage;

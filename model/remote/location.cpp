@@ -1,5 +1,6 @@
 #include "model/remote/location.h"
 
+#include "model/remote/http_client.h"
 #include "model/remote/hub_address.h"
 #include "model/remote/remote_file.h"
 #include "model/remote/s3_address.h"
@@ -141,6 +142,11 @@ Result<FolderListing> remoteListing(const std::string &path)
 bool isRemoteAddress(std::string_view path)
 {
     return schemeOf(path) != Scheme::Local;
+}
+
+std::string shownLocation(const std::string &path)
+{
+    return isRemoteAddress(path) ? displayAddress(path) : path;
 }
 
 Result<LocationKind> locationKind(const std::string &path)

@@ -17,6 +17,10 @@ namespace ckpt {
 /// Whether `path` is an address (http://, https://, hf://, s3://) rather than a local path.
 bool isRemoteAddress(std::string_view path);
 
+/// What a message calls `path`: a local path as it is, an address without user:password@ and
+/// without its query (a signed URL's signature), as displayAddress() gives it.
+std::string shownLocation(const std::string &path);
+
 enum class LocationKind
 {
     File,

@@ -8,7 +8,6 @@
 #include "model/commands/compare_run.h"
 #include "model/commands/diff_run.h"
 #include "model/commands/plan_run.h"
-#include "model/remote/http_client.h"
 #include "model/remote/location.h"
 #include "model/remote/range_cache.h"
 #include "model/report/diff_report.h"
@@ -41,7 +40,7 @@ struct Failure : std::runtime_error
 
 [[noreturn]] void fail(const std::string &input, const std::string &message)
 {
-    const std::string shown = isRemoteAddress(input) ? displayAddress(input) : input;
+    const std::string shown = shownLocation(input);
     throw Failure(shown.empty() ? message : shown + ": " + message);
 }
 
