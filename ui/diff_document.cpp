@@ -118,10 +118,10 @@ void DiffDocument::requestDelta(int index, int bins)
     if (d.a < 0 || d.b < 0 || d.shapeA != d.shapeB) return;
     const int serial = ++m_deltaSerial;
     auto a = m_a, b = m_b;
-    const int ea = d.a, eb = d.b;
+    auto sides = m_report->sides;
     QPointer<DiffDocument> self(this);
     m_delta.setFuture(QtConcurrent::run([=] {
-        auto delta = tensorDelta(*a, ea, *b, eb, bins);
+        auto delta = tensorDelta(*a, *b, *sides, d, bins);
         QMetaObject::invokeMethod(
             self,
             [self, serial, index, delta] {

@@ -16,7 +16,8 @@ namespace ckpt {
 namespace {
 
 const QStringList kActions{"freeze", "unfreeze", "drop", "rename", "group", "cast", "resize", "add",
-                           "take", "stack", "concat", "unstack", "split", "transpose", "reshape", "lora", "merge"};
+                           "take", "stack", "concat", "unstack", "split", "transpose", "reshape", "lora", "merge",
+                           "permute_heads", "unpermute_heads", "shift"};
 /// Actions whose other fields are typed as JSON in the fields row, with an example each.
 const std::pair<const char *, const char *> kFieldExamples[] = {
     {"resize", "{\"shape\": [1, 577, 768], \"method\": \"pos_embed\", \"prefix_tokens\": 1}"},
@@ -30,6 +31,9 @@ const std::pair<const char *, const char *> kFieldExamples[] = {
     {"reshape", "{\"shape\": [32, 2, 64, -1]}"},
     {"lora", "{\"from\": \"adapter\", \"scale\": 1.0}"},
     {"merge", "{\"method\": \"linear\", \"weights\": {\"self\": 0.5, \"ft\": 0.5}}"},
+    {"permute_heads", "{\"heads\": \"llama.attention.head_count\"}"},
+    {"unpermute_heads", "{\"heads\": \"llama.attention.head_count\"}"},
+    {"shift", "{\"by\": -1}"},
 };
 
 const char *fieldExample(const QString &action)

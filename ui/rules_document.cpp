@@ -25,6 +25,7 @@ void RulesDocument::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint,
                                   const QString &defaultProblem)
 {
     m_checkpoint = std::move(checkpoint);
+    m_rules.metadata = m_checkpoint ? m_checkpoint->metadata() : std::map<std::string, std::string>{};
     m_inputs = std::make_shared<const std::vector<PlanInput>>();
     m_inputOfEntry.clear();
     m_problem.clear();
@@ -143,6 +144,7 @@ void RulesDocument::doReplaceAll(const RuleSet &rules)
 {
     const bool weightsChanged = rules.weights != m_rules.weights;
     m_rules = rules;
+    m_rules.metadata = m_checkpoint ? m_checkpoint->metadata() : std::map<std::string, std::string>{};
     Q_EMIT rulesChanged();
     if (weightsChanged) setCheckpoint(m_checkpoint);
     else evaluate();

@@ -54,4 +54,12 @@ inline uint16_t floatToHalf(float f)
     return uint16_t(sign | h);
 }
 
+/// float to bfloat16, rounding to nearest even (as torch's .to(torch.bfloat16)); NaN stays NaN.
+inline uint16_t floatToBfloat16(float f)
+{
+    const uint32_t x = bitsOfFloat(f);
+    if ((x & 0x7fffffff) > 0x7f800000) return uint16_t((x >> 16) | 0x40);
+    return uint16_t((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+}
+
 } // namespace ckpt

@@ -57,6 +57,7 @@ Result<ApplyRun> runApply(const std::string &path, const ConfigInput &config, co
     run.path = path;
     run.loaded.checkpoint = *checkpoint;
     run.loaded.rules = std::move(*rules);
+    run.loaded.rules.metadata = (*checkpoint)->metadata();
     auto inputs = planInputs(**checkpoint, run.loaded.rules.weights);
     auto compiled = CompiledRules::compile(run.loaded.rules);
     // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to plan.

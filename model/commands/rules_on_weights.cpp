@@ -25,12 +25,13 @@ Result<RulesOnWeights> loadRulesOnWeights(const std::string &path, const ConfigI
     auto rules = loadConfigInput(config);
     if (!rules) return rules.error();
     out.rules = std::move(*rules);
-    auto compiled = CompiledRules::compile(out.rules);
-    if (!compiled) return Error{compiled.error().message, config.given() ? config.path : path};
-    out.compiled = *compiled;
     auto checkpoint = Checkpoint::open(path);
     if (!checkpoint) return Error{checkpoint.error().message, path};
     out.checkpoint = *checkpoint;
+    out.rules.metadata = out.checkpoint->metadata();
+    auto compiled = CompiledRules::compile(out.rules);
+    if (!compiled) return Error{compiled.error().message, config.given() ? config.path : path};
+    out.compiled = *compiled;
     auto inputs = planInputs(*out.checkpoint, out.rules.weights);
     if (!inputs) return Error{inputs.error().message, config.given() && out.rules.weights ? config.path : path};
     out.inputs = std::move(*inputs);

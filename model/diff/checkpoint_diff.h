@@ -6,6 +6,7 @@
 #include "model/rules/rule_set.h"
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ struct TensorDiff
     enum class Status { Identical, Changed, Added, Removed, ShapeChanged, DtypeChanged };
     Status status = Status::Identical;
     std::string name;                 ///< after the config's renames
-    int a = -1, b = -1;               ///< entries in each checkpoint (-1: not on that side)
+    int a = -1, b = -1;               ///< entries in each checkpoint (-1: not on that side); for a
+                                      ///< tensor the config's layout rules make, the entry it is made from
+    int sideA = -1, sideB = -1;       ///< index into each side of DiffReport::sides
     std::vector<int64_t> shapeA, shapeB;
     DType dtypeA = DType::Unknown, dtypeB = DType::Unknown;
     int64_t numel = 0;
@@ -40,6 +43,9 @@ struct ModuleChange
     int firstTensor = -1;             ///< index into DiffReport::tensors of its first tensor
 };
 
+/// Each side's weights as the config leaves them (internal to the diff).
+struct DiffSides;
+
 struct DiffReport
 {
     std::vector<TensorDiff> tensors;  ///< A's order, then what only B has
@@ -49,13 +55,17 @@ struct DiffReport
     int64_t parametersChanged = 0;    ///< in changed and dtype-changed tensors
     int64_t elementsChanged = 0;      ///< elements whose values differ
     bool identicalOverall() const { return changed + added + removed + shapeChanged + dtypeChanged == 0; }
+    std::shared_ptr<const DiffSides> sides; ///< what tensorDelta(report, ...) reads values through
 };
 
 std::string_view diffStatusName(TensorDiff::Status status);
 
 struct DiffOptions
 {
-    const RuleSet *rules = nullptr;   ///< its enabled rename rules align names on both sides
+    /// Its enabled renames, drops and layout rules (transpose, reshape, stack, concat, unstack,
+    /// split, permute_heads, unpermute_heads, shift) run on both sides, each where it matches:
+    /// a converted file is compared as the conversion leaves it.
+    const RuleSet *rules = nullptr;
 };
 
 /// Streams both checkpoints' weights tensor by tensor: equal bytes are found by comparing
@@ -64,8 +74,9 @@ struct DiffOptions
 Result<DiffReport> diffCheckpoints(const Checkpoint &a, const Checkpoint &b, const DiffOptions &options = {},
                                    const std::atomic<bool> *cancel = nullptr, const ProgressFn &progress = {});
 
-/// The difference of one aligned pair, with a histogram of a - b (`bins` bins).
-Result<TensorDelta> tensorDelta(const Checkpoint &a, int entryA, const Checkpoint &b, int entryB, int bins,
-                                const std::atomic<bool> *cancel = nullptr);
+/// The difference of a report's tensor `d` (on both sides, the same shape), with a histogram
+/// of a - b (`bins` bins); `sides` is the report's.
+Result<TensorDelta> tensorDelta(const Checkpoint &a, const Checkpoint &b, const DiffSides &sides, const TensorDiff &d,
+                                int bins, const std::atomic<bool> *cancel = nullptr);
 
 } // namespace ckpt

@@ -51,7 +51,8 @@ struct Prepared
     const Value *weights = nullptr;
     Path weightsPath;            ///< where `weights` is in the tree
     std::map<int, size_t> edits; ///< tensor index -> the input whose plan casts or resizes it
-    const RuleSet *rules = nullptr;
+    const RuleSet *rules = nullptr; ///< the rules given, with the checkpoint's metadata (`bound`)
+    std::shared_ptr<const RuleSet> bound;
     std::shared_ptr<const CompiledRules> compiled; ///< with the sources surgery reads
     /// Keys of the weights dict that hold no tensor (a quantized Linear's _packed_params dtype
     /// and its (weight, bias) tuple), as the name rules leave them: the new key, or nullopt

@@ -104,13 +104,16 @@ uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
 Prepared prepare(const Checkpoint &c, const RuleSet &rules)
 {
     Prepared p;
-    p.rules = &rules;
+    auto bound = std::make_shared<RuleSet>(rules);
+    bound->metadata = c.metadata();
+    p.bound = bound;
+    p.rules = bound.get();
     auto inputs = planInputs(c, rules.weights);
     // No rules and no dict of weights (a bare tensor, a list): a faithful copy, nothing to edit.
     if (!inputs && rules.rules.empty() && !rules.weights) return p;
     if (!inputs) throw std::runtime_error(inputs.error().message);
     p.inputs = std::move(inputs.value());
-    auto compiled = CompiledRules::compile(rules);
+    auto compiled = CompiledRules::compile(*p.rules);
     if (!compiled) throw std::runtime_error(compiled.error().message);
     p.compiled = *compiled;
     p.plan = (*compiled)->evaluate(p.inputs);

@@ -1,5 +1,6 @@
 #include "model/export/recipe_bytes.h"
 
+#include "model/base/half_float.h"
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/compute/compute_backend.h"
 #include "model/export/tensor_edits.h"
@@ -87,6 +88,36 @@ std::vector<char> permute(const std::vector<char> &in, const std::vector<int64_t
 }
 
 } // namespace layout
+
+namespace {
+
+/// Each value plus `by`, rounded once to the dtype (float16 and bfloat16 through float32,
+/// which holds their sum exactly enough for one rounding).
+std::vector<char> shifted(const std::vector<char> &in, DType dtype, double by)
+{
+    std::vector<char> out(in.size());
+    auto each = [&](auto type, auto op) {
+        using T = decltype(type);
+        for (size_t i = 0; i + sizeof(T) <= in.size(); i += sizeof(T)) {
+            T v;
+            std::memcpy(&v, in.data() + i, sizeof v);
+            v = op(v);
+            std::memcpy(out.data() + i, &v, sizeof v);
+        }
+    };
+    switch (dtype) {
+    case DType::Float32: each(float(), [&](float v) { return float(v + float(by)); }); break;
+    case DType::Float64: each(double(), [&](double v) { return v + by; }); break;
+    case DType::Float16: each(uint16_t(), [&](uint16_t v) { return floatToHalf(halfToFloat(v) + float(by)); }); break;
+    case DType::BFloat16:
+        each(uint16_t(), [&](uint16_t v) { return floatToBfloat16(bfloat16ToFloat(v) + float(by)); });
+        break;
+    default: throw std::runtime_error("shift: " + std::string(dtypeName(dtype)) + " values are not shifted");
+    }
+    return out;
+}
+
+} // namespace
 
 RecipeBytes::RecipeBytes(const Checkpoint &self, const RuleSources &sources, const RuleSet &rules, const RecipeBook &book)
     : m_self(self), m_sources(sources), m_rules(rules), m_book(book)
@@ -199,6 +230,7 @@ std::vector<char> RecipeBytes::bytes(int step)
         if (!out) throw std::runtime_error(r.method + " merge: " + out.error().message);
         return std::move(*out);
     }
+    case RecipeStep::Op::Shift: return shifted(*operand(0), s.dtype, s.by);
     }
     throw std::runtime_error("unknown recipe step");
 }

@@ -3,6 +3,8 @@
 #include "model/checkpoint/checkpoint_summary.h"
 #include "model/rules/rule_set.h"
 
+#include <charconv>
+
 namespace ckpt {
 namespace {
 
@@ -48,6 +50,10 @@ std::string recipeText(const RecipeBook *book, int recipe, int rule, const RuleS
     case RecipeStep::Op::Transpose: return "transpose " + shapeText(s.dims) + " of " + list(1);
     case RecipeStep::Op::Reshape: return "reshape of " + list(1);
     case RecipeStep::Op::Lora: return "lora merged into " + list(1);
+    case RecipeStep::Op::Shift: {
+        char by[32];
+        return "shift by " + std::string(by, std::to_chars(by, by + sizeof by, s.by).ptr) + " of " + list(1);
+    }
     case RecipeStep::Op::Merge:
         return (s.rule >= 0 && size_t(s.rule) < rules.rules.size() ? rules.rules[size_t(s.rule)].method : std::string()) +
                " merge of " + list(4);

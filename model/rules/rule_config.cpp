@@ -119,13 +119,15 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         {"concat", Rule::Action::Concat}, {"unstack", Rule::Action::Unstack},
         {"split", Rule::Action::Split},   {"transpose", Rule::Action::Transpose},
         {"reshape", Rule::Action::Reshape}, {"lora", Rule::Action::Lora},
-        {"merge", Rule::Action::Merge}};
+        {"merge", Rule::Action::Merge},   {"permute_heads", Rule::Action::PermuteHeads},
+        {"unpermute_heads", Rule::Action::UnpermuteHeads}, {"shift", Rule::Action::Shift}};
     bool known = false;
     for (const auto &[name, a] : kActions)
         if (action == name) r.action = a, known = true;
     if (!known)
         bad(field + ".action", "'" + action + "' is not one of freeze, unfreeze, drop, rename, group, cast, resize, add, "
-                               "take, stack, concat, unstack, split, transpose, reshape, lora, merge");
+                               "take, stack, concat, unstack, split, transpose, reshape, lora, merge, "
+                               "permute_heads, unpermute_heads, shift");
     if (freezeOnly && r.action != Rule::Action::Freeze && r.action != Rule::Action::Unfreeze)
         bad(field + ".action", "a schedule stage holds only freeze and unfreeze rules");
     if (j.contains("enabled")) {
@@ -133,10 +135,14 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         r.enabled = j["enabled"].get<bool>();
     }
     if (j.contains("note")) r.note = str(j["note"], field + ".note");
+    if (j.contains("optional")) {
+        if (!j["optional"].is_boolean()) bad(field + ".optional", "expected true or false");
+        r.optional = j["optional"].get<bool>();
+    }
     if (j.contains("match")) r.match = parseMatcher(j["match"], field + ".match");
     switch (r.action) {
     case Rule::Action::Rename:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "regex", "prefix", "to"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "regex", "prefix", "to"});
         if (j.contains("regex") == j.contains("prefix")) bad(field, "a rename needs either \"regex\" or \"prefix\"");
         if (!j.contains("to")) bad(field, "a rename needs \"to\"");
         if (j.contains("regex")) r.regex = str(j["regex"], field + ".regex");
@@ -144,7 +150,7 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         r.to = str(j["to"], field + ".to");
         break;
     case Rule::Action::Group:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "group", "options"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "group", "options"});
         if (!j.contains("group")) bad(field, "a group rule needs \"group\" (its name)");
         r.group = str(j["group"], field + ".group");
         if (j.contains("options")) {
@@ -153,12 +159,12 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         }
         break;
     case Rule::Action::Cast:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "to"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "to"});
         if (!j.contains("to")) bad(field, "a cast needs \"to\" (a dtype)");
         r.castTo = dtypeField(j["to"], field + ".to");
         break;
     case Rule::Action::Resize:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "shape", "method", "fill", "prefix_tokens", "std"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "shape", "method", "fill", "prefix_tokens", "std"});
         r.shape = shapeField(j, field);
         if (!j.contains("method")) bad(field, "a resize needs \"method\" (pos_embed, rel_pos_table or rows)");
         r.method = str(j["method"], field + ".method");
@@ -178,7 +184,7 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
         r.stddev = stdField(j, field);
         break;
     case Rule::Action::Add:
-        onlyKeys(j, field, {"action", "enabled", "note", "name", "shape", "dtype", "fill", "std", "source"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "name", "shape", "dtype", "fill", "std", "source"});
         if (!j.contains("name")) bad(field, "an add needs \"name\"");
         r.name = str(j["name"], field + ".name");
         if (r.name.empty()) bad(field + ".name", "must not be empty");
@@ -194,7 +200,7 @@ Rule parseRule(const json &j, const std::string &field, bool freezeOnly)
     case Rule::Action::Lora: config::parseSurgery(j, field, r); return r;
     default:
         if (isSurgery(r.action)) config::parseSurgery(j, field, r);
-        else onlyKeys(j, field, {"action", "enabled", "note", "match"});
+        else onlyKeys(j, field, {"action", "enabled", "note", "optional", "match"});
     }
     if (!r.match && r.action != Rule::Action::Rename) bad(field, "missing \"match\"");
     return r;
@@ -348,6 +354,7 @@ json ruleJson(const Rule &r)
     j["action"] = actionName(r.action);
     if (!r.enabled) j["enabled"] = false;
     if (!r.note.empty()) j["note"] = r.note;
+    if (r.optional) j["optional"] = true;
     if (r.action == Rule::Action::Rename) {
         if (!r.regex.empty()) j["regex"] = r.regex;
         else j["prefix"] = r.prefix;

@@ -246,10 +246,11 @@ Plan CompiledRules::evaluate(const std::vector<PlanInput> &inputs, std::optional
     for (size_t k = 0; k < ruleCount; ++k) {
         const Rule &r = *d.rules[k].rule;
         if (!r.enabled) continue;
-        if (plan.rules[k].tensors == 0)
-            plan.diagnostics.push_back({Diagnostic::Severity::Error, int(k),
-                                        "rule " + std::to_string(k) + " (" + describeRule(r) + ") matches no tensor"});
-        else if (!visible[k])
+        if (plan.rules[k].tensors == 0) {
+            if (!r.optional)
+                plan.diagnostics.push_back({Diagnostic::Severity::Error, int(k),
+                                            "rule " + std::to_string(k) + " (" + describeRule(r) + ") matches no tensor"});
+        } else if (!visible[k])
             plan.diagnostics.push_back({Diagnostic::Severity::Warning, int(k),
                                         "rule " + std::to_string(k) + " (" + describeRule(r) +
                                             ") is fully overridden by later rules"});

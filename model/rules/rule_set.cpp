@@ -2,7 +2,18 @@
 
 #include "model/checkpoint/checkpoint_summary.h"
 
+#include <charconv>
+
 namespace ckpt {
+namespace {
+
+std::string numberText(double v)
+{
+    char buf[32];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+} // namespace
 
 std::string_view actionName(Rule::Action a)
 {
@@ -24,6 +35,9 @@ std::string_view actionName(Rule::Action a)
     case Rule::Action::Reshape: return "reshape";
     case Rule::Action::Lora: return "lora";
     case Rule::Action::Merge: return "merge";
+    case Rule::Action::PermuteHeads: return "permute_heads";
+    case Rule::Action::UnpermuteHeads: return "unpermute_heads";
+    case Rule::Action::Shift: return "shift";
     }
     return "?";
 }
@@ -96,6 +110,13 @@ std::string describeRule(const Rule &r)
     if (r.action == Rule::Action::Transpose) out += " dims " + shapeText(r.dims);
     if (r.action == Rule::Action::Reshape) out += " to " + shapeText(r.shape);
     if (r.action == Rule::Action::Merge) out += " " + r.method;
+    if (r.action == Rule::Action::PermuteHeads || r.action == Rule::Action::UnpermuteHeads)
+    {
+        out += " heads ";
+        if (r.headsKeys.empty()) out += std::to_string(r.heads);
+        for (size_t i = 0; i < r.headsKeys.size(); ++i) out += (i ? " or '" : "'") + r.headsKeys[i] + "'";
+    }
+    if (r.action == Rule::Action::Shift) out += " by " + numberText(r.by);
     return out;
 }
 

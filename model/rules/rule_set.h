@@ -4,6 +4,7 @@
 #include "model/base/tensor_table.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,7 @@ struct Rule
         Freeze, Unfreeze, Drop, Rename, Group, Cast, Resize, Add,
         // Surgery: rules that make tensors from others, or from other checkpoints.
         Take, Stack, Concat, Unstack, Split, Transpose, Reshape, Lora, Merge,
+        PermuteHeads, UnpermuteHeads, Shift,
     };
     Action action = Action::Freeze;
     std::optional<Matcher> match;  ///< required except for rename (which its regex/prefix selects)
@@ -86,7 +88,11 @@ struct Rule
     std::string base;              ///< merge: the base model's source name
     double t = 0.5;                ///< merge slerp: the interpolation factor
     double density = 1;            ///< merge ties: the fraction of each task vector kept
+    int64_t heads = 0;             ///< permute_heads, unpermute_heads: attention heads (0: from `headsKeys`)
+    std::vector<std::string> headsKeys; ///< ... or the first of these metadata keys the checkpoint has
+    double by = 0;                 ///< shift: the number added to every value
     bool enabled = true;
+    bool optional = false;         ///< may match no tensor (a config for several models): no error then
     std::string note;              ///< free text, kept
 
     bool operator==(const Rule &) const = default;
@@ -131,6 +137,9 @@ struct RuleSet
     /// A TorchScript archive or a manifest with module_type entries: the module classes that
     /// "type" matchers ask about. Empty when no rule matches by type.
     std::string types;
+    /// The edited checkpoint's metadata (GGUF keys and the like), which rules may name (the
+    /// heads of permute_heads). Set where the rules meet a checkpoint; not written out.
+    std::map<std::string, std::string> metadata;
     bool operator==(const RuleSet &) const = default;
 };
 

@@ -1,5 +1,6 @@
 #include "model/rules/config_fields.h"
 
+#include <cmath>
 #include <set>
 
 // The surgery rules in a config: how they are read and written.
@@ -44,7 +45,7 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
     };
     switch (r.action) {
     case Rule::Action::Take:
-        onlyKeys(j, field, {"action", "enabled", "note", "from", "match", "prefix", "regex", "to", "replace"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "from", "match", "prefix", "regex", "to", "replace"});
         need("from", "the name of a source");
         r.from = str(j["from"], field + ".from");
         if (j.contains("prefix") && j.contains("regex")) bad(field, "a take renames by \"prefix\" or \"regex\", not both");
@@ -60,7 +61,7 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
         break;
     case Rule::Action::Stack:
     case Rule::Action::Concat:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "to", "key", "order", "axis"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "to", "key", "order", "axis"});
         need("to", "the name each group becomes, e.g. \"layers.\\\\2\"");
         need("key", "what orders a group, e.g. \"\\\\1\"");
         r.to = str(j["to"], field + ".to");
@@ -76,14 +77,14 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
         r.axis = axisField(j, field);
         break;
     case Rule::Action::Unstack:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "to", "axis"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "to", "axis"});
         need("to", "the name of each slice, with {i} for its index");
         r.to = str(j["to"], field + ".to");
         if (r.to.find("{i}") == std::string::npos) bad(field + ".to", "must hold {i}, the slice's index");
         r.axis = axisField(j, field);
         break;
     case Rule::Action::Split:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "parts", "axis"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "parts", "axis"});
         need("parts", "a list of {\"to\": name, \"size\": n}");
         if (!j["parts"].is_array() || j["parts"].size() < 2) bad(field + ".parts", "expected a list of two parts or more");
         for (size_t i = 0; i < j["parts"].size(); ++i) {
@@ -101,7 +102,7 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
         r.axis = axisField(j, field);
         break;
     case Rule::Action::Transpose: {
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "dims"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "dims"});
         need("dims", "the permutation, e.g. [1, 0]");
         if (!j["dims"].is_array() || j["dims"].empty()) bad(field + ".dims", "expected a permutation, e.g. [1, 0]");
         std::vector<bool> seen(j["dims"].size());
@@ -115,17 +116,17 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
         break;
     }
     case Rule::Action::Reshape:
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "shape"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "shape"});
         r.shape = reshapeField(j, field);
         break;
     case Rule::Action::Lora:
-        onlyKeys(j, field, {"action", "enabled", "note", "from", "scale"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "from", "scale"});
         need("from", "the name of a source: a PEFT adapter folder");
         r.from = str(j["from"], field + ".from");
         if (j.contains("scale")) r.scale = number(j["scale"], field + ".scale");
         return;
     case Rule::Action::Merge: {
-        onlyKeys(j, field, {"action", "enabled", "note", "match", "method", "weights", "base", "t", "density"});
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "method", "weights", "base", "t", "density"});
         need("method", "linear, task_arithmetic, slerp or ties");
         r.method = str(j["method"], field + ".method");
         if (r.method != "linear" && r.method != "task_arithmetic" && r.method != "slerp" && r.method != "ties")
@@ -152,6 +153,27 @@ void parseSurgery(const json &j, const std::string &field, Rule &r)
         }
         break;
     }
+    case Rule::Action::PermuteHeads:
+    case Rule::Action::UnpermuteHeads:
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "heads"});
+        need("heads", "the number of attention heads, or the metadata key that holds it");
+        if (j["heads"].is_string()) {
+            r.headsKeys = {str(j["heads"], field + ".heads")};
+        } else if (j["heads"].is_array()) {
+            for (size_t i = 0; i < j["heads"].size(); ++i)
+                r.headsKeys.push_back(str(j["heads"][i], field + ".heads[" + std::to_string(i) + "]"));
+            if (r.headsKeys.empty()) bad(field + ".heads", "expected metadata keys");
+        } else {
+            r.heads = integer(j["heads"], field + ".heads");
+            if (r.heads < 1 || r.heads > (int64_t(1) << 20)) bad(field + ".heads", "not a number of heads");
+        }
+        break;
+    case Rule::Action::Shift:
+        onlyKeys(j, field, {"action", "enabled", "note", "optional", "match", "by"});
+        need("by", "the number added to every value, e.g. -1");
+        r.by = number(j["by"], field + ".by");
+        if (!std::isfinite(r.by)) bad(field + ".by", "expected a finite number");
+        break;
     default: break;
     }
 }
@@ -206,6 +228,13 @@ void writeSurgery(const Rule &r, json &j)
         if (r.method == "ties") j["density"] = r.density;
         break;
     }
+    case Rule::Action::PermuteHeads:
+    case Rule::Action::UnpermuteHeads:
+        if (r.headsKeys.empty()) j["heads"] = r.heads;
+        else if (r.headsKeys.size() == 1) j["heads"] = r.headsKeys.front();
+        else j["heads"] = r.headsKeys;
+        break;
+    case Rule::Action::Shift: j["by"] = r.by; break;
     default: break;
     }
 }

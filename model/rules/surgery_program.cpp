@@ -129,12 +129,15 @@ Plan SurgeryProgram::evaluate(const std::vector<PlanInput> &inputs, std::optiona
         case Rule::Action::Reshape: surgery::transposeOrReshape(c, s); break;
         case Rule::Action::Lora: surgery::lora(c, s); break;
         case Rule::Action::Merge: surgery::merge(c, s); break;
+        case Rule::Action::PermuteHeads:
+        case Rule::Action::UnpermuteHeads: surgery::permuteHeads(c, s); break;
+        case Rule::Action::Shift: surgery::shift(c, s); break;
         default: break;
         }
         const int k = seg.surgery;
         const bool reported = std::any_of(plan.diagnostics.begin(), plan.diagnostics.end(),
                                           [&](const Diagnostic &d) { return d.rule == k; });
-        if (plan.rules[size_t(k)].tensors == 0 && !reported)
+        if (plan.rules[size_t(k)].tensors == 0 && !reported && !m_set.rules[size_t(k)].optional)
             plan.diagnostics.push_back({Diagnostic::Severity::Error, k,
                                         "rule " + std::to_string(k) + " (" + describeRule(m_set.rules[size_t(k)]) +
                                             ") matches no tensor"});

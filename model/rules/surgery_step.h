@@ -85,5 +85,7 @@ void unstackOrSplit(const CompiledSurgery &c, SurgeryState &s);
 void transposeOrReshape(const CompiledSurgery &c, SurgeryState &s);
 void lora(const CompiledSurgery &c, SurgeryState &s);
 void merge(const CompiledSurgery &c, SurgeryState &s);
+void permuteHeads(const CompiledSurgery &c, SurgeryState &s);
+void shift(const CompiledSurgery &c, SurgeryState &s);
 
 } // namespace ckpt::surgery

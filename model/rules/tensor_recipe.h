@@ -22,6 +22,7 @@ struct RecipeStep
         Reshape,   ///< operand 0's elements in a new shape
         Lora,      ///< operand 0 + scale * (B @ A), operands {W, A, B}; `transposed`: + (B @ A)^T
         Merge,     ///< merge rule `rule` of the operands, `weights` per operand
+        Shift,     ///< operand 0 + `by`, in its dtype
     };
     Op op = Op::Read;
     int source = 0;
@@ -34,6 +35,7 @@ struct RecipeStep
     std::vector<int64_t> dims;  ///< Transpose
     int rule = -1;              ///< Edit: the resize rule; Merge, Lora: the rule
     double scale = 1;           ///< Lora
+    double by = 0;              ///< Shift
     bool transposed = false;    ///< Lora: fan_in_fan_out and embedding adapters
     std::vector<double> weights; ///< Merge, parallel to operands; operand 0 is the base of non-linear methods
     DType dtype = DType::Unknown;
