@@ -20,6 +20,8 @@
 #include <QPromise>
 #include <QPushButton>
 #include <QToolButton>
+
+#include <algorithm>
 #include <QVBoxLayout>
 #include <QtConcurrent>
 
@@ -37,8 +39,10 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     setObjectName("exportDialog");
     setWindowTitle(tr("Export Checkpoint"));
     m_format->addItems({tr("PyTorch (.pt)"), tr("safetensors"), tr("NumPy (.npz, weights only)"), tr("GGUF (.gguf, weights only)")});
-    m_q8 = new QCheckBox(tr("Quantize float matrices to Q8_0"), this);
-    m_q8->setObjectName("exportQ8");
+    m_ggufType = new QComboBox(this);
+    m_ggufType->setObjectName("exportGgufType");
+    m_ggufType->addItems({tr("As they are"), tr("F32"), tr("F16"), tr("BF16"), tr("Q8_0 (quantized)")});
+    m_ggufType->setToolTip(tr("The type float matrices are written in; vectors (norms, biases) stay as they are"));
     m_optimizer->setObjectName("exportOptimizer");
     m_optimizer->addItems({tr("Ask if it would no longer fit the weights"), tr("Drop the optimizer state"),
                            tr("Reset the entries of resized and added parameters")});
@@ -64,7 +68,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, RuleSet
     form->addRow(tr("Write to"), outputRow);
     form->addRow(tr("Format"), m_format);
     form->addRow(QString(), m_weightsOnly);
-    form->addRow(QString(), m_q8);
+    form->addRow(tr("GGUF matrices"), m_ggufType);
     form->addRow(tr("Optimizer state"), m_optimizer);
     form->addRow(tr("Tied weights"), m_tied);
     form->addRow(tr("Shard size"), m_shardSize);
@@ -209,7 +213,8 @@ ExportOptions ExportDialog::options() const
                : m_format->currentIndex() == 3 ? ExportOptions::Format::Gguf
                                                : ExportOptions::Format::PyTorch;
     o.weightsOnly = m_weightsOnly->isChecked();
-    if (o.format == ExportOptions::Format::Gguf && m_q8->isChecked()) o.ggufType = "Q8_0";
+    static const char *const kGgufTypes[] = {"", "F32", "F16", "BF16", "Q8_0"};
+    if (o.format == ExportOptions::Format::Gguf) o.ggufType = kGgufTypes[std::clamp(m_ggufType->currentIndex(), 0, 4)];
     o.optimizer = m_optimizer->currentIndex() == 1   ? ExportOptions::Optimizer::Drop
                   : m_optimizer->currentIndex() == 2 ? ExportOptions::Optimizer::Reset
                                                      : ExportOptions::Optimizer::Abort;
@@ -226,7 +231,7 @@ void ExportDialog::updateState()
     m_shardSize->setEnabled(safe && !running());
     m_weightsOnly->setEnabled(pytorch && !running()); // safetensors and npz hold the weights only
     m_optimizer->setEnabled(pytorch && !running());
-    m_q8->setEnabled(m_format->currentIndex() == 3 && !running());
+    m_ggufType->setEnabled(m_format->currentIndex() == 3 && !running());
     m_export->setEnabled(!running());
     m_cancel->setText(running() ? tr("Stop") : tr("Close"));
 }

@@ -59,7 +59,7 @@ private:
     QString m_sourcePath;
     QLineEdit *m_output;
     QComboBox *m_format;
-    QCheckBox *m_q8 = nullptr;
+    QComboBox *m_ggufType = nullptr;
     QCheckBox *m_weightsOnly;
     QComboBox *m_optimizer;
     QComboBox *m_tied;

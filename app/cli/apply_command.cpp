@@ -12,7 +12,7 @@ int runApply(const CliArgs &args)
     const auto config = args.options.find("--config");
     const auto output = args.options.find("-o");
     if (args.positional.size() != 1 || config == args.options.end() || output == args.options.end()) {
-        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type q8_0] [--weights-only]\n"
+        std::cerr << "usage: ckpt apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type f32|f16|bf16|q8_0] [--weights-only]\n"
                      "                  [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE]\n"
                      "                  [--write-config FILE]\n";
         return Unreadable;
@@ -32,7 +32,7 @@ int runApply(const CliArgs &args)
                                     configInput.fileName());
     if (!options) {
         std::cerr << "ckpt apply: " << options.error().message
-                  << " (--format pt|safetensors|npz|gguf, --gguf-type q8_0, --optimizer abort|drop|reset, "
+                  << " (--format pt|safetensors|npz|gguf, --gguf-type f32|f16|bf16|q8_0, --optimizer abort|drop|reset, "
                      "--tied duplicate|alias, --shard-size SIZE)\n";
         return Unreadable;
     }

@@ -32,7 +32,7 @@ commands:
                              python a function that applies it to an nn.Module; anemoi,
                              kempnerforge, linnaeus the blocks those trainers read
 
-  apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type q8_0] [--weights-only]
+  apply PATH --config CFG -o OUT [--format pt|safetensors|npz|gguf] [--gguf-type f32|f16|bf16|q8_0] [--weights-only]
         [--optimizer abort|drop|reset] [--tied duplicate|alias] [--shard-size SIZE] [--write-config FILE]
                              write the checkpoint as the rules make it (renames, drops,
                              casts, resizes, added tensors), streamed to a temporary file,

@@ -1,5 +1,7 @@
 #include "model/commands/apply_run.h"
 
+#include <cctype>
+
 namespace ckpt {
 
 Result<ExportOptions> exportOptionsFor(const ApplyChoices &c, const std::string &configName)
@@ -20,13 +22,16 @@ Result<ExportOptions> exportOptionsFor(const ApplyChoices &c, const std::string 
     if (optimizer != "abort" && optimizer != "drop" && optimizer != "reset")
         return Error{"the optimizer choice is abort, drop or reset, not '" + optimizer + "'"};
     if (tied != "duplicate" && tied != "alias") return Error{"tied tensors are duplicate or alias, not '" + tied + "'"};
-    if (!c.ggufType.empty() && (format != "gguf" || (c.ggufType != "q8_0" && c.ggufType != "Q8_0")))
-        return Error{"the GGUF type is q8_0, with the gguf format"};
+    std::string ggufType;
+    for (char ch : c.ggufType) ggufType += char(std::toupper(static_cast<unsigned char>(ch)));
+    if (!ggufType.empty() && (format != "gguf" || (ggufType != "Q8_0" && ggufType != "F32" && ggufType != "F16" &&
+                                                   ggufType != "BF16")))
+        return Error{"the GGUF type is f32, f16, bf16 or q8_0, with the gguf format; not '" + c.ggufType + "'"};
     options.format = format == "pt"     ? ExportOptions::Format::PyTorch
                      : format == "npz"  ? ExportOptions::Format::Npz
                      : format == "gguf" ? ExportOptions::Format::Gguf
                                         : ExportOptions::Format::Safetensors;
-    if (!c.ggufType.empty()) options.ggufType = "Q8_0";
+    options.ggufType = ggufType;
     options.optimizer = optimizer == "drop"    ? ExportOptions::Optimizer::Drop
                         : optimizer == "reset" ? ExportOptions::Optimizer::Reset
                                                : ExportOptions::Optimizer::Abort;

@@ -16,7 +16,7 @@ struct ApplyChoices
 {
     std::string output;
     std::string format;    ///< pt, safetensors, npz, gguf; default: from the output's extension, else pt
-    std::string ggufType;  ///< "" or q8_0 (with gguf)
+    std::string ggufType;  ///< "", f32, f16, bf16 or q8_0 (with gguf): the float matrices' type
     std::string optimizer; ///< abort (default), drop, reset
     std::string tied;      ///< duplicate (default), alias
     std::string shardSize; ///< "5GB", "500MB", "2GiB" (with safetensors)

@@ -93,6 +93,7 @@ Result<DiffSide> sideOf(const Checkpoint &c, const RuleSet *rules)
     side.rules.types = rules->types;
     side.rules.folder = rules->folder;
     side.rules.metadata = c.metadata();
+    side.rules.ggufMetadata = rules->ggufMetadata;
     // A rule that matches nothing on one side does nothing there.
     for (Rule r : rules->rules)
         if (r.enabled && usedInDiff(r.action)) r.optional = true, side.rules.rules.push_back(std::move(r));

@@ -1,5 +1,6 @@
 #include "model/base/half_float.h"
 #include "model/export/export_job.h"
+#include "model/export/gguf_metadata.h"
 #include "model/export/planned_output.h"
 #include "model/export/temp_file.h"
 #include "model/formats/gguf_reader.h"
@@ -12,9 +13,10 @@
 
 // GGUF (version 3, little-endian) written from the plan, as llama.cpp reads it: the weights
 // under their planned names, each in its dtype (F32, F16, BF16, F64, I8..I64) or, with
-// ExportOptions::ggufType "Q8_0", float matrices whose rows fill 32-value blocks quantized to
-// Q8_0 exactly as ggml's reference (gguf-py's quants.quantize) does; a GGUF source's metadata
-// carried over. Read back and checked.
+// ExportOptions::ggufType, float matrices in F32, F16 or BF16 (rounded to nearest even) or
+// Q8_0 (rows that fill 32-value blocks) exactly as ggml's reference (gguf-py's quants.quantize)
+// does; vectors (norms, biases) stay as they are, as llama.cpp keeps them. A GGUF source's
+// metadata carried over, then the config's gguf_metadata. Read back and checked.
 namespace ckpt::exporting {
 namespace {
 
@@ -62,18 +64,53 @@ void quantizeQ8_0(const float *x, uint8_t *out)
 
 float floatFrom(const char *p, DType d)
 {
+    if (d == DType::Float64) {
+        double v;
+        std::memcpy(&v, p, 8);
+        return float(v);
+    }
     if (d == DType::Float32) return floatFromBits(uint32_t(uint8_t(p[0])) | uint32_t(uint8_t(p[1])) << 8 |
                                                   uint32_t(uint8_t(p[2])) << 16 | uint32_t(uint8_t(p[3])) << 24);
     const uint16_t h = uint16_t(uint8_t(p[0]) | uint8_t(p[1]) << 8);
     return d == DType::BFloat16 ? bfloat16ToFloat(h) : halfToFloat(h);
 }
 
-/// Whether `out` is quantized to Q8_0 under ggufType "Q8_0": a float matrix whose rows fill
-/// 32-value blocks (vectors, norms and biases, stay as they are, as llama.cpp keeps them).
-bool toQ8(const PlannedOut &out, const ExportOptions &o)
+/// The ggml type `out` is written in: a float matrix in ggufType (Q8_0 only when its rows fill
+/// 32-value blocks); anything else as it is.
+int typeOf(const PlannedOut &out, const ExportOptions &o)
 {
-    if (o.ggufType != "Q8_0" || out.shape.size() < 2 || out.shape.back() % int64_t(kQ8Block)) return false;
-    return out.dtype == DType::Float32 || out.dtype == DType::Float16 || out.dtype == DType::BFloat16;
+    const bool floats = out.dtype == DType::Float32 || out.dtype == DType::Float16 ||
+                        out.dtype == DType::BFloat16 || out.dtype == DType::Float64;
+    if (o.ggufType.empty() || !floats || out.shape.size() < 2) return plainType(out.dtype);
+    if (o.ggufType == "Q8_0") return out.shape.back() % int64_t(kQ8Block) ? plainType(out.dtype) : kQ8_0;
+    return plainType(o.ggufType == "F16" ? DType::Float16 : o.ggufType == "BF16" ? DType::BFloat16 : DType::Float32);
+}
+
+uint64_t encodedSize(int type, int64_t numel, uint64_t nbytes)
+{
+    switch (type) {
+    case kQ8_0: return uint64_t(numel) / kQ8Block * kQ8Bytes;
+    case 0: return uint64_t(numel) * 4;
+    case 1:
+    case 30: return uint64_t(numel) * 2;
+    default: return nbytes;
+    }
+}
+
+/// The values of `n` floats in ggml type `type` (F32, F16 or BF16), little-endian.
+void encodeFloats(const float *x, size_t n, int type, std::vector<uint8_t> &out)
+{
+    out.clear();
+    for (size_t i = 0; i < n; ++i) {
+        if (type == 0) {
+            const uint32_t b = bitsOfFloat(x[i]);
+            for (int k = 0; k < 4; ++k) out.push_back(uint8_t(b >> (8 * k)));
+        } else {
+            const uint16_t h = type == 1 ? floatToHalf(x[i]) : floatToBfloat16(x[i]);
+            out.push_back(uint8_t(h & 0xff));
+            out.push_back(uint8_t(h >> 8));
+        }
+    }
 }
 
 struct Writer
@@ -101,18 +138,20 @@ struct Writer
 ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptions &o, Progress &progress)
 {
     if (p.inputs.empty()) throw std::runtime_error("GGUF holds named tensors; this file has none");
-    if (!o.ggufType.empty() && o.ggufType != "Q8_0") throw std::runtime_error("GGUF type " + o.ggufType + ": only Q8_0 is written, or the dtypes as they are");
+    if (!o.ggufType.empty() && o.ggufType != "Q8_0" && o.ggufType != "F32" && o.ggufType != "F16" && o.ggufType != "BF16")
+        throw std::runtime_error("GGUF type " + o.ggufType + ": F32, F16, BF16 and Q8_0 are written, or the dtypes as they are");
     ExportReport report;
     const std::vector<PlannedOut> outs =
         plannedOutputs(c, p, o, report, [](DType d) { return plainType(d) >= 0; }, "GGUF (cast it to float32, float16 or bfloat16 first)");
     std::vector<GgufRecord> metadata;
     if (c.format() == "gguf") metadata = ggufMetadataRecords(c.files().front().source->view(0, c.files().front().size));
+    metadata = ggufMetadata(std::move(metadata), p.rules->ggufMetadata);
     std::vector<uint64_t> sizes;
     uint64_t total = 0;
     for (const auto &out : outs) {
         int64_t numel = 1;
         for (int64_t n : out.shape) numel *= n;
-        sizes.push_back(toQ8(out, o) ? uint64_t(numel) / kQ8Block * kQ8Bytes : out.nbytes());
+        sizes.push_back(encodedSize(typeOf(out, o), numel, out.nbytes()));
         total += out.nbytes();
     }
     progress.total = std::max<uint64_t>(total, 1);
@@ -136,7 +175,7 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
             w.text(out.name);
             w.u32(uint32_t(out.shape.size()));
             for (auto it = out.shape.rbegin(); it != out.shape.rend(); ++it) w.u64(uint64_t(*it)); // fastest first
-            w.u32(uint32_t(toQ8(out, o) ? kQ8_0 : plainType(out.dtype)));
+            w.u32(uint32_t(typeOf(out, o)));
             w.u64(offset);
             offset += aligned(sizes[i]);
         }
@@ -145,29 +184,36 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
             const PlannedOut &out = outs[i];
             w.crc = crc32(0, nullptr, 0);
             const uint64_t before = w.written;
-            if (!toQ8(out, o)) {
+            const int type = typeOf(out, o);
+            if (type == plainType(out.dtype)) {
                 writePlannedBytes(c, p, src, added, out, [&](const char *d, size_t n) {
                     w.put(d, n);
                     w.crc = crc32_z(w.crc, reinterpret_cast<const Bytef *>(d), n);
                 }, report, progress);
             } else {
-                // Values in blocks of 32 as they stream in (a piece may end inside one).
+                // Values in groups of 32 (a Q8_0 block) as they stream in: a piece may end inside one.
                 const size_t item = size_t(dtypeBits(out.dtype) / 8);
                 std::vector<char> carry;
                 float block[kQ8Block];
-                uint8_t q[kQ8Bytes];
+                std::vector<uint8_t> encoded(kQ8Bytes);
                 writePlannedBytes(c, p, src, added, out, [&](const char *d, size_t n) {
                     carry.insert(carry.end(), d, d + n);
                     size_t used = 0;
                     for (; carry.size() - used >= kQ8Block * item; used += kQ8Block * item) {
                         for (size_t k = 0; k < kQ8Block; ++k) block[k] = floatFrom(carry.data() + used + k * item, out.dtype);
-                        quantizeQ8_0(block, q);
-                        w.put(q, kQ8Bytes);
-                        w.crc = crc32_z(w.crc, q, kQ8Bytes);
+                        if (type == kQ8_0) quantizeQ8_0(block, encoded.data());
+                        else encodeFloats(block, kQ8Block, type, encoded);
+                        w.put(encoded.data(), encoded.size());
+                        w.crc = crc32_z(w.crc, encoded.data(), encoded.size());
                     }
                     carry.erase(carry.begin(), carry.begin() + ptrdiff_t(used));
                 }, report, progress);
-                if (!carry.empty()) throw std::runtime_error(out.name + ": its values do not fill Q8_0 blocks");
+                if (!carry.empty() && type == kQ8_0) throw std::runtime_error(out.name + ": its values do not fill Q8_0 blocks");
+                const size_t rest = carry.size() / item;
+                for (size_t k = 0; k < rest; ++k) block[k] = floatFrom(carry.data() + k * item, out.dtype);
+                encodeFloats(block, rest, type, encoded);
+                w.put(encoded.data(), encoded.size());
+                w.crc = crc32_z(w.crc, encoded.data(), encoded.size());
             }
             crcs[out.name] = {w.written - before, uint32_t(w.crc)};
             w.pad();

@@ -222,7 +222,8 @@ RuleSet parseDocument(const json &j)
 {
     if (!j.is_object()) bad("config", "expected an object");
     // "source" and "resolved" are what writeConfig adds: read back, they are ignored.
-    onlyKeys(j, "config", {"version", "weights", "sources", "aliases", "types", "rules", "schedule", "source", "resolved"});
+    onlyKeys(j, "config",
+             {"version", "weights", "sources", "aliases", "types", "rules", "schedule", "gguf_metadata", "source", "resolved"});
     RuleSet set;
     if (j.contains("sources")) {
         if (!j["sources"].is_object()) bad("sources", "expected {name: path or {\"path\": ..., \"weights\": [...]}}");
@@ -245,6 +246,13 @@ RuleSet parseDocument(const json &j)
         }
     }
     if (j.contains("types")) set.types = str(j["types"], "types");
+    if (j.contains("gguf_metadata")) {
+        if (!j["gguf_metadata"].is_object()) bad("gguf_metadata", "expected {key: value, ...} (null removes a key)");
+        for (const auto &[key, value] : j["gguf_metadata"].items()) {
+            if (key.empty()) bad("gguf_metadata", "an empty key");
+            set.ggufMetadata.emplace_back(key, value.dump());
+        }
+    }
     if (j.contains("version")) {
         set.version = int(integer(j["version"], "version"));
         if (set.version != 1) bad("version", "only version 1 is known");
@@ -410,6 +418,11 @@ json rulesJson(const RuleSet &set)
         j["aliases"] = sorted;
     }
     if (!set.types.empty()) j["types"] = set.types;
+    if (!set.ggufMetadata.empty()) {
+        json metadata = json::object();
+        for (const auto &[key, value] : set.ggufMetadata) metadata[key] = json::parse(value);
+        j["gguf_metadata"] = metadata;
+    }
     j["rules"] = json::array();
     for (const auto &r : set.rules) j["rules"].push_back(ruleJson(r));
     if (!set.schedule.empty()) {

@@ -137,6 +137,9 @@ struct RuleSet
     /// A TorchScript archive or a manifest with module_type entries: the module classes that
     /// "type" matchers ask about. Empty when no rule matches by type.
     std::string types;
+    /// GGUF export: metadata keys set (or, with null, removed), each value as JSON text; the
+    /// export room turns them into typed GGUF values.
+    std::vector<std::pair<std::string, std::string>> ggufMetadata;
     /// The edited checkpoint's metadata (GGUF keys and the like), which rules may name (the
     /// heads of permute_heads). Set where the rules meet a checkpoint; not written out.
     std::map<std::string, std::string> metadata;

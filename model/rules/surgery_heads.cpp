@@ -9,16 +9,26 @@
 namespace ckpt::surgery {
 namespace {
 
+/// The text of metadata `key`: the checkpoint's, else the config's gguf_metadata (a GGUF
+/// export that sets the head count uses it too); null when neither has it.
+const std::string *metadataText(const RuleSet &set, const std::string &key)
+{
+    if (const auto it = set.metadata.find(key); it != set.metadata.end()) return &it->second;
+    for (const auto &[k, v] : set.ggufMetadata)
+        if (k == key) return &v;
+    return nullptr;
+}
+
 /// The heads a rule names: its number, or the integer the first of its metadata keys the
-/// checkpoint has holds; 0 with `why` set when there is none.
+/// checkpoint (or the config) has holds; 0 with `why` set when there is none.
 int64_t headsOf(const Rule &r, const RuleSet &set, std::string &why)
 {
     if (r.headsKeys.empty()) return r.heads;
     for (const std::string &key : r.headsKeys) {
-        const auto it = set.metadata.find(key);
-        if (it == set.metadata.end()) continue;
+        const std::string *found = metadataText(set, key);
+        if (!found) continue;
         int64_t heads = 0;
-        const std::string &text = it->second;
+        const std::string &text = *found;
         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), heads);
         if (ec != std::errc() || end != text.data() + text.size() || heads < 1) {
             why = "heads: metadata " + key + " is '" + text + "', not a number of heads";

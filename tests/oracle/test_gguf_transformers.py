@@ -200,6 +200,79 @@ class TestGgufTransformers(FolderTest):
             checked += 1
         self.assertGreaterEqual(checked, 14)  # every matrix: q, k, v, o, gate, up, down x 2, embeddings, output
 
+    def test_export_to_gguf_that_transformers_loads(self):
+        # The way back: the transformers safetensors to GGUF by a config that renames to
+        # llama.cpp's names, permutes q/k with the head counts it sets in gguf_metadata, and
+        # writes matrices in each type; transformers' GGUF loader reads it back.
+        model = hf_model("llama")
+        c = model.config
+        orig = self.path("orig.safetensors")
+        original = {k: v.contiguous() for k, v in model.state_dict().items()}
+        from safetensors.torch import save_file
+        save_file(original, orig)
+        names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, c.num_hidden_layers)
+        renames = []
+        for key in original:
+            stem, suffix = key.rsplit(".", 1)
+            renames.append({"action": "rename", "regex": "^" + key.replace(".", "\\.") + "$",
+                            "to": names.get_name(stem) + "." + suffix})
+        config = {
+            "gguf_metadata": {
+                "general.architecture": "llama", "general.name": "tiny",
+                "llama.block_count": c.num_hidden_layers, "llama.context_length": c.max_position_embeddings,
+                "llama.embedding_length": c.hidden_size, "llama.feed_forward_length": c.intermediate_size,
+                "llama.attention.head_count": c.num_attention_heads,
+                "llama.attention.head_count_kv": c.num_key_value_heads,
+                "llama.attention.layer_norm_rms_epsilon": c.rms_norm_eps, "llama.rope.freq_base": 10000.0,
+                "llama.vocab_size": VOCAB, "tokenizer.ggml.model": "llama",
+                "tokenizer.ggml.tokens": [f"t{i}" for i in range(VOCAB)],
+                "tokenizer.ggml.scores": {"type": "float32", "value": [0.0] * VOCAB},
+                "tokenizer.ggml.token_type": {"type": "int32", "value": [1] * VOCAB},
+            },
+            "rules": [
+                {"action": "permute_heads", "match": {"regex": "q_proj\\.weight$"}, "heads": "llama.attention.head_count"},
+                {"action": "permute_heads", "match": {"regex": "k_proj\\.weight$"},
+                 "heads": ["llama.attention.head_count_kv", "llama.attention.head_count"]},
+            ] + renames,
+        }
+        cfg = self.path("to_gguf.json")
+        with open(cfg, "w") as f:
+            json.dump(config, f)
+        casts = {"f32": np.float32, "f16": np.float16, "bf16": None, "q8_0": None}
+        for qtype, cast in casts.items():
+            with self.subTest(type=qtype):
+                out = self.path(f"tiny-{qtype}.gguf")
+                ckpt("apply", orig, "--config", cfg, "-o", out, "--format", "gguf", "--gguf-type", qtype)
+                reader = gguf.GGUFReader(out)
+                self.assertEqual(reader.fields["llama.attention.head_count"].parts[-1].tolist(), [4])
+                self.assertEqual(reader.fields["llama.attention.head_count"].types, [gguf.GGUFValueType.UINT32])
+                self.assertEqual(reader.fields["llama.rope.freq_base"].types, [gguf.GGUFValueType.FLOAT32])
+                by_name = {t.name: t for t in reader.tensors}
+                for key, value in original.items():
+                    stem, suffix = key.rsplit(".", 1)
+                    t = by_name[names.get_name(stem) + "." + suffix]
+                    data = value.numpy()
+                    if key.endswith("q_proj.weight"):
+                        data = permute(data, c.num_attention_heads)
+                    if key.endswith("k_proj.weight"):
+                        data = permute(data, c.num_key_value_heads)
+                    if data.ndim == 1:
+                        self.assertEqual(t.tensor_type, T.F32, key)
+                    elif qtype == "q8_0":  # byte for byte what gguf-py's quantize writes
+                        self.assertEqual(t.tensor_type, T.Q8_0, key)
+                        self.assertTrue(np.array_equal(np.asarray(t.data).ravel(), quants.quantize(data, T.Q8_0).ravel()), key)
+                    elif qtype == "bf16":
+                        self.assertEqual(t.tensor_type, T.BF16, key)
+                        want = torch.from_numpy(data).to(torch.bfloat16).view(torch.int16).numpy()
+                        self.assertTrue(np.array_equal(np.asarray(t.data).view(np.int16).ravel(), want.ravel()), key)
+                    else:
+                        self.assertTrue(np.array_equal(np.asarray(t.data).ravel(), data.astype(cast).ravel()), key)
+                loaded = transformers_load(self.tmp.name, os.path.basename(out), "llama").state_dict()
+                self.assertEqual(set(loaded), set(original))
+                if qtype == "f32":  # transformers undoes the permutation: the original comes back
+                    for key, value in original.items():
+                        self.assertTrue(torch.equal(loaded[key], value), key)
+
     def test_heads_from_metadata_are_required(self):
         # A LLaMA GGUF without its head counts: the plan names the key it lacks, nothing is written.
         path = self.path("nohead.gguf")

@@ -93,9 +93,10 @@ void TestExportDialog::formatFollowsTheName()
     // GGUF, with Q8_0 matrices asked for.
     format->setCurrentIndex(3);
     QCOMPARE(dialog->findChild<QLineEdit *>("exportOutput")->text(), dir.filePath("other.gguf"));
-    auto *q8 = dialog->findChild<QCheckBox *>("exportQ8");
+    auto *q8 = dialog->findChild<QComboBox *>("exportGgufType");
     QVERIFY(q8 && q8->isEnabled());
-    q8->setChecked(true);
+    QCOMPARE(dialog->options().ggufType, std::string());
+    q8->setCurrentIndex(4);
     QCOMPARE(dialog->options().ggufType, std::string("Q8_0"));
     QVERIFY(exportAndWait(dialog));
     QCOMPARE(head(dir.filePath("other.gguf"), 4), QByteArray("GGUF"));
