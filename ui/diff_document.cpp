@@ -12,6 +12,12 @@ DiffDocument::DiffDocument(RulesDocument *rules, QObject *parent) : QObject(pare
 {
     qRegisterMetaType<ckpt::TensorDelta>("ckpt::TensorDelta");
     connect(&m_job, &QFutureWatcher<Outcome>::finished, this, &DiffDocument::onFinished);
+    m_rulesSettled.setSingleShot(true);
+    m_rulesSettled.setInterval(400);
+    connect(&m_rulesSettled, &QTimer::timeout, this, [this] {
+        if (m_align && !m_pathB.isEmpty()) rerun();
+    });
+    connect(m_rules, &RulesDocument::rulesChanged, &m_rulesSettled, qOverload<>(&QTimer::start));
 }
 
 DiffDocument::~DiffDocument()

@@ -6,6 +6,7 @@
 #include <QFutureWatcher>
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include <atomic>
 #include <memory>
@@ -66,6 +67,7 @@ private:
     std::shared_ptr<const Checkpoint> m_a, m_b;
     QString m_pathA, m_pathB;
     bool m_align = true;
+    QTimer m_rulesSettled; ///< a diff aligned by the rules runs again once they stop changing
     std::optional<DiffReport> m_report;
     std::vector<int> m_ofEntry; ///< A's entry -> index into the report, -1
     std::shared_ptr<std::atomic<bool>> m_cancel;

@@ -35,7 +35,7 @@ DiffPanel::DiffPanel(DiffDocument *doc, QWidget *parent)
       m_proxy(new QSortFilterProxyModel(this)),
       m_sides(new QLabel(this)),
       m_summary(new QLabel(this)),
-      m_align(new QCheckBox(tr("Align names through the rules' renames"), this)),
+      m_align(new QCheckBox(tr("Align through the rules (renames, drops, layout)"), this)),
       m_progress(new QProgressBar(this)),
       m_cancel(new QPushButton(tr("Cancel"), this)),
       m_filter(new QComboBox(this)),

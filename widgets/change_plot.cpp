@@ -112,6 +112,7 @@ void ChangePlot::setValues(const std::vector<QString> &labels, const std::vector
     m_highlighted = -1;
     m_plot->yAxis->setLabel(yLabel);
     refresh();
+    relabel(); // the range may not change (as many layers as before): the names do
 }
 
 void ChangePlot::setHighlighted(int index)
