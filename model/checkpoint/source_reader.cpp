@@ -25,9 +25,13 @@ void readCompressed(const Checkpoint &c, const SourceReader &src, const StorageI
         else if (item.codec == "gzip") deflate::readRange(read, item.length, s.byteOffset + offset, size, sink, deflate::Framing::Gzip);
         else if (item.codec == "blosc") blosc::readRange(read, item.length, s.byteOffset + offset, size, sink, s.byteOffset + s.byteLength);
         else if (item.codec.starts_with("ggml.")) {
-            const GgmlType *type = ggmlTypeNamed(std::string_view(item.codec).substr(5));
+            // "ggml.Q8_0", or "ggml.Q8_0.be" for a big-endian file's blocks.
+            std::string_view name = std::string_view(item.codec).substr(5);
+            const bool big = name.ends_with(".be");
+            if (big) name.remove_suffix(3);
+            const GgmlType *type = ggmlTypeNamed(name);
             if (!type || !type->dequantized) throw FormatError(item.codec + " is not decoded here");
-            ggml::readRange(read, item.length, s.byteOffset + offset, size, sink, *type);
+            ggml::readRange(read, item.length, s.byteOffset + offset, size, sink, *type, big);
         }
         else zstd::readRange(read, item.length, s.byteOffset + offset, size, sink);
     } catch (const FormatError &e) {

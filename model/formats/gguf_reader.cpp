@@ -282,7 +282,8 @@ void readOne(CheckpointData &d, int file, std::map<std::string, std::string> &me
         s.byteOffset = dataStart + t.offset;
         info.shape = t.shape;
         const auto plain = plainDtype(t.type->id);
-        const bool decoded = t.type->dequantized && !big;
+        // A big-endian file's blocks: their half fields swapped, as gguf_convert_endian.py writes them.
+        const bool decoded = t.type->dequantized && (!big || bigEndianHalves(*t.type));
         if (plain) {
             info.dtype = *plain;
         } else if (decoded) {
@@ -292,7 +293,8 @@ void readOne(CheckpointData &d, int file, std::map<std::string, std::string> &me
             s.compressedItem = int(d.compressedItems.size());
             s.mapped = false;
             s.byteOffset = 0;
-            d.compressedItems.push_back({file, dataStart + t.offset, t.bytes, "ggml." + std::string(t.type->name)});
+            d.compressedItems.push_back(
+                {file, dataStart + t.offset, t.bytes, "ggml." + std::string(t.type->name) + (big ? ".be" : "")});
         } else {
             info.dtype = DType::UInt8;
             info.encoding = t.type->name;

@@ -197,6 +197,16 @@ const GgmlType *ggmlTypeNamed(std::string_view name)
     return nullptr;
 }
 
+const std::vector<uint32_t> *bigEndianHalves(const GgmlType &type)
+{
+    static const std::vector<uint32_t> kD{0}, kDmin{0, 2}, kQ6{208}, kNone{};
+    if (type.name == "Q4_0" || type.name == "Q8_0") return &kD;
+    if (type.name == "Q4_K") return &kDmin;
+    if (type.name == "Q6_K") return &kQ6;
+    if (type.name == "MXFP4") return &kNone;
+    return nullptr;
+}
+
 namespace ggml {
 
 void dequantize(const GgmlType &type, const uint8_t *data, size_t blocks, float *out)
@@ -205,9 +215,11 @@ void dequantize(const GgmlType &type, const uint8_t *data, size_t blocks, float 
 }
 
 void readRange(const std::function<void(uint64_t, void *, size_t)> &read, uint64_t length, uint64_t from, uint64_t size,
-               const PieceSink &sink, const GgmlType &type)
+               const PieceSink &sink, const GgmlType &type, bool bigEndian)
 {
     if (size == 0) return;
+    const std::vector<uint32_t> *halves = bigEndian ? bigEndianHalves(type) : nullptr;
+    if (bigEndian && !halves) throw FormatError(std::string(type.name) + " blocks in a big-endian file are not decoded here");
     const uint64_t blocks = length / type.blockBytes, values = blocks * type.blockElements * 4;
     if (from > values || size > values - from)
         throw FormatError(std::string(type.name) + ": bytes " + std::to_string(from) + "+" + std::to_string(size) +
@@ -221,7 +233,18 @@ void readRange(const std::function<void(uint64_t, void *, size_t)> &read, uint64
         raw.resize(size_t(n * type.blockBytes));
         decoded.resize(size_t(n * type.blockElements));
         read(first * type.blockBytes, raw.data(), raw.size());
+        if (halves)
+            for (uint64_t b = 0; b < n; ++b)
+                for (uint32_t at : *halves) std::swap(raw[size_t(b * type.blockBytes + at)], raw[size_t(b * type.blockBytes + at + 1)]);
         dequantize(type, raw.data(), size_t(n), decoded.data());
+        // A storage's bytes are in its file's order, decoded values too: readers swap them back.
+        if (halves)
+            for (float &v : decoded) {
+                uint32_t b;
+                std::memcpy(&b, &v, 4);
+                b = __builtin_bswap32(b);
+                std::memcpy(&v, &b, 4);
+            }
         const uint64_t begin = first * blockValueBytes, end = begin + n * blockValueBytes;
         const uint64_t a = std::max(begin, from), z = std::min(end, from + size);
         sink(reinterpret_cast<const char *>(decoded.data()) + (a - begin), size_t(z - a));

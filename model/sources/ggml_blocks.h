@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 namespace ckpt {
 
@@ -27,6 +28,12 @@ const GgmlType *ggmlType(uint32_t id);
 /// The type ggml names `name` ("Q4_K"), or null.
 const GgmlType *ggmlTypeNamed(std::string_view name);
 
+/// Where the half-precision fields of a `type` block lie, which a big-endian GGUF stores
+/// byte-swapped (what llama.cpp's gguf_convert_endian.py swaps: Q4_0, Q8_0, Q4_K, Q6_K, and
+/// MXFP4, which has none); null for the types it cannot convert, whose big-endian layout is
+/// not known.
+const std::vector<uint32_t> *bigEndianHalves(const GgmlType &type);
+
 namespace ggml {
 
 /// Dequantizes `blocks` consecutive blocks of `type` (dequantized types only) into
@@ -34,11 +41,13 @@ namespace ggml {
 /// (gguf-py's quants) does, so the values agree bit for bit.
 void dequantize(const GgmlType &type, const uint8_t *data, size_t blocks, float *out);
 
-/// Bytes [from, from + size) of the float32 (little-endian) values of a `type` tensor whose
+/// Bytes [from, from + size) of the float32 values of a `type` tensor whose
 /// `length` bytes of blocks `read` gives: only the blocks those bytes fall in are read.
 /// Throws FormatError when the range runs past the values.
+/// `bigEndian`: the blocks' half fields are byte-swapped (bigEndianHalves), and the values
+/// are given big-endian too, as any storage of that file is.
 void readRange(const std::function<void(uint64_t at, void *out, size_t n)> &read, uint64_t length, uint64_t from,
-               uint64_t size, const PieceSink &sink, const GgmlType &type);
+               uint64_t size, const PieceSink &sink, const GgmlType &type, bool bigEndian = false);
 
 } // namespace ggml
 } // namespace ckpt

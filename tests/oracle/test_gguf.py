@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import struct
+import subprocess
 import sys
 import unittest
 
@@ -110,6 +111,44 @@ class TestGguf(FolderTest):
 
     def test_big_endian_file(self):
         self.check(self.write("big.gguf", gguf.GGUFEndian.BIG))
+
+    def test_blocks_converted_to_big_endian_by_llama_cpp(self):
+        # llama.cpp's gguf_convert_endian.py swaps each block's half fields (Q4_0, Q8_0, Q4_K,
+        # Q6_K; MXFP4 has none) and every plain value: the big-endian file reads as the same values.
+        rng = np.random.default_rng(3)
+        little = self.path("little.gguf")
+        w = gguf.GGUFWriter(little, "llama")
+        w.add_block_count(1)
+        x = rng.standard_normal((4, 512)).astype(np.float32)
+        for t in (T.Q4_0, T.Q8_0, T.MXFP4, T.BF16):
+            w.add_tensor(f"q.{t.name.lower()}", quants.quantize(x, t), raw_dtype=t)
+        for t in (T.Q4_K, T.Q6_K):
+            w.add_tensor(f"r.{t.name.lower()}", random_blocks(rng, t, 3, 512), raw_dtype=t)
+        w.add_tensor("f16", x.astype(np.float16))
+        w.add_tensor("f32", x)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        big = self.path("big.gguf")
+        with open(little, "rb") as f, open(big, "wb") as g:
+            g.write(f.read())
+        script = os.path.join(os.path.dirname(gguf.__file__), "scripts", "gguf_convert_endian.py")
+        r = subprocess.run([sys.executable, script, big, "big"], input="YES\n", capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("(big-endian)", json.loads(ckpt("inspect", "--json", big).stdout)["metadata"]["gguf.version"])
+        outs = []
+        for path in (little, big):
+            out = path + ".safetensors"
+            ckpt("apply", path, "--config", self.cfg, "-o", out, "--format", "safetensors")
+            outs.append(load_file(out))
+        self.assertEqual(set(outs[0]), set(outs[1]))
+        for name in outs[0]:
+            self.assertTrue(torch.equal(outs[0][name], outs[1][name]), name)
+        for t in gguf.GGUFReader(little).tensors:  # and both are gguf's own dequantization
+            want = quants.dequantize(np.asarray(t.data), t.tensor_type).reshape([int(n) for n in reversed(t.shape)])
+            self.assertTrue(np.array_equal(outs[1][t.name].float().numpy(), want.astype(np.float32)), t.name)
 
     def test_diff_against_the_original_equals_numpy(self):
         # The quantization error of each type, as ckpt diff reports it against the float32
