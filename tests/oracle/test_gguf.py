@@ -112,6 +112,25 @@ class TestGguf(FolderTest):
     def test_big_endian_file(self):
         self.check(self.write("big.gguf", gguf.GGUFEndian.BIG))
 
+    def test_dequantized_to_a_chosen_dtype(self):
+        # GGUF to safetensors in float16 or bfloat16: a cast rule on the dequantized values,
+        # rounded as torch rounds gguf's own float32 dequantization.
+        path = self.write("cast.gguf")
+        reader = gguf.GGUFReader(path)
+        for dtype, torch_dtype in (("float16", torch.float16), ("bfloat16", torch.bfloat16)):
+            cfg = self.path(dtype + ".json")
+            with open(cfg, "w") as f:
+                json.dump({"rules": [{"action": "cast", "match": {"dtype": "float32"}, "to": dtype}]}, f)
+            out = self.path(dtype + ".safetensors")
+            ckpt("apply", path, "--config", cfg, "-o", out, "--format", "safetensors")
+            got = load_file(out)
+            for t in reader.tensors:
+                if t.tensor_type not in QUANTIZED + list(RANDOM_BLOCKS):
+                    continue
+                want = quants.dequantize(np.asarray(t.data), t.tensor_type).reshape([int(n) for n in reversed(t.shape)])
+                self.assertEqual(got[t.name].dtype, torch_dtype, t.name)
+                self.assertTrue(torch.equal(got[t.name], torch.from_numpy(want.astype(np.float32)).to(torch_dtype)), t.name)
+
     def test_blocks_converted_to_big_endian_by_llama_cpp(self):
         # llama.cpp's gguf_convert_endian.py swaps each block's half fields (Q4_0, Q8_0, Q4_K,
         # Q6_K; MXFP4 has none) and every plain value: the big-endian file reads as the same values.

@@ -1,7 +1,7 @@
 """GGUF against the transformers model it was made from, through the shipped configs
 resources/configs/gguf_{llama,qwen2,gemma2}_to_hf.json.
 
-Tiny random LLaMA (grouped-query attention), Qwen2 (q/k/v biases) and Gemma 2 models are saved
+Tiny random LLaMA (grouped-query attention), Mistral (written as a "llama" GGUF), Qwen2 (q/k/v biases) and Gemma 2 models are saved
 by transformers and written to GGUF the way llama.cpp's convert_hf_to_gguf.py does: names by the
 `gguf` package's own tensor-name map, LLaMA's q/k rows permuted per head, Gemma's norms stored
 as weight + 1, the metadata transformers reads. The oracle is transformers itself:
@@ -35,6 +35,9 @@ VOCAB = 96
 MODELS = {
     "llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM, gguf.MODEL_ARCH.LLAMA,
               dict(num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False)),
+    # convert_hf_to_gguf.py writes MistralForCausalLM as a "llama" GGUF, permuted the same way.
+    "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM, gguf.MODEL_ARCH.LLAMA,
+                dict(num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False)),
     "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM, gguf.MODEL_ARCH.QWEN2,
               dict(num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False)),
     "gemma2": (transformers.Gemma2Config, transformers.Gemma2ForCausalLM, gguf.MODEL_ARCH.GEMMA2,
@@ -89,9 +92,9 @@ def write_gguf(path, arch, model, qtype):
             continue  # tied: llama.cpp skips it
         data = tensor.numpy().astype(np.float32)
         original[key] = data
-        if arch == "llama" and key.endswith("q_proj.weight"):
+        if gguf_arch == gguf.MODEL_ARCH.LLAMA and key.endswith("q_proj.weight"):
             data = permute(data, config.num_attention_heads)
-        if arch == "llama" and key.endswith("k_proj.weight"):
+        if gguf_arch == gguf.MODEL_ARCH.LLAMA and key.endswith("k_proj.weight"):
             data = permute(data, config.num_key_value_heads)
         if arch == "gemma2" and key.endswith("norm.weight"):
             data = data + 1
@@ -118,7 +121,7 @@ class TestGgufTransformers(FolderTest):
         model = hf_model(arch)
         path = self.path(f"{arch}.gguf")
         original = write_gguf(path, arch, model, qtype)
-        config = os.path.join(CONFIGS, f"gguf_{arch}_to_hf.json")
+        config = os.path.join(CONFIGS, f"gguf_{'llama' if arch == 'mistral' else arch}_to_hf.json")
         return model, path, original, config
 
     def test_apply_gives_what_transformers_loads(self):
