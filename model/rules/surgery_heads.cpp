@@ -51,20 +51,19 @@ void permuteHeads(const CompiledSurgery &c, SurgeryState &s)
 {
     const Rule &r = *c.base.rule;
     const int k = c.index;
-    const std::vector<bool> selected = selectFlows(c, s.flows);
     std::string why;
     const int64_t heads = headsOf(r, s.set, why);
-    for (size_t i = 0; i < s.flows.size(); ++i) {
-        if (!selected[i]) continue;
-        FlowTensor &f = s.flows[i];
+    bool told = false;
+    eachSelected(c, s, [&](FlowTensor &f) {
         if (heads == 0) {
-            s.error(k, why);
+            if (!told) s.error(k, why);
+            told = true;
             return;
         }
         if (f.shape.empty() || f.shape[0] % (2 * heads) != 0) {
             s.error(k, f.name + " " + shapeText(f.shape) + ": its rows do not split into " + std::to_string(heads) +
                            " heads of pairs");
-            continue;
+            return;
         }
         const int64_t half = f.shape[0] / heads / 2;
         const int64_t rest = numelOf(f.shape) / f.shape[0];
@@ -86,22 +85,19 @@ void permuteHeads(const CompiledSurgery &c, SurgeryState &s)
         back.shape = f.shape;
         back.operands = {s.book.add(std::move(swap))};
         s.remake(f, k, std::move(back));
-    }
+    });
 }
 
 void shift(const CompiledSurgery &c, SurgeryState &s)
 {
     const Rule &r = *c.base.rule;
     const int k = c.index;
-    const std::vector<bool> selected = selectFlows(c, s.flows);
-    for (size_t i = 0; i < s.flows.size(); ++i) {
-        if (!selected[i]) continue;
-        FlowTensor &f = s.flows[i];
+    eachSelected(c, s, [&](FlowTensor &f) {
         if (f.dtype != DType::Float32 && f.dtype != DType::Float64 && f.dtype != DType::Float16 &&
             f.dtype != DType::BFloat16) {
             s.error(k, f.name + " is " + std::string(dtypeName(f.dtype)) +
                            ": shift adds to float32, float64, float16 and bfloat16 values");
-            continue;
+            return;
         }
         RecipeStep step;
         step.op = RecipeStep::Op::Shift;
@@ -110,7 +106,7 @@ void shift(const CompiledSurgery &c, SurgeryState &s)
         step.by = r.by;
         step.operands = {s.operand(f)};
         s.remake(f, k, std::move(step));
-    }
+    });
 }
 
 } // namespace ckpt::surgery

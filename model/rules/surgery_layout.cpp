@@ -9,17 +9,14 @@ void transposeOrReshape(const CompiledSurgery &c, SurgeryState &s)
 {
     const Rule &r = *c.base.rule;
     const int k = c.index;
-    const std::vector<bool> selected = selectFlows(c, s.flows);
-    for (size_t i = 0; i < s.flows.size(); ++i) {
-        if (!selected[i]) continue;
-        FlowTensor &f = s.flows[i];
+    eachSelected(c, s, [&](FlowTensor &f) {
         RecipeStep step;
         step.dtype = f.dtype;
         if (r.action == Rule::Action::Transpose) {
             if (r.dims.size() != f.shape.size()) {
                 s.error(k, f.name + " " + shapeText(f.shape) + " has " + std::to_string(f.shape.size()) +
                                " dims; the permutation has " + std::to_string(r.dims.size()));
-                continue;
+                return;
             }
             step.op = RecipeStep::Op::Transpose;
             step.dims = r.dims;
@@ -35,12 +32,12 @@ void transposeOrReshape(const CompiledSurgery &c, SurgeryState &s)
             if (numelOf(step.shape) != numel || (inferred >= 0 && known == 0)) {
                 s.error(k, f.name + " " + shapeText(f.shape) + " has " + std::to_string(numel) + " elements; " +
                                shapeText(r.shape) + " cannot hold them");
-                continue;
+                return;
             }
         }
         step.operands = {s.operand(f)};
         s.remake(f, k, std::move(step));
-    }
+    });
 }
 
 } // namespace ckpt::surgery

@@ -116,6 +116,13 @@ void SurgeryState::count(int k, const std::vector<int64_t> &shape, DType dtype)
     o.bytes += (uint64_t(numelOf(shape)) * uint64_t(dtypeBits(dtype)) + 7) / 8;
 }
 
+void eachSelected(const CompiledSurgery &c, SurgeryState &s, const std::function<void(FlowTensor &)> &remake)
+{
+    const std::vector<bool> selected = selectFlows(c, s.flows);
+    for (size_t i = 0; i < s.flows.size(); ++i)
+        if (selected[i]) remake(s.flows[i]);
+}
+
 std::vector<bool> selectFlows(const CompiledSurgery &c, const std::vector<FlowTensor> &flows)
 {
     std::vector<bool> out(flows.size(), !c.base.match);

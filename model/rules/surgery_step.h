@@ -8,6 +8,7 @@
 #include "model/rules/rule_sources.h"
 #include "model/rules/tensor_recipe.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ struct SurgeryState
 
 /// Which flows the rule's matcher selects (all of them without a matcher).
 std::vector<bool> selectFlows(const CompiledSurgery &c, const std::vector<FlowTensor> &flows);
+/// `remake` called on each flow the rule selects, in place: for rules that remake each
+/// tensor alone (transpose, reshape, permute_heads, shift).
+void eachSelected(const CompiledSurgery &c, SurgeryState &s, const std::function<void(FlowTensor &)> &remake);
 /// `to` of a rule read as in rename: re.sub with the match's regex, or the text itself.
 std::string renamed(const CompiledSurgery &c, const Replacement *to, const std::string &literal, const std::string &name);
 int64_t numelOf(const std::vector<int64_t> &shape);

@@ -72,14 +72,24 @@ private slots:
             {"action": "transpose", "match": {"glob": "*.w"}, "dims": [1, 0]},
             {"action": "reshape", "match": {"glob": "*.w"}, "shape": [32, -1]},
             {"action": "lora", "from": "img", "scale": 0.5},
-            {"action": "merge", "method": "ties", "match": "*", "weights": {"self": 0.5, "text": 0.5}, "base": "img", "density": 0.2}
-          ]})";
+            {"action": "merge", "method": "ties", "match": "*", "weights": {"self": 0.5, "text": 0.5}, "base": "img", "density": 0.2},
+            {"action": "unpermute_heads", "match": {"glob": "*.q"}, "heads": ["a.heads_kv", "a.heads"], "optional": true},
+            {"action": "permute_heads", "match": {"glob": "*.k"}, "heads": 8},
+            {"action": "shift", "match": {"glob": "*norm*"}, "by": -1.5, "note": "Gemma"}
+          ],
+          "gguf_metadata": {"general.architecture": "llama", "a.heads": 8, "a.scores": {"type": "float32", "value": [0.5]}, "gone": null}})";
         auto set = parseConfig(text, ConfigFormat::Json);
         QVERIFY2(set, set ? "" : set.error().message.c_str());
         QCOMPARE(set->sources.size(), size_t(2));
         QCOMPARE(set->rules[2].order, (std::vector<std::string>{"q", "k", "v"}));
         QVERIFY(!set->rules[4].parts[1].size);
         QCOMPARE(set->rules[8].density, 0.2);
+        QCOMPARE(set->rules[9].headsKeys, (std::vector<std::string>{"a.heads_kv", "a.heads"}));
+        QVERIFY(set->rules[9].optional && !set->rules[10].optional);
+        QCOMPARE(set->rules[10].heads, int64_t(8));
+        QCOMPARE(set->rules[11].by, -1.5);
+        QCOMPARE(set->ggufMetadata.size(), size_t(4));
+        QCOMPARE(set->ggufMetadata[3].second, std::string("null"));
         for (auto format : {ConfigFormat::Json, ConfigFormat::Yaml}) {
             auto back = parseConfig(writeRules(*set, format), format);
             QVERIFY2(back, back ? "" : back.error().message.c_str());
@@ -98,6 +108,11 @@ private slots:
             {R"({"action": "reshape", "match": "x", "shape": [-1, -1]})", "only one size may be -1"},
             {R"({"action": "take", "match": "x"})", "a take needs \"from\""},
             {R"({"action": "stack", "match": {"glob": "x.*"}, "to": "y", "key": "\\1"})", "rules[0].match: a stack groups names by a regex"},
+            {R"({"action": "permute_heads", "match": "x"})", "a permute_heads needs \"heads\""},
+            {R"({"action": "unpermute_heads", "match": "x", "heads": 0})", "rules[0].heads: not a number of heads"},
+            {R"({"action": "unpermute_heads", "match": "x", "heads": [1]})", "rules[0].heads[0]: expected a string"},
+            {R"({"action": "shift", "match": "x", "by": "one"})", "rules[0].by: expected a number"},
+            {R"({"action": "drop", "match": "x", "optional": 1})", "rules[0].optional: expected true or false"},
         };
         for (const auto &[rule, want] : cases) {
             auto set = parseConfig(std::string(R"({"rules": [)") + rule + "]}", ConfigFormat::Json);
@@ -115,6 +130,38 @@ private slots:
         auto compiled = CompiledRules::compile(*missing);
         QVERIFY(!compiled);
         QCOMPARE(compiled.error().message, std::string("sources.ft: /nowhere/ft.safetensors: no such file"));
+    }
+
+    void headsComeFromTheMetadataAndOptionalRulesMayMatchNothing()
+    {
+        // q [8, 3] as 2 heads of 2 pairs: unpermute_heads reads rows (h, i, pair) as (h, pair, i).
+        const auto inputs = table({{"blk.0.attn_q.weight", {8, 3}}, {"norm", {3}}});
+        const std::string config = R"({"rules": [
+            {"action": "unpermute_heads", "match": {"glob": "*attn_q*"}, "heads": ["llama.attention.head_count"]},
+            {"action": "shift", "match": {"name": "norm"}, "by": -1},
+            {"action": "rename", "regex": "^output\\.", "to": "lm_head.", "optional": true}]})";
+        auto set = parseConfig(config, ConfigFormat::Json);
+        QVERIFY(set);
+        const Plan without = (*CompiledRules::compile(*set))->evaluate(inputs);
+        QVERIFY2(errors(without).find("heads: the checkpoint has no metadata key 'llama.attention.head_count'") !=
+                     std::string::npos, errors(without).c_str());
+        set->metadata = {{"llama.attention.head_count", "2"}};
+        const Plan plan = (*CompiledRules::compile(*set))->evaluate(inputs);
+        QVERIFY2(errors(plan).empty(), errors(plan).c_str()); // the optional rename matched nothing: no error
+        const AddedTensor *q = made(plan, "blk.0.attn_q.weight");
+        QVERIFY(q && q->shape == (std::vector<int64_t>{8, 3}));
+        const RecipeStep &back = plan.recipes->steps[size_t(q->recipe)];
+        QCOMPARE(back.op, RecipeStep::Op::Reshape);
+        const RecipeStep &swap = plan.recipes->steps[size_t(back.operands[0])];
+        QCOMPARE(swap.op, RecipeStep::Op::Transpose);
+        QCOMPARE(swap.dims, (std::vector<int64_t>{0, 2, 1, 3}));
+        QCOMPARE(plan.recipes->steps[size_t(swap.operands[0])].shape, (std::vector<int64_t>{2, 2, 2, 3}));
+        QVERIFY(made(plan, "norm") && plan.recipes->steps[size_t(made(plan, "norm")->recipe)].by == -1);
+        set->metadata = {{"llama.attention.head_count", "3"}}; // 8 rows are not 3 heads of pairs
+        QVERIFY(errors((*CompiledRules::compile(*set))->evaluate(inputs)).find("do not split into 3 heads") != std::string::npos);
+        set->rules[2].optional = false;
+        set->metadata = {{"llama.attention.head_count", "2"}};
+        QVERIFY(errors((*CompiledRules::compile(*set))->evaluate(inputs)).find("matches no tensor") != std::string::npos);
     }
 
     void laterRulesSeeWhatSurgeryMade()

@@ -276,6 +276,29 @@ class TestGgufTransformers(FolderTest):
                     for key, value in original.items():
                         self.assertTrue(torch.equal(loaded[key], value), key)
 
+    def test_bad_gguf_metadata_is_one_line(self):
+        orig = self.path("w.safetensors")
+        from safetensors.torch import save_file
+        save_file({"w": torch.zeros(2, 32)}, orig)
+        cases = {
+            "small": ({"type": "uint8", "value": 300}, "gguf_metadata.small: 300 does not fit the type"),
+            "mixed": ([1, "a"], "gguf_metadata.mixed: a list mixes strings, bools and numbers"),
+            "empty": ([], "an empty list has no type"),
+            "general.alignment": (64, "the writer sets the file's layout"),
+            "typo": ({"type": "uint33", "value": 1}, "'uint33' is not one of"),
+        }
+        for key, (value, want) in cases.items():
+            with self.subTest(key=key):
+                cfg = self.path("bad.json")
+                with open(cfg, "w") as f:
+                    json.dump({"gguf_metadata": {key: value}, "rules": []}, f)
+                out = self.path("bad.gguf")
+                r = ckpt("apply", orig, "--config", cfg, "-o", out, "--format", "gguf", check=False)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn(want, r.stderr)
+                self.assertFalse(os.path.exists(out))
+
     def test_heads_from_metadata_are_required(self):
         # A LLaMA GGUF without its head counts: the plan names the key it lacks, nothing is written.
         path = self.path("nohead.gguf")
