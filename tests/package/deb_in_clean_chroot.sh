@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # The fresh-machine check of the .deb: a clean Debian 12 chroot (mmdebstrap, kept as a tarball
 # in the cache and reused), `apt install ./checkpoint-studio_*.deb` in it, then `ckpt --version`
-# and `ckpt inspect` of the bundled sample there. Needs root (chroot) and Debian's mirror.
-#   deb_in_clean_chroot.sh DEB SAMPLE
+# and `ckpt inspect` of the bundled sample there. Needs root (chroot, mount): run as a user, it
+# runs itself through sudo, as install-deps.sh does, keeping that user's cache. Needs Debian's
+# mirror.
+#   deb_in_clean_chroot.sh DEB SAMPLE [CACHE]
 set -euo pipefail
 deb="$(readlink -f "$1")"
 sample="$(readlink -f "$2")"
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/checkpoint-studio"
+cache="${3:-${XDG_CACHE_HOME:-$HOME/.cache}/checkpoint-studio}"
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo "$(readlink -f "$0")" "$deb" "$sample" "$cache"
+fi
 base="$cache/bookworm-apt.tar"
 mkdir -p "$cache"
 if [ ! -s "$base" ]; then
