@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build g++ pkg-config git
   # libraries
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6 libtorch-dev nlohmann-json3-dev libre2-dev libpcre2-dev libyaml-cpp-dev libbenchmark-dev
-  libgl-dev zlib1g-dev libzstd-dev libblosc-dev libmsgpack-dev libhdf5-dev libcurl4-openssl-dev
+  libgl-dev zlib1g-dev libzstd-dev libblosc-dev libmsgpack-dev libhdf5-dev libcurl4-openssl-dev libisal-dev
   # tests: real fixtures from PyTorch, a display for GUI tests and screenshots
   python3 python3-torch python3-torchvision python3-yaml xvfb xauth x11-apps imagemagick time
   # the remote-source tests' HTTP server (fixtures with range support, a Hub-like location)

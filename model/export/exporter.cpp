@@ -1,10 +1,9 @@
 #include "model/export/exporter.h"
 
+#include "model/base/crc32.h"
 #include "model/export/export_job.h"
 #include "model/export/stale_hyperparameters.h"
 #include "model/formats/tree_walker.h"
-
-#include <zlib.h>
 
 #include <algorithm>
 #include <fcntl.h>
@@ -87,14 +86,14 @@ uint32_t crcOfFile(const std::string &path, uint64_t offset, uint64_t size)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot read the output back");
     std::vector<char> buffer(std::min<uint64_t>(size, kChunk));
-    uint32_t crc = uint32_t(crc32(0, nullptr, 0));
+    uint32_t crc = 0;
     for (uint64_t done = 0; done < size;) {
         const ssize_t n = ::pread(fd, buffer.data(), std::min<uint64_t>(buffer.size(), size - done), off_t(offset + done));
         if (n <= 0) {
             ::close(fd);
             throw std::runtime_error("the output is shorter than written");
         }
-        crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(buffer.data()), uInt(n)));
+        crc = crc32Update(crc, buffer.data(), size_t(n));
         done += uint64_t(n);
     }
     ::close(fd);

@@ -1,11 +1,10 @@
+#include "model/base/crc32.h"
 #include "model/base/half_float.h"
 #include "model/export/export_job.h"
 #include "model/export/gguf_metadata.h"
 #include "model/export/planned_output.h"
 #include "model/export/temp_file.h"
 #include "model/formats/gguf_reader.h"
-
-#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -116,7 +115,7 @@ void encodeFloats(const float *x, size_t n, int type, std::vector<uint8_t> &out)
 struct Writer
 {
     std::FILE *f;
-    uLong crc = crc32(0, nullptr, 0);
+    uint32_t crc = 0;
     uint64_t written = 0;
     void put(const void *data, size_t n)
     {
@@ -182,13 +181,13 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
         w.pad();
         for (size_t i = 0; i < outs.size(); ++i) {
             const PlannedOut &out = outs[i];
-            w.crc = crc32(0, nullptr, 0);
+            w.crc = 0;
             const uint64_t before = w.written;
             const int type = typeOf(out, o);
             if (type == plainType(out.dtype)) {
                 writePlannedBytes(c, p, src, added, out, [&](const char *d, size_t n) {
                     w.put(d, n);
-                    w.crc = crc32_z(w.crc, reinterpret_cast<const Bytef *>(d), n);
+                    w.crc = crc32Update(w.crc, d, n);
                 }, report, progress);
             } else {
                 // Values in groups of 32 (a Q8_0 block) as they stream in: a piece may end inside one.
@@ -204,7 +203,7 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
                         if (type == kQ8_0) quantizeQ8_0(block, encoded.data());
                         else encodeFloats(block, kQ8Block, type, encoded);
                         w.put(encoded.data(), encoded.size());
-                        w.crc = crc32_z(w.crc, encoded.data(), encoded.size());
+                        w.crc = crc32Update(w.crc, encoded.data(), encoded.size());
                     }
                     carry.erase(carry.begin(), carry.begin() + ptrdiff_t(used));
                 }, report, progress);
@@ -213,9 +212,9 @@ ExportReport writeGguf(const Checkpoint &c, const Prepared &p, const ExportOptio
                 for (size_t k = 0; k < rest; ++k) block[k] = floatFrom(carry.data() + k * item, out.dtype);
                 encodeFloats(block, rest, type, encoded);
                 w.put(encoded.data(), encoded.size());
-                w.crc = crc32_z(w.crc, encoded.data(), encoded.size());
+                w.crc = crc32Update(w.crc, encoded.data(), encoded.size());
             }
-            crcs[out.name] = {w.written - before, uint32_t(w.crc)};
+            crcs[out.name] = {w.written - before, w.crc};
             w.pad();
         }
     }

@@ -1,6 +1,6 @@
 #include "model/export/planned_output.h"
 
-#include <zlib.h>
+#include "model/base/crc32.h"
 
 #include <map>
 #include <tuple>
@@ -51,14 +51,10 @@ uint32_t writePlannedBytes(const Checkpoint &c, const Prepared &p, const SourceR
                            const PlannedOut &out, const std::function<void(const char *, size_t)> &put,
                            ExportReport &report, Progress &progress)
 {
-    uint32_t crc = uint32_t(crc32(0, nullptr, 0));
+    uint32_t crc = 0;
     auto sink = [&](const char *data, size_t size) {
         put(data, size);
-        for (size_t done = 0; done < size;) { // crc32 takes at most 4 GiB at a time
-            const size_t n = std::min<size_t>(size - done, size_t(1) << 30);
-            crc = uint32_t(crc32(crc, reinterpret_cast<const Bytef *>(data + done), uInt(n)));
-            done += n;
-        }
+        crc = crc32Update(crc, data, size);
         report.bytes += size;
         progress.advance(size);
     };

@@ -8,8 +8,6 @@
 #include "model/checkpoint/source_reader.h"
 #include "model/pickle/pickler.h"
 
-#include <zlib.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>

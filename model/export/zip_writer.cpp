@@ -1,6 +1,6 @@
 #include "model/export/zip_writer.h"
 
-#include <zlib.h>
+#include "model/base/crc32.h"
 
 #include <cerrno>
 #include <cstring>
@@ -61,17 +61,13 @@ void ZipWriter::beginRecord(const std::string &record, uint64_t size)
     raw(zeros.data(), zeros.size());
     m_entries.push_back(std::move(e));
     m_written = 0;
-    m_crc = uint32_t(crc32(0, nullptr, 0));
+    m_crc = 0;
     m_open = true;
 }
 
 void ZipWriter::write(const void *data, size_t size)
 {
-    for (size_t done = 0; done < size;) { // zlib's crc32 takes 32-bit lengths
-        const size_t n = std::min<size_t>(size - done, 1u << 30);
-        m_crc = uint32_t(crc32(m_crc, static_cast<const Bytef *>(data) + done, uInt(n)));
-        done += n;
-    }
+    m_crc = crc32Update(m_crc, data, size);
     raw(data, size);
     m_written += size;
 }
