@@ -42,7 +42,8 @@ def apply(path, config: Config, output, *, format: Optional[str] = None, gguf_ty
           optimizer: Optional[str] = None, tied: Optional[str] = None, shard_size: Optional[str] = None,
           weights_only: bool = False, write_config=None) -> dict:
     """``ckpt apply``: writes the checkpoint as the rules make it (streamed to a temporary file,
-    verified, renamed into place). Returns {written, files, summary, warnings, tensors, bytes};
+    verified, renamed into place). ``gguf_type`` (with format "gguf"): f32, f16, bf16 or q8_0 for
+    the float matrices. Returns {written, files, summary, warnings, tensors, bytes};
     when the plan has errors nothing is written: {written: False, plan_errors: [...]}."""
     cfg, text = _config(config)
     return _isolated.call("apply", os.fspath(path), cfg, text, os.fspath(output), format or "", gguf_type or "",
