@@ -1,6 +1,7 @@
 #include "model/export/temp_file.h"
 
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <cstring>
 #include <filesystem>
@@ -16,7 +17,10 @@ TempFile::TempFile(const std::string &destination)
 {
     const fs::path target(destination);
     const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    m_path = (folder / ("." + target.filename().string() + ".partial-XXXXXX")).string();
+    std::string name = "."; // appended, not "." + ...: GCC 12 warns falsely (-Wrestrict) on that
+    name += target.filename().string();
+    name += ".partial-XXXXXX";
+    m_path = (folder / name).string();
     const int fd = ::mkstemp(m_path.data());
     if (fd < 0) throw std::runtime_error(std::string("cannot create a file there: ") + std::strerror(errno));
     m_file = ::fdopen(fd, "w+b");
@@ -25,12 +29,29 @@ TempFile::TempFile(const std::string &destination)
         ::unlink(m_path.c_str());
         throw std::runtime_error("cannot open the temporary file");
     }
+    m_writeback = std::thread([this, fd] {
+        std::unique_lock lock(m_mutex);
+        while (!m_wake.wait_for(lock, std::chrono::milliseconds(50), [this] { return m_closing; }))
+            ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); // a hint: its failure changes nothing
+    });
 }
 
 TempFile::~TempFile()
 {
+    stopWriteback();
     if (m_file) std::fclose(m_file);
     if (!m_committed) ::unlink(m_path.c_str());
+}
+
+void TempFile::stopWriteback()
+{
+    if (!m_writeback.joinable()) return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_closing = true;
+    }
+    m_wake.notify_all();
+    m_writeback.join();
 }
 
 void TempFile::reserve(uint64_t bytes)
@@ -43,6 +64,7 @@ void TempFile::reserve(uint64_t bytes)
 
 void TempFile::close()
 {
+    stopWriteback();
     if (std::fflush(m_file) != 0 || ::fsync(::fileno(m_file)) != 0 || ::fchmod(::fileno(m_file), 0644) != 0)
         throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
     const int rc = std::fclose(m_file);
