@@ -147,7 +147,8 @@ std::string encode(const json &given, const std::string &key)
 std::vector<GgufRecord> ggufMetadata(std::vector<GgufRecord> carried,
                                      const std::vector<std::pair<std::string, std::string>> &config)
 {
-    for (const auto &[key, text] : config) {
+    for (const auto &entry : config) {
+        const std::string &key = entry.first, &text = entry.second; // (clang 14 cannot capture a structured binding)
         if (key == "general.alignment" || key.starts_with("split."))
             bad(key, "the writer sets the file's layout (32-byte alignment, one file)");
         const json value = json::parse(text);
