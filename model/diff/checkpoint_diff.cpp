@@ -147,8 +147,7 @@ Result<StatsRequest> valuesOf(const Checkpoint &c, const DiffSide &side, const D
         r.held = held;
         r.dtype = t.in.dtype;
         r.shape = t.in.shape;
-        r.strides.assign(r.shape.size(), 1);
-        for (size_t d = r.shape.size(); d-- > 1;) r.strides[d - 1] = r.strides[d] * r.shape[d];
+        r.strides = contiguousStrides(r.shape);
         r.bins = bins;
         return r;
     } catch (const std::exception &e) {
