@@ -64,7 +64,9 @@ public:
                 readMetadata();
                 continue;
             }
-            Item item = readItem(keptKey());
+            const std::string_view name = keptKey();
+            Item item;
+            if (!readWrittenItem(name, item)) item = readItem(name);
             const uint32_t at = byName.findOrInsert(item.name, uint32_t(items.size()), [&](uint32_t i) { return items[i].name; });
             if (at == items.size()) {
                 items.push_back(item);
@@ -143,6 +145,58 @@ private:
         if (!m_reader.more()) fail();
         item.end = whole(m_reader.next(), item.name, "data_offsets");
         if (m_reader.more()) fail();
+    }
+
+    /// An entry exactly as the reference (serde_json) writes one, read straight from the text:
+    /// {"dtype":"F16","shape":[16,8],"data_offsets":[8,264]}, no spaces, plain whole numbers
+    /// of up to 18 digits. False, with nothing consumed, for anything else (spaces, other
+    /// orders, escapes, big or odd numbers), which readItem() then reads with every rule.
+    bool readWrittenItem(std::string_view name, Item &item)
+    {
+        const std::string_view text = m_reader.rest();
+        size_t at = 0;
+        const auto literal = [&](std::string_view word) {
+            if (text.substr(at, word.size()) != word) return false;
+            at += word.size();
+            return true;
+        };
+        const auto number = [&](uint64_t &out) {
+            const size_t first = at;
+            uint64_t v = 0;
+            while (at < text.size() && at - first < 19 && text[at] >= '0' && text[at] <= '9') v = v * 10 + uint64_t(text[at++] - '0');
+            const size_t digits = at - first;
+            out = v;
+            return digits > 0 && digits <= 18 && (digits == 1 || text[first] != '0');
+        };
+        if (!literal(R"({"dtype":")")) return false;
+        const size_t codeAt = at;
+        while (at < text.size() && ((text[at] >= 'A' && text[at] <= 'Z') || (text[at] >= '0' && text[at] <= '9') || text[at] == '_')) ++at;
+        const auto dtype = dtypeFromSafetensors(text.substr(codeAt, at - codeAt));
+        if (!dtype || !literal(R"(","shape":[)")) return false;
+        const size_t dimsBefore = dims.size();
+        const auto fallBack = [&] {
+            dims.resize(dimsBefore);
+            return false;
+        };
+        item = Item{};
+        item.name = name;
+        item.dtype = *dtype;
+        item.shapeAt = uint32_t(dimsBefore);
+        if (!literal("]")) {
+            for (;;) {
+                uint64_t d = 0;
+                if (!number(d)) return fallBack();
+                dims.push_back(int64_t(d));
+                ++item.rank;
+                if (literal("]")) break;
+                if (!literal(",")) return fallBack();
+            }
+        }
+        if (!literal(R"(,"data_offsets":[)") || !number(item.begin) || !literal(",") || !number(item.end) || !literal("]}"))
+            return fallBack();
+        m_reader.skipValue(at);
+        check(item);
+        return true;
     }
 
     Item readItem(std::string_view name)
@@ -250,9 +304,11 @@ CheckpointData SafetensorsReader::readFile(SourceFile file, const FormatRegistry
     if (header.repeated)
         d.warnings.push_back(std::to_string(header.repeated) + " tensor names are given twice in the header; "
                              "the last entry of each counts, as in the reference");
-    std::stable_sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
+    const auto byOffset = [](const Item &a, const Item &b) {
         return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    };
+    if (!std::is_sorted(items.begin(), items.end(), byOffset)) // as writers write them: no sort
+        std::stable_sort(items.begin(), items.end(), byOffset);
     uint64_t expected = 0;
     for (const auto &item : items) {
         if (item.begin > expected) bad("gap in the data before tensor " + std::string(item.name));

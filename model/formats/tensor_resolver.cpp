@@ -111,6 +111,12 @@ public:
 
     void run(size_t firstValue)
     {
+        // Every tensor is an Object when made, every storage a PersistentRef: reserving for
+        // them (up to a million, virtual until written) spares copying the tables as they grow.
+        constexpr size_t kMostReserved = size_t(1) << 20;
+        const ValueArena &arena = *m_d.arena;
+        m_d.tensors.reserve(m_d.tensors.size() + std::min(arena.made(ValueKind::Object), kMostReserved));
+        m_d.storages.reserve(m_d.storages.size() + std::min(arena.made(ValueKind::PersistentRef), kMostReserved));
         m_d.arena->forEachFrom(firstValue, [this](Value &v) {
             if (v.kind == ValueKind::PersistentRef) resolveStorage(v);
             else if (v.kind == ValueKind::Object) resolveObject(v);
@@ -132,29 +138,17 @@ private:
             throw FormatError("malformed storage reference: key is not a string");
         if (numel->kind != ValueKind::Int || numel->integer < 0)
             throw FormatError("malformed storage reference: size is not a count");
-        DType dtype = DType::Unknown;
-        if (cls->kind == ValueKind::Global) {
-            if (cls->name() == "UntypedStorage") dtype = DType::UInt8;
-            else if (auto d = dtypeFromStorageClass(cls->name())) dtype = *d;
-        }
-        if (dtype == DType::Unknown)
-            throw FormatError("unknown storage type " +
-                              (cls->kind == ValueKind::Global ? cls->qualifiedName()
-                                                              : std::string("(not a class)")));
-        const std::string k =
-            key->kind == ValueKind::String ? std::string(key->text) : std::to_string(key->integer);
-        const int index = m_storageByKey.findOrInsert(
-            key->kind == ValueKind::String ? key->text : m_d.arena->keep(k),
-            int(m_d.storages.size()));
+        const DType dtype = storageDtype(cls);
+        const std::string_view k = key->kind == ValueKind::String ? key->text : m_d.arena->keep(std::to_string(key->integer));
+        const int index = m_storageByKey.findOrInsert(k, int(m_d.storages.size()));
         if (index == int(m_d.storages.size())) {
-            StorageInfo s;
+            StorageInfo &s = m_d.storages.emplace_back();
             s.key = k;
             s.dtype = dtype;
-            s.location = location->kind == ValueKind::String ? std::string(location->text) : "";
+            if (location->kind == ValueKind::String) s.location = location->text;
             s.numel = numel->integer;
-            m_d.storages.push_back(std::move(s));
         } else if (m_d.storages[size_t(index)].dtype != dtype) {
-            throw FormatError("storage " + k + " is referenced with two different types");
+            throw FormatError("storage " + std::string(k) + " is referenced with two different types");
         }
         ref.index = index;
         ref.integer = 0;
@@ -164,10 +158,33 @@ private:
             ref.integer = intArg(pid->items[5]->items[1], "storage view", "offset");
     }
 
+    /// The dtype a storage class (torch.FloatStorage, torch.UntypedStorage) stands for; the
+    /// last class asked about is remembered (a state dict names one or two, memoized).
+    DType storageDtype(const Value *cls)
+    {
+        if (cls == m_lastStorageClass) return m_lastStorageDtype;
+        DType dtype = DType::Unknown;
+        if (cls->kind == ValueKind::Global) {
+            if (cls->name() == "UntypedStorage") dtype = DType::UInt8;
+            else if (auto d = dtypeFromStorageClass(cls->name())) dtype = *d;
+        }
+        if (dtype == DType::Unknown)
+            throw FormatError("unknown storage type " +
+                              (cls->kind == ValueKind::Global ? cls->qualifiedName()
+                                                              : std::string("(not a class)")));
+        m_lastStorageClass = cls;
+        m_lastStorageDtype = dtype;
+        return dtype;
+    }
+
     Rebuild kindOf(const Value *callable)
     {
+        // A state dict calls the same one or two globals (memoized) for every tensor.
+        if (callable == m_lastCallable) return m_lastKind;
         const auto [it, inserted] = m_kinds.try_emplace(callable, Rebuild::None);
         if (inserted) it->second = rebuildOf(callable);
+        m_lastCallable = callable;
+        m_lastKind = it->second;
         return it->second;
     }
 
@@ -370,6 +387,10 @@ private:
     CheckpointData &m_d;
     KeyIndex m_storageByKey; // views live in the arena
     std::unordered_map<const Value *, Rebuild> m_kinds;
+    const Value *m_lastCallable = nullptr;
+    const Value *m_lastStorageClass = nullptr;
+    DType m_lastStorageDtype = DType::Unknown;
+    Rebuild m_lastKind = Rebuild::None;
 };
 
 } // namespace

@@ -44,6 +44,7 @@ public:
 
     void run()
     {
+        m_d.entries.reserve(m_d.entries.size() + m_d.tensors.size()); // most tensors sit at one place
         if (m_d.root) visit(m_d.root);
         std::stable_sort(m_ranked.begin(), m_ranked.end(), [](const Ranked &a, const Ranked &b) {
             if (a.score != b.score) return a.score > b.score;
@@ -139,6 +140,10 @@ private:
             const Value *value = dict->items[i + 1];
             stringKeys = stringKeys && key->kind == ValueKind::String;
             tensorValues += value->kind == ValueKind::Tensor;
+            if (const Value *leaf = unwrapped(value); leaf->kind == ValueKind::Tensor) {
+                addEntry(keyToPathElement(key), leaf->index); // a state dict's every item
+                continue;
+            }
             m_path.push_back(keyToPathElement(key));
             visit(value);
             m_path.pop_back();
@@ -146,6 +151,16 @@ private:
         const bool pytree = m_d.pytreeWeights && m_d.preferredWeights && *m_d.preferredWeights == m_path;
         if (pytree || (stringKeys && tensorValues > 0 && tensorValues * 2 >= dict->dictSize()))
             consider(dict, entriesBefore, pytree);
+    }
+
+    /// A tensor at the current path plus `last`, the path built once in place.
+    void addEntry(PathElement last, int tensor)
+    {
+        Path path;
+        path.reserve(m_path.size() + 1);
+        path.assign(m_path.begin(), m_path.end());
+        path.push_back(std::move(last));
+        m_d.entries.push_back({std::move(path), tensor});
     }
 
     /// `nested`: a pytree's weights, counted at any depth below the dict.

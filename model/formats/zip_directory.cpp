@@ -83,35 +83,44 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
     ZipDirectory dir;
     dir.m_entries.reserve(count);
     const bool sparse = count > 0 && source.size() / count > kSparseRecords;
-    uint64_t pos = cdOffset;
+    // The directory is read from one view of it, each field checked against its end.
+    const uint8_t *cd = r.bytes(cdOffset, cdSize);
+    auto field = [&]<class T>(uint64_t at, T) {
+        if (at > cdSize || sizeof(T) > cdSize - at) throw FormatError("zip: a header lies past the end of the central directory");
+        T v{};
+        std::memcpy(&v, cd + at, sizeof(T));
+        return v;
+    };
+    uint64_t pos = 0; // in the directory
     for (uint64_t i = 0; i < count; ++i) {
-        if (r.at<uint32_t>(pos) != kCentral) throw FormatError("zip: corrupt central directory");
+        if (field(pos, uint32_t{}) != kCentral) throw FormatError("zip: corrupt central directory");
         ZipEntry e;
-        e.method = r.at<uint16_t>(pos + 10);
-        e.compressedSize = r.at<uint32_t>(pos + 20);
-        e.size = r.at<uint32_t>(pos + 24);
-        const uint16_t nameLen = r.at<uint16_t>(pos + 28);
-        const uint16_t extraLen = r.at<uint16_t>(pos + 30);
-        const uint16_t commentLen = r.at<uint16_t>(pos + 32);
-        e.localHeaderOffset = r.at<uint32_t>(pos + 42);
-        r.need(pos + 46, uint64_t(nameLen) + extraLen + commentLen, "a central directory entry");
-        e.name = std::string_view(reinterpret_cast<const char *>(r.bytes(pos + 46, nameLen)), nameLen);
+        e.method = field(pos + 10, uint16_t{});
+        e.compressedSize = field(pos + 20, uint32_t{});
+        e.size = field(pos + 24, uint32_t{});
+        const uint16_t nameLen = field(pos + 28, uint16_t{});
+        const uint16_t extraLen = field(pos + 30, uint16_t{});
+        const uint16_t commentLen = field(pos + 32, uint16_t{});
+        e.localHeaderOffset = field(pos + 42, uint32_t{});
+        const uint64_t next = pos + 46 + uint64_t(nameLen) + extraLen + commentLen;
+        if (next > cdSize) throw FormatError("zip: a central directory entry lies past the end of the central directory");
+        e.name = std::string_view(reinterpret_cast<const char *>(cd + pos + 46), nameLen);
         // zip64 extra field: the 64-bit values, in order, for each field that overflowed.
         for (uint64_t x = pos + 46 + nameLen; x + 4 <= pos + 46 + nameLen + extraLen;) {
-            const uint16_t id = r.at<uint16_t>(x);
-            const uint16_t len = r.at<uint16_t>(x + 2);
+            const uint16_t id = field(x, uint16_t{});
+            const uint16_t len = field(x + 2, uint16_t{});
             uint64_t f = x + 4;
             if (id == 0x0001) {
-                if (e.size == 0xFFFFFFFF && f + 8 <= x + 4 + len) e.size = r.at<uint64_t>(f), f += 8;
+                if (e.size == 0xFFFFFFFF && f + 8 <= x + 4 + len) e.size = field(f, uint64_t{}), f += 8;
                 if (e.compressedSize == 0xFFFFFFFF && f + 8 <= x + 4 + len)
-                    e.compressedSize = r.at<uint64_t>(f), f += 8;
+                    e.compressedSize = field(f, uint64_t{}), f += 8;
                 if (e.localHeaderOffset == 0xFFFFFFFF && f + 8 <= x + 4 + len)
-                    e.localHeaderOffset = r.at<uint64_t>(f);
+                    e.localHeaderOffset = field(f, uint64_t{});
             }
             x += 4 + uint64_t(len);
         }
-        dir.m_entries.push_back(std::move(e));
-        pos += 46 + uint64_t(nameLen) + extraLen + commentLen;
+        dir.m_entries.push_back(e);
+        pos = next;
     }
     // The local headers' own name and extra lengths (PyTorch pads the extra field to align
     // data). A remote source fetches them all at once, not one round trip each; where records
@@ -134,7 +143,8 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
         std::memcpy(&localExtra, local + 28, 2);
         if (magic != kLocal) throw FormatError("zip: record " + std::string(e.name) + " has no local header");
         e.dataOffset = e.localHeaderOffset + 30 + localName + localExtra;
-        r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
+        if (e.dataOffset > r.size() || e.compressedSize > r.size() - e.dataOffset)
+            r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
         if (e.method == 0 && e.size != e.compressedSize)
             throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");
     }

@@ -2,7 +2,7 @@
 
 namespace ckpt::pickling {
 
-void PickleMachine::step(uint8_t op)
+inline void PickleMachine::step(uint8_t op)
 {
     switch (op) {
     case PROTO:
@@ -21,7 +21,7 @@ void PickleMachine::step(uint8_t op)
     }
     case MARK:
         if (m_marks.size() >= m_limits.maxMarks)
-            fail("more than " + std::to_string(m_limits.maxMarks) + " open MARKs");
+            overLimit("more than ", m_limits.maxMarks, " open MARKs");
         m_marks.push_back(m_stack.size());
         return;
     case POP:
@@ -129,7 +129,7 @@ void PickleMachine::step(uint8_t op)
         const size_t n = op - TUPLE1 + 1;
         if (m_stack.size() < markBase() + n) fail("stack underflow");
         Value *v = container(ValueKind::Tuple, {m_stack.data() + m_stack.size() - n, n});
-        m_stack.resize(m_stack.size() - n);
+        m_stack.shrink(m_stack.size() - n);
         push(v);
         return;
     }
@@ -289,6 +289,30 @@ void PickleMachine::step(uint8_t op)
         static const char hex[] = "0123456789abcdef";
         fail(std::string("unknown opcode 0x") + hex[op >> 4] + hex[op & 15]);
     }
+    }
+}
+
+UnpickleOutput PickleMachine::run()
+{
+    if (m_pos >= m_size) fail("empty pickle");
+    for (;;) {
+        m_opPos = m_pos;
+        const uint8_t op = u8();
+        m_used[op] = true;
+        if (op == STOP) {
+            checkFrame(op);
+            if (m_shortFrame)
+                anomaly("the FRAME at byte " + std::to_string(*m_shortFrame) +
+                        " claims more bytes than there are: CPython's C unpickler refuses what pickle.py reads");
+            if (m_observer) m_observer->opcodesUsed(m_used);
+            UnpickleOutput out;
+            out.root = pop();
+            out.end = m_pos;
+            out.globals = std::move(m_globals);
+            return out;
+        }
+        step(op);
+        checkFrame(op);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <unordered_map>
@@ -33,47 +34,73 @@ enum Op : uint8_t {
     READONLY_BUFFER = 0x98,
 };
 
+/// The machine's stack and memo: an array of value pointers whose push stays inline (in a
+/// function as big as step(), std::vector's push_back is called out of line: a tenth of the
+/// unpickler's time on a big state dict).
+class PointerArray final
+{
+public:
+    explicit PointerArray(size_t capacity) { grow(std::max<size_t>(capacity, 16)); }
+    size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    Value **data() { return m_data.get(); }
+    Value *operator[](size_t i) const { return m_data[i]; }
+    Value *&operator[](size_t i) { return m_data[i]; }
+    Value *back() const { return m_data[m_size - 1]; }
+    void pop_back() { --m_size; }
+    /// Drops the pointers from `n` on (n <= size()).
+    void shrink(size_t n) { m_size = n; }
+    [[gnu::always_inline]] void push_back(Value *v)
+    {
+        if (m_size == m_capacity) [[unlikely]] grow(2 * m_capacity);
+        m_data[m_size++] = v;
+    }
+    /// Grows to `n` pointers, the new ones null.
+    void growTo(size_t n)
+    {
+        if (n > m_capacity) grow(std::max(n, 2 * m_capacity));
+        std::fill(m_data.get() + m_size, m_data.get() + n, nullptr);
+        m_size = n;
+    }
+
+private:
+    [[gnu::noinline]] void grow(size_t capacity)
+    {
+        std::unique_ptr<Value *[]> bigger(new Value *[capacity]);
+        if (m_size) std::memcpy(bigger.get(), m_data.get(), m_size * sizeof(Value *));
+        m_data = std::move(bigger);
+        m_capacity = capacity;
+    }
+
+    std::unique_ptr<Value *[]> m_data;
+    size_t m_size = 0;
+    size_t m_capacity = 0;
+};
+
 class PickleMachine final
 {
 public:
+    // Each memo key takes a PUT (one to five bytes) after the opcode that made its value: the
+    // memo has room for a key per three bytes (up to four million; room not written stays
+    // virtual), so that a big state dict's memo is not copied again and again as it grows.
     PickleMachine(ValueArena &arena, const uint8_t *data, uint64_t size, uint64_t start,
             UnpickleObserver *observer, const UnpickleLimits &limits, bool borrow)
         : m_arena(arena), m_data(data), m_size(size), m_pos(start), m_observer(observer),
-          m_limits(limits), m_borrow(borrow), m_start(start)
+          m_limits(limits), m_stack(256), m_borrow(borrow), m_start(start),
+          m_memoDense(size_t(std::min<uint64_t>((size - std::min(size, start)) / 3, uint64_t(1) << 22)))
     {
     }
 
-    UnpickleOutput run()
-    {
-        if (m_pos >= m_size) fail("empty pickle");
-        for (;;) {
-            m_opPos = m_pos;
-            const uint8_t op = u8();
-            m_used[op] = true;
-            if (op == STOP) {
-                checkFrame(op);
-                if (m_shortFrame)
-                    anomaly("the FRAME at byte " + std::to_string(*m_shortFrame) +
-                            " claims more bytes than there are: CPython's C unpickler refuses what pickle.py reads");
-                if (m_observer) m_observer->opcodesUsed(m_used);
-                UnpickleOutput out;
-                out.root = pop();
-                out.end = m_pos;
-                out.globals = std::move(m_globals);
-                return out;
-            }
-            step(op);
-            checkFrame(op);
-        }
-    }
+    /// Runs the program to its STOP (pickle_machine.cpp).
+    UnpickleOutput run();
 
 private:
     /// CPython's C unpickler reads past a frame's end where pickle.py refuses, and a scanner
     /// that honours frames sees other opcodes than one that does not: a value must end inside
     /// the frame it starts in (CPython's pickler never writes otherwise).
-    void checkFrame(uint8_t op)
+    [[gnu::always_inline]] void checkFrame(uint8_t op)
     {
-        if (op != FRAME && m_opPos < m_frameEnd && m_pos > m_frameEnd)
+        if (m_pos > m_frameEnd && m_opPos < m_frameEnd && op != FRAME) [[unlikely]]
             anomaly("an opcode straddles the end of its FRAME (byte " + std::to_string(m_frameEnd) + ")");
     }
 
@@ -87,12 +114,19 @@ private:
         throw FormatError("pickle: " + what + " at byte " + std::to_string(m_opPos));
     }
 
-    void need(uint64_t n) const
+    // The failures of the per-opcode paths stay out of line, so that those paths inline.
+    [[noreturn, gnu::cold, gnu::noinline]] void fail(const char *what) const { fail(std::string(what)); }
+    [[noreturn, gnu::cold, gnu::noinline]] void overLimit(const char *before, size_t limit, const char *after) const
+    {
+        fail(before + std::to_string(limit) + after);
+    }
+
+    [[gnu::always_inline]] void need(uint64_t n) const
     {
         if (n > m_size - m_pos) fail("truncated data");
     }
 
-    uint8_t u8()
+    [[gnu::always_inline]] uint8_t u8()
     {
         need(1);
         return m_data[m_pos++];
@@ -126,32 +160,32 @@ private:
         return s;
     }
 
-    Value *make(ValueKind kind)
+    [[gnu::always_inline]] Value *make(ValueKind kind)
     {
         if (m_arena.size() >= m_limits.maxValues)
-            fail("more than " + std::to_string(m_limits.maxValues) + " objects");
+            overLimit("more than ", m_limits.maxValues, " objects");
         return m_arena.make(kind);
     }
 
-    void deepen(Value *parent, const Value *child)
+    [[gnu::always_inline]] void deepen(Value *parent, const Value *child)
     {
         if (!child) return;
         const uint32_t d = uint32_t(child->depth) + 1;
         if (d > m_limits.maxDepth)
-            fail("nesting deeper than " + std::to_string(m_limits.maxDepth) + " levels");
+            overLimit("nesting deeper than ", m_limits.maxDepth, " levels");
         parent->depth = std::max<uint16_t>(parent->depth, uint16_t(d));
     }
 
     size_t markBase() const { return m_marks.empty() ? 0 : m_marks.back(); }
 
-    void push(Value *v)
+    [[gnu::always_inline]] void push(Value *v)
     {
         if (m_stack.size() >= m_limits.maxStack)
-            fail("more than " + std::to_string(m_limits.maxStack) + " values on the stack");
+            overLimit("more than ", m_limits.maxStack, " values on the stack");
         m_stack.push_back(v);
     }
 
-    Value *pop()
+    [[gnu::always_inline]] Value *pop()
     {
         if (m_stack.size() <= markBase()) fail("stack underflow");
         Value *v = m_stack.back();
@@ -159,7 +193,7 @@ private:
         return v;
     }
 
-    Value *top()
+    [[gnu::always_inline]] Value *top()
     {
         if (m_stack.size() <= markBase()) fail("stack underflow");
         return m_stack.back();
@@ -185,7 +219,7 @@ private:
 
     void dropMark()
     {
-        m_stack.resize(m_marks.back());
+        m_stack.shrink(m_marks.back());
         m_marks.pop_back();
     }
 
@@ -254,8 +288,7 @@ private:
     Value *call(Value *callable, Value *args, BuildKind how)
     {
         const bool orderedDict = how == BuildKind::Reduce && callable->kind == ValueKind::Global &&
-                                 callable->module() == "collections" &&
-                                 callable->name() == "OrderedDict" && args->items.empty();
+                                 callable->text == "collections\nOrderedDict" && args->items.empty();
         Value *v = make(orderedDict ? ValueKind::Dict : ValueKind::Object);
         v->callable = callable;
         v->args = args;
@@ -293,8 +326,11 @@ private:
     void memoPut(uint64_t key)
     {
         Value *v = top();
-        if (key < m_memoDense.size() || key < 2 * m_memoCount + 4096) {
-            if (key >= m_memoDense.size()) m_memoDense.resize(key + 1, nullptr);
+        if (key == m_memoDense.size()) [[likely]] { // the next key: how every pickler numbers them
+            m_memoDense.push_back(v);
+            ++m_memoCount;
+        } else if (key < m_memoDense.size() || key < 2 * m_memoCount + 4096) {
+            if (key >= m_memoDense.size()) m_memoDense.growTo(key + 1);
             m_memoCount += m_memoDense[key] == nullptr;
             m_memoDense[key] = v;
         } else {
@@ -342,8 +378,8 @@ private:
         }
     }
 
-    /// Runs one opcode (pickle_machine.cpp: the opcode table).
-    void step(uint8_t op);
+    /// Runs one opcode (pickle_machine.cpp: the opcode table), inlined into run()'s loop.
+    [[gnu::always_inline]] inline void step(uint8_t op);
 
     ValueArena &m_arena;
     const uint8_t *m_data;
@@ -352,7 +388,7 @@ private:
     uint64_t m_opPos = 0;
     UnpickleObserver *m_observer;
     UnpickleLimits m_limits;
-    std::vector<Value *> m_stack;
+    PointerArray m_stack;
     std::vector<size_t> m_marks;
     bool m_borrow;
     uint64_t m_start = 0;    ///< where the program begins
@@ -364,7 +400,7 @@ private:
     Value *m_bools[2] = {nullptr, nullptr};
     Value *m_emptyTuple = nullptr;
     std::array<Value *, 1024> m_smallInts{};
-    std::vector<Value *> m_memoDense;
+    PointerArray m_memoDense;
     std::unordered_map<uint64_t, Value *> m_memoSparse;
     uint64_t m_memoCount = 0;
     std::vector<GlobalRef> m_globals;

@@ -60,6 +60,7 @@ Value *ValueArena::make(ValueKind kind)
     Value *v = new (m_blocks.back().values + m_usedInLast) Value(&m_pool);
     ++m_usedInLast;
     ++m_count;
+    ++m_made[size_t(kind)];
     v->kind = kind;
     return v;
 }

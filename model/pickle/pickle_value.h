@@ -2,6 +2,7 @@
 
 #include "model/base/large_pages.h"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -87,6 +88,9 @@ public:
 
     Value *make(ValueKind kind);
     size_t size() const { return m_count; }
+    /// How many values were made as `kind` (a later change of kind, such as an Object found
+    /// to be a tensor, is not counted): what a pass over them may reserve for.
+    size_t made(ValueKind kind) const { return m_made[size_t(kind)]; }
     /// Keeps a copy of `s` as long as the arena lives and returns a view of the copy.
     std::string_view keep(std::string s);
 
@@ -128,6 +132,7 @@ private:
     std::vector<Block> m_blocks;
     size_t m_usedInLast = 0;
     size_t m_count = 0;
+    std::array<size_t, size_t(ValueKind::PersistentRef) + 1> m_made{};
     std::deque<std::string> m_strings; // a deque never moves its elements: views stay valid
     std::vector<std::shared_ptr<const void>> m_held;
 };
