@@ -107,11 +107,28 @@ void SummaryPage::showSummary(const Checkpoint &c, const CheckpointTree &tree, c
     while (tree.node(weights).children.size() == 1 &&
            tree.node(tree.node(weights).children.front()).kind == NodeKind::Module)
         weights = tree.node(weights).children.front();
-    for (int child : tree.node(weights).children) {
-        const TreeNode &n = tree.node(child);
-        if (n.parameters > 0) bars.push_back({displayName(n.name), double(n.parameters), q(humanCount(n.parameters))});
+    // Only the bars the chart shows get their labels made (a flat list of 100,000 tensors
+    // would spend 100 ms on labels nobody sees): the chart keeps the largest, stably sorted.
+    constexpr int kModuleBars = 24;
+    std::vector<int> modules;
+    for (int child : tree.node(weights).children)
+        if (tree.node(child).parameters > 0) modules.push_back(child);
+    std::vector<int> labelled = modules;
+    if (labelled.size() > kModuleBars) {
+        const auto larger = [&](int a, int b) {
+            const int64_t pa = tree.node(a).parameters, pb = tree.node(b).parameters;
+            return pa != pb ? pa > pb : a < b;
+        };
+        std::nth_element(labelled.begin(), labelled.begin() + (kModuleBars - 2), labelled.end(), larger);
+        labelled.resize(kModuleBars - 1);
+        std::sort(labelled.begin(), labelled.end());
     }
-    m_modules->setBars(std::move(bars), tr("parameters per top-level module"));
+    for (int child : modules) {
+        const TreeNode &n = tree.node(child);
+        const bool shown = std::binary_search(labelled.begin(), labelled.end(), child);
+        bars.push_back({shown ? displayName(n.name) : QString(), double(n.parameters), shown ? q(humanCount(n.parameters)) : QString()});
+    }
+    m_modules->setBars(std::move(bars), tr("parameters per top-level module"), kModuleBars);
 
     // Each rank's (or shard's) share of the bytes, in file order: an uneven cut shows.
     std::vector<BarChart::Bar> files;

@@ -91,22 +91,27 @@ private:
         return it == m_entryByPath.end() ? -1 : it->second;
     }
 
-    static std::string join(const std::string &path, const std::string &key)
+    static std::string join(const std::string &path, std::string_view key)
     {
-        return path.empty() ? key : path + "/" + key;
+        std::string out;
+        out.reserve(path.size() + 1 + key.size());
+        if (!path.empty()) out.append(path).append(1, '/');
+        out.append(key);
+        return out;
     }
 
     static std::string keyText(const Value *key)
     {
+        if (key->kind == ValueKind::String) return std::string(key->text); // a state dict's every key
         return pathElementText(keyToPathElement(key));
     }
 
-    void visit(int parent, std::string name, const std::string &fullName, const Value *v)
+    void visit(int parent, std::string name, std::string fullName, const Value *v)
     {
         v = unwrapped(v);
         if (v->kind == ValueKind::Tensor) {
-            const int id = add(parent, std::move(name), fullName, NodeKind::Tensor, v);
             const int entry = entryAt(fullName, v);
+            const int id = add(parent, std::move(name), std::move(fullName), NodeKind::Tensor, v);
             if (entry < 0) return;
             TreeNode &n = m_t.m_nodes[size_t(id)];
             n.entry = entry;
@@ -118,12 +123,12 @@ private:
             return;
         }
         if (!v->isContainer()) {
-            add(parent, std::move(name), fullName, NodeKind::Value, v);
+            add(parent, std::move(name), std::move(fullName), NodeKind::Value, v);
             return;
         }
         if (m_onPath.count(v) || m_expanded.count(v)) {
             // Shared (the pickle memo) or a back-reference: shown once, where first met.
-            add(parent, std::move(name), fullName, NodeKind::Value, v);
+            add(parent, std::move(name), std::move(fullName), NodeKind::Value, v);
             return;
         }
         m_expanded.insert(v);
@@ -192,21 +197,25 @@ private:
             anyTensor = anyTensor || dict->items[i + 1]->kind == ValueKind::Tensor;
         }
         tensorDict = tensorDict && anyTensor;
-        std::unordered_map<std::string, int> modules; // dotted prefix -> module node
+        // Dotted prefix -> module node; the prefixes are views of the keys' text, which the
+        // checkpoint keeps (every key of a dict of tensors is a string).
+        std::unordered_map<std::string_view, int> modules;
         if (tensorDict) modules.reserve(dict->items.size() / 2);
         for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
-            const std::string key = keyText(dict->items[i]);
             const Value *value = dict->items[i + 1];
             if (!tensorDict) {
-                visit(node, key, join(path, key), value);
+                std::string key = keyText(dict->items[i]);
+                std::string fullName = join(path, key);
+                visit(node, std::move(key), std::move(fullName), value);
                 continue;
             }
             // "encoder.layers.0.weight": modules encoder > layers > 0, then the tensor.
+            const std::string_view key = dict->items[i]->text;
             int parent = node;
             size_t begin = 0;
-            for (size_t dot = key.find('.'); dot != std::string::npos; dot = key.find('.', begin)) {
+            for (size_t dot = key.find('.'); dot != std::string_view::npos; dot = key.find('.', begin)) {
                 if (dot == begin) break; // an empty component: keep the rest whole
-                const std::string_view component(key.data() + begin, dot - begin);
+                const std::string_view component = key.substr(begin, dot - begin);
                 // State dicts list a module's tensors together: its node is usually the
                 // parent's last child. Otherwise look the prefix up.
                 const auto &siblings = m_t.m_nodes[size_t(parent)].children;
@@ -214,16 +223,15 @@ private:
                     m_t.m_nodes[size_t(siblings.back())].name == component) {
                     parent = siblings.back();
                 } else {
-                    const std::string prefix = key.substr(0, dot);
+                    const std::string_view prefix = key.substr(0, dot);
                     auto [it, inserted] = modules.try_emplace(prefix, 0);
                     if (inserted)
-                        it->second = add(parent, std::string(component), join(path, prefix),
-                                         NodeKind::Module, nullptr);
+                        it->second = add(parent, std::string(component), join(path, prefix), NodeKind::Module, nullptr);
                     parent = it->second;
                 }
                 begin = dot + 1;
             }
-            visit(parent, key.substr(begin), join(path, key), value);
+            visit(parent, std::string(key.substr(begin)), join(path, key), value);
         }
     }
 

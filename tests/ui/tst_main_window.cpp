@@ -349,6 +349,21 @@ void TestMainWindow::flatListAndCopy()
     QVERIFY(opened.wait(20000));
     QCOMPARE(w.treeView()->model()->rowCount(), 122);
     QCOMPARE(w.treeView()->model()->index(0, 0).data().toString(), QStringLiteral("conv1.weight"));
+    // The summary's chart of 122 rows: the 23 largest labelled (ties in file order), the rest
+    // one bar; only those 23 get labels made.
+    auto *chart = w.summaryPage()->findChild<QWidget *>("moduleChart");
+    QVERIFY(chart);
+    QCustomPlot *plot = chart->findChild<QCustomPlot *>();
+    QVERIFY(plot);
+    auto ticker = plot->yAxis->ticker().dynamicCast<QCPAxisTickerText>();
+    QVERIFY(ticker);
+    QCOMPARE(ticker->ticks().size(), 24);
+    QCOMPARE(ticker->ticks().value(24), QStringLiteral("layer4.0.conv2.weight"));
+    QCOMPARE(ticker->ticks().value(1), QStringLiteral("(99 others)"));
+    for (double key = 2; key <= 24; ++key) QVERIFY(!ticker->ticks().value(key).isEmpty());
+    int valueLabels = 0;
+    for (int i = 0; i < plot->itemCount(); ++i) valueLabels += qobject_cast<QCPItemText *>(plot->item(i)) != nullptr;
+    QCOMPARE(valueLabels, 23);
     QVERIFY(w.selectFullName("fc.weight"));
     w.findChild<QAction *>(QString(), Qt::FindChildrenRecursively); // actions exist
     for (QAction *a : w.findChildren<QAction *>())
