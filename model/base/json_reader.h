@@ -61,14 +61,15 @@ public:
     size_t depth() const { return m_open.size(); }
 
     /// The text from where the reader stands, for a caller that recognises a value of a form
-    /// it knows straight from the bytes (a safetensors entry as the reference writes it), and
-    /// steps over it with skipValue(n). Those n bytes must be one whole JSON value, checked by
-    /// the caller as next() would have; anything else is left to next().
+    /// it knows straight from the bytes (a safetensors entry as writers write it), and steps
+    /// over it with skipValue(from, to): rest()[from, to) must be one whole JSON value, checked
+    /// by the caller as next() would have, and only whitespace before it. Anything else is
+    /// left to next().
     std::string_view rest() const { return {m_p, size_t(m_end - m_p)}; }
-    void skipValue(size_t n)
+    void skipValue(size_t from, size_t to)
     {
-        m_valueBegin = uint32_t(m_p - m_begin);
-        m_p += n;
+        m_valueBegin = uint32_t(m_p + from - m_begin);
+        m_p += to;
     }
 
 private:

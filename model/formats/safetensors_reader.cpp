@@ -147,20 +147,26 @@ private:
         if (m_reader.more()) fail();
     }
 
-    /// An entry exactly as the reference (serde_json) writes one, read straight from the text:
-    /// {"dtype":"F16","shape":[16,8],"data_offsets":[8,264]}, no spaces, plain whole numbers
-    /// of up to 18 digits. False, with nothing consumed, for anything else (spaces, other
-    /// orders, escapes, big or odd numbers), which readItem() then reads with every rule.
+    /// An entry as writers write one, read straight from the text:
+    /// {"dtype":"F16","shape":[16,8],"data_offsets":[8,264]} in this order, JSON whitespace
+    /// allowed between the tokens (serde_json writes none, Python's json a space), keys and
+    /// dtype without escapes, plain whole numbers of up to 18 digits. False, with nothing
+    /// consumed, for anything else, which readItem() then reads with every rule.
     bool readWrittenItem(std::string_view name, Item &item)
     {
         const std::string_view text = m_reader.rest();
         size_t at = 0;
-        const auto literal = [&](std::string_view word) {
+        const auto space = [&] {
+            while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t' || text[at] == '\r')) ++at;
+        };
+        const auto token = [&](std::string_view word) { // after any whitespace
+            space();
             if (text.substr(at, word.size()) != word) return false;
             at += word.size();
             return true;
         };
         const auto number = [&](uint64_t &out) {
+            space();
             const size_t first = at;
             uint64_t v = 0;
             while (at < text.size() && at - first < 19 && text[at] >= '0' && text[at] <= '9') v = v * 10 + uint64_t(text[at++] - '0');
@@ -168,11 +174,14 @@ private:
             out = v;
             return digits > 0 && digits <= 18 && (digits == 1 || text[first] != '0');
         };
-        if (!literal(R"({"dtype":")")) return false;
+        space();
+        const size_t valueAt = at;
+        if (!token("{") || !token(R"("dtype")") || !token(":") || !token("\"")) return false;
         const size_t codeAt = at;
         while (at < text.size() && ((text[at] >= 'A' && text[at] <= 'Z') || (text[at] >= '0' && text[at] <= '9') || text[at] == '_')) ++at;
         const auto dtype = dtypeFromSafetensors(text.substr(codeAt, at - codeAt));
-        if (!dtype || !literal(R"(","shape":[)")) return false;
+        if (!dtype || at >= text.size() || text[at++] != '"') return false; // the code ends the string
+        if (!token(",") || !token(R"("shape")") || !token(":") || !token("[")) return false;
         const size_t dimsBefore = dims.size();
         const auto fallBack = [&] {
             dims.resize(dimsBefore);
@@ -182,19 +191,20 @@ private:
         item.name = name;
         item.dtype = *dtype;
         item.shapeAt = uint32_t(dimsBefore);
-        if (!literal("]")) {
+        if (!token("]")) {
             for (;;) {
                 uint64_t d = 0;
                 if (!number(d)) return fallBack();
                 dims.push_back(int64_t(d));
                 ++item.rank;
-                if (literal("]")) break;
-                if (!literal(",")) return fallBack();
+                if (token("]")) break;
+                if (!token(",")) return fallBack();
             }
         }
-        if (!literal(R"(,"data_offsets":[)") || !number(item.begin) || !literal(",") || !number(item.end) || !literal("]}"))
+        if (!token(",") || !token(R"("data_offsets")") || !token(":") || !token("[") || !number(item.begin) ||
+            !token(",") || !number(item.end) || !token("]") || !token("}"))
             return fallBack();
-        m_reader.skipValue(at);
+        m_reader.skipValue(valueAt, at);
         check(item);
         return true;
     }

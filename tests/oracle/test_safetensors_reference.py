@@ -104,13 +104,17 @@ def corpus():
         "numel overflow": st("{" + entry(dtype="I32", shape="[2,18446744073709551614]", offsets="[0,16]") + "}", b"\0" * 16),
         "bytes overflow": st("{" + entry(dtype="I32", shape="[2,9223372036854775807]", offsets="[0,16]") + "}", b"\0" * 16),
         "dimension 2^63 in a zero-element tensor": st("{" + entry(shape="[0,9223372036854775808]", offsets="[0,0]") + "}"),
-        # The reader takes entries written as the reference writes them straight from the text
-        # (plain numbers of up to 18 digits), and leaves the rest to the full JSON rules.
+        # The reader takes entries as writers write them straight from the text (plain numbers
+        # of up to 18 digits, any whitespace between tokens), and the rest by the full rules.
         "18-digit dimension in a zero-element tensor": st("{" + entry(shape="[0,999999999999999999]", offsets="[0,0]") + "}"),
         "19-digit dimension in a zero-element tensor": st("{" + entry(shape="[0,1000000000000000000]", offsets="[0,0]") + "}"),
         "offsets leading zero": st("{" + entry(offsets="[0,08]") + "}", z8),
         "offsets minus zero": st("{" + entry(shape="[0]", offsets="[-0,0]") + "}"),
         "offsets with a space": st("{" + entry(offsets="[0, 8]") + "}", z8),
+        "offsets with a form feed": st("{" + entry(offsets="[0,\x0c8]") + "}", z8),
+        "dtype with a space inside": st("{" + entry(dtype="F32 ") + "}", z8),
+        "entry as Python's json writes it": st('{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}', z8),
+        "entry with newlines and tabs": st('{"a":\n\t{"dtype":"F32",\r\n"shape":[ ],"data_offsets":[0,4]}}', b"\0" * 4),
         "dtype with an escape": st("{" + entry(dtype="F3\\u0032") + "}", z8),
         "offsets a map": st("{" + entry(offsets='{"0":0,"1":8}') + "}", z8),
         "offsets of three": st("{" + entry(offsets="[0,8,8]") + "}", z8),
