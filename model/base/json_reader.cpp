@@ -55,7 +55,7 @@ void JsonReader::checkUtf8()
 
 void JsonReader::skipSpace()
 {
-    while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\t' || *m_p == '\r')) ++m_p;
+    while (m_p < m_end && isSpace(*m_p)) ++m_p;
 }
 
 JsonReader::Kind JsonReader::next()

@@ -66,6 +66,8 @@ public:
     /// by the caller as next() would have, and only whitespace before it. Anything else is
     /// left to next().
     std::string_view rest() const { return {m_p, size_t(m_end - m_p)}; }
+    /// JSON's whitespace (RFC 8259: space, tab, line feed, carriage return; no form feed).
+    static bool isSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
     void skipValue(size_t from, size_t to)
     {
         m_valueBegin = uint32_t(m_p + from - m_begin);

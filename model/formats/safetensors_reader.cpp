@@ -157,7 +157,7 @@ private:
         const std::string_view text = m_reader.rest();
         size_t at = 0;
         const auto space = [&] {
-            while (at < text.size() && (text[at] == ' ' || text[at] == '\n' || text[at] == '\t' || text[at] == '\r')) ++at;
+            while (at < text.size() && JsonReader::isSpace(text[at])) ++at;
         };
         const auto token = [&](std::string_view word) { // after any whitespace
             space();

@@ -15,10 +15,11 @@ class Reader final
 public:
     explicit Reader(const ByteSource &source) : m_source(source), m_size(source.size()) {}
 
-    void need(uint64_t offset, uint64_t n, const char *what) const
+    /// `what` + `name` say what lies there; the message is made only when it does not fit.
+    void need(uint64_t offset, uint64_t n, std::string_view what, std::string_view name = {}) const
     {
         if (offset > m_size || n > m_size - offset)
-            throw FormatError(std::string("zip: ") + what + " lies past the end of the file");
+            throw FormatError("zip: " + std::string(what) + std::string(name) + " lies past the end of the file");
     }
 
     template <class T>
@@ -143,8 +144,7 @@ ZipDirectory ZipDirectory::parse(const ByteSource &source)
         std::memcpy(&localExtra, local + 28, 2);
         if (magic != kLocal) throw FormatError("zip: record " + std::string(e.name) + " has no local header");
         e.dataOffset = e.localHeaderOffset + 30 + localName + localExtra;
-        if (e.dataOffset > r.size() || e.compressedSize > r.size() - e.dataOffset)
-            r.need(e.dataOffset, e.compressedSize, ("the data of record " + std::string(e.name)).c_str());
+        r.need(e.dataOffset, e.compressedSize, "the data of record ", e.name);
         if (e.method == 0 && e.size != e.compressedSize)
             throw FormatError("zip: record " + std::string(e.name) + " has inconsistent sizes");
     }

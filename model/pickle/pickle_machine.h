@@ -42,7 +42,6 @@ class PointerArray final
 public:
     explicit PointerArray(size_t capacity) { grow(std::max<size_t>(capacity, 16)); }
     size_t size() const { return m_size; }
-    bool empty() const { return m_size == 0; }
     Value **data() { return m_data.get(); }
     Value *operator[](size_t i) const { return m_data[i]; }
     Value *&operator[](size_t i) { return m_data[i]; }
